@@ -1,0 +1,344 @@
+"""Typed field values: parsing what people type, formatting what we write, JSON shapes.
+
+One place decides what counts as a date, a number or a yes, so that the .docx reader, the
+.xlsx reader and `--set` on the command line accept exactly the same things, and every
+refusal is a sentence a clerk can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+from forms.definition import Field
+
+#: What a reader finds in a cell before it is typed: text, or for .xlsx the cell's own
+#: number (kept exact as Decimal), boolean or ISO date.
+Raw: TypeAlias = str | Decimal | bool | date | None
+#: A typed scalar value. Tables are lists of row dicts of these.
+Scalar: TypeAlias = str | int | Decimal | bool | date | datetime | list[str]
+Value: TypeAlias = Scalar | list[dict[str, Any]] | None
+
+DATE_EXAMPLE = "2026-11-30"
+DATETIME_EXAMPLE = "2026-11-30 14:30"
+
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_D_MON_Y = re.compile(r"^(\d{1,2})[\s-]+([A-Za-z]+)\.?,?[\s-]+(\d{4})$")
+_MON_D_Y = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
+_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.\d+)?)?$")
+_INT = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.0*)?$")
+_DEC = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?([eE][+-]?\d+)?$")
+_CURRENCY = "¥￥$€£"
+_YES = {"yes", "y", "true", "1", "x", "✓", "✔", "☑", "☒", "是", "有", "ja", "oui", "si", "sí"}
+_NO = {"no", "n", "false", "0", "✗", "✘", "☐", "否", "无", "無", "nein", "non"}
+_SPLIT = re.compile(r"[,;\n、，；]+")
+# Characters XML 1.0 cannot carry; a value holding them could not be saved at all.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EXCEL_EPOCH_1900 = datetime(1899, 12, 30)
+_EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one field of a filled form, said so a clerk can fix it."""
+
+    field: str
+    message: str
+    value: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message}
+
+
+class ValueProblem(ValueError):
+    """Raised by the parsers; the reader turns it into a Problem with the field's label."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        self.reason = reason
+        self.fix = fix
+        super().__init__(f"{reason}; {fix}")
+
+
+def clean_text(text: str) -> str:
+    """Normalise text as read: one kind of line break, no stray surrounding blanks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    return text.strip()
+
+
+def xml_safe(text: str) -> str:
+    """Drop characters that XML cannot hold (they cannot be typed into Word or Excel)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def parse_date(text: str) -> date:
+    t = text.strip()
+    m = _YMD.match(t)
+    if m:
+        return _make_date(int(m[1]), int(m[2]), int(m[3]), text)
+    m = _D_MON_Y.match(t)
+    if m and m[2].casefold() in _MONTHS:
+        return _make_date(int(m[3]), _MONTHS[m[2].casefold()], int(m[1]), text)
+    m = _MON_D_Y.match(t)
+    if m and m[1].casefold() in _MONTHS:
+        return _make_date(int(m[3]), _MONTHS[m[1].casefold()], int(m[2]), text)
+    # A date with a midnight time, as some programs write a plain date.
+    head, _, tail = t.replace("T", " ").partition(" ")
+    if tail and _TIME.match(tail.strip()) and not any(c not in "0:" for c in tail.strip()):
+        return parse_date(head)
+    raise ValueProblem(f"'{text}' is not a date", f"write it like {DATE_EXAMPLE}")
+
+
+def _make_date(y: int, m: int, d: int, text: str) -> date:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise ValueProblem(f"'{text}' is not a date", f"write it like {DATE_EXAMPLE}") from None
+
+
+def parse_datetime(text: str) -> datetime:
+    t = text.strip().replace("T", " ")
+    head, _, tail = t.partition(" ")
+    tail = tail.strip()
+    try:
+        day = parse_date(head if tail else t)
+    except ValueProblem:
+        raise ValueProblem(
+            f"'{text}' is not a date and time", f"write it like {DATETIME_EXAMPLE}"
+        ) from None
+    if not tail:
+        return datetime(day.year, day.month, day.day)
+    m = _TIME.match(tail)
+    if not m or int(m[1]) > 23 or int(m[2]) > 59 or int(m[3] or 0) > 59:
+        raise ValueProblem(f"'{text}' is not a date and time", f"write it like {DATETIME_EXAMPLE}")
+    return datetime(day.year, day.month, day.day, int(m[1]), int(m[2]), int(m[3] or 0))
+
+
+def _numeric_text(text: str) -> str:
+    t = text.strip().replace(" ", "").replace("\u202f", "")
+    return t.lstrip(_CURRENCY) if t[:1] in _CURRENCY else t
+
+
+def parse_integer(text: str) -> int:
+    t = _numeric_text(text)
+    if not _INT.match(t):
+        raise ValueProblem(f"'{text}' is not a whole number", "write it like 12")
+    return int(t.split(".")[0].replace(",", ""))
+
+
+def parse_decimal(text: str) -> Decimal:
+    t = _numeric_text(text)
+    if not t or not _DEC.match(t) or not any(c.isdigit() for c in t):
+        raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50")
+    try:
+        return normalise_decimal(Decimal(t.replace(",", "")))
+    except InvalidOperation:
+        raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50") from None
+
+
+def normalise_decimal(d: Decimal) -> Decimal:
+    """Exponent form (1E-7, from spreadsheets) becomes plain; -0 becomes 0."""
+    if d.is_zero():
+        return Decimal(0)
+    return Decimal(format(d, "f"))
+
+
+def parse_yesno(text: str) -> bool:
+    key = text.strip().strip(".!").casefold()
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise ValueProblem(f"'{text}' is not Yes or No", "write Yes or No")
+
+
+def parse_choice(f: Field, text: str) -> str:
+    c = f.choice(text)
+    if c is None:
+        raise ValueProblem(
+            f"'{text}' is not one of the choices",
+            "write one of: " + ", ".join(ch.label for ch in f.choices),
+        )
+    return c.id
+
+
+def parse_multichoice(f: Field, text: str) -> list[str]:
+    picked: list[str] = []
+    for part in _SPLIT.split(text):
+        if part.strip():
+            cid = parse_choice(f, part.strip())
+            if cid not in picked:
+                picked.append(cid)
+    return picked
+
+
+def excel_serial_to_datetime(serial: Decimal, date1904: bool) -> datetime:
+    """A spreadsheet date number as a datetime, to the nearest second."""
+    epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH_1900
+    seconds = int((serial * 86400).to_integral_value())
+    return epoch + timedelta(seconds=seconds)
+
+
+def convert(f: Field, raw: Raw, date1904: bool = False) -> Scalar | None:
+    """Type one raw cell for field (or column) f; None when empty. Raises ValueProblem."""
+    if raw is None or (isinstance(raw, str) and not clean_text(raw)):
+        return None
+    t = f.type
+    if isinstance(raw, bool):
+        if t == "yesno":
+            return raw
+        raw = "Yes" if raw else "No"
+    if isinstance(raw, Decimal):
+        if t == "decimal":
+            return normalise_decimal(raw)
+        if t == "integer":
+            if raw != raw.to_integral_value():
+                raise ValueProblem(
+                    f"'{format(raw, 'f')}' is not a whole number", "write it like 12"
+                )
+            return int(raw)
+        if t in ("date", "datetime"):
+            try:
+                moment = excel_serial_to_datetime(raw, date1904)
+            except (OverflowError, ValueError, InvalidOperation):
+                raise ValueProblem(
+                    f"'{raw}' is not a date", f"write it like {DATE_EXAMPLE}"
+                ) from None
+            return moment if t == "datetime" else moment.date()
+        if t == "yesno" and raw in (0, 1):
+            return raw == 1
+        raw = format(normalise_decimal(raw), "f")
+    if isinstance(raw, date):
+        if t == "datetime":
+            return raw if isinstance(raw, datetime) else datetime(raw.year, raw.month, raw.day)
+        if t == "date":
+            return raw.date() if isinstance(raw, datetime) else raw
+        raw = format_value(
+            Field("_", "_", "datetime" if isinstance(raw, datetime) else "date"), raw
+        )
+    text = clean_text(raw)
+    if t == "text":
+        return " ".join(text.split("\n")) if "\n" in text else text
+    if t == "multiline":
+        return text
+    if t == "date":
+        return parse_date(text)
+    if t == "datetime":
+        return parse_datetime(text)
+    if t == "integer":
+        return parse_integer(text)
+    if t == "decimal":
+        return parse_decimal(text)
+    if t == "yesno":
+        return parse_yesno(text)
+    if t == "choice":
+        return parse_choice(f, text)
+    if t == "multichoice":
+        return parse_multichoice(f, text) or None
+    raise ValueError(f"field type {t} has no scalar conversion")
+
+
+def format_value(f: Field, value: Any) -> str:
+    """A typed value as the text a person reads in the form."""
+    if value is None:
+        return ""
+    t = f.type
+    if t == "datetime" and isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S")
+    if t == "date" and isinstance(value, date):
+        return value.isoformat()
+    if t == "decimal" and isinstance(value, Decimal):
+        return format(normalise_decimal(value), "f")
+    if t == "yesno" and isinstance(value, bool):
+        return "Yes" if value else "No"
+    if t == "choice" and isinstance(value, str):
+        return f.choice_label(value)
+    if t == "multichoice" and isinstance(value, list):
+        return ", ".join(f.choice_label(v) for v in value)
+    return xml_safe(str(value))
+
+
+def to_json(f: Field, value: Any) -> Any:
+    """A typed value in the JSON shape of `closedloop read --json`."""
+    if value is None:
+        return None
+    if f.type == "table":
+        return [{c.id: to_json(c, row.get(c.id)) for c in f.columns} for row in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(normalise_decimal(value), "f")
+    return value
+
+
+def coerce(f: Field, value: Any) -> Value:
+    """A value given by a program or on the command line, checked and typed for field f.
+
+    Strings are parsed as a clerk's typing would be; typed values must fit the field.
+    Raises ValueProblem.
+    """
+    if value is None or value == "":
+        return None
+    if f.type == "table":
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise ValueProblem("a table takes a list of rows", "give a list of objects")
+        rows: list[dict[str, Any]] = []
+        for row in value:
+            if not isinstance(row, Mapping):
+                raise ValueProblem("each table row must be an object", "give column: value pairs")
+            unknown = set(row) - {c.id for c in f.columns}
+            if unknown:
+                raise ValueProblem(
+                    f"unknown columns {sorted(unknown)}",
+                    "use: " + ", ".join(c.id for c in f.columns),
+                )
+            rows.append({c.id: coerce(c, row.get(c.id)) for c in f.columns})
+        return rows
+    if isinstance(value, str):
+        return convert(f, value)
+    return _coerce_typed(f, value)
+
+
+def _coerce_typed(f: Field, value: object) -> Value:
+    t = f.type
+    if t in ("text", "multiline") and isinstance(value, str):
+        return clean_text(xml_safe(value)) or None
+    if t == "multichoice" and isinstance(value, list | tuple):
+        return [parse_choice(f, str(v)) for v in value]
+    if t == "datetime" and isinstance(value, datetime):
+        return value
+    if t == "date" and isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if t == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if t == "decimal" and isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return normalise_decimal(Decimal(value))
+    if t == "yesno" and isinstance(value, bool):
+        return value
+    raise ValueProblem(f"{value!r} does not fit a {t} field", f"give a {t} value")

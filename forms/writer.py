@@ -1,0 +1,77 @@
+"""Writing a form, blank or pre-filled, as .docx or .xlsx."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from forms.atomicfile import atomic_write_bytes
+from forms.definition import FormDefinition
+from forms.docx_writer import write_docx
+from forms.errors import FieldValueError
+from forms.identity import CASE_ID, Identity
+from forms.values import Value, ValueProblem, coerce
+from forms.xlsx_writer import write_xlsx
+
+Format = Literal["docx", "xlsx"]
+FORMATS: tuple[Format, ...] = ("docx", "xlsx")
+DEFAULT_COMPANY = "Your Company Ltd."
+
+
+def prepare_values(form: FormDefinition, values: Mapping[str, Any]) -> dict[str, Value]:
+    """Check and type pre-fill values; raise FieldValueError naming the field and the fix."""
+    known = {f.id: f for f in form.fields}
+    out: dict[str, Value] = {}
+    for key, raw in values.items():
+        f = known.get(key)
+        if f is None:
+            raise FieldValueError(
+                form.id,
+                key,
+                f"'{key}' is not a field of the {form.title}; "
+                f"see `closedloop forms describe {form.id}` for its fields",
+            )
+        try:
+            out[key] = coerce(f, raw)
+        except ValueProblem as exc:
+            raise FieldValueError(form.id, key, f"{f.label}: {exc}") from None
+    return out
+
+
+def render_form(
+    form: FormDefinition,
+    fmt: Format,
+    values: Mapping[str, Any] | None = None,
+    case_id: str | None = None,
+    company: str = DEFAULT_COMPANY,
+) -> bytes:
+    """The bytes of the form as a .docx or .xlsx document."""
+    if case_id is not None and not CASE_ID.match(case_id):
+        raise FieldValueError(
+            form.id, "case", f"'{case_id}' is not a case number like CC-2026-0001"
+        )
+    typed = prepare_values(form, values or {})
+    identity = Identity(form.id, form.version, case_id)
+    buf = io.BytesIO()
+    if fmt == "docx":
+        write_docx(form, typed, identity, company, buf)
+    elif fmt == "xlsx":
+        write_xlsx(form, typed, identity, company, buf)
+    else:
+        raise FieldValueError(form.id, "format", f"format '{fmt}' is not docx or xlsx")
+    return buf.getvalue()
+
+
+def write_form(
+    form: FormDefinition,
+    fmt: Format,
+    path: Path,
+    values: Mapping[str, Any] | None = None,
+    case_id: str | None = None,
+    company: str = DEFAULT_COMPANY,
+) -> Path:
+    """Write the form to `path` atomically and return the path."""
+    atomic_write_bytes(path, render_form(form, fmt, values, case_id, company))
+    return path

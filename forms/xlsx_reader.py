@@ -1,0 +1,276 @@
+"""Reading field values out of a filled .xlsx with lxml alone.
+
+Fields are found by their workbook-scoped defined names (`CL_<id>`), which Excel and
+LibreOffice move along when rows are inserted; where a name is missing or broken the
+label is looked up on the sheet and the value taken from the cell right of it (after
+any merged label range). Numbers stay exact: a cell's text becomes a Decimal, never a float.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from forms.container import OfficePackage, resolve_target
+from forms.definition import FormDefinition, label_key
+from forms.extracted import Extracted, TableRows
+from forms.values import Raw
+from forms.xlsx_writer import NAME_PREFIX
+
+S_TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+S_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+R_NAMESPACES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+SHEET_RELS = tuple(f"{base}/worksheet" for base in R_NAMESPACES)
+SST_RELS = tuple(f"{base}/sharedStrings" for base in R_NAMESPACES)
+_REF = re.compile(
+    r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$"
+)
+_CELL = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+Coord = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Area:
+    sheet: str
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def parse_ref(text: str) -> Area | None:
+    m = _REF.match(text.strip().split(",")[0])
+    if not m:
+        return None
+    sheet = (m[1].replace("''", "'") if m[1] is not None else m[2]).strip()
+    top, left = int(m[4]), column_index(m[3])
+    bottom = int(m[6]) if m[6] else top
+    right = column_index(m[5]) if m[5] else left
+    return Area(sheet, top, left, bottom, right)
+
+
+class _Book:
+    def __init__(self, pkg: OfficePackage) -> None:
+        self.pkg = pkg
+        root = pkg.parse(pkg.main_part)
+        ns = etree.QName(root).namespace or S_TRANSITIONAL
+        self.s = ns if ns in (S_TRANSITIONAL, S_STRICT) else S_TRANSITIONAL
+        pr = root.find(f"{{{self.s}}}workbookPr")
+        self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+        rels: dict[str | None, tuple[str | None, str]] = {}
+        rels_name = _rels_name(pkg.main_part)
+        if pkg.has(rels_name):
+            for rel in pkg.parse(rels_name):
+                rels[rel.get("Id")] = (rel.get("Type"), rel.get("Target", ""))
+        self.sheets: dict[str, str] = {}
+        self.sheet_order: list[str] = []
+        for sheet in root.iter(f"{{{self.s}}}sheet"):
+            rid = next(
+                (sheet.get(f"{{{r}}}id") for r in R_NAMESPACES if sheet.get(f"{{{r}}}id")), None
+            )
+            target = rels.get(rid)
+            if target and target[0] in SHEET_RELS:
+                name = sheet.get("name", "")
+                self.sheets[name] = resolve_target(pkg.main_part, target[1])
+                self.sheet_order.append(name)
+        self.names: dict[str, str] = {}
+        for dn in root.iter(f"{{{self.s}}}definedName"):
+            name = (dn.get("name") or "").lower()
+            if name.startswith(NAME_PREFIX.lower()):
+                self.names[name[len(NAME_PREFIX) :]] = dn.text or ""
+        self.sst_part = next(iter(pkg.related(pkg.main_part, SST_RELS)), None)
+        self._sst: list[str] | None = None
+        self._cells: dict[str, dict[Coord, Raw]] = {}
+        self._merges: dict[str, list[Area]] = {}
+
+    def shared_strings(self) -> list[str]:
+        if self._sst is None:
+            self._sst = []
+            if self.sst_part and self.pkg.has(self.sst_part):
+                si_tag = f"{{{self.s}}}si"
+                for si in self.pkg.parse(self.sst_part).iter(si_tag):
+                    self._sst.append(_rich_text(si, self.s))
+        return self._sst
+
+    def cells(self, sheet: str) -> dict[Coord, Raw]:
+        if sheet not in self._cells:
+            part = self.sheets.get(sheet)
+            self._cells[sheet] = {}
+            self._merges[sheet] = []
+            if part and self.pkg.has(part):
+                self._load(sheet, self.pkg.parse(part))
+        return self._cells[sheet]
+
+    def merges(self, sheet: str) -> list[Area]:
+        self.cells(sheet)
+        return self._merges[sheet]
+
+    def _load(self, sheet: str, root: etree._Element) -> None:
+        s = self.s
+        out = self._cells[sheet]
+        row_tag, c_tag, v_tag, is_tag = f"{{{s}}}row", f"{{{s}}}c", f"{{{s}}}v", f"{{{s}}}is"
+        data = root.find(f"{{{s}}}sheetData")
+        if data is not None:
+            row_no = 0
+            for row in data.iterchildren(row_tag):
+                r = row.get("r")
+                row_no = int(r) if r else row_no + 1
+                col_no = 0
+                for c in row.iterchildren(c_tag):
+                    ref = c.get("r")
+                    m = _CELL.match(ref) if ref else None
+                    col_no = column_index(m[1]) if m else col_no + 1
+                    t = c.get("t", "n")
+                    if t == "inlineStr":
+                        inline = c.find(is_tag)
+                        value: Raw = _rich_text(inline, s) if inline is not None else None
+                    else:
+                        v = c.find(v_tag)
+                        value = self._value(t, v.text if v is not None else None)
+                    if value is not None:
+                        out[(row_no, col_no)] = value
+        for mc in root.iter(f"{{{s}}}mergeCell"):
+            area = parse_ref(f"x!{mc.get('ref', '')}")
+            if area is not None:
+                self._merges[sheet].append(area)
+
+    def _value(self, t: str, text: str | None) -> Raw:
+        if text is None:
+            return None
+        if t == "s":
+            try:
+                return self.shared_strings()[int(text)]
+            except (ValueError, IndexError):
+                return None
+        if t in ("str", "e"):
+            return text
+        if t == "b":
+            return text.strip() in ("1", "true")
+        if t == "d":
+            try:
+                return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+            except ValueError:
+                return text
+        try:
+            return Decimal(text.strip())
+        except InvalidOperation:
+            return text
+
+
+def _rels_name(part: str) -> str:
+    folder, _, name = part.rpartition("/")
+    return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+
+
+def _rich_text(el: etree._Element, s: str) -> str:
+    """Text of a shared or inline string, leaving out phonetic guides (rPh)."""
+    t_tag, rph_tag = f"{{{s}}}t", f"{{{s}}}rPh"
+    parts: list[str] = []
+    for t in el.iter(t_tag):
+        parent = t.getparent()
+        if parent is not None and parent.tag == rph_tag:
+            continue
+        parts.append(t.text or "")
+    return "".join(parts)
+
+
+def extract_xlsx(pkg: OfficePackage, form: FormDefinition) -> Extracted:
+    book = _Book(pkg)
+    out = Extracted(date1904=book.date1904)
+    missing: list[str] = []
+    for f in form.fields:
+        area = parse_ref(book.names.get(f.id.lower(), ""))
+        if area is None or area.sheet not in book.sheets:
+            missing.append(f.id)
+            continue
+        cells = book.cells(area.sheet)
+        if f.type != "table":
+            out.scalars[f.id] = cells.get((area.top, area.left))
+            continue
+        columns = _column_positions(form, f.id, cells, area)
+        table = TableRows()
+        for number, r in enumerate(range(area.top, area.bottom + 1), start=1):
+            row = {cid: cells.get((r, c)) for c, cid in columns}
+            if any(v is not None and str(v).strip() for v in row.values()):
+                table.rows.append((number, row))
+        out.tables[f.id] = table
+    if missing:
+        _by_label(book, form, missing, out)
+    return out
+
+
+def _column_positions(
+    form: FormDefinition, field_id: str, cells: dict[Coord, Raw], area: Area
+) -> list[tuple[int, str]]:
+    """Columns of a table area by the header row above it; by position if no header."""
+    f = form.field(field_id)
+    by_label = {label_key(c.label): c.id for c in f.columns}
+    found: list[tuple[int, str]] = []
+    for col in range(area.left, area.right + 1):
+        head = cells.get((area.top - 1, col))
+        cid = by_label.get(label_key(str(head))) if head is not None else None
+        if cid is not None:
+            found.append((col, cid))
+    if len(found) == len(f.columns):
+        return found
+    return [(area.left + i, c.id) for i, c in enumerate(f.columns)]
+
+
+def _by_label(book: _Book, form: FormDefinition, missing: list[str], out: Extracted) -> None:
+    """Find fields whose defined name is gone by their label on the form's sheet."""
+    sheet = form.sheet if form.sheet in book.sheets else (book.sheet_order or [""])[0]
+    cells = book.cells(sheet)
+    labels: dict[str, Coord] = {}
+    for coord, value in sorted(cells.items()):
+        if isinstance(value, str):
+            labels.setdefault(label_key(value), coord)
+    merge_end = {(a.top, a.left): a.right for a in book.merges(sheet)}
+    for fid in missing:
+        f = form.field(fid)
+        at = labels.get(label_key(f.label))
+        if at is None:
+            continue
+        value_col = merge_end.get(at, at[1]) + 1
+        if f.type != "table":
+            out.scalars[fid] = cells.get((at[0], value_col))
+            continue
+        header_row = at[0] + 1
+        by_label = {label_key(c.label): c.id for c in f.columns}
+        columns = [
+            (col, by_label[label_key(str(v))])
+            for (r, col), v in cells.items()
+            if r == header_row and isinstance(v, str) and label_key(v) in by_label
+        ]
+        table = TableRows()
+        r = header_row + 1
+        number = 1
+        while any(isinstance(cells.get((r, c)), str | Decimal | bool | date) for c, _ in columns):
+            row = {cid: cells.get((r, c)) for c, cid in columns}
+            table.rows.append((number, row))
+            r += 1
+            number += 1
+        out.tables[fid] = table
+
+
+def xlsx_identity_text(pkg: OfficePackage) -> str:
+    """Text of the first rows of the first sheet, where the identity line is printed."""
+    book = _Book(pkg)
+    if not book.sheet_order or not book.names:
+        return ""  # not one of ours: no need to parse a foreign sheet
+    cells = book.cells(book.sheet_order[0])
+    return "\n".join(str(v) for (r, _c), v in sorted(cells.items()) if r <= 10)

@@ -1,0 +1,256 @@
+"""Writing a form as an Excel workbook on the letterhead base.
+
+Each input cell sits directly right of its label and is a workbook-scoped defined name
+`CL_<field id>`; a table field's name covers its data rows, with the column labels in the
+row above. Choices are dropdowns (lists on a hidden sheet); labels are locked, inputs
+unlocked, the sheet protected without a password so that nobody types over a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from importlib import resources
+from typing import IO, Any
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from forms.definition import Field, FormDefinition
+from forms.hints import field_hint
+from forms.identity import Identity
+from forms.values import format_value, normalise_decimal
+
+NAME_PREFIX = "CL_"
+LISTS_SHEET = "Lists"
+LABEL_COL, INPUT_COL, HINT_COL = 1, 2, 3
+LAST_COL = 5
+# LibreOffice keeps 15 significant digits of a number; more must travel as text.
+EXACT_DIGITS = 15
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_NUMBER_FORMATS = {
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "integer": "0",
+    "decimal": "General",
+    "text": "@",
+    "multiline": "@",
+    "choice": "@",
+    "multichoice": "@",
+    "yesno": "@",
+}
+INSTRUCTIONS = (
+    "Fill the yellow cells. Dates like 2026-11-30; pick choices from the dropdown. "
+    "Save as .xlsx (keep the file type) into the Inbox folder."
+)
+
+
+def write_xlsx(
+    form: FormDefinition,
+    values: Mapping[str, Any],
+    identity: Identity,
+    company: str,
+    out: IO[bytes],
+) -> None:
+    base = resources.files("templates").joinpath("letterhead.xlsx")
+    with base.open("rb") as fh:
+        wb = load_workbook(fh)
+    ws = wb.active
+    assert isinstance(ws, Worksheet)
+    ws.title = form.sheet
+    lists = wb.create_sheet(LISTS_SHEET)
+    lists.sheet_state = "hidden"
+    writer = _SheetWriter(wb, ws, lists)
+    writer.banner(form, identity, company)
+    for section in form.sections:
+        writer.section(section.title)
+        for f in section.fields:
+            if f.type == "table":
+                writer.table(f, values.get(f.id) or [])
+            else:
+                writer.scalar(f, values.get(f.id))
+    ws.print_area = f"A1:{get_column_letter(LAST_COL)}{writer.row}"
+    ws.print_title_rows = "1:3"
+    _protect(ws)
+    _header_footer(ws, form, identity, company)
+    props = wb.custom_doc_props  # type: ignore[attr-defined]  # missing from the stubs
+    for name, value in identity.properties().items():
+        props.append(StringProperty(name=name, value=value))
+    wb.properties.title = form.title
+    wb.properties.subject = identity.case_id or ""
+    wb.properties.creator = company
+    wb.properties.keywords = f"closedloop {form.id}"
+    wb.save(out)
+
+
+class _SheetWriter:
+    def __init__(self, wb: Any, ws: Worksheet, lists: Worksheet) -> None:
+        self.wb = wb
+        self.ws = ws
+        self.lists = lists
+        self.row = 1
+        self._list_refs: dict[tuple[str, ...], str] = {}
+        self._validations: dict[str, DataValidation] = {}
+
+    def banner(self, form: FormDefinition, identity: Identity, company: str) -> None:
+        for text, style, height in (
+            (company, "CL Company", 18),
+            (form.title, "CL Title", 24),
+            (identity.line(), "CL Identity", 16),
+            (INSTRUCTIONS, "CL Note", 26),
+        ):
+            self._merged(text, style, height)
+        self.row += 1
+
+    def _merged(self, text: str, style: str, height: float) -> None:
+        cell = self.ws.cell(self.row, 1)
+        _set_text(cell, text)
+        cell.style = style
+        self.ws.merge_cells(
+            start_row=self.row, start_column=1, end_row=self.row, end_column=LAST_COL
+        )
+        self.ws.row_dimensions[self.row].height = height
+        self.row += 1
+
+    def section(self, title: str) -> None:
+        self.row += 1 if self.row > 6 else 0
+        for col in range(1, LAST_COL + 1):
+            self.ws.cell(self.row, col).style = "CL Section"
+        _set_text(self.ws.cell(self.row, 1), title)
+        self.ws.row_dimensions[self.row].height = 18
+        self.row += 1
+
+    def scalar(self, f: Field, value: Any) -> None:
+        r = self.row
+        label = self.ws.cell(r, LABEL_COL)
+        _set_text(label, f.label)
+        label.style = "CL Label"
+        cell = self.ws.cell(r, INPUT_COL)
+        cell.style = "CL Input"
+        self._input(cell, f, value)
+        hint = self.ws.cell(r, HINT_COL)
+        _set_text(hint, field_hint(f))
+        hint.style = "CL Hint"
+        self.ws.merge_cells(start_row=r, start_column=HINT_COL, end_row=r, end_column=LAST_COL)
+        lines = max(1, len(field_hint(f)) // 60 + 1)
+        self.ws.row_dimensions[r].height = 48 if f.type == "multiline" else max(18, 12 * lines)
+        self._name(f.id, f"${get_column_letter(INPUT_COL)}${r}")
+        self.row += 1
+
+    def table(self, f: Field, rows: list[Mapping[str, Any]]) -> None:
+        title = self.ws.cell(self.row, 1)
+        _set_text(title, f.label)
+        title.style = "CL Label"
+        hint = self.ws.cell(self.row, 2)
+        _set_text(hint, field_hint(f))
+        hint.style = "CL Hint"
+        self.ws.merge_cells(
+            start_row=self.row, start_column=2, end_row=self.row, end_column=LAST_COL
+        )
+        self.row += 1
+        for col, column in enumerate(f.columns, start=1):
+            head = self.ws.cell(self.row, col)
+            _set_text(head, column.label)
+            head.style = "CL Column"
+        self.row += 1
+        first = self.row
+        count = max(f.rows, len(rows) + 2)
+        for i in range(count):
+            row_value = rows[i] if i < len(rows) else {}
+            for col, column in enumerate(f.columns, start=1):
+                cell = self.ws.cell(self.row, col)
+                cell.style = "CL Input"
+                self._input(cell, column, row_value.get(column.id))
+            self.ws.row_dimensions[self.row].height = 18
+            self.row += 1
+        last_col = get_column_letter(len(f.columns))
+        self._name(f.id, f"$A${first}:${last_col}${self.row - 1}")
+
+    def _name(self, field_id: str, ref: str) -> None:
+        name = NAME_PREFIX + field_id
+        self.wb.defined_names[name] = DefinedName(
+            name, attr_text=f"{quote_sheetname(self.ws.title)}!{ref}"
+        )
+
+    def _input(self, cell: Cell | MergedCell, f: Field, value: Any) -> None:
+        cell.number_format = _NUMBER_FORMATS.get(f.type, "General")
+        if f.type == "choice" or f.type == "yesno":
+            self._validate_list(cell, f)
+        if f.type == "multiline":
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if value is None:
+            return
+        if isinstance(value, datetime | date) or (isinstance(value, int) and f.type == "integer"):
+            cell.value = value
+        elif isinstance(value, Decimal):
+            d = normalise_decimal(value)
+            if len(d.as_tuple().digits) <= EXACT_DIGITS:
+                cell.value = d
+            else:
+                _set_text(cell, format(d, "f"))
+        else:
+            _set_text(cell, format_value(f, value))
+
+    def _validate_list(self, cell: Cell | MergedCell, f: Field) -> None:
+        labels = ("Yes", "No") if f.type == "yesno" else tuple(c.label for c in f.choices)
+        ref = self._list_refs.get(labels)
+        if ref is None:
+            col = len(self._list_refs) + 1
+            for i, label in enumerate(labels, start=1):
+                _set_text(self.lists.cell(i, col), label)
+            letter = get_column_letter(col)
+            ref = f"{quote_sheetname(LISTS_SHEET)}!${letter}$1:${letter}${len(labels)}"
+            self._list_refs[labels] = ref
+        dv = self._validations.get(ref)
+        if dv is None:
+            dv = DataValidation(
+                type="list",
+                formula1=ref,
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="stop",
+                errorTitle="Choose from the list",
+                error="Pick one of the values in the list.",
+            )
+            self.ws.add_data_validation(dv)
+            self._validations[ref] = dv
+        dv.add(cell)
+
+
+def _set_text(cell: Cell | MergedCell, text: str) -> None:
+    """Text stays text: a leading =, +, - or @ must never become a formula."""
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(_FORMULA_STARTS):
+        cell.quotePrefix = True
+
+
+def _protect(ws: Worksheet) -> None:
+    ws.protection.sheet = True
+    # In OOXML these flags mean "this action is blocked"; let people size rows and columns
+    # and add table rows, but not delete rows (that would remove fields).
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.insertRows = False
+    ws.protection.selectLockedCells = False
+    ws.protection.selectUnlockedCells = False
+
+
+def _header_footer(ws: Worksheet, form: FormDefinition, identity: Identity, company: str) -> None:
+    def esc(text: str) -> str:
+        return text.replace("&", "&&")
+
+    header, footer = ws.oddHeader, ws.oddFooter
+    assert header is not None and footer is not None  # openpyxl always makes them
+    header.left.text = esc(company)
+    header.right.text = esc(form.title)
+    footer.left.text = esc(identity.line())
+    footer.right.text = "Page &P of &N"
+    footer.left.size = footer.right.size = 8
