@@ -39,9 +39,14 @@ class _Names:
         self.tr = f"{{{ns}}}tr"
         self.tc = f"{{{ns}}}tc"
         self.t = f"{{{ns}}}t"
-        self.tab = f"{{{ns}}}tab"
-        self.br = f"{{{ns}}}br"
-        self.cr = f"{{{ns}}}cr"
+        # Characters Word and LibreOffice store as elements rather than text.
+        self.chars = {
+            f"{{{ns}}}tab": "\t",
+            f"{{{ns}}}br": "\n",
+            f"{{{ns}}}cr": "\n",
+            f"{{{ns}}}softHyphen": "\u00ad",
+            f"{{{ns}}}noBreakHyphen": "\u2011",
+        }
         self.sdt = f"{{{ns}}}sdt"
         self.sdt_content = f"{{{ns}}}sdtContent"
         self.bookmark = f"{{{ns}}}bookmarkStart"
@@ -56,17 +61,12 @@ def _names_for(root: etree._Element) -> _Names:
 
 def paragraph_text(p: etree._Element, n: _Names) -> str:
     out: list[str] = []
-    for el in p.iter(n.t, n.tab, n.br, n.cr):
+    for el in p.iter(n.t, *n.chars):
         run = el.getparent()
         holder = run.getparent() if run is not None else None
         if holder is not None and holder.tag in n.skip:
             continue
-        if el.tag == n.t:
-            out.append(el.text or "")
-        elif el.tag == n.tab:
-            out.append("\t")
-        else:
-            out.append("\n")
+        out.append((el.text or "") if el.tag == n.t else n.chars[el.tag])
     return "".join(out)
 
 
@@ -140,8 +140,19 @@ def extract_docx(pkg: OfficePackage, form: FormDefinition) -> Extracted:
         header = [label_key(cell_text(tc, n)) for tc in _cells(rows[0], n)]
         table_field = _match_table(table_fields, header, last_para_field, last_para_key, out)
         if table_field is not None:
-            out.tables[table_field.id] = _table_rows(table_field, header, rows[1:], n)
-            continue
+            body_rows = rows[1:]
+            # A table merged with the field table after it (the paragraph between them
+            # deleted) continues with label rows: those are read as fields again.
+            end = next(
+                (
+                    i
+                    for i, tr in enumerate(body_rows)
+                    if _is_label_row(tr, n, scalar_by_id, scalar_by_label)
+                ),
+                len(body_rows),
+            )
+            out.tables[table_field.id] = _table_rows(table_field, header, body_rows[:end], n)
+            rows = body_rows[end:]
         for tr in rows:
             _scalar_row(_cells(tr, n), n, scalar_by_id, scalar_by_label, out)
     return out
@@ -160,6 +171,16 @@ def _scalar_row(
         if f is not None and f.id not in out.scalars:
             out.scalars[f.id] = cell_text(cells[i + 1], n)
             return
+
+
+def _is_label_row(
+    tr: etree._Element, n: _Names, by_id: dict[str, Field], by_label: dict[str, Field]
+) -> bool:
+    cells = _cells(tr, n)
+    if len(cells) < 2:
+        return False
+    fid = _bookmark_field(cells[0], n)
+    return (fid in by_id) if fid else label_key(cell_text(cells[0], n)) in by_label
 
 
 def _match_table(

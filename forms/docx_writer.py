@@ -48,13 +48,14 @@ def write_docx(
     with base.open("rb") as fh:
         doc = Document(fh)
     ids = itertools.count(1)
+    styles = _StyleIds(doc)
     _header_footer(doc, form, identity, company)
-    doc.add_paragraph(form.title, style="CL Title")
+    _paragraph(doc, form.title, styles.title)
     if identity.case_id:
-        doc.add_paragraph(f"Case {identity.case_id}", style="CL Case")
-    doc.add_paragraph(INSTRUCTIONS, style="CL Note")
+        _paragraph(doc, f"Case {identity.case_id}", styles.case)
+    _paragraph(doc, INSTRUCTIONS, styles.note)
     for section in form.sections:
-        _section(doc, section, values, ids)
+        _section(doc, section, values, ids, styles)
     add_docx_custom_properties(doc, identity.properties())
     core = doc.core_properties
     core.title = form.title
@@ -64,13 +65,38 @@ def write_docx(
     doc.save(out)
 
 
+class _StyleIds:
+    """Style ids looked up once: python-docx resolves a style name by scanning every style."""
+
+    def __init__(self, doc: Any) -> None:
+        def sid(name: str) -> str:
+            return str(doc.styles[name].style_id)
+
+        self.title = sid("CL Title")
+        self.case = sid("CL Case")
+        self.note = sid("CL Note")
+        self.section = sid("CL Section")
+        self.table_title = sid("CL Table Title")
+        self.label = sid("CL Label")
+        self.value = sid("CL Value")
+        self.hint = sid("CL Hint")
+        self.spacer = sid("CL Hint")
+        self.table = doc.styles["Table Grid"]
+
+
+def _paragraph(doc: Any, text: str, style_id: str) -> Paragraph:
+    p: Paragraph = doc.add_paragraph(text)
+    p._p.style = style_id
+    return p
+
+
 def _header_footer(doc: Any, form: FormDefinition, identity: Identity, company: str) -> None:
     sec = doc.sections[0]
     head = sec.header.paragraphs[0]
-    head.style = doc.styles["CL Company"]
+    head._p.style = doc.styles["CL Company"].style_id
     head.text = f"{company}\t{form.title}"
     foot = sec.footer.paragraphs[0]
-    foot.style = doc.styles["CL Footer"]
+    foot._p.style = doc.styles["CL Footer"].style_id
     foot.add_run(identity.line() + "\tPage ")
     _field(foot, "PAGE", "1")
     foot.add_run(" of ")
@@ -89,50 +115,64 @@ def _field(paragraph: Paragraph, code: str, shown: str) -> None:
 
 
 def _section(
-    doc: Any, section: Section, values: Mapping[str, Any], ids: itertools.count[int]
+    doc: Any,
+    section: Section,
+    values: Mapping[str, Any],
+    ids: itertools.count[int],
+    styles: _StyleIds,
 ) -> None:
-    doc.add_paragraph(section.title, style="CL Section")
+    _paragraph(doc, section.title, styles.section)
     scalars: list[Field] = []
     for f in section.fields:
         if f.type == "table":
-            _scalar_table(doc, scalars, values, ids)
+            _scalar_table(doc, scalars, values, ids, styles)
             scalars = []
-            _table_field(doc, f, values.get(f.id) or [], ids)
+            _table_field(doc, f, values.get(f.id) or [], ids, styles)
         else:
             scalars.append(f)
-    _scalar_table(doc, scalars, values, ids)
+    _scalar_table(doc, scalars, values, ids, styles)
 
 
-def _new_table(doc: Any, rows: int, widths: list[Any]) -> Table:
+def _new_table(doc: Any, rows: int, widths: list[Any], styles: _StyleIds) -> Table:
     table: Table = doc.add_table(rows=rows, cols=len(widths))
-    table.style = doc.styles["Table Grid"]
+    table.style = styles.table
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
+    # Two tables with nothing between them are one table to Word and LibreOffice.
+    _paragraph(doc, "", styles.spacer)
     return table
 
 
 def _scalar_table(
-    doc: Any, fields: list[Field], values: Mapping[str, Any], ids: itertools.count[int]
+    doc: Any,
+    fields: list[Field],
+    values: Mapping[str, Any],
+    ids: itertools.count[int],
+    styles: _StyleIds,
 ) -> None:
     if not fields:
         return
-    table = _new_table(doc, len(fields), [LABEL_W, VALUE_W, HINT_W])
+    table = _new_table(doc, len(fields), [LABEL_W, VALUE_W, HINT_W], styles)
     for row, f in zip(table.rows, fields, strict=True):
         label, value, hint = row.cells
-        _label_cell(label, f.label, f.id, ids)
-        _value_cell(value, format_value(f, values.get(f.id)), "CL Value")
-        _text_cell(hint, field_hint(f), "CL Hint")
+        _label_cell(label, f.label, f.id, ids, styles)
+        _value_cell(value, format_value(f, values.get(f.id)), styles.value)
+        _text_cell(hint, field_hint(f), styles.hint)
         if f.type == "multiline":
             row.height = Mm(16)
 
 
 def _table_field(
-    doc: Any, f: Field, rows: list[Mapping[str, Any]], ids: itertools.count[int]
+    doc: Any,
+    f: Field,
+    rows: list[Mapping[str, Any]],
+    ids: itertools.count[int],
+    styles: _StyleIds,
 ) -> None:
-    title = doc.add_paragraph(style="CL Table Title")
+    title = _paragraph(doc, "", styles.table_title)
     _bookmark(title, f.id, ids)
     title.add_run(f.label)
     hint = field_hint(f)
@@ -140,19 +180,19 @@ def _table_field(
         title.add_run(f"  ({hint})").font.bold = False
     width = int(TABLE_W / len(f.columns))
     count = max(f.rows, len(rows) + 2)
-    table = _new_table(doc, count + 1, [width] * len(f.columns))
+    table = _new_table(doc, count + 1, [width] * len(f.columns), styles)
     _repeat_header(table)
     for cell, col in zip(table.rows[0].cells, f.columns, strict=True):
-        _label_cell(cell, col.label, None, ids)
+        _label_cell(cell, col.label, None, ids, styles)
     for row_cells, row in itertools.zip_longest(table.rows[1:], rows):
         for cell, col in zip(row_cells.cells, f.columns, strict=True):
-            _value_cell(cell, format_value(col, row.get(col.id)) if row else "", "CL Value")
+            text = format_value(col, row.get(col.id)) if row else ""
+            _value_cell(cell, text, styles.value)
 
 
 def _repeat_header(table: Table) -> None:
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    tr_pr.append(header)
+    tr_pr.append(OxmlElement("w:tblHeader"))
 
 
 def _shade(cell: _Cell, fill: str) -> None:
@@ -163,30 +203,28 @@ def _shade(cell: _Cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def _label_cell(cell: _Cell, label: str, field_id: str | None, ids: itertools.count[int]) -> None:
+def _label_cell(
+    cell: _Cell, label: str, field_id: str | None, ids: itertools.count[int], styles: _StyleIds
+) -> None:
     _shade(cell, LABEL_SHADE)
     p = cell.paragraphs[0]
-    p.style = "CL Label"
+    p._p.style = styles.label
     if field_id:
         _bookmark(p, field_id, ids)
     p.add_run(label)
 
 
-def _value_cell(cell: _Cell, text: str, style: str) -> None:
+def _value_cell(cell: _Cell, text: str, style_id: str) -> None:
     p = cell.paragraphs[0]
-    p.style = style
-    lines = text.split("\n")
-    run = p.add_run()
-    for i, line in enumerate(lines):
-        if i:
-            run.add_break()
-        if line:
-            run.add_text(line)
+    p._p.style = style_id
+    # Run.text turns "\t" and "\n" into <w:tab/> and <w:br/>; a literal tab inside <w:t>
+    # becomes a space when LibreOffice re-saves the file.
+    p.add_run(text)
 
 
-def _text_cell(cell: _Cell, text: str, style: str) -> None:
+def _text_cell(cell: _Cell, text: str, style_id: str) -> None:
     p = cell.paragraphs[0]
-    p.style = style
+    p._p.style = style_id
     if text:
         p.add_run(text)
 

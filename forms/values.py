@@ -161,10 +161,11 @@ def parse_decimal(text: str) -> Decimal:
 
 
 def normalise_decimal(d: Decimal) -> Decimal:
-    """Exponent form (1E-7, from spreadsheets) becomes plain; -0 becomes 0."""
+    """The one exact form of a number: no exponent (1E-7 from spreadsheets), no trailing
+    zeros (a spreadsheet cell keeps none, so 1250.50 and 1250.5 must compare equal), no -0."""
     if d.is_zero():
         return Decimal(0)
-    return Decimal(format(d, "f"))
+    return Decimal(format(d.normalize(), "f"))
 
 
 def parse_yesno(text: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from lxml import etree
 
@@ -35,6 +35,9 @@ _REF = re.compile(
 _CELL = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 Coord = tuple[int, int]
+# A spreadsheet number holds 15 significant digits (Excel's documented precision); writers
+# print more (openpyxl: "%.16g", so 0.0006 arrives as 0.0005999999999999999).
+_SPREADSHEET_DIGITS = Context(prec=15, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ class _Book:
             except ValueError:
                 return text
         try:
-            return Decimal(text.strip())
+            return _SPREADSHEET_DIGITS.plus(Decimal(text.strip()))
         except InvalidOperation:
             return text
 

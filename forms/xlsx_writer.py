@@ -187,12 +187,12 @@ class _SheetWriter:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         if value is None:
             return
-        if isinstance(value, datetime | date) or (isinstance(value, int) and f.type == "integer"):
+        if isinstance(value, datetime | date):
             cell.value = value
-        elif isinstance(value, Decimal):
-            d = normalise_decimal(value)
+        elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+            d = normalise_decimal(Decimal(value))
             if len(d.as_tuple().digits) <= EXACT_DIGITS:
-                cell.value = d
+                cell.value = int(d) if isinstance(value, int) else d
             else:
                 _set_text(cell, format(d, "f"))
         else:
