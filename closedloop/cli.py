@@ -186,7 +186,7 @@ def _print_read(result: FormRead) -> None:
     for f in form.fields:
         value = result.values.get(f.id)
         if f.type == "table":
-            rows = value if isinstance(value, list) else []
+            rows = result.rows(f.id)
             click.echo(f"  {f.label}: {len(rows)} row(s)")
             for row in rows:
                 cells = "; ".join(

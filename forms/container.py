@@ -12,8 +12,10 @@ import collections
 import io
 import logging
 import re
+import struct
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -71,6 +73,7 @@ class OfficePackage:
 
     path: Path
     zip: zipfile.ZipFile
+    data: bytes
     kind: Kind
     main_part: str
     content_types: dict[str, str]
@@ -80,9 +83,21 @@ class OfficePackage:
         return name in self._infos
 
     def read(self, name: str) -> bytes:
+        """A part's bytes, inflated straight from the file (zipfile.open per part costs
+        more than parsing it), with its size capped and its CRC checked."""
         info = self._infos[name]
-        with self.zip.open(info) as fh:
-            data = fh.read(MAX_PART_BYTES + 1)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            with self.zip.open(info) as fh:
+                data = fh.read(MAX_PART_BYTES + 1)
+        else:
+            raw = _member_bytes(self.data, info, info.compress_size)
+            if info.compress_type == zipfile.ZIP_STORED:
+                data = raw[: MAX_PART_BYTES + 1]
+            else:
+                inflater = zlib.decompressobj(-15)
+                data = inflater.decompress(raw, MAX_PART_BYTES + 1)
+            if zlib.crc32(data) != info.CRC:
+                raise zipfile.BadZipFile(f"bad CRC-32 for part {name}")
         if len(data) > MAX_PART_BYTES:  # the directory lied about the size
             raise RefusedFile(self.path, "unsafe", f"part {name} is larger than it claims.")
         return data
@@ -92,7 +107,7 @@ class OfficePackage:
             return parse_xml(self.read(name))
         except UnsafeXML:
             raise RefusedFile(self.path, "unsafe", f"part {name} declares XML entities.") from None
-        except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
             raise RefusedFile(
                 self.path, "corrupt", f"part {name} is damaged ({_short(exc)})."
             ) from None
@@ -211,14 +226,16 @@ def _open_zip(path: Path, data: bytes) -> OfficePackage:
             f"it is not a complete file ({_short(exc)}); was it saved or copied to the end?",
         ) from None
     try:
-        pkg = _check_zip(path, zf, infos)
+        pkg = _check_zip(path, data, zf, infos)
     except BaseException:
         zf.close()
         raise
     return pkg
 
 
-def _check_zip(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> OfficePackage:
+def _check_zip(
+    path: Path, data: bytes, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
+) -> OfficePackage:
     if not infos:
         raise RefusedFile(path, "corrupt", "it is an empty archive.")
     if len(infos) > MAX_ENTRIES:
@@ -252,8 +269,8 @@ def _check_zip(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) ->
         raise RefusedFile(
             path, "unsupported_type", "it is a zip archive, not a Word or Excel file."
         )
-    pkg = OfficePackage(path, zf, "docx", "", {}, by_name)
-    _refuse_dtds(pkg, infos)
+    pkg = OfficePackage(path, zf, data, "docx", "", {}, by_name)
+    _refuse_dtds(pkg, data, infos)
     pkg.content_types = _content_types(pkg)
     cts = set(pkg.content_types.values())
     if CT_XLSB in cts:
@@ -285,27 +302,44 @@ def _check_zip(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) ->
     return pkg
 
 
-def _refuse_dtds(pkg: OfficePackage, infos: list[zipfile.ZipInfo]) -> None:
-    """Refuse any XML part whose prolog declares a DTD, reading only its first bytes."""
+def _refuse_dtds(pkg: OfficePackage, data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse any XML part whose prolog declares a DTD, inflating only its first bytes."""
     for info in infos:
         if not info.filename.endswith((".xml", ".rels", ".vml")) or info.file_size == 0:
             continue
-        try:
-            with pkg.zip.open(info) as fh:
-                head = fh.read(1024)
-                verdict = prolog_has_dtd(head)
-                while verdict is None and len(head) < 65536:
-                    more = fh.read(8192)
-                    if not more:
-                        break
-                    head += more
-                    verdict = prolog_has_dtd(head)
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-            raise RefusedFile(
-                pkg.path, "corrupt", f"part {info.filename} is damaged ({_short(exc)})."
-            ) from None
+        verdict: bool | None = None
+        for size in (512, 65536):
+            try:
+                head = _part_head(pkg, data, info, size)
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, zlib.error) as exc:
+                raise RefusedFile(
+                    pkg.path, "corrupt", f"part {info.filename} is damaged ({_short(exc)})."
+                ) from None
+            verdict = prolog_has_dtd(head)
+            if verdict is not None or len(head) >= info.file_size:
+                break
         if verdict:
             raise RefusedFile(pkg.path, "unsafe", f"part {info.filename} declares XML entities.")
+
+
+def _member_bytes(data: bytes, info: zipfile.ZipInfo, size: int) -> bytes:
+    """Up to `size` stored (compressed) bytes of a zip member, found by its local header."""
+    offset = info.header_offset
+    if data[offset : offset + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+        raise zipfile.BadZipFile(f"bad local header for part {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", data[offset + 26 : offset + 30])
+    start = offset + 30 + name_len + extra_len
+    return data[start : start + min(info.compress_size, size)]
+
+
+def _part_head(pkg: OfficePackage, data: bytes, info: zipfile.ZipInfo, size: int) -> bytes:
+    """The first `size` bytes of a part, inflating no more than needed."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return _member_bytes(data, info, size)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return zlib.decompressobj(-15).decompress(_member_bytes(data, info, size + 1024), size)
+    with pkg.zip.open(info) as fh:
+        return fh.read(size)
 
 
 def _content_types(pkg: OfficePackage) -> dict[str, str]:
@@ -313,7 +347,7 @@ def _content_types(pkg: OfficePackage) -> dict[str, str]:
     defaults: dict[str, str] = {}
     overrides: dict[str, str] = {}
     for el in root:
-        tag = etree.QName(el).localname
+        tag = el.tag.rpartition("}")[2] if isinstance(el.tag, str) else ""
         if tag == "Default":
             defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
         elif tag == "Override":
@@ -325,6 +359,7 @@ def _content_types(pkg: OfficePackage) -> dict[str, str]:
             continue
         ct = lower_overrides.get(name.lower())
         if ct is None:
-            ct = defaults.get(PurePosixPath(name).suffix.lstrip(".").lower(), "")
+            ext = name.rpartition("/")[2].rpartition(".")[2] if "." in name else ""
+            ct = defaults.get(ext.lower(), "")
         out[name] = ct
     return out

@@ -36,6 +36,11 @@ class FormRead:
     def ok(self) -> bool:
         return not self.problems
 
+    def rows(self, field_id: str) -> list[dict[str, Any]]:
+        """The rows of a table field (empty when none were filled)."""
+        value = self.values.get(field_id)
+        return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
+
     def text(self, field_id: str) -> str:
         """A value as the text a person would read on the form."""
         return format_value(self.form.field(field_id), self.values.get(field_id))

@@ -8,10 +8,12 @@ any merged label range). Numbers stay exact: a cell's text becomes a Decimal, ne
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from typing import cast
 
 from lxml import etree
 
@@ -56,6 +58,7 @@ def column_index(letters: str) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_ref(text: str) -> Area | None:
     m = _REF.match(text.strip().split(",")[0])
     if not m:
@@ -96,36 +99,87 @@ class _Book:
             name = (dn.get("name") or "").lower()
             if name.startswith(NAME_PREFIX.lower()):
                 self.names[name[len(NAME_PREFIX) :]] = dn.text or ""
-        self.sst_part = next(iter(pkg.related(pkg.main_part, SST_RELS)), None)
-        self._sst: list[str] | None = None
-        self._cells: dict[str, dict[Coord, Raw]] = {}
-        self._merges: dict[str, list[Area]] = {}
+        self.sst_part = next(
+            (resolve_target(pkg.main_part, t) for kind, t in rels.values() if kind in SST_RELS),
+            None,
+        )
+        self._sst: list[etree._Element] | None = None
+        self._sst_text: dict[int, str] = {}
+        self._valued_cells = _valued_cells_query(self.s)
+        self._cells: dict[tuple[str, bool], dict[Coord, Raw]] = {}
+        self._roots: dict[str, etree._Element | None] = {}
 
-    def shared_strings(self) -> list[str]:
+    def shared_string(self, index: int) -> str | None:
+        """One shared string, decoded on first use (most are labels nobody asks for)."""
         if self._sst is None:
             self._sst = []
             if self.sst_part and self.pkg.has(self.sst_part):
-                si_tag = f"{{{self.s}}}si"
-                for si in self.pkg.parse(self.sst_part).iter(si_tag):
-                    self._sst.append(_rich_text(si, self.s))
-        return self._sst
+                root = self.pkg.parse(self.sst_part)
+                self._sst = list(root.iterchildren(f"{{{self.s}}}si"))
+        if not 0 <= index < len(self._sst):
+            return None
+        text = self._sst_text.get(index)
+        if text is None:
+            text = self._sst_text[index] = _rich_text(self._sst[index], self.s)
+        return text
 
-    def cells(self, sheet: str) -> dict[Coord, Raw]:
-        if sheet not in self._cells:
+    def cells(self, sheet: str, wanted: set[Coord] | None = None) -> dict[Coord, Raw]:
+        """Cell values of a sheet: only the `wanted` ones (decoding every label and hint
+        would double the cost of a read), or all of them."""
+        key = (sheet, wanted is None)
+        if key not in self._cells:
+            self._cells[key] = {}
+            root = self._sheet_root(sheet)
+            if root is not None:
+                self._load(self._cells[key], root, wanted)
+        return self._cells[key]
+
+    def _sheet_root(self, sheet: str) -> etree._Element | None:
+        if sheet not in self._roots:
             part = self.sheets.get(sheet)
-            self._cells[sheet] = {}
-            self._merges[sheet] = []
-            if part and self.pkg.has(part):
-                self._load(sheet, self.pkg.parse(part))
-        return self._cells[sheet]
+            self._roots[sheet] = self.pkg.parse(part) if part and self.pkg.has(part) else None
+        return self._roots[sheet]
 
     def merges(self, sheet: str) -> list[Area]:
-        self.cells(sheet)
-        return self._merges[sheet]
+        """Merged ranges, needed only when fields are found by label."""
+        root = self._sheet_root(sheet)
+        if root is None:
+            return []
+        areas = (parse_ref(f"x!{mc.get('ref', '')}") for mc in root.iter(f"{{{self.s}}}mergeCell"))
+        return [a for a in areas if a is not None]
 
-    def _load(self, sheet: str, root: etree._Element) -> None:
+    def _load(self, out: dict[Coord, Raw], root: etree._Element, wanted: set[Coord] | None) -> None:
         s = self.s
-        out = self._cells[sheet]
+        v_tag, is_tag = f"{{{s}}}v", f"{{{s}}}is"
+        # Fast path: only cells holding a value, each found by its own r="B7" reference.
+        valued = cast(list[etree._Element], self._valued_cells(root))
+        if all(c.get("r") for c in valued):
+            for c in valued:
+                coord = _coord(c.get("r", ""))
+                if coord is None or (wanted is not None and coord not in wanted):
+                    continue
+                value = self._cell_value(c, v_tag, is_tag)
+                if value is not None:
+                    out[coord] = value
+        else:
+            self._load_by_position(out, root, wanted)
+
+    def _cell_value(self, c: etree._Element, v_tag: str, is_tag: str) -> Raw:
+        # Children are walked directly: lxml's find() costs more than the whole decode.
+        t = c.get("t", "n")
+        for child in c:
+            if child.tag == v_tag:
+                return self._value(t, child.text)
+            if child.tag == is_tag:
+                return _rich_text(child, self.s)
+        return None
+
+    def _load_by_position(
+        self, out: dict[Coord, Raw], root: etree._Element, wanted: set[Coord] | None
+    ) -> None:
+        """Rows and cells without r= references: positions counted, as Excel does."""
+        s = self.s
+        wanted_rows = {r for r, _ in wanted} if wanted is not None else None
         row_tag, c_tag, v_tag, is_tag = f"{{{s}}}row", f"{{{s}}}c", f"{{{s}}}v", f"{{{s}}}is"
         data = root.find(f"{{{s}}}sheetData")
         if data is not None:
@@ -133,32 +187,26 @@ class _Book:
             for row in data.iterchildren(row_tag):
                 r = row.get("r")
                 row_no = int(r) if r else row_no + 1
+                if wanted_rows is not None and row_no not in wanted_rows:
+                    continue
                 col_no = 0
                 for c in row.iterchildren(c_tag):
                     ref = c.get("r")
                     m = _CELL.match(ref) if ref else None
                     col_no = column_index(m[1]) if m else col_no + 1
-                    t = c.get("t", "n")
-                    if t == "inlineStr":
-                        inline = c.find(is_tag)
-                        value: Raw = _rich_text(inline, s) if inline is not None else None
-                    else:
-                        v = c.find(v_tag)
-                        value = self._value(t, v.text if v is not None else None)
+                    if wanted is not None and (row_no, col_no) not in wanted:
+                        continue
+                    value = self._cell_value(c, v_tag, is_tag)
                     if value is not None:
                         out[(row_no, col_no)] = value
-        for mc in root.iter(f"{{{s}}}mergeCell"):
-            area = parse_ref(f"x!{mc.get('ref', '')}")
-            if area is not None:
-                self._merges[sheet].append(area)
 
     def _value(self, t: str, text: str | None) -> Raw:
         if text is None:
             return None
         if t == "s":
             try:
-                return self.shared_strings()[int(text)]
-            except (ValueError, IndexError):
+                return self.shared_string(int(text))
+            except ValueError:
                 return None
         if t in ("str", "e"):
             return text
@@ -175,20 +223,32 @@ class _Book:
             return text
 
 
+@functools.cache
+def _valued_cells_query(ns: str) -> etree.XPath:
+    return etree.XPath("s:sheetData/s:row/s:c[s:v or s:is]", namespaces={"s": ns})
+
+
+@functools.lru_cache(maxsize=65536)
+def _coord(ref: str) -> Coord | None:
+    m = _CELL.match(ref)
+    return (int(m[2]), column_index(m[1])) if m else None
+
+
 def _rels_name(part: str) -> str:
     folder, _, name = part.rpartition("/")
     return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
 
 
 def _rich_text(el: etree._Element, s: str) -> str:
-    """Text of a shared or inline string, leaving out phonetic guides (rPh)."""
-    t_tag, rph_tag = f"{{{s}}}t", f"{{{s}}}rPh"
+    """Text of a shared or inline string: plain <t>, or the <t> of each rich-text run <r>;
+    phonetic guides (<rPh>) are left out."""
+    t_tag, r_tag = f"{{{s}}}t", f"{{{s}}}r"
     parts: list[str] = []
-    for t in el.iter(t_tag):
-        parent = t.getparent()
-        if parent is not None and parent.tag == rph_tag:
-            continue
-        parts.append(t.text or "")
+    for child in el:
+        if child.tag == t_tag:
+            parts.append(child.text or "")
+        elif child.tag == r_tag:
+            parts.extend(g.text or "" for g in child if g.tag == t_tag)
     return "".join(parts)
 
 
@@ -196,12 +256,24 @@ def extract_xlsx(pkg: OfficePackage, form: FormDefinition) -> Extracted:
     book = _Book(pkg)
     out = Extracted(date1904=book.date1904)
     missing: list[str] = []
+    areas: dict[str, Area] = {}
+    wanted: dict[str, set[Coord]] = {}
     for f in form.fields:
         area = parse_ref(book.names.get(f.id.lower(), ""))
         if area is None or area.sheet not in book.sheets:
             missing.append(f.id)
             continue
-        cells = book.cells(area.sheet)
+        areas[f.id] = area
+        coords = wanted.setdefault(area.sheet, set())
+        top = area.top - 1 if f.type == "table" else area.top  # the header row too
+        coords.update(
+            (r, c) for r in range(top, area.bottom + 1) for c in range(area.left, area.right + 1)
+        )
+    for f in form.fields:
+        if f.id not in areas:
+            continue
+        area = areas[f.id]
+        cells = book.cells(area.sheet, wanted[area.sheet])
         if f.type != "table":
             out.scalars[f.id] = cells.get((area.top, area.left))
             continue
