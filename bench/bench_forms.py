@@ -15,6 +15,7 @@ import argparse
 import gc
 import io
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,12 +112,28 @@ def _best_rate(fn: Callable[[], object], seconds: float) -> float:
 
 
 def read_and_floor(path: Path, data: bytes, fmt: str, seconds: float) -> tuple[float, float]:
-    """Reads/s and floor/s measured in alternating rounds, for a fair ratio."""
-    reads = floors = 0.0
-    for _ in range(4):
-        reads = max(reads, rate(lambda: read_form(path, data), seconds / 8))
-        floors = max(floors, rate(lambda: floor(data, fmt), seconds / 8))
-    return reads, floors
+    """Reads/s and floor/s from calls timed in strict alternation, medians of each side:
+    this machine's speed drifts over seconds, and a drift must hit both sides alike."""
+    read_form(path, data)
+    floor(data, fmt)
+    reads: list[float] = []
+    floors: list[float] = []
+    clock = time.perf_counter
+    gc.collect()
+    gc.disable()
+    try:
+        deadline = clock() + seconds
+        while clock() < deadline or len(reads) < 50:
+            t0 = clock()
+            read_form(path, data)
+            t1 = clock()
+            floor(data, fmt)
+            t2 = clock()
+            reads.append(t1 - t0)
+            floors.append(t2 - t1)
+    finally:
+        gc.enable()
+    return 1 / statistics.median(reads), 1 / statistics.median(floors)
 
 
 def libreoffice_resave(files: list[Path], out: Path) -> list[Path] | None:
@@ -151,23 +168,27 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-forms-"))
     files: list[tuple[str, str, Path]] = []
-    print(
-        f"{'form':<20} {'fmt':<5} {'writes/s':>9} {'reads/s':>9} {'floor/s':>9} {'read/floor':>10}"
-    )
-    for form_id in FORM_IDS:
+    writes: dict[tuple[str, str], float] = {}
+    for form_id in FORM_IDS:  # all writes first: their garbage must not weigh on the reads
         form = get_form(form_id)
         values = values_for(form_id)
         for fmt in FORMATS:
-            data = render_form(form, fmt, values, "CC-2026-0001")  # type: ignore[arg-type]
             path = tmp / f"{form_id}.{fmt}"
-            path.write_bytes(data)
+            path.write_bytes(render_form(form, fmt, values, "CC-2026-0001"))  # type: ignore[arg-type]
             files.append((form_id, fmt, path))
-            writes = rate(lambda: render_form(form, fmt, values, "CC-2026-0001"), args.seconds)  # type: ignore[arg-type]  # noqa: B023
-            reads = rate(lambda: read_form(path, data), args.seconds)  # noqa: B023
-            floors = rate(lambda: floor(data, fmt), args.seconds)  # noqa: B023
-            print(
-                f"{form_id:<20} {fmt:<5} {writes:>9.1f} {reads:>9.1f} {floors:>9.1f} {floors / reads:>9.2f}x"
+            writes[form_id, fmt] = rate(
+                lambda: render_form(form, fmt, values, "CC-2026-0001"),  # type: ignore[arg-type]  # noqa: B023
+                args.seconds,
             )
+    print(
+        f"{'form':<20} {'fmt':<5} {'writes/s':>9} {'reads/s':>9} {'floor/s':>9} {'read/floor':>10}"
+    )
+    for form_id, fmt, path in files:
+        reads, floors = read_and_floor(path, path.read_bytes(), fmt, args.seconds)
+        print(
+            f"{form_id:<20} {fmt:<5} {writes[form_id, fmt]:>9.1f} {reads:>9.1f} {floors:>9.1f}"
+            f" {floors / reads:>9.2f}x"
+        )
     if args.no_libreoffice:
         return
     resaved = libreoffice_resave([p for *_, p in files], tmp / "lo")

@@ -6,6 +6,7 @@ and checks them, so that a mistake in a definition fails at load with its file a
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -116,15 +117,16 @@ class FormDefinition:
     purpose: str
     sections: tuple[Section, ...]
 
-    @property
+    @functools.cached_property
     def fields(self) -> tuple[Field, ...]:
         return tuple(f for s in self.sections for f in s.fields)
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Field]:
+        return {f.id: f for f in self.fields}
+
     def field(self, field_id: str) -> Field:
-        for f in self.fields:
-            if f.id == field_id:
-                return f
-        raise KeyError(field_id)
+        return self._by_id[field_id]
 
     def describe(self) -> dict[str, Any]:
         """The JSON shape of `closedloop forms describe`."""

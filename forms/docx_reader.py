@@ -16,8 +16,8 @@ from lxml import etree
 
 from forms.container import OfficePackage
 from forms.definition import Field, FormDefinition, label_key
-from forms.docx_writer import BOOKMARK_PREFIX
 from forms.extracted import Extracted, TableRows
+from forms.markers import BOOKMARK_PREFIX
 from forms.values import Raw
 
 W_TRANSITIONAL = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -98,12 +98,13 @@ def element_text(el: etree._Element, n: _Names) -> str:
 class _Cell:
     """A table cell, or a body paragraph: its text pieces and the field bookmark in it."""
 
-    __slots__ = ("bookmark", "parts", "started")
+    __slots__ = ("bookmark", "muted", "parts", "started")
 
     def __init__(self, started: bool = False) -> None:
         self.parts: list[str] = []
         self.bookmark: str | None = None
         self.started = started
+        self.muted = False  # text not needed: a hint, or a label its bookmark already names
 
     @property
     def text(self) -> str:
@@ -141,7 +142,8 @@ def _layout(body: etree._Element, n: _Names) -> list[_Table]:
             holder = el.getparent().getparent()  # type: ignore[union-attr]  # text sits in a run
             if holder is not None and holder.tag in skip_holders:
                 continue  # deleted or moved away (tracked changes)
-            target.parts.append((el.text or "") if tag == T else chars[tag])
+            if not target.muted:
+                target.parts.append((el.text or "") if tag == T else chars[tag])
             continue
         parent = el.getparent()
         while parent is not None and parent.tag in wrappers:  # content controls around it
@@ -160,6 +162,8 @@ def _layout(body: etree._Element, n: _Names) -> list[_Table]:
         elif tag == TC:
             if row is not None and parent is tr_el:
                 tc_el, target = el, _Cell()
+                if len(row) >= 2 and row[0].bookmark is not None:
+                    target.muted = True  # the hint beside a field: not needed
                 row.append(target)
         elif tag == TR:
             if table is not None and parent is tbl_el:
@@ -175,6 +179,9 @@ def _layout(body: etree._Element, n: _Names) -> list[_Table]:
             name = el.get(n.name, "")
             if target is not None and target.bookmark is None and name.startswith(BOOKMARK_PREFIX):
                 target.bookmark = name[len(BOOKMARK_PREFIX) :]
+                # the bookmark names a field label: its text is not needed (but a table
+                # field's title paragraph must keep its text for matching)
+                target.muted = target is not last_para
         else:
             # showingPlcHdr: Word's prompt in an untouched content control ("Click or tap
             # here to enter text.") is not a value; leave out that control's content.

@@ -25,11 +25,12 @@ from forms.definition import Field, FormDefinition, Section
 from forms.docprops import add_docx_custom_properties
 from forms.hints import field_hint
 from forms.identity import Identity
+from forms.markers import BOOKMARK_PREFIX
 from forms.values import format_value
 
 LABEL_W, VALUE_W, HINT_W = Mm(52), Mm(80), Mm(42)
 TABLE_W = Mm(174)
-BOOKMARK_PREFIX = "cl_"
+
 LABEL_SHADE = "E8ECF1"
 INSTRUCTIONS = (
     "Fill the white boxes. Dates like 2026-11-30; times like 14:30; for a choice, write one of "

@@ -20,8 +20,8 @@ from lxml import etree
 from forms.container import OfficePackage, resolve_target
 from forms.definition import FormDefinition, label_key
 from forms.extracted import Extracted, TableRows
+from forms.markers import NAME_PREFIX
 from forms.values import Raw
-from forms.xlsx_writer import NAME_PREFIX
 
 S_TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 S_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -152,17 +152,17 @@ class _Book:
         s = self.s
         v_tag, is_tag = f"{{{s}}}v", f"{{{s}}}is"
         # Fast path: only cells holding a value, each found by its own r="B7" reference.
-        valued = cast(list[etree._Element], self._valued_cells(root))
-        if all(c.get("r") for c in valued):
-            for c in valued:
-                coord = _coord(c.get("r", ""))
-                if coord is None or (wanted is not None and coord not in wanted):
-                    continue
+        found: dict[Coord, Raw] = {}
+        for c in cast(list[etree._Element], self._valued_cells(root)):
+            coord = _coord(c.get("r") or "")
+            if coord is None:  # no reference: positions must be counted instead
+                self._load_by_position(out, root, wanted)
+                return
+            if wanted is None or coord in wanted:
                 value = self._cell_value(c, v_tag, is_tag)
                 if value is not None:
-                    out[coord] = value
-        else:
-            self._load_by_position(out, root, wanted)
+                    found[coord] = value
+        out.update(found)
 
     def _cell_value(self, c: etree._Element, v_tag: str, is_tag: str) -> Raw:
         # Children are walked directly: lxml's find() costs more than the whole decode.

@@ -26,9 +26,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from forms.definition import Field, FormDefinition
 from forms.hints import field_hint
 from forms.identity import Identity
+from forms.markers import NAME_PREFIX
 from forms.values import format_value, normalise_decimal
 
-NAME_PREFIX = "CL_"
 LISTS_SHEET = "Lists"
 LABEL_COL, INPUT_COL, HINT_COL = 1, 2, 3
 LAST_COL = 5
