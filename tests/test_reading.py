@@ -340,3 +340,31 @@ def test_zip_bomb_and_entity_expansion_in_our_own_form_are_unsafe(tmp_path: Path
             read_form(out)
         assert exc.value.kind == "unsafe"
         assert expect in exc.value.message
+
+
+def test_values_that_look_like_formulas_are_written_as_text(tmp_path: Path) -> None:
+    risky = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"]
+    path = write_form(
+        get_form("capa"),
+        "xlsx",
+        tmp_path / "capa.xlsx",
+        {
+            "customer": risky[0],
+            "responsible_person": risky[1],
+            "verified_by": risky[2],
+            "prepared_by": risky[3],
+        },
+    )
+    wb = openpyxl.load_workbook(path)
+    cells = {
+        wb.defined_names[f"CL_{fid}"].attr_text.split("!")[1].replace("$", ""): fid
+        for fid in ("customer", "responsible_person", "verified_by", "prepared_by")
+    }
+    ws = wb.worksheets[0]
+    for ref in cells:
+        assert ws[ref].data_type == "s", ref
+        assert ws[ref].quotePrefix, ref
+    result = read_form(path)
+    assert [
+        result.values[f] for f in ("customer", "responsible_person", "verified_by", "prepared_by")
+    ] == risky
