@@ -1,0 +1,62 @@
+"""Working days: weekends, a country's public holidays (with its make-up working days,
+as China's calendar has) from the maintained `holidays` library, and a site's own days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cached_property
+from typing import Any
+
+import holidays
+
+from filing.errors import PolicyError
+from filing.policy import CalendarPolicy
+
+# A deadline counts forward at most this far; a calendar with no working day in a year of
+# days is a settings mistake, not a long deadline.
+_MAX_SCAN_DAYS = 366
+
+
+class WorkingCalendar:
+    def __init__(self, policy: CalendarPolicy) -> None:
+        self.policy = policy
+        if policy.country is not None:
+            try:
+                holidays.country_holidays(policy.country, subdiv=policy.subdivision)
+            except (NotImplementedError, KeyError) as exc:
+                raise PolicyError(
+                    "calendar.country",
+                    f"'{policy.country}' is not a country the holidays library knows "
+                    f"({exc}); use a two-letter code like CN, DE or US, or leave it empty",
+                ) from None
+
+    @cached_property
+    def _public(self) -> Any:
+        if self.policy.country is None:
+            return None
+        return holidays.country_holidays(self.policy.country, subdiv=self.policy.subdivision)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.policy.extra_holidays:
+            return False
+        if day in self.policy.extra_workdays:
+            return True
+        if self._public is None:
+            return day.weekday() < 5
+        return bool(self._public.is_working_day(day))
+
+    def holiday_name(self, day: date) -> str | None:
+        if day in self.policy.extra_holidays:
+            return "site day off"
+        return self._public.get(day) if self._public is not None else None
+
+    def add_working_days(self, start: date, days: int) -> date:
+        """The `days`-th working day after `start` (start itself never counts)."""
+        day, counted = start, 0
+        for _ in range(_MAX_SCAN_DAYS * max(days, 1)):
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+                if counted >= days:
+                    return day
+        raise PolicyError("calendar", f"no {days} working days within a year after {start}")

@@ -1,0 +1,16 @@
+"""Errors of the filing package: each names the case, the form and what the case waits for."""
+
+from __future__ import annotations
+
+
+class FilingError(Exception):
+    """Base error of the filing package."""
+
+
+class PolicyError(FilingError):
+    """A setting of the complaint loop (deadline, calendar, routing) cannot be used."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"setting '{key}': {reason}")

@@ -1,0 +1,38 @@
+"""The numbers and rules of the loop that a site may change (DOMAIN.md's bold numbers).
+
+Resolved once from the settings file by `closedloop.settings` and passed down explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class CalendarPolicy:
+    """Which days are working days."""
+
+    country: str | None = "CN"  # public holidays from the `holidays` library; None: none
+    subdivision: str | None = None
+    extra_holidays: frozenset[date] = frozenset()  # site days off (shutdowns, stocktaking)
+    extra_workdays: frozenset[date] = frozenset()  # site working days on weekends
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    confirm_working_days: int = 1  # confirm the complaint to the customer
+    containment_hours: int = 4  # product in production or shipment
+    actions_working_days: int = 5  # improvement actions complete, counted from triage
+    close_days: int = 28  # the complaint closes within 4 weeks of receipt
+
+
+@dataclass(frozen=True)
+class Policy:
+    acceptance_days: int = 30  # complaints accepted within 30 days of receiving the goods
+    few_hosts: int = 5  # fewer than 5 hosts and fewer than 15 accessories: After-sales repairs
+    few_accessories: int = 15
+    sample_sets: int = 10  # 10 sets or fewer: samples by After-sales; more: R&D
+    repeat_window_days: int = 90
+    calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
