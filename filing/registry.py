@@ -1,0 +1,411 @@
+"""The case registry: SQLite, schema under recorded migrations.
+
+Case numbers are CC-YYYY-NNNN, sequential per year and never reused: a number is taken
+inside the transaction that creates its case, and cases cannot be deleted. History is
+append-only; triggers refuse any change to it. The registry is derived state: the archive
+can rebuild it (issue 5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from filing.errors import FilingError
+
+#: (version, name, SQL). Append only: a released migration is never edited.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "cases, filings, issued forms, history",
+        """
+        CREATE TABLE case_numbers (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+        CREATE TABLE cases (
+            case_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            resolution TEXT,
+            customer TEXT, product TEXT, category TEXT, department TEXT,
+            opened_at TEXT NOT NULL,
+            closed_at TEXT,
+            received_at TEXT NOT NULL,
+            triaged_at TEXT,
+            containment_needed INTEGER NOT NULL DEFAULT 0,
+            confirmed_at TEXT, contained_at TEXT, actions_done_on TEXT,
+            parts TEXT NOT NULL DEFAULT '{}',
+            reopens TEXT REFERENCES cases(case_id),
+            reopened_as TEXT REFERENCES cases(case_id),
+            repeats TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE filings (
+            id INTEGER PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(case_id),
+            form TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            filed_at TEXT NOT NULL,
+            file TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            person TEXT,
+            fields TEXT NOT NULL,
+            UNIQUE (case_id, form, version)
+        );
+        CREATE INDEX filings_sha256 ON filings(sha256);
+        CREATE TABLE issued (
+            id INTEGER PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(case_id),
+            form TEXT NOT NULL,
+            department TEXT NOT NULL,
+            file TEXT NOT NULL,
+            issued_at TEXT NOT NULL
+        );
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(case_id),
+            at TEXT NOT NULL,
+            event TEXT NOT NULL,
+            form TEXT,
+            sha256 TEXT,
+            person TEXT,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+            BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+        CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+            BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+        CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
+            BEGIN SELECT RAISE(ABORT, 'cases are never deleted'); END;
+        """,
+    ),
+]
+
+
+class RegistryError(FilingError):
+    """The registry file cannot be used."""
+
+
+@dataclass
+class Case:
+    case_id: str
+    state: str
+    opened_at: datetime
+    received_at: datetime
+    resolution: str | None = None
+    customer: str | None = None
+    product: str | None = None
+    category: str | None = None
+    department: str | None = None
+    closed_at: datetime | None = None
+    triaged_at: datetime | None = None
+    containment_needed: bool = False
+    confirmed_at: datetime | None = None
+    contained_at: datetime | None = None
+    actions_done_on: date | None = None
+    parts: dict[str, str] = field(default_factory=dict)  # part -> "open" | "done"
+    reopens: str | None = None
+    reopened_as: str | None = None
+    repeats: list[str] = field(default_factory=list)
+
+
+# Columns of the cases table: the fields of Case, case_id first.
+_CASE_COLUMNS = [f.name for f in dataclasses.fields(Case)]
+
+
+@dataclass(frozen=True)
+class Filing:
+    case_id: str
+    form: str
+    version: int
+    filed_at: datetime
+    file: str
+    sha256: str
+    person: str | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Issued:
+    case_id: str
+    form: str
+    department: str
+    file: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    case_id: str
+    at: datetime
+    event: str
+    form: str | None
+    sha256: str | None
+    person: str | None
+    detail: str
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class Registry:
+    """One registry file. Use `transaction()` around every change that belongs together."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = FULL")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise RegistryError(
+                f"{path}: the registry cannot be opened ({exc}); "
+                "rebuild it from the archive with `closedloop rebuild`"
+            ) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this file has not had, each recorded; return their versions."""
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
+        newest = max((v for v, _, _ in MIGRATIONS), default=0)
+        if done and max(done) > newest:
+            raise RegistryError(
+                f"{self.path}: made by a newer closedloop (schema {max(done)}, this one knows "
+                f"{newest}); upgrade closedloop"
+            )
+        applied: list[int] = []
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction():
+                for statement in _statements(sql):
+                    self.db.execute(statement)
+                self.db.execute(
+                    "INSERT INTO migrations VALUES (?, ?, ?)",
+                    (version, name, datetime.now().isoformat(timespec="seconds")),
+                )
+            applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT max(version) FROM migrations").fetchone()
+        return int(row[0] or 0)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: one writer at a time; everything inside commits or none of it."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- cases --------------------------------------------------------------------------
+
+    def next_case_id(self, year: int) -> str:
+        """Take the next number of `year`. Call inside the transaction that creates the case."""
+        if not self.db.in_transaction:
+            raise RegistryError("a case number is taken only inside a transaction")
+        self.db.execute(
+            "INSERT INTO case_numbers VALUES (?, 1) "
+            "ON CONFLICT(year) DO UPDATE SET last = last + 1",
+            (year,),
+        )
+        (last,) = self.db.execute(
+            "SELECT last FROM case_numbers WHERE year = ?", (year,)
+        ).fetchone()
+        return f"CC-{year}-{last:04d}"
+
+    def save_case(self, case: Case) -> None:
+        row = {
+            **{k: getattr(case, k) for k in _CASE_COLUMNS},
+            "parts": json.dumps(case.parts, sort_keys=True),
+            "repeats": json.dumps(case.repeats),
+            "containment_needed": int(case.containment_needed),
+        }
+        for key, value in row.items():
+            if isinstance(value, date | datetime):
+                row[key] = value.isoformat()
+        columns = ", ".join(_CASE_COLUMNS)
+        marks = ", ".join(f":{c}" for c in _CASE_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _CASE_COLUMNS[1:])
+        self.db.execute(
+            f"INSERT INTO cases ({columns}) VALUES ({marks}) "  # noqa: S608 - fixed column names
+            f"ON CONFLICT(case_id) DO UPDATE SET {updates}",
+            row,
+        )
+
+    def case(self, case_id: str) -> Case | None:
+        cur = self.db.execute(
+            f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases WHERE case_id = ?",  # noqa: S608
+            (case_id,),
+        )
+        row = cur.fetchone()
+        return _case(row) if row else None
+
+    def cases(self, state: str | None = None) -> list[Case]:
+        sql = f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases"  # noqa: S608
+        args: tuple[str, ...] = ()
+        if state:
+            sql += " WHERE state = ?"
+            args = (state,)
+        return [_case(r) for r in self.db.execute(sql + " ORDER BY case_id", args)]
+
+    # -- filings, issued forms, history -------------------------------------------------
+
+    def add_filing(self, filing: Filing) -> None:
+        self.db.execute(
+            "INSERT INTO filings (case_id, form, version, filed_at, file, sha256, person, fields) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                filing.case_id,
+                filing.form,
+                filing.version,
+                filing.filed_at.isoformat(),
+                filing.file,
+                filing.sha256,
+                filing.person,
+                json.dumps(filing.fields, sort_keys=True),
+            ),
+        )
+
+    def filings(self, case_id: str) -> list[Filing]:
+        rows = self.db.execute(
+            "SELECT case_id, form, version, filed_at, file, sha256, person, fields FROM filings "
+            "WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        )
+        return [_filing(r) for r in rows]
+
+    def latest_filing(self, case_id: str, form: str) -> Filing | None:
+        row = self.db.execute(
+            "SELECT case_id, form, version, filed_at, file, sha256, person, fields FROM filings "
+            "WHERE case_id = ? AND form = ? ORDER BY version DESC LIMIT 1",
+            (case_id, form),
+        ).fetchone()
+        return _filing(row) if row else None
+
+    def filing_by_sha256(self, sha256: str) -> Filing | None:
+        row = self.db.execute(
+            "SELECT case_id, form, version, filed_at, file, sha256, person, fields FROM filings "
+            "WHERE sha256 = ? ORDER BY id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return _filing(row) if row else None
+
+    def add_issued(self, issued: Issued) -> None:
+        self.db.execute(
+            "INSERT INTO issued (case_id, form, department, file, issued_at) VALUES (?, ?, ?, ?, ?)",
+            (
+                issued.case_id,
+                issued.form,
+                issued.department,
+                issued.file,
+                issued.issued_at.isoformat(),
+            ),
+        )
+
+    def issued(self, case_id: str) -> list[Issued]:
+        rows = self.db.execute(
+            "SELECT case_id, form, department, file, issued_at FROM issued WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        )
+        return [Issued(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
+
+    def append_history(self, event: Event) -> None:
+        self.db.execute(
+            "INSERT INTO history (case_id, at, event, form, sha256, person, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.case_id,
+                event.at.isoformat(),
+                event.event,
+                event.form,
+                event.sha256,
+                event.person,
+                event.detail,
+            ),
+        )
+
+    def history(self, case_id: str) -> list[Event]:
+        rows = self.db.execute(
+            "SELECT case_id, at, event, form, sha256, person, detail FROM history "
+            "WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        )
+        return [
+            Event(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows
+        ]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (trigger bodies keep their inner semicolons)."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _case(row: tuple[Any, ...]) -> Case:
+    r = dict(zip(_CASE_COLUMNS, row, strict=True))
+    opened, received = _dt(r["opened_at"]), _dt(r["received_at"])
+    assert opened is not None and received is not None  # NOT NULL columns
+    return Case(
+        case_id=r["case_id"],
+        state=r["state"],
+        opened_at=opened,
+        received_at=received,
+        resolution=r["resolution"],
+        customer=r["customer"],
+        product=r["product"],
+        category=r["category"],
+        department=r["department"],
+        closed_at=_dt(r["closed_at"]),
+        triaged_at=_dt(r["triaged_at"]),
+        containment_needed=bool(r["containment_needed"]),
+        confirmed_at=_dt(r["confirmed_at"]),
+        contained_at=_dt(r["contained_at"]),
+        actions_done_on=date.fromisoformat(r["actions_done_on"]) if r["actions_done_on"] else None,
+        parts=json.loads(r["parts"]),
+        reopens=r["reopens"],
+        reopened_as=r["reopened_as"],
+        repeats=json.loads(r["repeats"]),
+    )
+
+
+def _filing(r: tuple[Any, ...]) -> Filing:
+    return Filing(
+        r[0], r[1], int(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6], json.loads(r[7])
+    )

@@ -1,0 +1,115 @@
+"""The registry: recorded migrations, case numbers, append-only history."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from filing.registry import MIGRATIONS, Case, Event, Filing, Registry, RegistryError
+
+NOW = datetime(2026, 11, 20, 9, 30)
+
+
+def new_case(reg: Registry, year: int = 2026) -> Case:
+    with reg.transaction():
+        case = Case(reg.next_case_id(year), "awaiting_triage", NOW, NOW, customer="ACME")
+        reg.save_case(case)
+    return case
+
+
+def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
+    path = tmp_path / ".closedloop" / "registry.sqlite"
+    with Registry(path) as reg:
+        assert reg.schema_version() == MIGRATIONS[-1][0]
+        rows = reg.db.execute("SELECT version, name FROM migrations").fetchall()
+        assert rows == [(v, n) for v, n, _ in MIGRATIONS]
+    with Registry(path) as reg:
+        assert reg.migrate() == []
+
+
+def test_a_newer_schema_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    Registry(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO migrations VALUES (99, 'future', '2030-01-01')")
+    db.commit()
+    db.close()
+    with pytest.raises(RegistryError, match="made by a newer closedloop .* upgrade closedloop"):
+        Registry(path)
+
+
+def test_case_numbers_are_sequential_per_year_and_never_reused(tmp_path: Path) -> None:
+    with Registry(tmp_path / "r.sqlite") as reg:
+        assert [new_case(reg).case_id for _ in range(3)] == ["CC-2026-0001", "CC-2026-0002", "CC-2026-0003"]
+        assert new_case(reg, 2027).case_id == "CC-2027-0001"
+        with pytest.raises(sqlite3.IntegrityError, match="cases are never deleted"):
+            reg.db.execute("DELETE FROM cases WHERE case_id = 'CC-2026-0003'")
+        assert new_case(reg).case_id == "CC-2026-0004"
+        with pytest.raises(RegistryError, match="only inside a transaction"):
+            reg.next_case_id(2026)
+
+
+def test_two_writers_never_get_the_same_number(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    Registry(path).close()
+    got: list[str] = []
+
+    def worker() -> None:
+        with Registry(path) as reg:
+            for _ in range(20):
+                got.append(new_case(reg).case_id)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == [f"CC-2026-{n:04d}" for n in range(1, 61)]
+
+
+def test_case_round_trip_and_filings(tmp_path: Path) -> None:
+    with Registry(tmp_path / "r.sqlite") as reg:
+        case = new_case(reg)
+        case.parts = {"capa": "open", "return": "done"}
+        case.actions_done_on = date(2026, 11, 27)
+        case.repeats = ["CC-2025-0100"]
+        case.containment_needed = True
+        with reg.transaction():
+            reg.save_case(case)
+            reg.add_filing(Filing(case.case_id, "registration", 1, NOW, "01 registration v1.docx", "ab" * 32,
+                                  "Li", {"customer": "ACME", "goods_received_date": "2026-11-02"}))
+        assert reg.case(case.case_id) == case
+        assert reg.latest_filing(case.case_id, "registration").fields["customer"] == "ACME"  # type: ignore[union-attr]
+        assert reg.filing_by_sha256("ab" * 32).case_id == case.case_id  # type: ignore[union-attr]
+        assert reg.case("CC-2026-9999") is None
+
+
+def test_history_is_append_only(tmp_path: Path) -> None:
+    with Registry(tmp_path / "r.sqlite") as reg:
+        case = new_case(reg)
+        reg.append_history(Event(case.case_id, NOW, "filed", "registration", "ab" * 32, "Li", "registered"))
+        with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
+            reg.db.execute("UPDATE history SET person = 'someone else'")
+        with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
+            reg.db.execute("DELETE FROM history")
+        assert [e.person for e in reg.history(case.case_id)] == ["Li"]
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    with Registry(tmp_path / "r.sqlite") as reg:
+        with pytest.raises(RuntimeError), reg.transaction():
+            reg.save_case(Case(reg.next_case_id(2026), "open", NOW, NOW))
+            raise RuntimeError("crash between steps")
+        assert reg.cases() == []
+        assert new_case(reg).case_id == "CC-2026-0001"  # nobody ever saw the rolled-back one
+
+
+def test_a_damaged_registry_names_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(RegistryError, match="rebuild it from the archive"):
+        Registry(path)
