@@ -158,13 +158,17 @@ class Registry:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = FULL")
             self.migrate()
+        except RegistryError:
+            self.db.close()
+            raise
         except sqlite3.DatabaseError as exc:
+            self.db.close()
             raise RegistryError(
                 f"{path}: the registry cannot be opened ({exc}); "
                 "rebuild it from the archive with `closedloop rebuild`"

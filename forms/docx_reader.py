@@ -52,7 +52,6 @@ class _Names:
         }
         self.sdt = f"{{{ns}}}sdt"
         self.sdt_content = f"{{{ns}}}sdtContent"
-        self.sdt_pr = f"{{{ns}}}sdtPr"
         self.showing_placeholder = f"{{{ns}}}showingPlcHdr"
         self.bookmark = f"{{{ns}}}bookmarkStart"
         self.name = f"{{{ns}}}name"

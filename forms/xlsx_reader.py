@@ -331,6 +331,8 @@ def _by_label(book: _Book, form: FormDefinition, missing: list[str], out: Extrac
             for (r, col), v in cells.items()
             if r == header_row and isinstance(v, str) and label_key(v) in by_label
         ]
+        # Without its defined name a table's extent is unknown: rows are read down to the
+        # first blank one.
         table = TableRows()
         r = header_row + 1
         number = 1

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import threading
+
 from lxml import etree
 
-# resolve_entities=False and load_dtd=False keep entity expansion and external entities out;
-# huge_tree=False keeps libxml2's own limits on depth and text size.
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    load_dtd=False,
-    no_network=True,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
-)
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's parser: lxml parser objects must not be used by two threads at once.
+
+    resolve_entities=False and load_dtd=False keep entity expansion and external entities
+    out; huge_tree=False keeps libxml2's own limits on depth and text size.
+    """
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+    return parser
 
 
 class UnsafeXML(Exception):
@@ -23,7 +35,7 @@ class UnsafeXML(Exception):
 
 def parse_xml(data: bytes) -> etree._Element:
     """Parse one package part. Raises etree.XMLSyntaxError or UnsafeXML."""
-    root = etree.fromstring(data, _PARSER)
+    root = etree.fromstring(data, _parser())
     # lxml-stubs lack DocInfo.doctype; the attribute is documented lxml API.
     if getattr(root.getroottree().docinfo, "doctype", ""):
         raise UnsafeXML("document type declaration")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -368,3 +369,27 @@ def test_values_that_look_like_formulas_are_written_as_text(tmp_path: Path) -> N
     assert [
         result.values[f] for f in ("customer", "responsible_person", "verified_by", "prepared_by")
     ] == risky
+
+
+def test_reading_from_several_threads_at_once(tmp_path: Path) -> None:
+    files = [
+        write_form(
+            get_form(form_id), fmt, tmp_path / f"{form_id}.{fmt}", {"customer": f"{form_id} {fmt}"}
+        )  # type: ignore[arg-type]
+        for form_id in ("capa", "registration", "satisfaction_survey")
+        for fmt in ("docx", "xlsx")
+    ]
+    results: list[tuple[str, object]] = []
+
+    def worker() -> None:
+        for _ in range(5):
+            for path in files:
+                results.append((path.name, read_form(path).values["customer"]))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 * 5 * len(files)
+    assert all(value == name.replace(".", " ") for name, value in results)

@@ -38,13 +38,17 @@ def test_a_newer_schema_is_refused_with_the_fix(tmp_path: Path) -> None:
     db.execute("INSERT INTO migrations VALUES (99, 'future', '2030-01-01')")
     db.commit()
     db.close()
-    with pytest.raises(RegistryError, match="made by a newer closedloop .* upgrade closedloop"):
+    with pytest.raises(RegistryError, match=r"made by a newer closedloop .* upgrade closedloop"):
         Registry(path)
 
 
 def test_case_numbers_are_sequential_per_year_and_never_reused(tmp_path: Path) -> None:
     with Registry(tmp_path / "r.sqlite") as reg:
-        assert [new_case(reg).case_id for _ in range(3)] == ["CC-2026-0001", "CC-2026-0002", "CC-2026-0003"]
+        assert [new_case(reg).case_id for _ in range(3)] == [
+            "CC-2026-0001",
+            "CC-2026-0002",
+            "CC-2026-0003",
+        ]
         assert new_case(reg, 2027).case_id == "CC-2027-0001"
         with pytest.raises(sqlite3.IntegrityError, match="cases are never deleted"):
             reg.db.execute("DELETE FROM cases WHERE case_id = 'CC-2026-0003'")
@@ -80,8 +84,18 @@ def test_case_round_trip_and_filings(tmp_path: Path) -> None:
         case.containment_needed = True
         with reg.transaction():
             reg.save_case(case)
-            reg.add_filing(Filing(case.case_id, "registration", 1, NOW, "01 registration v1.docx", "ab" * 32,
-                                  "Li", {"customer": "ACME", "goods_received_date": "2026-11-02"}))
+            reg.add_filing(
+                Filing(
+                    case.case_id,
+                    "registration",
+                    1,
+                    NOW,
+                    "01 registration v1.docx",
+                    "ab" * 32,
+                    "Li",
+                    {"customer": "ACME", "goods_received_date": "2026-11-02"},
+                )
+            )
         assert reg.case(case.case_id) == case
         assert reg.latest_filing(case.case_id, "registration").fields["customer"] == "ACME"  # type: ignore[union-attr]
         assert reg.filing_by_sha256("ab" * 32).case_id == case.case_id  # type: ignore[union-attr]
@@ -91,7 +105,9 @@ def test_case_round_trip_and_filings(tmp_path: Path) -> None:
 def test_history_is_append_only(tmp_path: Path) -> None:
     with Registry(tmp_path / "r.sqlite") as reg:
         case = new_case(reg)
-        reg.append_history(Event(case.case_id, NOW, "filed", "registration", "ab" * 32, "Li", "registered"))
+        reg.append_history(
+            Event(case.case_id, NOW, "filed", "registration", "ab" * 32, "Li", "registered")
+        )
         with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
             reg.db.execute("UPDATE history SET person = 'someone else'")
         with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
