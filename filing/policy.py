@@ -5,8 +5,23 @@ Resolved once from the settings file by `closedloop.settings` and passed down ex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
+
+#: Category -> responsible department, when triage does not name one (DOMAIN.md step 2).
+DEFAULT_ROUTES: Mapping[str, str] = MappingProxyType(
+    {
+        "quality": "quality_management",
+        "quantity": "quality_management",
+        "tolerance": "quality_management",
+        "transport_damage": "storage_transportation",
+        "installation_technical": "after_sales",
+        "special_requirement": "sales",
+        "other": "quality_management",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -34,5 +49,6 @@ class Policy:
     few_accessories: int = 15
     sample_sets: int = 10  # 10 sets or fewer: samples by After-sales; more: R&D
     repeat_window_days: int = 90
+    routes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ROUTES)
     calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
