@@ -24,6 +24,22 @@ DEFAULT_ROUTES: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: Department id -> its outbox folder name (Outbox/<name>/).
+DEFAULT_OUTBOXES: Mapping[str, str] = MappingProxyType(
+    {
+        "quality_management": "Quality Management",
+        "storage_transportation": "Storage & Transportation",
+        "after_sales": "After-sales",
+        "production": "Production",
+        "rnd": "R&D",
+        "sales": "Sales",
+        "finance": "Finance",
+        "planning": "Planning (PMC)",
+        "customer_window": "Customer Window",
+    }
+)
+
+
 @dataclass(frozen=True)
 class CalendarPolicy:
     """Which days are working days."""
@@ -50,5 +66,6 @@ class Policy:
     sample_sets: int = 10  # 10 sets or fewer: samples by After-sales; more: R&D
     repeat_window_days: int = 90
     routes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ROUTES)
+    outboxes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_OUTBOXES)
     calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
