@@ -14,12 +14,19 @@ from typing import Any, NoReturn
 
 import click
 
-from closedloop.settings import SettingsError, load_settings
+from archive.casefolder import case_folder
+from closedloop.settings import SettingsError, load_settings, now, settings_template
+from filing.calendar import WorkingCalendar
+from filing.errors import FilingError
+from filing.registry import Registry
+from filing.status import case_status, is_overdue
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError, RefusedFile
 from forms.reader import FormRead, read_form
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
+from watcher.folders import SharedFolder, init
+from watcher.ingest import ingest_once
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 
@@ -43,7 +50,7 @@ def _errors(as_json: bool = False) -> Iterator[None]:
         yield
     except RefusedFile as exc:
         _fail(exc.message, as_json, exc.kind)
-    except (FormError, SettingsError) as exc:
+    except (FormError, SettingsError, FilingError) as exc:
         _fail(str(exc), as_json)
     except OSError as exc:
         name = getattr(exc, "filename", None) or ""
@@ -202,6 +209,166 @@ def _print_read(result: FormRead) -> None:
         click.echo("Problems:")
         for p in result.problems:
             click.echo(f"  - {p.message}")
+
+
+root_option = click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="The shared folder (the one with Inbox, Outbox, Archive).",
+)
+now_option = click.option(
+    "--now",
+    "clock",
+    metavar="TIME",
+    help="Act as if it were TIME (2026-11-20T09:30); tests and replays.",
+)
+
+
+def _shared(root: Path) -> SharedFolder:
+    folder = SharedFolder(root)
+    if not folder.is_laid_out():
+        raise click.ClickException(
+            f"{root} is not a closedloop shared folder; lay it out with `closedloop init {root}`"
+        )
+    return folder
+
+
+@cli.command("init")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+def init_cmd(root: Path) -> None:
+    """Lay out the shared folder ROOT: settings, Inbox, Outbox per department, Blank Forms,
+    Archive, Quarantine, Reports. Safe to run again; never overwrites a site's files."""
+    with _errors():
+        root.mkdir(parents=True, exist_ok=True)
+        settings = load_settings(root)
+        created = init(root, settings.policy, settings.company_name, settings_template())
+        settings = load_settings(root)  # the file just written must be valid
+    click.echo(
+        f"{root}: {len(created)} folders and files created"
+        if created
+        else f"{root}: already laid out"
+    )
+    for path in created:
+        click.echo(f"  {path.relative_to(root)}")
+
+
+@cli.command("ingest")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@json_option
+@now_option
+def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
+    """Process every file in ROOT/Inbox once: file it into its case and issue the next
+    forms, or move it to Quarantine with a note saying what to fix."""
+    with _errors(as_json):
+        folder = _shared(root)
+        settings = load_settings(root)
+        results = ingest_once(folder.root, settings.policy, settings.company_name, now(clock))
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(r.to_json(), ensure_ascii=False))
+        return
+    for r in results:
+        where = f" {r.case_id}" if r.case_id else ""
+        click.echo(f"{r.outcome:<8} {r.file}{where}: {r.reason or ''}".rstrip(": "))
+        for i in r.issued:
+            click.echo(f"         -> {i['file']}")
+    if not results:
+        click.echo("The Inbox is empty.")
+
+
+@cli.command("status")
+@click.argument("case_id", metavar="CASE")
+@root_option
+@json_option
+@now_option
+def status_cmd(case_id: str, root: Path, as_json: bool, clock: str | None) -> None:
+    """Where case CASE stands: state, what it waits for, forms filed and issued, deadlines."""
+    with _errors(as_json):
+        folder = _shared(root)
+        settings = load_settings(root)
+        calendar = WorkingCalendar(settings.policy.calendar)
+        with Registry(folder.registry) as registry:
+            case = registry.case(case_id)
+            if case is None:
+                _fail(
+                    f"there is no case {case_id}; list the cases with `closedloop cases --root {root}`",
+                    as_json,
+                )
+            where = case_folder(folder.archive, case.case_id, case.customer)
+            data = case_status(
+                registry,
+                case,
+                settings.policy,
+                calendar,
+                now(clock),
+                str(where.relative_to(folder.root)) if where.exists() else None,
+            )
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(
+        f"{data['case_id']}  {data['state']}"
+        + (f" ({data['resolution']})" if data["resolution"] else "")
+    )
+    click.echo(
+        f"  {data['customer']} · {data['product']} · {data['category']} · {data['department'] or 'not routed'}"
+    )
+    if data["outstanding"]:
+        click.echo("  waiting for: " + ", ".join(data["outstanding"]))
+    for d in data["deadlines"]:
+        click.echo(f"  {d['name']:<12} due {d['due']}  {d['status']}")
+    for f in data["filed"]:
+        click.echo(f"  filed  {f['filed_at']}  {f['form']} v{f['version']}  {f['file']}")
+    for i in data["issued"]:
+        click.echo(f"  issued {i['form']} to {i['department']}: {i['file']}")
+
+
+@cli.command("cases")
+@root_option
+@click.option(
+    "--state", type=click.Choice(["awaiting_triage", "open", "awaiting_customer", "closed"])
+)
+@click.option("--overdue", is_flag=True, help="Only cases with a deadline past due and not met.")
+@json_option
+@now_option
+def cases_cmd(
+    root: Path, state: str | None, overdue: bool, as_json: bool, clock: str | None
+) -> None:
+    """List the cases, one line (or JSON object) each."""
+    with _errors(as_json):
+        folder = _shared(root)
+        settings = load_settings(root)
+        calendar = WorkingCalendar(settings.policy.calendar)
+        moment = now(clock)
+        with Registry(folder.registry) as registry:
+            rows = []
+            for case in registry.cases(state):
+                late = is_overdue(case, settings.policy, calendar, moment)
+                if overdue and not late:
+                    continue
+                rows.append(
+                    {
+                        "case_id": case.case_id,
+                        "state": case.state,
+                        "resolution": case.resolution,
+                        "customer": case.customer,
+                        "product": case.product,
+                        "category": case.category,
+                        "department": case.department,
+                        "opened": case.opened_at.isoformat(timespec="seconds"),
+                        "overdue": late,
+                    }
+                )
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    for row in rows:
+        flag = "  OVERDUE" if row["overdue"] else ""
+        click.echo(
+            f"{row['case_id']}  {row['state']:<17} {row['customer'] or '':<24} {row['product'] or ''}{flag}"
+        )
 
 
 def main() -> None:

@@ -1,14 +1,29 @@
-"""Settings: resolved once from closedloop.toml into one object, passed down explicitly."""
+"""Settings: resolved once from ROOT/closedloop.toml into one object, passed down explicitly.
+
+Every mistake names the file, the key, what is wrong and what to write instead.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from filing.policy import (
+    DEFAULT_OUTBOXES,
+    DEFAULT_ROUTES,
+    CalendarPolicy,
+    DeadlinePolicy,
+    Policy,
+)
 from forms.writer import DEFAULT_COMPANY
 
 SETTINGS_FILE = "closedloop.toml"
+CLOCK_VARIABLE = "CLOSEDLOOP_NOW"
 
 
 class SettingsError(Exception):
@@ -18,20 +33,132 @@ class SettingsError(Exception):
 @dataclass(frozen=True)
 class Settings:
     company_name: str = DEFAULT_COMPANY
+    policy: Policy = field(default_factory=Policy)
+
+
+def settings_template() -> str:
+    """The commented settings file `closedloop init` writes."""
+    return resources.files("templates").joinpath(SETTINGS_FILE).read_text(encoding="utf-8")
 
 
 def load_settings(root: Path | None) -> Settings:
     """Settings of the shared folder `root`; defaults when there is no settings file."""
-    if root is None:
+    if root is None or not (root / SETTINGS_FILE).exists():
         return Settings()
     path = root / SETTINGS_FILE
-    if not path.exists():
-        return Settings()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
-    company = raw.get("company", {}).get("name", DEFAULT_COMPANY)
-    if not isinstance(company, str) or not company.strip():
-        raise SettingsError(f'{path}: [company] name must be text, like name = "Acme Ltd."')
-    return Settings(company_name=company.strip())
+    return _Reader(path, raw).settings()
+
+
+class _Reader:
+    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
+        self.path = path
+        self.raw = raw
+
+    def fail(self, key: str, problem: str, example: str) -> SettingsError:
+        return SettingsError(f"{self.path}: {key} {problem}; write it like {example}")
+
+    def table(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"[{name}]", "must be a section", f"[{name}]")
+        return value
+
+    def integer(self, section: str, key: str, default: int) -> int:
+        value = self.table(section).get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(
+                f"[{section}] {key}", f"is {value!r}, not a whole number", f"{key} = {default}"
+            )
+        return value
+
+    def text_map(self, section: str, default: Any, known: set[str] | None = None) -> dict[str, str]:
+        out = dict(default)
+        for key, value in self.table(section).items():
+            if not isinstance(value, str) or not value.strip():
+                raise self.fail(
+                    f"[{section}] {key}", f"is {value!r}, not a name", f'{key} = "Name"'
+                )
+            if known is not None and value not in known:
+                raise self.fail(
+                    f"[{section}] {key}",
+                    f"names a department '{value}' that [departments] does not have",
+                    f'{key} = "quality_management"',
+                )
+            out[key] = value.strip()
+        return out
+
+    def dates(self, key: str) -> frozenset[date]:
+        values = self.table("calendar").get(key, [])
+        out = set()
+        for v in values if isinstance(values, list) else [values]:
+            if isinstance(v, date) and not isinstance(v, datetime):
+                out.add(v)
+            elif isinstance(v, str):
+                try:
+                    out.add(date.fromisoformat(v))
+                except ValueError:
+                    raise self.fail(
+                        f"[calendar] {key}", f"holds {v!r}, not a date", f"{key} = [2026-12-24]"
+                    ) from None
+            else:
+                raise self.fail(
+                    f"[calendar] {key}", f"holds {v!r}, not a date", f"{key} = [2026-12-24]"
+                )
+        return frozenset(out)
+
+    def settings(self) -> Settings:
+        company = self.table("company").get("name", DEFAULT_COMPANY)
+        if not isinstance(company, str) or not company.strip():
+            raise self.fail("[company] name", "must be text", 'name = "Acme Ltd."')
+        outboxes = self.text_map("departments", DEFAULT_OUTBOXES)
+        for name in outboxes.values():
+            if any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
+                raise self.fail(
+                    "[departments]",
+                    f"folder name {name!r} has a character folders cannot hold",
+                    'quality_management = "Quality Management"',
+                )
+        routes = self.text_map("routing", DEFAULT_ROUTES, known=set(outboxes))
+        calendar = self.table("calendar")
+        country = calendar.get("country", "CN")
+        subdivision = calendar.get("subdivision", "")
+        policy = Policy(
+            acceptance_days=self.integer("thresholds", "acceptance_days", 30),
+            few_hosts=self.integer("thresholds", "few_hosts", 5),
+            few_accessories=self.integer("thresholds", "few_accessories", 15),
+            sample_sets=self.integer("thresholds", "sample_sets", 10),
+            repeat_window_days=self.integer("thresholds", "repeat_window_days", 90),
+            routes=routes,
+            outboxes=outboxes,
+            calendar=CalendarPolicy(
+                country=country.strip().upper() or None if isinstance(country, str) else None,
+                subdivision=subdivision.strip() or None if isinstance(subdivision, str) else None,
+                extra_holidays=self.dates("extra_holidays"),
+                extra_workdays=self.dates("extra_workdays"),
+            ),
+            deadlines=DeadlinePolicy(
+                confirm_working_days=self.integer("deadlines", "confirm_working_days", 1),
+                containment_hours=self.integer("deadlines", "containment_hours", 4),
+                actions_working_days=self.integer("deadlines", "actions_working_days", 5),
+                close_days=self.integer("deadlines", "close_days", 28),
+            ),
+        )
+        return Settings(company_name=company.strip(), policy=policy)
+
+
+def now(override: str | None = None) -> datetime:
+    """The current time, or the one set with --now or CLOSEDLOOP_NOW (tests, replays)."""
+    text = override or os.environ.get(CLOCK_VARIABLE)
+    if not text:
+        return datetime.now().replace(microsecond=0)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(
+            f"the clock '{text}' (from --now or {CLOCK_VARIABLE}) is not a time; "
+            "write it like 2026-11-20T09:30"
+        ) from None

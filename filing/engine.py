@@ -7,7 +7,7 @@ disk are the caller's: the engine says which forms to issue, pre-filled, and to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -60,6 +60,8 @@ class Outcome:
     case_id: str
     form: str
     version: int
+    stored_as: str  # the original's name in the case folder: "02 capa v1.docx"
+    customer: str | None
     note: str
     issued: list[IssuedForm] = field(default_factory=list)
     new_case: str | None = None
@@ -76,12 +78,19 @@ class Engine:
         folder = self.policy.outboxes.get(department, department)
         return f"Outbox/{folder}/{case_id} {get_form(form_id).title}.{fmt}"
 
-    def file(self, read: FormRead, sha256: str, stored_as: str, now: datetime) -> Outcome:
-        """File `read` (its bytes hash to sha256; kept as `stored_as` in the case folder)."""
-        name = read.path.name
+    def file(
+        self,
+        read: FormRead,
+        sha256: str,
+        now: datetime,
+        before_commit: Callable[[Outcome], None] | None = None,
+    ) -> Outcome:
+        """File `read` (whose bytes hash to sha256). `before_commit` runs inside the
+        transaction, after every decision: the caller writes its files there, and if that
+        fails nothing of the filing is recorded."""
         if read.problems:
             raise FilingRefused(
-                name,
+                read.path.name,
                 "the form has problems: " + "; ".join(p.message for p in read.problems) + ".",
                 "Correct them, save the file again and put it back into the Inbox.",
                 read.case_id,
@@ -89,11 +98,14 @@ class Engine:
         # Next forms go out in the format the sender used: an Excel user gets Excel.
         self._fmt = read.format
         with self.registry.transaction():
-            return self._file(read, sha256, stored_as, now)
+            outcome = self._file(read, sha256, now)
+            if before_commit is not None:
+                before_commit(outcome)
+            return outcome
 
     # ----------------------------------------------------------------------------------
 
-    def _file(self, read: FormRead, sha256: str, stored_as: str, now: datetime) -> Outcome:
+    def _file(self, read: FormRead, sha256: str, now: datetime) -> Outcome:
         form_id = read.form.id
         values = dict(read.values)
         if read.case_id is None:
@@ -111,6 +123,8 @@ class Engine:
             case = self._existing_case(read)
             outcome_repeats = []
         version = self._next_version(case.case_id, form_id)
+        sequence = len(self.registry.filings(case.case_id)) + 1
+        stored_as = f"{sequence:02d} {form_id} v{version}.{read.format}"
         person = _person(read)
         self.registry.add_filing(
             Filing(
@@ -127,7 +141,15 @@ class Engine:
         verb = "filed" if version == 1 else f"filed version {version} (supersedes {version - 1})"
         decision = RULES[form_id](CaseView(case.state, case.parts), values, self.policy)
         self._apply(case, form_id, values, decision, now)
-        outcome = Outcome(case.case_id, form_id, version, decision.note, repeats=outcome_repeats)
+        outcome = Outcome(
+            case.case_id,
+            form_id,
+            version,
+            stored_as,
+            case.customer,
+            decision.note,
+            repeats=outcome_repeats,
+        )
         to_issue = list(decision.issue)
         if case.state == "open" and all_parts_done(case.parts):
             case.state = "awaiting_customer"

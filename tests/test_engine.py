@@ -53,7 +53,7 @@ class Loop:
         fmt: str = "docx",
     ) -> Any:
         read = self.read(form_id, values, case, fmt)
-        return self.engine.file(read, f"{next(_n):064d}", f"{form_id}.{fmt}", now)
+        return self.engine.file(read, f"{next(_n):064d}", now)
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ def test_forms_with_problems_are_refused_with_the_problems(loop: Loop) -> None:
     with pytest.raises(
         FilingRefused, match=r"the form has problems: Customer: this is required; fill it in\."
     ):
-        loop.engine.file(read, "0" * 64, "x.docx", NOW)
+        loop.engine.file(read, "0" * 64, NOW)
     assert loop.registry.cases() == []
 
 

@@ -1,0 +1,44 @@
+"""A case's folder under Archive/: named from its case number and customer, holding the
+filed originals, numbered in filing order and never modified after filing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from pathvalidate import sanitize_filename
+
+from forms.atomicfile import atomic_writer
+
+# Windows paths are limited to 260 characters; keep folder and file names short.
+MAX_CUSTOMER_CHARS = 40
+
+
+def safe_name(text: str, max_len: int = 120) -> str:
+    """A file or folder name from user data: no separators, reserved names, control or
+    invalid characters, no leading/trailing dots or spaces, bounded length."""
+    cleaned = sanitize_filename(" ".join(text.split()), platform="windows", max_len=max_len)
+    cleaned = cleaned.strip(" .")
+    return cleaned if cleaned not in ("", ".", "..") else "_"
+
+
+def case_folder(archive: Path, case_id: str, customer: str | None) -> Path:
+    """The case's folder: the existing one (its customer may have been corrected since), or
+    a new name `CC-2026-0001 ACME Windows`."""
+    if archive.is_dir():
+        for existing in archive.glob(f"{case_id}*"):
+            if existing.is_dir() and re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name):
+                return existing
+    label = safe_name(customer or "", MAX_CUSTOMER_CHARS) if customer else ""
+    name = safe_name(f"{case_id} {label}".strip()) if label not in ("", "_") else case_id
+    return archive / name
+
+
+def file_original(source: Path, folder: Path, stored_as: str) -> Path:
+    """Copy the original bytes into the case folder, atomically; the inbox copy is the
+    caller's to remove once the filing is committed."""
+    target = folder / safe_name(stored_as)
+    with source.open("rb") as src, atomic_writer(target) as dst:
+        shutil.copyfileobj(src, dst)
+    return target

@@ -1,0 +1,185 @@
+"""One pass over the Inbox: each file ends filed in its case, or in Quarantine beside a
+note saying what to fix; office lock and temporary files are left alone.
+
+Order of steps, so that a crash loses nothing: the original is copied into the case
+folder and the next forms written (atomically) inside the filing's registry transaction;
+only after it commits is the Inbox file removed. A crash before the commit leaves the
+file in the Inbox to be filed again (same case number, same file names); a crash after
+it leaves a copy that the next pass recognises by its hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archive.casefolder import case_folder, file_original, safe_name
+from filing.engine import Engine, FilingRefused, Outcome
+from filing.policy import Policy
+from filing.registry import Registry
+from forms.atomicfile import atomic_write_bytes
+from forms.definition import get_form
+from forms.errors import RefusedFile
+from forms.reader import read_form
+from forms.writer import render_form
+from watcher.folders import SharedFolder, is_junk
+from watcher.notes import quarantine_note
+
+
+@dataclass
+class FileResult:
+    file: str
+    outcome: str  # filed | refused | ignored
+    case_id: str | None = None
+    form: str | None = None
+    issued: list[dict[str, str]] = field(default_factory=list)
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "outcome": self.outcome,
+            "case_id": self.case_id,
+            "form": self.form,
+            "issued": self.issued,
+            "reason": self.reason,
+        }
+
+
+class _Refusal(Exception):
+    def __init__(
+        self, reasons: list[str], fix: str, case_id: str | None = None, form: str | None = None
+    ):
+        self.reasons = reasons
+        self.fix = fix
+        self.case_id = case_id
+        self.form = form
+        super().__init__(" ".join(reasons))
+
+
+def inbox_files(folder: SharedFolder) -> Iterator[Path]:
+    """Files directly in the Inbox, oldest first (the order people saved them)."""
+    if not folder.inbox.is_dir():
+        return
+    entries = [p for p in folder.inbox.iterdir() if p.is_file()]
+    entries.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
+    yield from entries
+
+
+def ingest_once(root: Path, policy: Policy, company: str, now: datetime) -> list[FileResult]:
+    folder = SharedFolder(root)
+    results: list[FileResult] = []
+    with Registry(folder.registry) as registry:
+        engine = Engine(registry, policy)
+        for path in inbox_files(folder):
+            results.append(_ingest(path, folder, registry, engine, company, now))
+    return results
+
+
+def _ingest(
+    path: Path,
+    folder: SharedFolder,
+    registry: Registry,
+    engine: Engine,
+    company: str,
+    now: datetime,
+) -> FileResult:
+    name = path.name
+    if is_junk(name):
+        return FileResult(name, "ignored", reason="an office lock or temporary file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileResult(
+            name, "ignored", reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox"
+        )
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        outcome = _file(path, data, sha256, folder, registry, engine, company, now)
+    except _Refusal as refusal:
+        _quarantine(path, folder, refusal.reasons, refusal.fix, now)
+        return FileResult(
+            name, "refused", refusal.case_id, refusal.form, reason=" ".join(refusal.reasons)
+        )
+    except RefusedFile as exc:
+        if exc.kind == "lock_file":
+            return FileResult(name, "ignored", reason=exc.reason)
+        _quarantine(path, folder, [exc.reason], exc.fix, now)
+        return FileResult(name, "refused", reason=f"{exc.kind}: {exc.reason}")
+    path.unlink()
+    issued = [{"form": i.form, "department": i.department, "file": i.file} for i in outcome.issued]
+    return FileResult(name, "filed", outcome.case_id, outcome.form, issued, outcome.note)
+
+
+def _file(
+    path: Path,
+    data: bytes,
+    sha256: str,
+    folder: SharedFolder,
+    registry: Registry,
+    engine: Engine,
+    company: str,
+    now: datetime,
+) -> Outcome:
+    first = registry.filing_by_sha256(sha256)
+    if first is not None:
+        case = registry.case(first.case_id)
+        where = case_folder(folder.archive, first.case_id, case.customer if case else None)
+        raise _Refusal(
+            [
+                f"the same file was already filed on {first.filed_at:%Y-%m-%d %H:%M} in case "
+                f"{first.case_id}, as {where.relative_to(folder.root) / first.file}."
+            ],
+            "Nothing to do if this is a second copy. If you meant to change the form, make the "
+            "change, save it, and put it into the Inbox again.",
+            first.case_id,
+            first.form,
+        )
+    read = read_form(path, data)
+    if read.problems:
+        raise _Refusal(
+            [p.message for p in read.problems],
+            "Correct the form, save it, and put it into the Inbox again.",
+            read.case_id,
+            read.form.id,
+        )
+
+    def write_files(outcome: Outcome) -> None:
+        case_dir = case_folder(folder.archive, outcome.case_id, outcome.customer)
+        file_original(path, case_dir, outcome.stored_as)
+        for item in outcome.issued:
+            form = get_form(item.form)
+            fmt = item.file.rsplit(".", 1)[-1]
+            target = folder.root / Path(*[safe_name(p) for p in Path(item.file).parts])
+            atomic_write_bytes(
+                target,
+                render_form(form, fmt, item.values, item.case_id, company),  # type: ignore[arg-type]
+            )
+
+    try:
+        return engine.file(read, sha256, now, before_commit=write_files)
+    except FilingRefused as exc:
+        raise _Refusal([exc.reason], exc.fix, exc.case_id, read.form.id) from None
+
+
+def _quarantine(
+    path: Path, folder: SharedFolder, reasons: list[str], fix: str, now: datetime
+) -> None:
+    folder.quarantine.mkdir(parents=True, exist_ok=True)
+    target = _free_name(folder.quarantine / path.name)
+    note = target.with_name(f"{target.name} - what to fix.txt")
+    atomic_write_bytes(note, quarantine_note(path.name, reasons, fix, now).encode("utf-8"))
+    path.replace(target)
+
+
+def _free_name(target: Path) -> Path:
+    n = 2
+    candidate = target
+    while candidate.exists():
+        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
+        n += 1
+    return candidate
