@@ -104,3 +104,19 @@ def fill_xlsx(path: Path, values: dict[str, Any], out: Path | None = None) -> Pa
     assert not todo, f"labels not found: {sorted(todo)}"
     wb.save(out or path)
     return out or path
+
+
+def fill_xlsx_table(
+    path: Path, header: list[str], rows: list[list[Any]], out: Path | None = None
+) -> Path:
+    """Fill the rows under the first header row that starts with `header`."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    for row in ws.iter_rows():
+        if [c.value for c in row[: len(header)]] == header:
+            for offset, values in enumerate(rows, start=1):
+                for col, value in enumerate(values, start=1):
+                    ws.cell(row[0].row + offset, col, value)
+            wb.save(out or path)
+            return out or path
+    raise AssertionError(f"no table with header {header}")

@@ -1,0 +1,100 @@
+"""A shared folder driven as staff drive it: forms taken from Blank Forms or an outbox,
+filled by label, saved into the Inbox; the real CLI run over it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from closedloop.cli import cli
+from tests.office import fill_docx, fill_docx_table, fill_xlsx, fill_xlsx_table
+
+TITLES = {
+    "registration": "Complaint Registration Form",
+    "return_form": "Return Form",
+    "return_tracking": "Customer Return Tracking Form",
+    "contract_review": "Contract Review Form",
+    "capa": "Corrective and Preventive Action Report",
+    "satisfaction_survey": "Customer Satisfaction Survey Form",
+}
+REGISTRATION = {
+    "Complaint date": "2026-11-20",
+    "Customer": "ACME Windows",
+    "Product / model": "W-200",
+    "Goods received date": "2026-11-02",
+    "Category": "Transport damage",
+    "Description": "Glass cracked in 3 of 10 units",
+    "Customer asks for": "Explanation",
+    "Registered by": "Mei",
+}
+CAPA_DONE = {
+    "Root cause": "Buffer foam too thin for 4 h vibration",
+    "Verification evidence": "Damage rate 15% -> 0 in 4 h vibration + 3 drops",
+    "Plan approved by": "GM Zhao",
+    "Plan approved on": "2026-11-24",
+}
+_n = itertools.count(1)
+
+
+class Folder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.run("init", str(root))
+
+    def run(self, *args: str) -> str:
+        result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    def ingest(self, now: str) -> list[dict[str, Any]]:
+        out = self.run("ingest", str(self.root), "--json", "--now", now)
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def status(self, case_id: str, now: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(
+            self.run("status", case_id, "--root", str(self.root), "--json", "--now", now)
+        )
+        return data
+
+    def outbox(self, department: str, case_id: str, form: str, fmt: str = "docx") -> Path:
+        path = self.root / "Outbox" / department / f"{case_id} {TITLES[form]}.{fmt}"
+        assert path.exists(), f"{path} was not issued"
+        return path
+
+    def save(
+        self,
+        source: Path,
+        labels: dict[str, Any],
+        table: tuple[list[str], list[list[Any]]] | None = None,
+        name: str | None = None,
+    ) -> Path:
+        """Fill `source` by label (and a table) and save the result into the Inbox."""
+        target = self.root / "Inbox" / (name or f"{next(_n):03d} {source.name}")
+        shutil.copyfile(source, target)
+        if target.suffix == ".docx":
+            if labels:
+                fill_docx(target, labels)
+            if table:
+                fill_docx_table(target, *table)
+        else:
+            if labels:
+                fill_xlsx(target, labels)
+            if table:
+                fill_xlsx_table(target, *table)
+        return target
+
+    def blank(self, form: str, fmt: str = "docx") -> Path:
+        return self.root / "Blank Forms" / f"{TITLES[form]}.{fmt}"
+
+    def files(self) -> set[str]:
+        return {
+            str(p.relative_to(self.root))
+            for p in self.root.rglob("*")
+            if p.is_file()
+            and p.relative_to(self.root).parts[0] not in ("Blank Forms", ".closedloop")
+        }

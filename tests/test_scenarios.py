@@ -1,0 +1,278 @@
+"""Each path of the case rules, played through the shared folder and the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.scenario import CAPA_DONE, REGISTRATION, Folder
+
+ACTIONS = (
+    ["Action", "Owner", "Due", "Done on"],
+    [["Redesign foam", "Li", "2026-11-27", "2026-11-26"]],
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Folder:
+    return Folder(tmp_path / "share")
+
+
+def register(folder: Folder, now: str = "2026-11-20T10:00", **extra: str) -> str:
+    folder.save(folder.blank("registration"), {**REGISTRATION, **extra})
+    [result] = folder.ingest(now)
+    assert result["outcome"] == "filed", result
+    return str(result["case_id"])
+
+
+def close_capa(
+    folder: Folder, case_id: str, department: str, now: str, fmt: str = "docx"
+) -> list[dict]:  # type: ignore[type-arg]
+    folder.save(folder.outbox(department, case_id, "capa", fmt), CAPA_DONE, ACTIONS)
+    return folder.ingest(now)
+
+
+def test_not_established_closes_the_case(folder: Folder) -> None:
+    case_id = register(folder)
+    assert folder.status(case_id, "2026-11-20T10:00")["state"] == "awaiting_triage"
+    copy = folder.outbox("Customer Window", case_id, "registration")
+    folder.save(
+        copy,
+        {
+            "Complaint established": "No",
+            "Reason for the decision": "Damage came from the customer's forklift",
+            "Confirmed to customer at": "2026-11-20 15:00",
+        },
+    )
+    [result] = folder.ingest("2026-11-20T16:00")
+    assert (result["outcome"], result["case_id"], result["issued"]) == ("filed", case_id, [])
+    status = folder.status(case_id, "2026-11-20T16:00")
+    assert (status["state"], status["resolution"], status["outstanding"]) == (
+        "closed",
+        "not_established",
+        [],
+    )
+    assert [(f["form"], f["version"]) for f in status["filed"]] == [
+        ("registration", 1),
+        ("registration", 2),
+    ]
+    assert {d["name"]: d["status"] for d in status["deadlines"]}["confirm"] == "met"
+
+
+@pytest.mark.parametrize(
+    ("hosts", "accessories", "department"), [("4", "14", "After-sales"), ("5", "2", "Production")]
+)
+def test_return_with_few_or_many_units(
+    folder: Folder, hosts: str, accessories: str, department: str
+) -> None:
+    case_id = register(
+        folder, **{"Customer asks for": "Return, repair", "Complaint established": "yes"}
+    )
+    folder.save(
+        folder.outbox("Sales", case_id, "return_form"),
+        {
+            "Goods received back on": "2026-11-25",
+            "Hosts returned (sets)": hosts,
+            "Accessories returned (sets)": accessories,
+        },
+    )
+    [result] = folder.ingest("2026-11-25T09:00")
+    assert [(i["form"], i["department"]) for i in result["issued"]] == [
+        ("return_tracking", department.lower().replace("-", "_"))
+    ]
+    tracking = folder.outbox(department, case_id, "return_tracking")
+    folder.save(tracking, {"Shipped back on": "2026-11-30"})
+    [result] = folder.ingest("2026-11-30T09:00")
+    status = folder.status(case_id, "2026-11-30T09:00")
+    assert status["outstanding"] == ["capa"]
+    close_capa(folder, case_id, "Storage & Transportation", "2026-12-01T09:00")
+    assert folder.status(case_id, "2026-12-01T09:00")["state"] == "awaiting_customer"
+    assert folder.outbox("Customer Window", case_id, "satisfaction_survey").exists()
+
+
+@pytest.mark.parametrize(("sets", "route"), [("10", "after_sales"), ("11", "rnd")])
+def test_special_order_samples_by_after_sales_or_rnd(folder: Folder, sets: str, route: str) -> None:
+    case_id = register(
+        folder, **{"Category": "Special requirement", "Complaint established": "yes"}
+    )
+    status = folder.status(case_id, "2026-11-20T10:00")
+    assert status["department"] == "sales" and status["outstanding"] == ["contract_review", "capa"]
+    folder.save(
+        folder.outbox("Sales", case_id, "contract_review"),
+        {
+            "Customer requirement": "Frame colour RAL 7016",
+            "Quantity (sets)": sets,
+            "Review decision": "Accepted",
+        },
+    )
+    [result] = folder.ingest("2026-11-21T10:00")
+    assert result["outcome"] == "filed" and result["reason"].endswith(f"samples by {route}")
+    assert folder.status(case_id, "2026-11-21T10:00")["outstanding"] == ["capa"]
+
+
+def test_rejection_registers_a_new_linked_case(folder: Folder) -> None:
+    case_id = register(folder, **{"Complaint established": "yes"})
+    close_capa(
+        folder,
+        case_id,
+        "Storage & Transportation",
+        "2026-11-24T09:00",
+    )
+    folder.save(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
+        {"Customer accepts the result": "No", "Customer comments": "Still cracked"},
+    )
+    [result] = folder.ingest("2026-11-26T09:00")
+    new_case = result["issued"][0]["file"].split("/")[-1].split(" ")[0]
+    old, new = (
+        folder.status(case_id, "2026-11-26T09:00"),
+        folder.status(new_case, "2026-11-26T09:00"),
+    )
+    assert (old["state"], old["resolution"], old["links"]["reopened_as"]) == (
+        "closed",
+        "rejected",
+        new_case,
+    )
+    assert (new["state"], new["links"]["reopens"]) == ("awaiting_triage", case_id)
+    # the new registration comes pre-filled from the old one
+    again = folder.outbox("Customer Window", new_case, "registration")
+    folder.save(again, {"Complaint established": "Yes"})
+    [result] = folder.ingest("2026-11-26T10:00")
+    assert result["case_id"] == new_case and result["issued"][0]["form"] == "capa"
+
+
+def test_deadlines_late_and_overdue_across_a_weekend_and_a_holiday(folder: Folder) -> None:
+    # Received Wednesday 30 September 2026, the eve of China's National Day week.
+    case_id = register(
+        folder,
+        now="2026-09-30T16:00",
+        **{
+            "Complaint date": "2026-09-30",
+            "Goods received date": "2026-09-20",
+            "Received at (date and time)": "2026-09-30 15:00",
+            "Complaint established": "yes",
+            "Confirmed to customer at": "2026-10-09 09:00",
+        },
+    )
+    status = folder.status(case_id, "2026-10-16T09:00")
+    deadlines = {d["name"]: d for d in status["deadlines"]}
+    assert deadlines["confirm"]["due"] == "2026-10-08T23:59:59"  # 1-7 October off
+    assert deadlines["confirm"]["status"] == "late"
+    assert (
+        deadlines["actions"]["due"] == "2026-10-13T23:59:59"
+    )  # 5 working days, Saturday 10th works
+    assert deadlines["actions"]["status"] == "overdue"
+    overdue = folder.run(
+        "cases", "--root", str(folder.root), "--overdue", "--json", "--now", "2026-10-16T09:00"
+    )
+    assert case_id in overdue
+
+
+def test_repeat_complaints_are_flagged(folder: Folder) -> None:
+    first = register(folder)
+    second = register(
+        folder,
+        now="2026-12-01T10:00",
+        **{"Complaint date": "2026-12-01", "Goods received date": "2026-11-25"},
+    )
+    assert folder.status(second, "2026-12-01T10:00")["links"]["repeats"] == [first]
+
+
+def test_refusals_go_to_quarantine_with_a_note(folder: Folder) -> None:
+    case_id = register(folder)
+    folder.save(
+        folder.blank("satisfaction_survey"),
+        {"Customer accepts the result": "yes"},
+        name="survey.docx",
+    )
+    survey_no_case = folder.ingest("2026-11-20T11:00")[0]
+    assert (
+        survey_no_case["outcome"] == "refused" and "has no case number" in survey_no_case["reason"]
+    )
+    note = (folder.root / "Quarantine" / "survey.docx - what to fix.txt").read_text()
+    assert "this Customer Satisfaction Survey Form has no case number." in note
+    assert "Use the form closedloop sent for the case" in note
+
+    copy = folder.outbox("Customer Window", case_id, "registration")
+    folder.save(copy, {"Complaint established": "yes"}, name="triaged.docx")
+    folder.ingest("2026-11-20T12:00")
+    capa = folder.outbox("Storage & Transportation", case_id, "capa")
+    survey = folder.root / "early survey.docx"
+    from forms.definition import get_form
+    from forms.writer import write_form
+
+    write_form(get_form("satisfaction_survey"), "docx", survey, {"customer_accepts": True}, case_id)
+    folder.save(survey, {}, name="early survey.docx")
+    [early] = folder.ingest("2026-11-20T13:00")
+    assert early["outcome"] == "refused"
+    assert (
+        f"case {case_id} is open; a Customer Satisfaction Survey Form is filed only after the CAPA and every other part done."
+        in early["reason"]
+    )
+    assert (
+        "(still open: capa)"
+        in (folder.root / "Quarantine" / "early survey.docx - what to fix.txt").read_text()
+    )
+
+    write_form(
+        get_form("capa"), "docx", folder.root / "unknown.docx", {"root_cause": "x"}, "CC-2026-0099"
+    )
+    folder.save(folder.root / "unknown.docx", {}, ACTIONS, name="unknown case.docx")
+    [unknown] = folder.ingest("2026-11-20T14:00")
+    assert "there is no case CC-2026-0099." in unknown["reason"]
+    assert capa.exists()
+
+
+def test_a_later_version_supersedes_and_the_same_bytes_are_a_duplicate(folder: Folder) -> None:
+    case_id = register(folder, **{"Complaint established": "yes"})
+    capa = folder.outbox("Storage & Transportation", case_id, "capa")
+    first = folder.save(
+        capa,
+        {"Root cause": "Foam"},
+        (ACTIONS[0], [["Redesign foam", "Li", "2026-11-27", ""]]),
+        name="capa v1.docx",
+    )
+    kept = first.read_bytes()
+    folder.ingest("2026-11-21T09:00")
+    assert folder.status(case_id, "2026-11-21T09:00")["outstanding"] == ["capa"]
+    (folder.root / "Inbox" / "capa again.docx").write_bytes(kept)
+    [dup] = folder.ingest("2026-11-21T10:00")
+    assert dup["outcome"] == "refused" and "the same file was already filed" in dup["reason"]
+    assert "Archive/CC-2026-0001 ACME Windows/02 capa v1.docx" in dup["reason"]
+    close_capa(folder, case_id, "Storage & Transportation", "2026-11-22T09:00")
+    status = folder.status(case_id, "2026-11-22T09:00")
+    assert [(f["form"], f["version"]) for f in status["filed"]] == [
+        ("registration", 1),
+        ("capa", 1),
+        ("capa", 2),
+    ]
+    assert status["state"] == "awaiting_customer"
+    assert [i["form"] for i in status["issued"]].count("capa") == 1
+    archived = sorted(
+        p.name for p in (folder.root / "Archive" / "CC-2026-0001 ACME Windows").iterdir()
+    )
+    assert archived == ["01 registration v1.docx", "02 capa v1.docx", "03 capa v2.docx"]
+
+
+def test_excel_users_get_excel_and_late_complaints_need_an_override(folder: Folder) -> None:
+    folder.save(
+        folder.blank("registration", "xlsx"),
+        {**REGISTRATION, "Goods received date": "2026-09-01"},
+        name="late.xlsx",
+    )
+    [late] = folder.ingest("2026-11-20T10:00")
+    assert (
+        late["outcome"] == "refused" and "complaints are accepted within 30 days" in late["reason"]
+    )
+    folder.save(
+        folder.root / "Quarantine" / "late.xlsx",
+        {
+            "Supervisor override (late complaint)": "Wang: long-standing customer",
+            "Complaint established": "yes",
+        },
+        name="late fixed.xlsx",
+    )
+    [ok] = folder.ingest("2026-11-20T11:00")
+    assert ok["outcome"] == "filed"
+    assert all(i["file"].endswith(".xlsx") for i in ok["issued"])
