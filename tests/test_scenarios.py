@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.office import LibreOffice
 from tests.scenario import CAPA_DONE, REGISTRATION, Folder
 
 ACTIONS = (
@@ -276,3 +277,80 @@ def test_excel_users_get_excel_and_late_complaints_need_an_override(folder: Fold
     [ok] = folder.ingest("2026-11-20T11:00")
     assert ok["outcome"] == "filed"
     assert all(i["file"].endswith(".xlsx") for i in ok["issued"])
+
+
+def test_every_corpus_file_in_the_inbox_is_refused_or_left_alone(
+    folder: Folder, corpus: Path
+) -> None:
+    from tests.test_corpus import EXPECTED
+
+    for name in EXPECTED:
+        source = corpus / name
+        target = folder.root / "Inbox" / source.name
+        if not target.exists():
+            target.write_bytes(source.read_bytes())
+    results = {r["file"]: r for r in folder.ingest("2026-11-20T10:00")}
+    inbox = {p.name for p in (folder.root / "Inbox").iterdir()}
+    assert inbox == {"~$xample.docx"}  # Word's lock file: not ours to move
+    assert results["~$xample.docx"]["outcome"] == "ignored"
+    refused = {name for name, r in results.items() if r["outcome"] == "refused"}
+    assert refused == set(results) - {"~$xample.docx"}
+    for name in refused:
+        assert (folder.root / "Quarantine" / name).exists()
+        note = (folder.root / "Quarantine" / f"{name} - what to fix.txt").read_text()
+        assert "What is wrong:" in note and "What to do:" in note
+    assert results["password.xls"]["reason"] == "encrypted: it is protected with a password."
+
+
+@pytest.mark.libreoffice
+def test_a_whole_case_with_every_form_resaved_in_libreoffice(
+    folder: Folder, libreoffice: LibreOffice, tmp_path: Path
+) -> None:
+    def drop(
+        source: Path, labels: dict[str, str], table: tuple[list[str], list[list[str]]] | None = None
+    ) -> None:
+        filled = folder.save(source, labels, table, name=f"filled {source.name}")
+        [resaved] = libreoffice.resave([filled], tmp_path / f"lo-{filled.stem}")
+        filled.unlink()
+        (folder.root / "Inbox" / source.name).write_bytes(resaved.read_bytes())
+
+    drop(
+        folder.blank("registration", "xlsx"),
+        {**REGISTRATION, "Complaint established": "Yes", "Customer asks for": "Return"},
+    )
+    [reg] = folder.ingest("2026-11-20T10:00")
+    case_id = reg["case_id"]
+    assert reg["outcome"] == "filed" and [i["form"] for i in reg["issued"]] == [
+        "capa",
+        "return_form",
+    ]
+    drop(
+        folder.outbox("Sales", case_id, "return_form", "xlsx"),
+        {
+            "Goods received back on": "2026-11-23",
+            "Hosts returned (sets)": "1",
+            "Accessories returned (sets)": "0",
+        },
+    )
+    drop(folder.outbox("Storage & Transportation", case_id, "capa", "xlsx"), CAPA_DONE, ACTIONS)
+    results = folder.ingest("2026-11-23T10:00")
+    assert [r["outcome"] for r in results] == ["filed", "filed"], results
+    drop(
+        folder.outbox("After-sales", case_id, "return_tracking", "xlsx"),
+        {"Shipped back on": "2026-11-24"},
+    )
+    [tracking] = folder.ingest("2026-11-24T10:00")
+    assert [i["form"] for i in tracking["issued"]] == ["satisfaction_survey"]
+    drop(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey", "xlsx"),
+        {"Customer accepts the result": "Yes"},
+    )
+    folder.ingest("2026-11-25T10:00")
+    status = folder.status(case_id, "2026-11-25T10:00")
+    assert (status["state"], status["resolution"]) == ("closed", "accepted")
+    # never confirmed to the customer; actions done in time; closed within four weeks
+    assert {d["name"]: d["status"] for d in status["deadlines"]} == {
+        "confirm": "overdue",
+        "actions": "met",
+        "close": "met",
+    }
