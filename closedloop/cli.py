@@ -25,6 +25,7 @@ from forms.errors import FormError, RefusedFile
 from forms.reader import FormRead, read_form
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
+from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
 from watcher.ingest import ingest_once
 
@@ -50,7 +51,7 @@ def _errors(as_json: bool = False) -> Iterator[None]:
         yield
     except RefusedFile as exc:
         _fail(exc.message, as_json, exc.kind)
-    except (FormError, SettingsError, FilingError) as exc:
+    except (FormError, SettingsError, FilingError, WatcherError) as exc:
         _fail(str(exc), as_json)
     except OSError as exc:
         name = getattr(exc, "filename", None) or ""
@@ -228,9 +229,7 @@ now_option = click.option(
 def _shared(root: Path) -> SharedFolder:
     folder = SharedFolder(root)
     if not folder.is_laid_out():
-        raise click.ClickException(
-            f"{root} is not a closedloop shared folder; lay it out with `closedloop init {root}`"
-        )
+        raise NotASharedFolder(root)
     return folder
 
 

@@ -190,3 +190,52 @@ def test_installed_entry_point(tmp_path: Path, fmt: str) -> None:
     done = subprocess.run([*cmd, "read", str(out), "--json"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["fields"]["customer_accepts"] is False
+
+
+def test_init_is_idempotent_and_keeps_a_sites_files(tmp_path: Path) -> None:
+    root = tmp_path / "share"
+    code, out, _ = run("init", str(root))
+    assert code == 0 and "closedloop.toml" in out and "Outbox/Storage & Transportation" in out
+    settings = root / "closedloop.toml"
+    settings.write_text(
+        settings.read_text().replace('name = "Your Company Ltd."', 'name = "Doberu"')
+    )
+    (root / "Blank Forms" / "Return Form.docx").write_bytes(b"site's own version")
+    code, out, _ = run("init", str(root))
+    assert code == 0 and "already laid out" in out
+    assert 'name = "Doberu"' in settings.read_text()
+    assert (root / "Blank Forms" / "Return Form.docx").read_bytes() == b"site's own version"
+
+
+def test_commands_on_a_folder_that_is_not_laid_out_or_an_unknown_case(tmp_path: Path) -> None:
+    code, _, err = run("ingest", str(tmp_path))
+    assert code == 2 and f"{tmp_path} is not a closedloop shared folder" in err
+    assert f"lay it out with `closedloop init {tmp_path}`" in err
+    run("init", str(tmp_path))
+    code, out, _ = run("status", "CC-2026-0042", "--root", str(tmp_path), "--json")
+    assert code == 2 and "there is no case CC-2026-0042" in json.loads(out)["error"]["message"]
+    code, _, err = run("ingest", str(tmp_path), "--now", "yesterday")
+    assert code == 2 and "the clock 'yesterday' (from --now or CLOSEDLOOP_NOW) is not a time" in err
+
+
+def test_settings_mistakes_name_the_key_and_an_example(tmp_path: Path) -> None:
+    run("init", str(tmp_path))
+    settings = tmp_path / "closedloop.toml"
+    settings.write_text(settings.read_text().replace("few_hosts = 5", 'few_hosts = "five"'))
+    code, _, err = run("ingest", str(tmp_path))
+    assert (
+        code == 2
+        and "[thresholds] few_hosts is 'five', not a whole number; write it like few_hosts = 5"
+        in err
+    )
+    settings.write_text(
+        settings.read_text()
+        .replace('few_hosts = "five"', "few_hosts = 5")
+        .replace('transport_damage = "storage_transportation"', 'transport_damage = "logistics"')
+    )
+    code, _, err = run("ingest", str(tmp_path))
+    assert (
+        code == 2
+        and "[routing] transport_damage names a department 'logistics' that [departments] does not have"
+        in err
+    )
