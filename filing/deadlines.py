@@ -2,7 +2,8 @@
 
 - confirm: the complaint confirmed to the customer by the end of the 1st working day
   after it was received;
-- containment: product in production or shipment contained within 4 hours of receipt;
+- containment: product in production or shipment contained within 4 hours of the
+  complaint's registration;
 - actions: improvement actions done by the end of the 5th working day after triage;
 - close: the case closed by the end of the 28th day after receipt.
 """
@@ -46,6 +47,7 @@ class CaseClock:
     """The moments of a case that deadlines count from and are met at."""
 
     received_at: datetime
+    registered_at: datetime | None = None  # when the registration was filed; else receipt
     triaged_at: datetime | None = None
     containment_needed: bool = False
     confirmed_at: datetime | None = None
@@ -72,10 +74,11 @@ def deadlines(
         )
     ]
     if clock.containment_needed:
+        registered = clock.registered_at or received
         out.append(
             Deadline(
                 "containment",
-                received + timedelta(hours=policy.containment_hours),
+                registered + timedelta(hours=policy.containment_hours),
                 clock.contained_at,
             )
         )

@@ -38,6 +38,7 @@ def outstanding(registry: Registry, case: Case) -> list[str]:
 def case_deadlines(case: Case, policy: Policy, calendar: WorkingCalendar) -> list[Deadline]:
     clock = CaseClock(
         received_at=case.received_at,
+        registered_at=case.opened_at,
         triaged_at=case.triaged_at,
         containment_needed=case.containment_needed,
         confirmed_at=case.confirmed_at,

@@ -51,7 +51,8 @@ def test_unknown_country_is_a_named_settings_mistake() -> None:
 
 def test_deadlines_across_a_weekend_met_late_open_overdue() -> None:
     clock = CaseClock(
-        received_at=datetime(2026, 11, 20, 16, 30),  # Friday afternoon
+        received_at=datetime(2026, 11, 20, 16, 0),  # Friday afternoon
+        registered_at=datetime(2026, 11, 20, 16, 30),
         triaged_at=datetime(2026, 11, 23, 9, 0),
         containment_needed=True,
         confirmed_at=datetime(2026, 11, 23, 17, 0),  # Monday: in time

@@ -158,6 +158,7 @@ def test_deadlines_late_and_overdue_across_a_weekend_and_a_holiday(folder: Folde
     )
     status = folder.status(case_id, "2026-10-16T09:00")
     deadlines = {d["name"]: d for d in status["deadlines"]}
+    assert "containment" not in deadlines  # the product is at the customer
     assert deadlines["confirm"]["due"] == "2026-10-08T23:59:59"  # 1-7 October off
     assert deadlines["confirm"]["status"] == "late"
     assert (
@@ -354,3 +355,28 @@ def test_a_whole_case_with_every_form_resaved_in_libreoffice(
         "actions": "met",
         "close": "met",
     }
+
+
+def test_product_in_shipment_needs_containment_within_four_hours_of_registration(
+    folder: Folder,
+) -> None:
+    case_id = register(
+        folder,
+        now="2026-11-20T10:00",
+        **{"Where the product is now": "In shipment", "Complaint established": "yes"},
+    )
+    containment = {d["name"]: d for d in folder.status(case_id, "2026-11-20T15:00")["deadlines"]}[
+        "containment"
+    ]
+    assert (containment["due"], containment["status"]) == ("2026-11-20T14:00:00", "overdue")
+    capa = folder.outbox("Storage & Transportation", case_id, "capa")
+    folder.save(
+        capa,
+        {"Root cause": "Loose pallet wrap", "Containment done at": "2026-11-20 13:30"},
+        ACTIONS,
+    )
+    folder.ingest("2026-11-20T16:00")
+    containment = {d["name"]: d for d in folder.status(case_id, "2026-11-20T16:00")["deadlines"]}[
+        "containment"
+    ]
+    assert (containment["met_at"], containment["status"]) == ("2026-11-20T13:30:00", "met")
