@@ -16,6 +16,7 @@ from filing.errors import FilingError
 from filing.policy import Policy
 from filing.registry import Case, Event, Filing, Issued, Registry
 from filing.rules import ACCEPTS, RULES, CaseView, Decision, ToIssue, all_parts_done
+from filing.status import outstanding
 from forms.definition import get_form
 from forms.reader import FormRead
 from forms.values import to_json
@@ -219,13 +220,12 @@ class Engine:
                 "A new complaint needs a new Complaint Registration Form.",
                 case.case_id,
             )
-        accepted, waits_for = ACCEPTS[read.form.id]
+        accepted, rule = ACCEPTS[read.form.id]
         if not accepted(CaseView(case.state, case.parts)):
             raise FilingRefused(
                 name,
-                f"case {case.case_id} is {_state_words(case)}; a {title} is filed only after "
-                f"{waits_for}.",
-                f"File what the case waits for first{_outstanding(self.registry, case)}.",
+                f"case {case.case_id} is {_state_words(case)}; a {title} {rule}.",
+                _waiting_for(self.registry, case),
                 case.case_id,
             )
         return case
@@ -421,6 +421,8 @@ def _state_words(case: Case) -> str:
     }.get(case.state, case.state)
 
 
-def _outstanding(registry: Registry, case: Case) -> str:
-    parts = [p for p, status in sorted(case.parts.items()) if status != "done"]
-    return f" (still open: {', '.join(parts)})" if parts else ""
+def _waiting_for(registry: Registry, case: Case) -> str:
+    titles = [get_form(f).title for f in outstanding(registry, case)]
+    if not titles:
+        return "Nothing more can be filed for this case."
+    return f"The case waits for: {', '.join(titles)}. File that first."

@@ -146,16 +146,19 @@ def _part_open(part: str) -> Callable[[CaseView], bool]:
     return lambda c: c.state == "open" and part in c.parts
 
 
-#: form -> (accepted when, what the case waits for instead)
+#: form -> (accepted when, the rule in words for a refusal: "a <form title> <words>.")
 ACCEPTS: Mapping[str, tuple[Callable[[CaseView], bool], str]] = {
-    "registration": (lambda c: c.state in ("awaiting_triage", "open"), "a registration form"),
-    "return_form": (_part_open("return"), "a return the customer asked for"),
-    "return_tracking": (_part_open("return"), "a return the customer asked for"),
-    "contract_review": (_part_open("review"), "a special requirement"),
-    "capa": (_part_open("capa"), "an established complaint"),
+    "registration": (
+        lambda c: c.state in ("awaiting_triage", "open"),
+        "is corrected only while the case waits for triage or is open",
+    ),
+    "return_form": (_part_open("return"), "is filed only when the customer asked for a return"),
+    "return_tracking": (_part_open("return"), "is filed only when the customer asked for a return"),
+    "contract_review": (_part_open("review"), "is filed only for a special requirement"),
+    "capa": (_part_open("capa"), "is filed only once the complaint is established"),
     "satisfaction_survey": (
         lambda c: c.state == "awaiting_customer",
-        "the CAPA and every other part done",
+        "is filed only after the CAPA and every other part are done",
     ),
 }
 

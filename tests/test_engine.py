@@ -180,7 +180,7 @@ def test_refusals_name_the_case_and_what_it_waits_for(loop: Loop) -> None:
         loop.file("satisfaction_survey", {"customer_accepts": "yes"}, case_id)
     assert (
         "case CC-2026-0001 is waiting for triage on its registration form; a Customer Satisfaction "
-        "Survey Form is filed only after the CAPA and every other part done."
+        "Survey Form is filed only after the CAPA and every other part are done."
     ) in str(exc.value)
     with pytest.raises(FilingRefused, match="there is no case CC-2026-0099"):
         loop.file(
@@ -230,3 +230,28 @@ def test_repeats_are_flagged_within_the_window(loop: Loop) -> None:
     assert again.repeats == [first]  # same product and category
     later = loop.file("registration", REGISTRATION, now=NOW + timedelta(days=125))
     assert later.repeats == []
+
+
+def test_a_registration_is_not_corrected_once_the_survey_is_out(loop: Loop) -> None:
+    case_id = loop.file(
+        "registration",
+        {**REGISTRATION, "customer_requirement": "explanation", "established": "yes"},
+    ).case_id
+    loop.file(
+        "capa",
+        {
+            "root_cause": "x",
+            "actions": [{"action": "a", "owner": "o", "due": "2026-11-27", "done": "2026-11-26"}],
+            "verification": "ok",
+            "plan_approved_by": "GM",
+            "plan_approved_date": "2026-11-24",
+        },
+        case_id,
+    )
+    with pytest.raises(FilingRefused) as exc:
+        loop.file("registration", {**REGISTRATION, "established": "yes"}, case_id)
+    assert str(exc.value).endswith(
+        "case CC-2026-0001 is waiting for the customer's survey; a Complaint Registration Form is corrected "
+        "only while the case waits for triage or is open. The case waits for: Customer Satisfaction Survey "
+        "Form. File that first."
+    )

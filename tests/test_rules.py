@@ -129,7 +129,7 @@ def test_what_each_form_waits_for() -> None:
     waiting = CaseView("awaiting_customer", {"capa": "done"})
     accepted, waits_for = ACCEPTS["satisfaction_survey"]
     assert not accepted(OPEN) and accepted(waiting)
-    assert waits_for == "the CAPA and every other part done"
+    assert waits_for == "is filed only after the CAPA and every other part are done"
     assert not ACCEPTS["return_form"][0](CaseView("open", {"capa": "open"}))
     assert all_parts_done({"capa": "done", "return": "done"}) and not all_parts_done(
         {"capa": "open"}

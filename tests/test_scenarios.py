@@ -209,13 +209,11 @@ def test_refusals_go_to_quarantine_with_a_note(folder: Folder) -> None:
     [early] = folder.ingest("2026-11-20T13:00")
     assert early["outcome"] == "refused"
     assert (
-        f"case {case_id} is open; a Customer Satisfaction Survey Form is filed only after the CAPA and every other part done."
+        f"case {case_id} is open; a Customer Satisfaction Survey Form is filed only after the CAPA and every other part are done."
         in early["reason"]
     )
-    assert (
-        "(still open: capa)"
-        in (folder.root / "Quarantine" / "early survey.docx - what to fix.txt").read_text()
-    )
+    note = (folder.root / "Quarantine" / "early survey.docx - what to fix.txt").read_text()
+    assert "The case waits for: Corrective and Preventive Action Report. File that first." in note
 
     write_form(
         get_form("capa"), "docx", folder.root / "unknown.docx", {"root_cause": "x"}, "CC-2026-0099"
