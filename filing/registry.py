@@ -161,7 +161,9 @@ class Registry:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
             self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            # The rollback journal, not WAL: WAL needs shared memory, which network shares
+            # (where this folder may live) do not provide.
+            self.db.execute("PRAGMA journal_mode = DELETE")
             self.db.execute("PRAGMA synchronous = FULL")
             self.migrate()
         except RegistryError:
