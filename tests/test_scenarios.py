@@ -378,3 +378,32 @@ def test_product_in_shipment_needs_containment_within_four_hours_of_registration
         "containment"
     ]
     assert (containment["met_at"], containment["status"]) == ("2026-11-20T13:30:00", "met")
+
+
+def test_a_failure_on_one_file_leaves_it_in_the_inbox_and_the_pass_goes_on(
+    folder: Folder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watcher.ingest
+
+    real = watcher.ingest._ingest
+
+    def flaky(path: Path, *args: object) -> object:
+        if path.name == "001 broken.docx":
+            raise RuntimeError("disk went away")
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watcher.ingest, "_ingest", flaky)
+    folder.save(folder.blank("registration"), REGISTRATION, name="001 broken.docx")
+    folder.save(
+        folder.blank("registration"),
+        {**REGISTRATION, "Customer": "Other Co."},
+        name="002 fine.docx",
+    )
+    results = {r["file"]: r for r in folder.ingest("2026-11-20T10:00")}
+    assert results["001 broken.docx"]["outcome"] == "ignored"
+    assert (
+        "closedloop failed on this file (RuntimeError: disk went away)"
+        in results["001 broken.docx"]["reason"]
+    )
+    assert results["002 fine.docx"]["outcome"] == "filed"
+    assert (folder.root / "Inbox" / "001 broken.docx").exists()

@@ -76,7 +76,17 @@ def ingest_once(root: Path, policy: Policy, company: str, now: datetime) -> list
     with Registry(folder.registry) as registry:
         engine = Engine(registry, policy)
         for path in inbox_files(folder):
-            results.append(_ingest(path, folder, registry, engine, company, now))
+            try:
+                results.append(_ingest(path, folder, registry, engine, company, now))
+            except Exception as exc:  # one file must not stop the others; it stays put
+                results.append(
+                    FileResult(
+                        path.name,
+                        "ignored",
+                        reason=f"closedloop failed on this file ({type(exc).__name__}: {exc}); "
+                        "it stays in the Inbox and will be tried again",
+                    )
+                )
     return results
 
 
@@ -110,9 +120,13 @@ def _ingest(
             return FileResult(name, "ignored", reason=exc.reason)
         _quarantine(path, folder, [exc.reason], exc.fix, now)
         return FileResult(name, "refused", reason=f"{exc.kind}: {exc.reason}")
-    path.unlink()
     issued = [{"form": i.form, "department": i.department, "file": i.file} for i in outcome.issued]
-    return FileResult(name, "filed", outcome.case_id, outcome.form, issued, outcome.note)
+    note = outcome.note
+    try:
+        path.unlink()
+    except OSError as exc:  # filed all the same; the copy left behind is recognised next time
+        note += f"; the Inbox copy could not be removed ({exc.strerror})"
+    return FileResult(name, "filed", outcome.case_id, outcome.form, issued, note)
 
 
 def _file(
