@@ -19,7 +19,7 @@ from closedloop.settings import SettingsError, load_settings, now, settings_temp
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
 from filing.registry import Registry
-from filing.status import case_status, is_overdue
+from filing.status import case_status, case_summary, is_overdue
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError, RefusedFile
 from forms.reader import FormRead, read_form
@@ -346,19 +346,7 @@ def cases_cmd(
                 late = is_overdue(case, settings.policy, calendar, moment)
                 if overdue and not late:
                     continue
-                rows.append(
-                    {
-                        "case_id": case.case_id,
-                        "state": case.state,
-                        "resolution": case.resolution,
-                        "customer": case.customer,
-                        "product": case.product,
-                        "category": case.category,
-                        "department": case.department,
-                        "opened": case.opened_at.isoformat(timespec="seconds"),
-                        "overdue": late,
-                    }
-                )
+                rows.append({**case_summary(case), "overdue": late})
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

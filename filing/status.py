@@ -53,6 +53,20 @@ def is_overdue(case: Case, policy: Policy, calendar: WorkingCalendar, now: datet
     return any(d.status(now) == "overdue" for d in case_deadlines(case, policy, calendar))
 
 
+def case_summary(case: Case) -> dict[str, Any]:
+    """The fields that identify a case in a list (`closedloop cases`) and lead its status."""
+    return {
+        "case_id": case.case_id,
+        "state": case.state,
+        "resolution": case.resolution,
+        "customer": case.customer,
+        "product": case.product,
+        "category": case.category,
+        "department": case.department,
+        "opened": case.opened_at.isoformat(timespec="seconds"),
+    }
+
+
 def case_status(
     registry: Registry,
     case: Case,
@@ -63,14 +77,7 @@ def case_status(
 ) -> dict[str, Any]:
     """The JSON shape of `closedloop status`."""
     return {
-        "case_id": case.case_id,
-        "state": case.state,
-        "resolution": case.resolution,
-        "customer": case.customer,
-        "product": case.product,
-        "category": case.category,
-        "department": case.department,
-        "opened": case.opened_at.isoformat(timespec="seconds"),
+        **case_summary(case),
         "closed": case.closed_at.isoformat(timespec="seconds") if case.closed_at else None,
         "outstanding": outstanding(registry, case),
         "filed": [

@@ -27,6 +27,13 @@ REGISTRATION = {
     "customer_requirement": "return, repair",
     "registered_by": "Mei",
 }
+CAPA_DONE = {
+    "root_cause": "x",
+    "actions": [{"action": "a", "owner": "o", "due": "2026-11-27", "done": "2026-11-26"}],
+    "verification": "ok",
+    "plan_approved_by": "GM",
+    "plan_approved_date": "2026-11-24",
+}
 _n = itertools.count()
 
 
@@ -146,13 +153,7 @@ def test_rejection_registers_a_new_linked_case(loop: Loop) -> None:
     ).case_id
     loop.file(
         "capa",
-        {
-            "root_cause": "x",
-            "actions": [{"action": "a", "owner": "o", "due": "2026-11-27", "done": "2026-11-26"}],
-            "verification": "ok",
-            "plan_approved_by": "GM",
-            "plan_approved_date": "2026-11-24",
-        },
+        CAPA_DONE,
         case_id,
     )
     out = loop.file("satisfaction_survey", {"customer_accepts": "no"}, case_id)
@@ -239,13 +240,7 @@ def test_a_registration_is_not_corrected_once_the_survey_is_out(loop: Loop) -> N
     ).case_id
     loop.file(
         "capa",
-        {
-            "root_cause": "x",
-            "actions": [{"action": "a", "owner": "o", "due": "2026-11-27", "done": "2026-11-26"}],
-            "verification": "ok",
-            "plan_approved_by": "GM",
-            "plan_approved_date": "2026-11-24",
-        },
+        CAPA_DONE,
         case_id,
     )
     with pytest.raises(FilingRefused) as exc:
