@@ -137,6 +137,7 @@ class Engine:
                 sha256,
                 person,
                 {f.id: to_json(f, values.get(f.id)) for f in read.form.fields},
+                source=read.path.name,
             )
         )
         verb = "filed" if version == 1 else f"filed version {version} (supersedes {version - 1})"

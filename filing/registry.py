@@ -82,6 +82,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'cases are never deleted'); END;
         """,
     ),
+    (
+        2,
+        "filings remember the name they had in the Inbox",
+        "ALTER TABLE filings ADD COLUMN source TEXT;",
+    ),
 ]
 
 
@@ -126,6 +131,7 @@ class Filing:
     sha256: str
     person: str | None
     fields: dict[str, Any]
+    source: str | None = None  # the file's name in the Inbox
 
 
 @dataclass(frozen=True)
@@ -287,8 +293,8 @@ class Registry:
 
     def add_filing(self, filing: Filing) -> None:
         self.db.execute(
-            "INSERT INTO filings (case_id, form, version, filed_at, file, sha256, person, fields) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO filings (case_id, form, version, filed_at, file, sha256, person, fields, source) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 filing.case_id,
                 filing.form,
@@ -298,12 +304,13 @@ class Registry:
                 filing.sha256,
                 filing.person,
                 json.dumps(filing.fields, sort_keys=True),
+                filing.source,
             ),
         )
 
     def filings(self, case_id: str) -> list[Filing]:
         rows = self.db.execute(
-            "SELECT case_id, form, version, filed_at, file, sha256, person, fields FROM filings "
+            "SELECT case_id, form, version, filed_at, file, sha256, person, fields, source FROM filings "
             "WHERE case_id = ? ORDER BY id",
             (case_id,),
         )
@@ -311,7 +318,7 @@ class Registry:
 
     def latest_filing(self, case_id: str, form: str) -> Filing | None:
         row = self.db.execute(
-            "SELECT case_id, form, version, filed_at, file, sha256, person, fields FROM filings "
+            "SELECT case_id, form, version, filed_at, file, sha256, person, fields, source FROM filings "
             "WHERE case_id = ? AND form = ? ORDER BY version DESC LIMIT 1",
             (case_id, form),
         ).fetchone()
@@ -319,7 +326,7 @@ class Registry:
 
     def filing_by_sha256(self, sha256: str) -> Filing | None:
         row = self.db.execute(
-            "SELECT case_id, form, version, filed_at, file, sha256, person, fields FROM filings "
+            "SELECT case_id, form, version, filed_at, file, sha256, person, fields, source FROM filings "
             "WHERE sha256 = ? ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
@@ -413,5 +420,13 @@ def _case(row: tuple[Any, ...]) -> Case:
 
 def _filing(r: tuple[Any, ...]) -> Filing:
     return Filing(
-        r[0], r[1], int(r[2]), datetime.fromisoformat(r[3]), r[4], r[5], r[6], json.loads(r[7])
+        r[0],
+        r[1],
+        int(r[2]),
+        datetime.fromisoformat(r[3]),
+        r[4],
+        r[5],
+        r[6],
+        json.loads(r[7]),
+        r[8],
     )

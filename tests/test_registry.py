@@ -129,3 +129,24 @@ def test_a_damaged_registry_names_the_fix(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(RegistryError, match="rebuild it from the archive"):
         Registry(path)
+
+
+def test_an_older_registry_is_upgraded_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import filing.registry
+
+    path = tmp_path / "r.sqlite"
+    monkeypatch.setattr(filing.registry, "MIGRATIONS", MIGRATIONS[:1])
+    with Registry(path) as old:
+        case = new_case(old)
+        old.db.execute(
+            "INSERT INTO filings (case_id, form, version, filed_at, file, sha256, person, fields) "
+            "VALUES (?, 'registration', 1, ?, '01 registration v1.docx', ?, NULL, '{}')",
+            (case.case_id, NOW.isoformat(), "cd" * 32),
+        )
+    monkeypatch.setattr(filing.registry, "MIGRATIONS", MIGRATIONS)
+    with Registry(path) as reg:
+        assert reg.schema_version() == MIGRATIONS[-1][0]
+        kept = reg.filing_by_sha256("cd" * 32)
+        assert kept is not None and kept.source is None and kept.case_id == case.case_id

@@ -407,3 +407,23 @@ def test_a_failure_on_one_file_leaves_it_in_the_inbox_and_the_pass_goes_on(
     )
     assert results["002 fine.docx"]["outcome"] == "filed"
     assert (folder.root / "Inbox" / "001 broken.docx").exists()
+
+
+def test_a_copy_left_by_an_interrupted_run_is_finished_not_quarantined(folder: Folder) -> None:
+    saved = folder.save(folder.blank("registration"), REGISTRATION, name="complaint.docx")
+    data = saved.read_bytes()
+    [first] = folder.ingest("2026-11-20T10:00")
+    # What a crash between the registry commit and removing the Inbox file leaves behind:
+    (folder.root / "Inbox" / "complaint.docx").write_bytes(data)
+    [again] = folder.ingest("2026-11-20T10:05")
+    assert (again["outcome"], again["case_id"]) == ("filed", first["case_id"])
+    assert (
+        "already filed as Archive/CC-2026-0001 ACME Windows/01 registration v1.docx"
+        in again["reason"]
+    )
+    assert not any((folder.root / "Inbox").iterdir()) and not any(
+        (folder.root / "Quarantine").iterdir()
+    )
+    assert [f["version"] for f in folder.status(first["case_id"], "2026-11-20T10:05")["filed"]] == [
+        1
+    ]

@@ -5,7 +5,8 @@ Order of steps, so that a crash loses nothing: the original is copied into the c
 folder and the next forms written (atomically) inside the filing's registry transaction;
 only after it commits is the Inbox file removed. A crash before the commit leaves the
 file in the Inbox to be filed again (same case number, same file names); a crash after
-it leaves a copy that the next pass recognises by its hash.
+it leaves a copy with the same name and bytes as the filing records, which the next pass
+recognises and removes. The same bytes under another name are a duplicate, refused.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class FileResult:
             "issued": self.issued,
             "reason": self.reason,
         }
+
+
+class _AlreadyFiled(Exception):
+    def __init__(self, case_id: str, form: str, where: str) -> None:
+        self.case_id = case_id
+        self.form = form
+        self.where = where
+        super().__init__(where)
 
 
 class _Refusal(Exception):
@@ -115,6 +124,15 @@ def _ingest(
         return FileResult(
             name, "refused", refusal.case_id, refusal.form, reason=" ".join(refusal.reasons)
         )
+    except _AlreadyFiled as done:
+        path.unlink()
+        return FileResult(
+            name,
+            "filed",
+            done.case_id,
+            done.form,
+            reason=f"already filed as {done.where}; the Inbox copy an interrupted run left was removed",
+        )
     except RefusedFile as exc:
         if exc.kind == "lock_file":
             return FileResult(name, "ignored", reason=exc.reason)
@@ -143,6 +161,11 @@ def _file(
     if first is not None:
         case = registry.case(first.case_id)
         where = case_folder(folder.archive, first.case_id, case.customer if case else None)
+        archived = where / first.file
+        if first.source == path.name and archived.is_file() and archived.read_bytes() == data:
+            # The same file, under the same name, already filed: a run that stopped between
+            # committing the filing and removing the Inbox copy. Finish it.
+            raise _AlreadyFiled(first.case_id, first.form, str(archived.relative_to(folder.root)))
         raise _Refusal(
             [
                 f"the same file was already filed on {first.filed_at:%Y-%m-%d %H:%M} in case "
