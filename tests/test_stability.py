@@ -1,0 +1,76 @@
+"""A file is taken only when finished: unchanged for the window and not open in an office suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from watcher.stability import StabilityTracker, owner_files
+
+
+def touch(path: Path, data: bytes, mtime: float) -> None:
+    path.write_bytes(data)
+    os.utime(path, (mtime, mtime))
+
+
+def test_ready_after_the_window_and_only_once(tmp_path: Path) -> None:
+    f = tmp_path / "form.docx"
+    touch(f, b"x" * 10, 1000)
+    t = StabilityTracker(window=2.0)
+    t.note(f, now=0.0)
+    assert t.ready(now=1.9) == []
+    assert t.ready(now=2.0) == [f]
+    assert t.ready(now=5.0) == []
+
+
+def test_a_slow_chunked_copy_waits_for_its_last_chunk(tmp_path: Path) -> None:
+    f = tmp_path / "big.xlsx"
+    t = StabilityTracker(window=2.0)
+    for i in range(5):  # a chunk a second, as over a slow share
+        touch(f, b"x" * (i + 1) * 1000, 1000 + i)
+        t.note(f, now=float(i))
+        assert t.ready(now=float(i) + 0.5) == []
+    assert t.ready(now=5.9) == []
+    assert t.ready(now=6.0) == [f]
+
+
+def test_a_file_open_in_word_or_libreoffice_waits_for_the_lock_to_go(tmp_path: Path) -> None:
+    f = tmp_path / "registration.docx"
+    touch(f, b"x", 1000)
+    for lock_name in ("~$registration.docx", "~$gistration.docx", ".~lock.registration.docx#"):
+        assert tmp_path / lock_name in owner_files(f)
+        lock = tmp_path / lock_name
+        lock.write_bytes(b"owner")
+        t = StabilityTracker(window=1.0)
+        t.note(f, now=0.0)
+        assert t.ready(now=10.0) == []
+        lock.unlink()
+        assert t.ready(now=11.0) == [f]
+
+
+def test_words_save_dance_yields_the_final_file_once(tmp_path: Path) -> None:
+    # Word writes ~WRL0001.tmp, renames the document away, renames the temp into place, deletes.
+    doc = tmp_path / "capa.docx"
+    temp = tmp_path / "~WRL0001.tmp"
+    t = StabilityTracker(window=1.0)
+    touch(temp, b"new", 1000)
+    t.note(temp, now=0.0)
+    temp.rename(doc)
+    t.note(temp, now=0.1)
+    t.note(doc, now=0.1)
+    assert t.ready(now=0.5) == []
+    assert t.ready(now=1.2) == [doc]
+    assert t.pending() == []
+
+
+def test_vanished_files_are_forgotten_and_ready_files_come_oldest_first(tmp_path: Path) -> None:
+    a, b, gone = tmp_path / "a.docx", tmp_path / "b.docx", tmp_path / "gone.docx"
+    t = StabilityTracker(window=1.0)
+    touch(b, b"b", 1000)
+    t.note(b, now=0.0)
+    touch(a, b"a", 1000)
+    t.note(a, now=0.5)
+    touch(gone, b"g", 1000)
+    t.note(gone, now=0.0)
+    gone.unlink()
+    assert t.ready(now=3.0) == [b, a]
