@@ -6,7 +6,11 @@ Exit codes: 0 done; 1 done, with problems in what was read; 2 refused or failed.
 from __future__ import annotations
 
 import json
+import logging
+import logging.handlers
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +32,7 @@ from forms.writer import FORMATS, Format, write_form
 from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
 from watcher.ingest import ingest_once
+from watcher.service import Watcher
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 
@@ -356,6 +361,62 @@ def cases_cmd(
         click.echo(
             f"{row['case_id']}  {row['state']:<17} {row['customer'] or '':<24} {row['product'] or ''}{flag}"
         )
+
+
+@cli.command("watch")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--poll",
+    type=float,
+    metavar="SECONDS",
+    help="Look for changes this often instead of waiting for events (network shares).",
+)
+@click.option(
+    "--window",
+    type=float,
+    metavar="SECONDS",
+    help="Take a file once it has not changed for this long (default from settings: 2).",
+)
+def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
+    """Watch ROOT/Inbox and file what people save there, as a service; stop with Ctrl-C."""
+    with _errors():
+        folder = _shared(root)
+        settings = load_settings(root)
+        _log_to(folder.state / "watch.log")
+        watcher = Watcher(
+            folder.root,
+            settings.policy,
+            settings.company_name,
+            window=window if window is not None else settings.watch.window,
+            poll=poll if poll is not None else settings.watch.poll,
+            rescan=settings.watch.rescan,
+        )
+        watcher.start()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stop.wait(0.5):
+        pass
+    watcher.stop()
+
+
+def _log_to(path: Path) -> None:
+    """Console and a rotating file; the service's only output."""
+    logger = logging.getLogger("closedloop")
+    logger.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    for handler in (
+        logging.StreamHandler(),
+        logging.handlers.RotatingFileHandler(
+            path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        ),
+    ):
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
 
 
 def main() -> None:

@@ -31,9 +31,17 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    window: float = 2.0
+    poll: float | None = None  # None: native events
+    rescan: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     company_name: str = DEFAULT_COMPANY
     policy: Policy = field(default_factory=Policy)
+    watch: WatchSettings = field(default_factory=WatchSettings)
 
 
 def settings_template() -> str:
@@ -147,7 +155,23 @@ class _Reader:
                 close_days=self.integer("deadlines", "close_days", 28),
             ),
         )
-        return Settings(company_name=company.strip(), policy=policy)
+        return Settings(company_name=company.strip(), policy=policy, watch=self.watch())
+
+    def seconds(self, key: str, default: float) -> float:
+        value = self.table("watch").get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise self.fail(
+                f"[watch] {key}", f"is {value!r}, not a number of seconds", f"{key} = {default:g}"
+            )
+        return float(value)
+
+    def watch(self) -> WatchSettings:
+        poll = self.seconds("poll", 0)
+        return WatchSettings(
+            window=self.seconds("window", 2),
+            poll=poll or None,
+            rescan=self.seconds("rescan", 30) or 30,
+        )
 
 
 def now(override: str | None = None) -> datetime:

@@ -79,24 +79,41 @@ def inbox_files(folder: SharedFolder) -> Iterator[Path]:
     yield from entries
 
 
+class Intake:
+    """Files one Inbox file at a time: the one-shot pass and the service share it.
+    Holds the registry connection; use it from one thread."""
+
+    def __init__(self, root: Path, policy: Policy, company: str) -> None:
+        self.folder = SharedFolder(root)
+        self.registry = Registry(self.folder.registry)
+        self.engine = Engine(self.registry, policy)
+        self.company = company
+
+    def close(self) -> None:
+        self.registry.close()
+
+    def __enter__(self) -> Intake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def process(self, path: Path, now: datetime) -> FileResult:
+        """File, refuse or leave one file; a failure leaves it in the Inbox, reported."""
+        try:
+            return _ingest(path, self.folder, self.registry, self.engine, self.company, now)
+        except Exception as exc:  # one file must not stop the others; it stays put
+            return FileResult(
+                path.name,
+                "ignored",
+                reason=f"closedloop failed on this file ({type(exc).__name__}: {exc}); "
+                "it stays in the Inbox and will be tried again",
+            )
+
+
 def ingest_once(root: Path, policy: Policy, company: str, now: datetime) -> list[FileResult]:
-    folder = SharedFolder(root)
-    results: list[FileResult] = []
-    with Registry(folder.registry) as registry:
-        engine = Engine(registry, policy)
-        for path in inbox_files(folder):
-            try:
-                results.append(_ingest(path, folder, registry, engine, company, now))
-            except Exception as exc:  # one file must not stop the others; it stays put
-                results.append(
-                    FileResult(
-                        path.name,
-                        "ignored",
-                        reason=f"closedloop failed on this file ({type(exc).__name__}: {exc}); "
-                        "it stays in the Inbox and will be tried again",
-                    )
-                )
-    return results
+    with Intake(root, policy, company) as intake:
+        return [intake.process(path, now) for path in inbox_files(intake.folder)]
 
 
 def _ingest(

@@ -1,0 +1,145 @@
+"""The real watcher in a thread (and as a process), polled, never slept on a fixed time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from closedloop.settings import settings_template
+from filing.policy import Policy
+from tests.scenario import REGISTRATION, Folder
+from watcher.folders import init
+from watcher.ingest import FileResult
+from watcher.instance import AlreadyWatched
+from watcher.service import Watcher
+
+OUTBOX_CAPA = (
+    "Outbox/Storage & Transportation/CC-2026-{n:04d} Corrective and Preventive Action Report.docx"
+)
+
+
+def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.fixture(params=["native", "polling"])
+def running(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Folder, list[FileResult]]]:
+    folder = Folder(tmp_path / "share")
+    results: list[FileResult] = []
+    poll = 0.2 if request.param == "polling" else None
+    w = Watcher(
+        folder.root,
+        Policy(),
+        "Test Co.",
+        window=0.4,
+        poll=poll,
+        rescan=60,
+        on_result=results.append,
+    )
+    w.start()
+    yield folder, results
+    w.stop()
+
+
+def triaged(folder: Folder, name: str, customer: str = "ACME Windows") -> Path:
+    """A registration filled and saved elsewhere first, then moved in whole."""
+    staged = folder.root / name
+    folder.save(
+        folder.blank("registration"),
+        {**REGISTRATION, "Customer": customer, "Complaint established": "yes"},
+        name=name,
+    )
+    (folder.root / "Inbox" / name).replace(staged)
+    return staged
+
+
+def test_a_saved_form_moves_its_case_within_seconds(
+    running: tuple[Folder, list[FileResult]],
+) -> None:
+    folder, results = running
+    staged = triaged(folder, "complaint.docx")
+    staged.replace(folder.root / "Inbox" / "complaint.docx")
+    until(lambda: (folder.root / OUTBOX_CAPA.format(n=1)).exists())
+    until(lambda: not (folder.root / "Inbox" / "complaint.docx").exists())
+    assert [(r.file, r.outcome) for r in results] == [("complaint.docx", "filed")]
+
+
+def test_a_file_open_in_word_waits_and_words_save_dance_yields_one_ingest(
+    running: tuple[Folder, list[FileResult]],
+) -> None:
+    folder, results = running
+    inbox = folder.root / "Inbox"
+    staged = triaged(folder, "registration.docx")
+    lock = inbox / "~$gistration.docx"
+    lock.write_bytes(b"\x0bMei" + b"\x00" * 50)
+    # Word's dance: write a temp file, rename the old document away, the temp into place, delete.
+    (inbox / "~WRL0001.tmp").write_bytes(staged.read_bytes())
+    (inbox / "~WRL0001.tmp").replace(inbox / "registration.docx")
+    staged.unlink()
+    time.sleep(1.5)  # three stability windows: it must still be waiting for Word to close it
+    assert results == [] and (inbox / "registration.docx").exists()
+    lock.unlink()
+    until(lambda: len(results) == 1)
+    assert (results[0].file, results[0].outcome) == ("registration.docx", "filed")
+    time.sleep(1.0)
+    assert len(results) == 1  # once, however many events the dance raised
+
+
+def test_startup_with_a_full_inbox_and_a_second_watcher_is_refused(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    for i in range(12):
+        staged = triaged(folder, f"{i:02d}.docx", customer=f"Customer {i}")
+        staged.replace(folder.root / "Inbox" / staged.name)
+    results: list[FileResult] = []
+    w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, poll=0.2, on_result=results.append)
+    w.start()
+    try:
+        with pytest.raises(
+            AlreadyWatched,
+            match=rf"is already watched by closedloop watch \(process {os.getpid()}\)",
+        ):
+            Watcher(folder.root, Policy(), "Test Co.").start()
+        until(lambda: len(results) == 12)
+        assert {r.outcome for r in results} == {"filed"}
+        assert not any((folder.root / "Inbox").iterdir())
+    finally:
+        w.stop()
+
+
+def test_the_watch_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    root = tmp_path / "share"
+    init(root, Policy(), "Test Co.", settings_template())
+    exe = Path(sys.executable).with_name("closedloop")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    proc = subprocess.Popen(
+        [*cmd, "watch", str(root), "--window", "0.3", "--poll", "0.2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        log = root / ".closedloop" / "watch.log"
+        until(lambda: log.exists() and "watching" in log.read_text())
+        second = subprocess.run(
+            [*cmd, "watch", str(root)], capture_output=True, text=True, timeout=30
+        )
+        assert (
+            second.returncode == 2
+            and "is already watched by closedloop watch (process" in second.stderr
+        )
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in log.read_text()
+    finally:
+        proc.kill()

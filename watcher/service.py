@@ -1,0 +1,147 @@
+"""`closedloop watch`: the shared folder as a live service.
+
+The observer thread (watchdog's native one, or its polling one for network shares where
+native events never arrive) only puts paths on a queue; it never waits for processing.
+One worker thread owns the registry: it drains the queue into the stability tracker,
+rescans the Inbox periodically (events get lost), and files each finished file in the
+order it became ready. Files already in the Inbox at start are processed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from filing.policy import Policy
+from watcher.folders import SharedFolder
+from watcher.ingest import FileResult, Intake, inbox_files
+from watcher.instance import InstanceLock
+from watcher.stability import StabilityTracker
+
+log = logging.getLogger("closedloop.watcher")
+
+
+class _Events(FileSystemEventHandler):
+    def __init__(self, inbox: Path, paths: queue.Queue[Path]) -> None:
+        self.inbox = inbox
+        self.paths = paths
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw:
+                path = Path(str(raw))
+                if path.parent == self.inbox:
+                    self.paths.put(path)
+
+
+class Watcher:
+    def __init__(
+        self,
+        root: Path,
+        policy: Policy,
+        company: str,
+        window: float = 2.0,
+        poll: float | None = None,
+        rescan: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now().replace(microsecond=0),
+        on_result: Callable[[FileResult], None] | None = None,
+    ) -> None:
+        self.folder = SharedFolder(root)
+        self.policy = policy
+        self.company = company
+        self.window = window
+        self.poll = poll
+        self.rescan = rescan
+        self.clock = clock
+        self.now = now
+        self.on_result = on_result
+        self._paths: queue.Queue[Path] = queue.Queue()
+        self._stop = threading.Event()
+        self._lock = InstanceLock(self.folder.state)
+        self._observer: BaseObserver | None = None
+        self._worker: threading.Thread | None = None
+        self.processed = 0
+
+    def start(self) -> None:
+        self._lock.acquire()
+        try:
+            observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
+            observer.schedule(_Events(self.folder.inbox, self._paths), str(self.folder.inbox))
+            observer.start()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._observer = observer
+        self._worker = threading.Thread(target=self._work, name="closedloop-worker", daemon=True)
+        self._worker.start()
+        mode = f"polling every {self.poll:g} s" if self.poll else "native events"
+        log.info("watching %s (%s, stability window %g s)", self.folder.inbox, mode, self.window)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the file in hand."""
+        self._stop.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout)
+        if self._worker is not None:
+            self._worker.join(timeout)
+        self._lock.release()
+        log.info("stopped")
+
+    def wait(self) -> None:
+        while not self._stop.wait(0.5):
+            pass
+
+    def _work(self) -> None:
+        tracker = StabilityTracker(self.window)
+        with Intake(self.folder.root, self.policy, self.company) as intake:
+            next_scan = 0.0  # the Inbox as found at start comes first
+            while not self._stop.is_set():
+                now = self.clock()
+                if now >= next_scan:
+                    tracker.note_all(inbox_files(self.folder), now)
+                    next_scan = now + self.rescan
+                self._drain(tracker, now)
+                for path in tracker.ready(self.clock()):
+                    if self._stop.is_set():
+                        break
+                    self._process(intake, path)
+                self._stop.wait(0.1)
+
+    def _drain(self, tracker: StabilityTracker, now: float) -> None:
+        while True:
+            try:
+                path = self._paths.get_nowait()
+            except queue.Empty:
+                return
+            tracker.note(path, now)
+
+    def _process(self, intake: Intake, path: Path) -> None:
+        if not path.exists():
+            return
+        result = intake.process(path, self.now())
+        self.processed += 1
+        level = logging.WARNING if result.outcome == "refused" else logging.INFO
+        log.log(
+            level,
+            "%s %s%s: %s",
+            result.outcome,
+            result.file,
+            f" ({result.case_id})" if result.case_id else "",
+            result.reason or "",
+        )
+        if self.on_result is not None:
+            self.on_result(result)
