@@ -146,16 +146,20 @@ def test_a_case_from_registration_to_acceptance(loop: Loop) -> None:
     ]
 
 
-def test_rejection_registers_a_new_linked_case(loop: Loop) -> None:
-    case_id = loop.file(
-        "registration",
-        {**REGISTRATION, "customer_requirement": "explanation", "established": "yes"},
-    ).case_id
-    loop.file(
-        "capa",
-        CAPA_DONE,
-        case_id,
+def survey_out(loop: Loop) -> str:
+    """An established case whose CAPA is done: its survey is with the customer."""
+    case_id = str(
+        loop.file(
+            "registration",
+            {**REGISTRATION, "customer_requirement": "explanation", "established": "yes"},
+        ).case_id
     )
+    loop.file("capa", CAPA_DONE, case_id)
+    return case_id
+
+
+def test_rejection_registers_a_new_linked_case(loop: Loop) -> None:
+    case_id = survey_out(loop)
     out = loop.file("satisfaction_survey", {"customer_accepts": "no"}, case_id)
     old, new = loop.registry.case(case_id), loop.registry.case(out.new_case or "")
     assert old is not None and new is not None
@@ -234,15 +238,7 @@ def test_repeats_are_flagged_within_the_window(loop: Loop) -> None:
 
 
 def test_a_registration_is_not_corrected_once_the_survey_is_out(loop: Loop) -> None:
-    case_id = loop.file(
-        "registration",
-        {**REGISTRATION, "customer_requirement": "explanation", "established": "yes"},
-    ).case_id
-    loop.file(
-        "capa",
-        CAPA_DONE,
-        case_id,
-    )
+    case_id = survey_out(loop)
     with pytest.raises(FilingRefused) as exc:
         loop.file("registration", {**REGISTRATION, "established": "yes"}, case_id)
     assert str(exc.value).endswith(
