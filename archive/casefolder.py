@@ -42,3 +42,18 @@ def file_original(source: Path, folder: Path, stored_as: str) -> Path:
     with source.open("rb") as src, atomic_writer(target) as dst:
         shutil.copyfileobj(src, dst)
     return target
+
+
+def file_evidence(source: Path, folder: Path, name: str) -> Path:
+    """Copy an evidence file into the case's evidence/ folder under a free name
+    (photo.jpg, photo (2).jpg, ...), atomically; never over an earlier one."""
+    target = folder / "evidence" / safe_name(name)
+    n = 2
+    while target.exists():
+        stem, dot, ext = safe_name(name).rpartition(".")
+        base = f"{stem} ({n})" if dot else f"{safe_name(name)} ({n})"
+        target = folder / "evidence" / (f"{base}.{ext}" if dot else base)
+        n += 1
+    with source.open("rb") as src, atomic_writer(target) as dst:
+        shutil.copyfileobj(src, dst)
+    return target

@@ -87,6 +87,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "filings remember the name they had in the Inbox",
         "ALTER TABLE filings ADD COLUMN source TEXT;",
     ),
+    (
+        3,
+        "evidence: photos, PDFs, e-mails filed under a case",
+        """
+        CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(case_id),
+            file TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            filed_at TEXT NOT NULL,
+            source TEXT
+        );
+        CREATE INDEX evidence_sha256 ON evidence(sha256);
+        """,
+    ),
 ]
 
 
@@ -132,6 +147,15 @@ class Filing:
     person: str | None
     fields: dict[str, Any]
     source: str | None = None  # the file's name in the Inbox
+
+
+@dataclass(frozen=True)
+class Evidence:
+    case_id: str
+    file: str  # relative to the case folder: evidence/<name>
+    sha256: str
+    filed_at: datetime
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -331,6 +355,37 @@ class Registry:
             (sha256,),
         ).fetchone()
         return _filing(row) if row else None
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        self.db.execute(
+            "INSERT INTO evidence (case_id, file, sha256, filed_at, source) VALUES (?, ?, ?, ?, ?)",
+            (
+                evidence.case_id,
+                evidence.file,
+                evidence.sha256,
+                evidence.filed_at.isoformat(),
+                evidence.source,
+            ),
+        )
+
+    def evidence(self, case_id: str) -> list[Evidence]:
+        rows = self.db.execute(
+            "SELECT case_id, file, sha256, filed_at, source FROM evidence WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        )
+        return [Evidence(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4]) for r in rows]
+
+    def evidence_by_sha256(self, sha256: str) -> Evidence | None:
+        row = self.db.execute(
+            "SELECT case_id, file, sha256, filed_at, source FROM evidence WHERE sha256 = ? "
+            "ORDER BY id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        return (
+            Evidence(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4])
+            if row
+            else None
+        )
 
     def add_issued(self, issued: Issued) -> None:
         self.db.execute(

@@ -93,6 +93,14 @@ def case_status(
             {"form": i.form, "department": i.department, "file": i.file}
             for i in registry.issued(case.case_id)
         ],
+        "evidence": [
+            {
+                "file": f"{folder}/{e.file}" if folder else e.file,
+                "sha256": e.sha256,
+                "filed_at": e.filed_at.isoformat(timespec="seconds"),
+            }
+            for e in registry.evidence(case.case_id)
+        ],
         "deadlines": [d.to_json(now) for d in case_deadlines(case, policy, calendar)],
         "links": {
             "reopens": case.reopens,

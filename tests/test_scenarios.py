@@ -427,3 +427,37 @@ def test_a_copy_left_by_an_interrupted_run_is_finished_not_quarantined(folder: F
     assert [f["version"] for f in folder.status(first["case_id"], "2026-11-20T10:05")["filed"]] == [
         1
     ]
+
+
+def test_evidence_saved_under_a_case_number_is_filed_with_its_hash(folder: Folder) -> None:
+    import hashlib
+
+    case_id = register(folder)
+    box = folder.root / "Inbox" / case_id
+    box.mkdir()
+    photo = b"\xff\xd8\xff" + b"cracked glass" * 100
+    (box / "photo.jpg").write_bytes(photo)
+    (box / "Thumbs.db").write_bytes(b"junk")
+    (folder.root / "Inbox" / "CC-2026-0999").mkdir()
+    (folder.root / "Inbox" / "CC-2026-0999" / "mail.eml").write_bytes(b"From: a")
+    (folder.root / "Inbox" / "photos").mkdir()
+    (folder.root / "Inbox" / "photos" / "other.jpg").write_bytes(b"\xff\xd8\xff other")
+    results = {r["file"]: r for r in folder.ingest("2026-11-20T11:00")}
+    assert results[f"{case_id}/photo.jpg"]["outcome"] == "filed"
+    assert results[f"{case_id}/Thumbs.db"]["outcome"] == "ignored"
+    assert "there is no case CC-2026-0999." in results["CC-2026-0999/mail.eml"]["reason"]
+    assert "which is not a case number" in results["photos/other.jpg"]["reason"]
+    note = (folder.root / "Quarantine" / "mail.eml - what to fix.txt").read_text()
+    assert "File: CC-2026-0999/mail.eml" in note and "Check the folder's name." in note
+    [kept] = folder.status(case_id, "2026-11-20T11:00")["evidence"]
+    assert kept["file"] == "Archive/CC-2026-0001 ACME Windows/evidence/photo.jpg"
+    assert kept["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert (folder.root / kept["file"]).read_bytes() == photo
+    # another photo of the same name is kept beside it; the same bytes again are a duplicate
+    (box / "photo.jpg").write_bytes(photo + b"2")
+    folder.ingest("2026-11-20T12:00")
+    (box / "again.jpg").write_bytes(photo)
+    dup = {r["file"]: r for r in folder.ingest("2026-11-20T13:00")}[f"{case_id}/again.jpg"]
+    assert dup["outcome"] == "refused" and "evidence/photo.jpg" in dup["reason"]
+    names = sorted(p.name for p in (folder.root / kept["file"]).parent.iterdir())
+    assert names == ["photo (2).jpg", "photo.jpg"]

@@ -143,3 +143,17 @@ def test_the_watch_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert "stopped" in log.read_text()
     finally:
         proc.kill()
+
+
+def test_evidence_dropped_into_a_case_folder_is_picked_up_live(
+    running: tuple[Folder, list[FileResult]],
+) -> None:
+    folder, results = running
+    staged = triaged(folder, "complaint.docx")
+    staged.replace(folder.root / "Inbox" / "complaint.docx")
+    until(lambda: len(results) == 1)
+    box = folder.root / "Inbox" / "CC-2026-0001"
+    box.mkdir()
+    (box / "scan.pdf").write_bytes(b"%PDF-1.4 evidence")
+    until(lambda: len(results) == 2)
+    assert (results[1].file, results[1].outcome) == ("CC-2026-0001/scan.pdf", "filed")

@@ -18,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archive.casefolder import case_folder, file_original, safe_name
+from archive.casefolder import case_folder, file_evidence, file_original, safe_name
 from filing.engine import Engine, FilingRefused, Outcome
 from filing.policy import Policy
-from filing.registry import Registry
+from filing.registry import Event, Evidence, Registry
 from forms.atomicfile import atomic_write_bytes
 from forms.definition import get_form
 from forms.errors import RefusedFile
+from forms.identity import CASE_ID
 from forms.reader import read_form
 from forms.writer import render_form
 from watcher.folders import SharedFolder, is_junk
@@ -71,11 +72,17 @@ class _Refusal(Exception):
 
 
 def inbox_files(folder: SharedFolder) -> Iterator[Path]:
-    """Files directly in the Inbox, oldest first (the order people saved them)."""
+    """Files in the Inbox and one folder down (Inbox/<case number>/ holds evidence),
+    oldest first (the order people saved them)."""
     if not folder.inbox.is_dir():
         return
-    entries = [p for p in folder.inbox.iterdir() if p.is_file()]
-    entries.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
+    entries: list[Path] = []
+    for entry in folder.inbox.iterdir():
+        if entry.is_file():
+            entries.append(entry)
+        elif entry.is_dir():
+            entries.extend(p for p in entry.iterdir() if p.is_file())
+    entries.sort(key=lambda p: (p.stat().st_mtime_ns, str(p)))
     yield from entries
 
 
@@ -124,8 +131,9 @@ def _ingest(
     company: str,
     now: datetime,
 ) -> FileResult:
-    name = path.name
-    if is_junk(name):
+    evidence = path.parent != folder.inbox
+    name = f"{path.parent.name}/{path.name}" if evidence else path.name
+    if is_junk(path.name):
         return FileResult(name, "ignored", reason="an office lock or temporary file")
     try:
         data = path.read_bytes()
@@ -134,10 +142,16 @@ def _ingest(
             name, "ignored", reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox"
         )
     sha256 = hashlib.sha256(data).hexdigest()
+    if evidence:
+        try:
+            return _file_evidence(path, name, sha256, folder, registry, now)
+        except _Refusal as refusal:
+            _quarantine(path, name, folder, refusal.reasons, refusal.fix, now)
+            return FileResult(name, "refused", refusal.case_id, reason=" ".join(refusal.reasons))
     try:
         outcome = _file(path, data, sha256, folder, registry, engine, company, now)
     except _Refusal as refusal:
-        _quarantine(path, folder, refusal.reasons, refusal.fix, now)
+        _quarantine(path, name, folder, refusal.reasons, refusal.fix, now)
         return FileResult(
             name, "refused", refusal.case_id, refusal.form, reason=" ".join(refusal.reasons)
         )
@@ -153,7 +167,7 @@ def _ingest(
     except RefusedFile as exc:
         if exc.kind == "lock_file":
             return FileResult(name, "ignored", reason=exc.reason)
-        _quarantine(path, folder, [exc.reason], exc.fix, now)
+        _quarantine(path, name, folder, [exc.reason], exc.fix, now)
         return FileResult(name, "refused", reason=f"{exc.kind}: {exc.reason}")
     issued = [{"form": i.form, "department": i.department, "file": i.file} for i in outcome.issued]
     note = outcome.note
@@ -221,13 +235,56 @@ def _file(
 
 
 def _quarantine(
-    path: Path, folder: SharedFolder, reasons: list[str], fix: str, now: datetime
+    path: Path, shown: str, folder: SharedFolder, reasons: list[str], fix: str, now: datetime
 ) -> None:
     folder.quarantine.mkdir(parents=True, exist_ok=True)
     target = _free_name(folder.quarantine / path.name)
     note = target.with_name(f"{target.name} - what to fix.txt")
-    atomic_write_bytes(note, quarantine_note(path.name, reasons, fix, now).encode("utf-8"))
+    atomic_write_bytes(note, quarantine_note(shown, reasons, fix, now).encode("utf-8"))
     path.replace(target)
+
+
+def _file_evidence(
+    path: Path, name: str, sha256: str, folder: SharedFolder, registry: Registry, now: datetime
+) -> FileResult:
+    """A photo, PDF, e-mail or spreadsheet saved into Inbox/<case number>/: kept, with its
+    hash, in the case's evidence/ folder."""
+    case_id = path.parent.name
+    fix_folder = "Put files for a case into the Inbox folder named by its case number, like Inbox/CC-2026-0001/."
+    if not CASE_ID.match(case_id):
+        raise _Refusal(
+            [f"it is in the Inbox folder '{case_id}', which is not a case number."], fix_folder
+        )
+    case = registry.case(case_id)
+    if case is None:
+        raise _Refusal(
+            [f"there is no case {case_id}."], "Check the folder's name. " + fix_folder, case_id
+        )
+    if case.state == "closed":
+        raise _Refusal(
+            [f"case {case_id} is closed ({case.resolution}); its folder is no longer added to."],
+            "If the problem goes on, register it as a new complaint and save the file under that case.",
+            case_id,
+        )
+    where = case_folder(folder.archive, case_id, case.customer)
+    earlier = registry.evidence_by_sha256(sha256)
+    if earlier is not None:
+        first = case_folder(folder.archive, earlier.case_id, None) / earlier.file
+        raise _Refusal(
+            [
+                f"the same file was already filed on {earlier.filed_at:%Y-%m-%d %H:%M} as "
+                f"{first.relative_to(folder.root)}."
+            ],
+            "Nothing to do if this is a second copy.",
+            case_id,
+        )
+    with registry.transaction():
+        kept = file_evidence(path, where, path.name)
+        relative = f"evidence/{kept.name}"
+        registry.add_evidence(Evidence(case_id, relative, sha256, now, path.name))
+        registry.append_history(Event(case_id, now, "evidence added", None, sha256, None, relative))
+    path.unlink()
+    return FileResult(name, "filed", case_id, reason=f"evidence: {kept.relative_to(folder.root)}")
 
 
 def _free_name(target: Path) -> Path:

@@ -42,7 +42,7 @@ class _Events(FileSystemEventHandler):
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
                 path = Path(str(raw))
-                if path.parent == self.inbox:
+                if self.inbox in (path.parent, path.parent.parent):  # or Inbox/<case>/
                     self.paths.put(path)
 
 
@@ -79,7 +79,9 @@ class Watcher:
         self._lock.acquire()
         try:
             observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
-            observer.schedule(_Events(self.folder.inbox, self._paths), str(self.folder.inbox))
+            observer.schedule(
+                _Events(self.folder.inbox, self._paths), str(self.folder.inbox), recursive=True
+            )
             observer.start()
         except BaseException:
             self._lock.release()
