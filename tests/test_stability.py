@@ -74,3 +74,11 @@ def test_vanished_files_are_forgotten_and_ready_files_come_oldest_first(tmp_path
     t.note(gone, now=0.0)
     gone.unlink()
     assert t.ready(now=3.0) == [b, a]
+
+
+def test_folders_are_never_handed_out_as_files(tmp_path: Path) -> None:
+    folder = tmp_path / "CC-2026-0001"
+    folder.mkdir()
+    t = StabilityTracker(window=0.1)
+    t.note(folder, now=0.0)
+    assert t.ready(now=5.0) == [] and t.pending() == []

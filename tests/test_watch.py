@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from closedloop.settings import settings_template
 from filing.policy import Policy
+from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
 from watcher.folders import init
 from watcher.ingest import FileResult
@@ -54,14 +56,12 @@ def running(
 
 
 def triaged(folder: Folder, name: str, customer: str = "ACME Windows") -> Path:
-    """A registration filled and saved elsewhere first, then moved in whole."""
-    staged = folder.root / name
-    folder.save(
-        folder.blank("registration"),
-        {**REGISTRATION, "Customer": customer, "Complaint established": "yes"},
-        name=name,
-    )
-    (folder.root / "Inbox" / name).replace(staged)
+    """A registration filled outside the Inbox (so the watcher never sees it half done);
+    the test then moves it in whole."""
+    staged = folder.root / "staging" / name
+    staged.parent.mkdir(exist_ok=True)
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, {**REGISTRATION, "Customer": customer, "Complaint established": "yes"})
     return staged
 
 
@@ -155,5 +155,8 @@ def test_evidence_dropped_into_a_case_folder_is_picked_up_live(
     box = folder.root / "Inbox" / "CC-2026-0001"
     box.mkdir()
     (box / "scan.pdf").write_bytes(b"%PDF-1.4 evidence")
-    until(lambda: len(results) == 2)
-    assert (results[1].file, results[1].outcome) == ("CC-2026-0001/scan.pdf", "filed")
+    until(lambda: any(r.file == "CC-2026-0001/scan.pdf" for r in results))
+    assert [(r.file, r.outcome) for r in results] == [
+        ("complaint.docx", "filed"),
+        ("CC-2026-0001/scan.pdf", "filed"),
+    ]

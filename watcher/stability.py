@@ -8,6 +8,7 @@ mode and the tests all share it. Events only say "look again"; readiness is deci
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +44,18 @@ class StabilityTracker:
     def note(self, path: Path, now: float) -> None:
         """Look at `path` now (after an event, or on a scan)."""
         try:
-            st = path.stat()
+            info = path.stat()
         except OSError:  # gone (renamed, deleted, Word's save dance): forget it
             self._seen.pop(path, None)
             return
+        if not stat.S_ISREG(info.st_mode):
+            # Folders too can arrive as "files": a polling observer matches entries by inode,
+            # and a new folder that reuses a deleted file's inode is reported as that file moved.
+            self._seen.pop(path, None)
+            return
         seen = self._seen.get(path)
-        if seen is None or (seen.size, seen.mtime_ns) != (st.st_size, st.st_mtime_ns):
-            self._seen[path] = _Seen(st.st_size, st.st_mtime_ns, now)
+        if seen is None or (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
+            self._seen[path] = _Seen(info.st_size, info.st_mtime_ns, now)
 
     def ready(self, now: float) -> list[Path]:
         """Files finished by now, oldest first; each is handed out once and forgotten."""
