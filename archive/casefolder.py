@@ -35,25 +35,29 @@ def case_folder(archive: Path, case_id: str, customer: str | None) -> Path:
     return archive / name
 
 
-def file_original(source: Path, folder: Path, stored_as: str) -> Path:
-    """Copy the original bytes into the case folder, atomically; the inbox copy is the
-    caller's to remove once the filing is committed."""
-    target = folder / safe_name(stored_as)
+def free_name(target: Path) -> Path:
+    """`target`, or the first of `name (2).ext`, `name (3).ext`... that does not exist yet:
+    a file of the same name is never written over."""
+    candidate, n = target, 2
+    while candidate.exists():
+        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
+        n += 1
+    return candidate
+
+
+def _copy(source: Path, target: Path) -> Path:
     with source.open("rb") as src, atomic_writer(target) as dst:
         shutil.copyfileobj(src, dst)
     return target
+
+
+def file_original(source: Path, folder: Path, stored_as: str) -> Path:
+    """Copy the original bytes into the case folder, atomically; the inbox copy is the
+    caller's to remove once the filing is committed."""
+    return _copy(source, folder / safe_name(stored_as))
 
 
 def file_evidence(source: Path, folder: Path, name: str) -> Path:
     """Copy an evidence file into the case's evidence/ folder under a free name
     (photo.jpg, photo (2).jpg, ...), atomically; never over an earlier one."""
-    target = folder / "evidence" / safe_name(name)
-    n = 2
-    while target.exists():
-        stem, dot, ext = safe_name(name).rpartition(".")
-        base = f"{stem} ({n})" if dot else f"{safe_name(name)} ({n})"
-        target = folder / "evidence" / (f"{base}.{ext}" if dot else base)
-        n += 1
-    with source.open("rb") as src, atomic_writer(target) as dst:
-        shutil.copyfileobj(src, dst)
-    return target
+    return _copy(source, free_name(folder / "evidence" / safe_name(name)))

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archive.casefolder import case_folder, file_evidence, file_original, safe_name
+from archive.casefolder import case_folder, file_evidence, file_original, free_name, safe_name
 from filing.engine import Engine, FilingRefused, Outcome
 from filing.policy import Policy
 from filing.registry import Event, Evidence, Registry
@@ -238,7 +238,7 @@ def _quarantine(
     path: Path, shown: str, folder: SharedFolder, reasons: list[str], fix: str, now: datetime
 ) -> None:
     folder.quarantine.mkdir(parents=True, exist_ok=True)
-    target = _free_name(folder.quarantine / path.name)
+    target = free_name(folder.quarantine / path.name)
     note = target.with_name(f"{target.name} - what to fix.txt")
     atomic_write_bytes(note, quarantine_note(shown, reasons, fix, now).encode("utf-8"))
     path.replace(target)
@@ -285,12 +285,3 @@ def _file_evidence(
         registry.append_history(Event(case_id, now, "evidence added", None, sha256, None, relative))
     path.unlink()
     return FileResult(name, "filed", case_id, reason=f"evidence: {kept.relative_to(folder.root)}")
-
-
-def _free_name(target: Path) -> Path:
-    n = 2
-    candidate = target
-    while candidate.exists():
-        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
-        n += 1
-    return candidate
