@@ -461,3 +461,26 @@ def test_evidence_saved_under_a_case_number_is_filed_with_its_hash(folder: Folde
     assert dup["outcome"] == "refused" and "evidence/photo.jpg" in dup["reason"]
     names = sorted(p.name for p in (folder.root / kept["file"]).parent.iterdir())
     assert names == ["photo (2).jpg", "photo.jpg"]
+
+
+def test_a_file_that_goes_while_the_inbox_is_listed_is_skipped(
+    folder: Folder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watcher.folders import SharedFolder
+    from watcher.ingest import inbox_files
+
+    inbox = folder.root / "Inbox"
+    (inbox / "kept.docx").write_bytes(b"x")
+    (inbox / "gone.docx").write_bytes(b"y")
+    real_stat = Path.stat
+    looks: dict[str, int] = {}
+
+    def vanishing_stat(self: Path, **kwargs: object) -> object:
+        if self.name == "gone.docx":  # there at the first look, gone at the next
+            looks[self.name] = looks.get(self.name, 0) + 1
+            if looks[self.name] > 1:
+                raise FileNotFoundError(self)
+        return real_stat(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "stat", vanishing_stat)
+    assert list(inbox_files(SharedFolder(folder.root))) == [inbox / "kept.docx"]

@@ -12,6 +12,7 @@ recognises and removes. The same bytes under another name are a duplicate, refus
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,14 +77,24 @@ def inbox_files(folder: SharedFolder) -> Iterator[Path]:
     oldest first (the order people saved them)."""
     if not folder.inbox.is_dir():
         return
-    entries: list[Path] = []
+    found: list[tuple[int, str, Path]] = []
     for entry in folder.inbox.iterdir():
-        if entry.is_file():
-            entries.append(entry)
-        elif entry.is_dir():
-            entries.extend(p for p in entry.iterdir() if p.is_file())
-    entries.sort(key=lambda p: (p.stat().st_mtime_ns, str(p)))
-    yield from entries
+        for path in [entry] if not entry.is_dir() else _listing(entry):
+            try:  # a file may go while the Inbox is listed (Word's save dance, a colleague)
+                info = path.stat()
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append((info.st_mtime_ns, str(path), path))
+    for _, _, path in sorted(found):
+        yield path
+
+
+def _listing(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:  # removed or renamed while we looked
+        return []
 
 
 class Intake:
