@@ -369,9 +369,7 @@ class Engine:
     def _repeats_of(self, case: Case, now: datetime) -> list[str]:
         since = now - timedelta(days=self.policy.repeat_window_days)
         out = []
-        for other in self.registry.cases():
-            if other.opened_at < since:
-                continue
+        for other in self.registry.cases(opened_since=since):
             same_customer = _same(other.customer, case.customer) and _same(
                 other.product, case.product
             )

@@ -305,12 +305,18 @@ class Registry:
         row = cur.fetchone()
         return _case(row) if row else None
 
-    def cases(self, state: str | None = None) -> list[Case]:
-        sql = f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases"  # noqa: S608
-        args: tuple[str, ...] = ()
+    def cases(self, state: str | None = None, opened_since: datetime | None = None) -> list[Case]:
+        where: list[str] = []
+        args: list[str] = []
         if state:
-            sql += " WHERE state = ?"
-            args = (state,)
+            where.append("state = ?")
+            args.append(state)
+        if opened_since is not None:
+            where.append("opened_at >= ?")  # ISO text sorts as time does
+            args.append(opened_since.isoformat())
+        sql = f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases"  # noqa: S608
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         return [_case(r) for r in self.db.execute(sql + " ORDER BY case_id", args)]
 
     # -- filings, issued forms, history -------------------------------------------------
