@@ -103,10 +103,6 @@ class Watcher:
         self._lock.release()
         log.info("stopped")
 
-    def wait(self) -> None:
-        while not self._stop.wait(0.5):
-            pass
-
     def _work(self) -> None:
         tracker = StabilityTracker(self.window)
         with Intake(self.folder.root, self.policy, self.company) as intake:
