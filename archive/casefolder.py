@@ -4,12 +4,9 @@ filed originals, numbered in filing order and never modified after filing."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from pathvalidate import sanitize_filename
-
-from forms.atomicfile import atomic_writer
 
 # Windows paths are limited to 260 characters; keep folder and file names short.
 MAX_CUSTOMER_CHARS = 40
@@ -45,19 +42,12 @@ def free_name(target: Path) -> Path:
     return candidate
 
 
-def _copy(source: Path, target: Path) -> Path:
-    with source.open("rb") as src, atomic_writer(target) as dst:
-        shutil.copyfileobj(src, dst)
-    return target
+def original_path(folder: Path, stored_as: str) -> Path:
+    """Where a filed original goes in its case folder ("02 capa v1.docx")."""
+    return folder / safe_name(stored_as)
 
 
-def file_original(source: Path, folder: Path, stored_as: str) -> Path:
-    """Copy the original bytes into the case folder, atomically; the inbox copy is the
-    caller's to remove once the filing is committed."""
-    return _copy(source, folder / safe_name(stored_as))
-
-
-def file_evidence(source: Path, folder: Path, name: str) -> Path:
-    """Copy an evidence file into the case's evidence/ folder under a free name
-    (photo.jpg, photo (2).jpg, ...), atomically; never over an earlier one."""
-    return _copy(source, free_name(folder / "evidence" / safe_name(name)))
+def evidence_path(folder: Path, name: str) -> Path:
+    """A free name in the case's evidence/ folder (photo.jpg, photo (2).jpg, ...): an
+    earlier piece of evidence is never written over."""
+    return free_name(folder / "evidence" / safe_name(name))

@@ -102,6 +102,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX evidence_sha256 ON evidence(sha256);
         """,
     ),
+    (
+        4,
+        "pending: the file moves a committed filing still has to make (the journal)",
+        """
+        CREATE TABLE pending (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            plan TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 
@@ -392,6 +403,24 @@ class Registry:
             if row
             else None
         )
+
+    # -- the journal: file moves committed with the filing, made after it ----------------
+
+    def add_pending(self, plan: str, now: datetime) -> int:
+        """Record a plan of file moves (JSON). Call inside the transaction it belongs to:
+        the plan is committed exactly when the filing is."""
+        cursor = self.db.execute(
+            "INSERT INTO pending (created_at, plan) VALUES (?, ?)", (now.isoformat(), plan)
+        )
+        return int(cursor.lastrowid or 0)
+
+    def pending(self) -> list[tuple[int, str]]:
+        """Plans committed but not yet carried out, oldest first."""
+        return [(r[0], r[1]) for r in self.db.execute("SELECT id, plan FROM pending ORDER BY id")]
+
+    def drop_pending(self, pending_id: int) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM pending WHERE id = ?", (pending_id,))
 
     def add_issued(self, issued: Issued) -> None:
         self.db.execute(

@@ -1,12 +1,13 @@
 """One pass over the Inbox: each file ends filed in its case, or in Quarantine beside a
 note saying what to fix; office lock and temporary files are left alone.
 
-Order of steps, so that a crash loses nothing: the original is copied into the case
-folder and the next forms written (atomically) inside the filing's registry transaction;
-only after it commits is the Inbox file removed. A crash before the commit leaves the
-file in the Inbox to be filed again (same case number, same file names); a crash after
-it leaves a copy with the same name and bytes as the filing records, which the next pass
-recognises and removes. The same bytes under another name are a duplicate, refused.
+Crash safety comes from the journal (archive/journal.py): every file a filing or a
+refusal puts in place (the original's copy, the next forms, evidence, the quarantined
+file and its note) is staged, and the plan to put it in place is committed with the
+registry transaction; the plan is carried out after the commit, and finished by the next
+run if this one is killed. So after a `kill -9` anywhere, each Inbox file is still in
+the Inbox (nothing recorded, nothing visible) or completely filed, its next forms issued
+once. The same bytes under another name are a duplicate, refused.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archive.casefolder import case_folder, file_evidence, file_original, free_name, safe_name
+from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
+from archive.journal import Plan, commit_plan, finish, recover
 from filing.engine import Engine, FilingRefused, Outcome
 from filing.policy import Policy
 from filing.registry import Event, Evidence, Registry
-from forms.atomicfile import atomic_write_bytes
 from forms.definition import get_form
 from forms.errors import RefusedFile
 from forms.identity import CASE_ID
@@ -41,6 +42,7 @@ class FileResult:
     form: str | None = None
     issued: list[dict[str, str]] = field(default_factory=list)
     reason: str | None = None
+    retry: bool = False  # could not be read now (locked, denied, vanished): try again later
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class Intake:
         self.registry = Registry(self.folder.registry)
         self.engine = Engine(self.registry, policy)
         self.company = company
+        self.recovered = recover(self.folder.root, self.registry)
 
     def close(self) -> None:
         self.registry.close()
@@ -119,6 +122,8 @@ class Intake:
     def process(self, path: Path, now: datetime) -> FileResult:
         """File, refuse or leave one file; a failure leaves it in the Inbox, reported."""
         try:
+            if self.registry.pending():  # a plan a failed move left: finish it first
+                recover(self.folder.root, self.registry)
             return _ingest(path, self.folder, self.registry, self.engine, self.company, now)
         except Exception as exc:  # one file must not stop the others; it stays put
             return FileResult(
@@ -150,43 +155,46 @@ def _ingest(
         data = path.read_bytes()
     except OSError as exc:
         return FileResult(
-            name, "ignored", reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox"
+            name,
+            "ignored",
+            reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
+            retry=True,
         )
     sha256 = hashlib.sha256(data).hexdigest()
+    quarantine = _Quarantine(path, name, sha256, folder, registry, now)
     if evidence:
         try:
-            return _file_evidence(path, name, sha256, folder, registry, now)
+            return _file_evidence(path, name, data, sha256, folder, registry, now)
         except _Refusal as refusal:
-            _quarantine(path, name, folder, refusal.reasons, refusal.fix, now)
+            quarantine(refusal.reasons, refusal.fix)
             return FileResult(name, "refused", refusal.case_id, reason=" ".join(refusal.reasons))
+        except _AlreadyFiled as done:
+            path.unlink()
+            return FileResult(name, "filed", done.case_id, reason=_finished(done))
     try:
         outcome = _file(path, data, sha256, folder, registry, engine, company, now)
     except _Refusal as refusal:
-        _quarantine(path, name, folder, refusal.reasons, refusal.fix, now)
+        quarantine(refusal.reasons, refusal.fix)
         return FileResult(
             name, "refused", refusal.case_id, refusal.form, reason=" ".join(refusal.reasons)
         )
     except _AlreadyFiled as done:
         path.unlink()
-        return FileResult(
-            name,
-            "filed",
-            done.case_id,
-            done.form,
-            reason=f"already filed as {done.where}; the Inbox copy an interrupted run left was removed",
-        )
+        return FileResult(name, "filed", done.case_id, done.form, reason=_finished(done))
     except RefusedFile as exc:
         if exc.kind == "lock_file":
             return FileResult(name, "ignored", reason=exc.reason)
-        _quarantine(path, name, folder, [exc.reason], exc.fix, now)
+        quarantine([exc.reason], exc.fix)
         return FileResult(name, "refused", reason=f"{exc.kind}: {exc.reason}")
     issued = [{"form": i.form, "department": i.department, "file": i.file} for i in outcome.issued]
     note = outcome.note
-    try:
-        path.unlink()
-    except OSError as exc:  # filed all the same; the copy left behind is recognised next time
-        note += f"; the Inbox copy could not be removed ({exc.strerror})"
+    if path.exists():  # filed all the same; the copy left behind is recognised next time
+        note += "; the Inbox copy could not be removed"
     return FileResult(name, "filed", outcome.case_id, outcome.form, issued, note)
+
+
+def _finished(done: _AlreadyFiled) -> str:
+    return f"already filed as {done.where}; the Inbox copy an interrupted run left was removed"
 
 
 def _file(
@@ -205,8 +213,8 @@ def _file(
         where = case_folder(folder.archive, first.case_id, case.customer if case else None)
         archived = where / first.file
         if first.source == path.name and archived.is_file() and archived.read_bytes() == data:
-            # The same file, under the same name, already filed: a run that stopped between
-            # committing the filing and removing the Inbox copy. Finish it.
+            # The same file, under the same name, already filed: its removal from the Inbox
+            # failed (a permission, a file held open). Finish it.
             raise _AlreadyFiled(first.case_id, first.form, str(archived.relative_to(folder.root)))
         raise _Refusal(
             [
@@ -227,36 +235,72 @@ def _file(
             read.form.id,
         )
 
-    def write_files(outcome: Outcome) -> None:
+    plan = Plan(folder.root)
+    pending: list[int] = []
+
+    def stage(outcome: Outcome) -> None:
+        # Inside the filing's transaction: nothing is visible until it commits.
         case_dir = case_folder(folder.archive, outcome.case_id, outcome.customer)
-        file_original(path, case_dir, outcome.stored_as)
+        plan.write(original_path(case_dir, outcome.stored_as), data)
         for item in outcome.issued:
             form = get_form(item.form)
             fmt = item.file.rsplit(".", 1)[-1]
             target = folder.root / Path(*[safe_name(p) for p in Path(item.file).parts])
-            atomic_write_bytes(
-                target,
-                render_form(form, fmt, item.values, item.case_id, company),  # type: ignore[arg-type]
-            )
+            plan.write(target, render_form(form, fmt, item.values, item.case_id, company))  # type: ignore[arg-type]
+        plan.remove(path, sha256)
+        pending.append(commit_plan(registry, plan, now))
 
     try:
-        return engine.file(read, sha256, now, before_commit=write_files)
+        outcome = engine.file(read, sha256, now, before_commit=stage)
     except FilingRefused as exc:
+        plan.discard()
         raise _Refusal([exc.reason], exc.fix, exc.case_id, read.form.id) from None
+    except BaseException:
+        plan.discard()
+        raise
+    finish(registry, pending[0], plan)
+    return outcome
 
 
-def _quarantine(
-    path: Path, shown: str, folder: SharedFolder, reasons: list[str], fix: str, now: datetime
-) -> None:
-    folder.quarantine.mkdir(parents=True, exist_ok=True)
-    target = free_name(folder.quarantine / path.name)
-    note = target.with_name(f"{target.name} - what to fix.txt")
-    atomic_write_bytes(note, quarantine_note(shown, reasons, fix, now).encode("utf-8"))
-    path.replace(target)
+class _Quarantine:
+    """Moves a refused file to Quarantine beside a note saying what to fix, through the
+    journal: a crash leaves the file in the Inbox, or both in place."""
+
+    def __init__(
+        self,
+        path: Path,
+        shown: str,
+        sha256: str,
+        folder: SharedFolder,
+        registry: Registry,
+        now: datetime,
+    ) -> None:
+        self.path, self.shown, self.sha256 = path, shown, sha256
+        self.folder, self.registry, self.now = folder, registry, now
+
+    def __call__(self, reasons: list[str], fix: str) -> None:
+        target = free_name(self.folder.quarantine / self.path.name)
+        note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
+        plan = Plan(self.folder.root)
+        try:
+            plan.write(target.with_name(f"{target.name} - what to fix.txt"), note)
+            plan.move(self.path, target, self.sha256)
+            with self.registry.transaction():
+                pending_id = commit_plan(self.registry, plan, self.now)
+        except BaseException:
+            plan.discard()
+            raise
+        finish(self.registry, pending_id, plan)
 
 
 def _file_evidence(
-    path: Path, name: str, sha256: str, folder: SharedFolder, registry: Registry, now: datetime
+    path: Path,
+    name: str,
+    data: bytes,
+    sha256: str,
+    folder: SharedFolder,
+    registry: Registry,
+    now: datetime,
 ) -> FileResult:
     """A photo, PDF, e-mail or spreadsheet saved into Inbox/<case number>/: kept, with its
     hash, in the case's evidence/ folder."""
@@ -271,16 +315,11 @@ def _file_evidence(
         raise _Refusal(
             [f"there is no case {case_id}."], "Check the folder's name. " + fix_folder, case_id
         )
-    if case.state == "closed":
-        raise _Refusal(
-            [f"case {case_id} is closed ({case.resolution}); its folder is no longer added to."],
-            "If the problem goes on, register it as a new complaint and save the file under that case.",
-            case_id,
-        )
-    where = case_folder(folder.archive, case_id, case.customer)
     earlier = registry.evidence_by_sha256(sha256)
     if earlier is not None:
         first = case_folder(folder.archive, earlier.case_id, None) / earlier.file
+        if earlier.case_id == case_id and earlier.source == path.name and first.is_file():
+            raise _AlreadyFiled(case_id, "evidence", str(first.relative_to(folder.root)))
         raise _Refusal(
             [
                 f"the same file was already filed on {earlier.filed_at:%Y-%m-%d %H:%M} as "
@@ -289,10 +328,27 @@ def _file_evidence(
             "Nothing to do if this is a second copy.",
             case_id,
         )
-    with registry.transaction():
-        kept = file_evidence(path, where, path.name)
-        relative = f"evidence/{kept.name}"
-        registry.add_evidence(Evidence(case_id, relative, sha256, now, path.name))
-        registry.append_history(Event(case_id, now, "evidence added", None, sha256, None, relative))
-    path.unlink()
+    if case.state == "closed":
+        raise _Refusal(
+            [f"case {case_id} is closed ({case.resolution}); its folder is no longer added to."],
+            "If the problem goes on, register it as a new complaint and save the file under that case.",
+            case_id,
+        )
+    case_dir = case_folder(folder.archive, case_id, case.customer)
+    kept = evidence_path(case_dir, path.name)
+    relative = kept.relative_to(case_dir).as_posix()
+    plan = Plan(folder.root)
+    try:
+        plan.write(kept, data)
+        plan.remove(path, sha256)
+        with registry.transaction():
+            registry.add_evidence(Evidence(case_id, relative, sha256, now, path.name))
+            registry.append_history(
+                Event(case_id, now, "evidence added", None, sha256, None, relative)
+            )
+            pending_id = commit_plan(registry, plan, now)
+    except BaseException:
+        plan.discard()
+        raise
+    finish(registry, pending_id, plan)
     return FileResult(name, "filed", case_id, reason=f"evidence: {kept.relative_to(folder.root)}")
