@@ -379,6 +379,14 @@ def cases_cmd(
 )
 def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
     """Watch ROOT/Inbox and file what people save there, as a service; stop with Ctrl-C."""
+    # Handlers first: a stop asked for while the service starts up is still a clean stop.
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     with _errors():
         folder = _shared(root)
         settings = load_settings(root)
@@ -392,13 +400,6 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
             rescan=settings.watch.rescan,
         )
         watcher.start()
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     while not stop.wait(0.5):
         pass
     watcher.stop()

@@ -58,8 +58,9 @@ class StabilityTracker:
             self._seen[path] = _Seen(info.st_size, info.st_mtime_ns, now)
 
     def ready(self, now: float) -> list[Path]:
-        """Files finished by now, oldest first; each is handed out once and forgotten."""
-        out: list[tuple[float, Path]] = []
+        """Files finished by now, oldest first (first seen, then last written: the Inbox as
+        found at start goes in the order people saved it); each is handed out once."""
+        out: list[tuple[float, int, Path]] = []
         for path in list(self._seen):
             if is_junk(path.name):
                 del self._seen[path]
@@ -70,9 +71,9 @@ class StabilityTracker:
                 continue
             if is_open_in_office(path):
                 continue  # still open in Word or LibreOffice; look again later
-            out.append((current.since, path))
+            out.append((current.since, current.mtime_ns, path))
             del self._seen[path]
-        return [p for _, p in sorted(out)]
+        return [p for _, _, p in sorted(out)]
 
     def note_all(self, paths: Iterable[Path], now: float) -> None:
         for path in paths:

@@ -1,0 +1,106 @@
+"""What "never lose, never duplicate" means, checked on a shared folder after the fact:
+every file saved into the Inbox is filed once or quarantined once, the registry and the
+folders agree file for file, and no half-done work is left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from archive.casefolder import case_folder
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rows(db: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in db.execute(sql)]
+
+
+def state(root: Path) -> dict[str, Any]:
+    """The folder's outcome, without the clock: compare a run that was killed and resumed
+    with one that was not."""
+    db = sqlite3.connect(root / ".closedloop" / "registry.sqlite")
+    try:
+        summary = {
+            "cases": _rows(
+                db,
+                "SELECT case_id, state, resolution, customer, parts, reopens, reopened_as "
+                "FROM cases ORDER BY case_id",
+            ),
+            "filings": _rows(
+                db,
+                "SELECT case_id, form, version, file, sha256, source FROM filings ORDER BY id",
+            ),
+            "evidence": _rows(db, "SELECT case_id, file, sha256, source FROM evidence ORDER BY id"),
+            "issued": _rows(db, "SELECT case_id, form, department, file FROM issued ORDER BY id"),
+            "history": _rows(
+                db,
+                "SELECT case_id, event, form, sha256 FROM history ORDER BY id",
+            ),
+        }
+    finally:
+        db.close()
+    summary["files"] = sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] not in (".closedloop", "Blank Forms")
+    )
+    return json.loads(json.dumps(summary))  # tuples as lists, as a reloaded golden would be
+
+
+def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
+    """`saved`: (name, sha256) of every file put into the Inbox."""
+    db = sqlite3.connect(root / ".closedloop" / "registry.sqlite")
+    try:
+        customers = dict(_rows(db, "SELECT case_id, customer FROM cases"))
+        filings = _rows(db, "SELECT case_id, file, sha256 FROM filings")
+        evidence = _rows(db, "SELECT case_id, file, sha256 FROM evidence")
+        issued = {r[0] for r in _rows(db, "SELECT file FROM issued")}
+        pending = _rows(db, "SELECT id FROM pending")
+    finally:
+        db.close()
+    archive = root / "Archive"
+    recorded: dict[Path, str] = {}
+    for case_id, file, digest in filings + evidence:
+        path = case_folder(archive, case_id, customers[case_id]) / file
+        assert path.is_file(), f"the registry files {path}, which is not there"
+        assert sha256(path) == digest, f"{path} does not hold the bytes the registry records"
+        recorded[path] = digest
+    in_archive = {p for p in archive.rglob("*") if p.is_file()}
+    assert in_archive == set(recorded), (
+        f"files in the Archive the registry does not know: {sorted(in_archive - set(recorded))}"
+    )
+    in_outbox = {str(p.relative_to(root)) for p in (root / "Outbox").rglob("*") if p.is_file()}
+    assert in_outbox == issued, f"Outbox and registry disagree: {sorted(in_outbox ^ issued)}"
+    quarantined = [
+        p for p in (root / "Quarantine").glob("*") if not p.name.endswith(" - what to fix.txt")
+    ]
+    notes = {p.name for p in (root / "Quarantine").glob("* - what to fix.txt")}
+    assert notes == {f"{p.name} - what to fix.txt" for p in quarantined}, (
+        "every quarantined file has exactly one note, and every note its file"
+    )
+    left = [p for p in (root / "Inbox").rglob("*") if p.is_file()]
+    assert not left, f"still in the Inbox: {left}"
+    assert not pending, "the journal still holds plans"
+    staging = root / ".closedloop" / "staging"
+    assert not staging.exists() or not any(staging.iterdir()), "staged files left behind"
+    assert not list(root.rglob("*.part")), "temporary files left behind"
+
+    places: dict[str, list[str]] = {digest: [] for _, digest in saved}
+    for path, digest in recorded.items():
+        if digest in places:
+            places[digest].append(str(path.relative_to(root)))
+    for path in quarantined:
+        digest = sha256(path)
+        assert digest in places, f"{path} was never saved into the Inbox"
+        places[digest].append(str(path.relative_to(root)))
+    for digest, where in places.items():
+        times = [name for name, d in saved if d == digest]
+        # Each saving ends in exactly one place: filed, or quarantined (a second copy of
+        # the same bytes is refused as a duplicate).
+        assert len(where) == len(times), f"{times} saved, found in {where}"
