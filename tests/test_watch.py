@@ -138,6 +138,13 @@ def test_the_watch_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             second.returncode == 2
             and "is already watched by closedloop watch (process" in second.stderr
         )
+        one_shot = subprocess.run(
+            [*cmd, "ingest", str(root)], capture_output=True, text=True, timeout=30
+        )
+        assert one_shot.returncode == 2
+        assert "which files the Inbox itself; leave it running, or stop it first" in (
+            one_shot.stderr
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert "stopped" in log.read_text()

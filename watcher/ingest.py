@@ -31,6 +31,7 @@ from forms.identity import CASE_ID
 from forms.reader import read_form
 from forms.writer import render_form
 from watcher.folders import SharedFolder, is_junk
+from watcher.instance import InstanceLock
 from watcher.notes import quarantine_note
 
 
@@ -135,7 +136,11 @@ class Intake:
 
 
 def ingest_once(root: Path, policy: Policy, company: str, now: datetime) -> list[FileResult]:
-    with Intake(root, policy, company) as intake:
+    """One pass over the Inbox; refuses (AlreadyWatched) while a `watch` runs on it."""
+    with (
+        InstanceLock(SharedFolder(root).state, "closedloop ingest"),
+        Intake(root, policy, company) as intake,
+    ):
         return [intake.process(path, now) for path in inbox_files(intake.folder)]
 
 

@@ -1,4 +1,6 @@
-"""One `closedloop watch` per shared folder: an exclusive lock on .closedloop/watch.lock."""
+"""One worker per shared folder: `closedloop watch`, or a one-shot `closedloop ingest`,
+holds an exclusive lock on .closedloop/watch.lock while it files the Inbox. Two at once
+would each take the other's staged files for a crashed run's leftovers."""
 
 from __future__ import annotations
 
@@ -19,13 +21,15 @@ class AlreadyWatched(WatcherError):
         self.root = root
         self.holder = holder
         super().__init__(
-            f"{root} is already watched by {holder}; stop that one first, or leave it running"
+            f"{root} is already watched by {holder}, which files the Inbox itself; "
+            "leave it running, or stop it first"
         )
 
 
 class InstanceLock:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, holder: str = "closedloop watch") -> None:
         self.path = state_dir / "watch.lock"
+        self.holder = holder
         self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -41,9 +45,16 @@ class InstanceLock:
                 raise AlreadyWatched(self.path.parent.parent, holder) from None
         fh.seek(0)
         fh.truncate()
-        fh.write(f"closedloop watch (process {os.getpid()})")
+        fh.write(f"{self.holder} (process {os.getpid()})")
         fh.flush()
         self._fh = fh
+
+    def __enter__(self) -> InstanceLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
     def release(self) -> None:
         if self._fh is not None:
