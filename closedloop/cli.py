@@ -400,9 +400,14 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
             rescan=settings.watch.rescan,
         )
         watcher.start()
-    while not stop.wait(0.5):
+    while not stop.wait(0.5) and not watcher.failed:
         pass
     watcher.stop()
+    if watcher.error is not None:
+        _fail(
+            f"the watcher stopped: {watcher.error}. Files saved meanwhile wait in the Inbox; "
+            "mend the cause and start `closedloop watch` again"
+        )
 
 
 def _log_to(path: Path) -> None:

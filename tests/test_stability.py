@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from watcher.stability import StabilityTracker, owner_files
+from watcher.stability import Backoff, StabilityTracker, owner_files
 
 
 def touch(path: Path, data: bytes, mtime: float) -> None:
@@ -82,3 +82,14 @@ def test_folders_are_never_handed_out_as_files(tmp_path: Path) -> None:
     t = StabilityTracker(window=0.1)
     t.note(folder, now=0.0)
     assert t.ready(now=5.0) == [] and t.pending() == []
+
+
+def test_a_file_that_cannot_be_read_is_tried_again_after_a_doubling_delay(tmp_path: Path) -> None:
+    f = tmp_path / "locked.docx"
+    b = Backoff(first=1.0, ceiling=4.0)
+    assert [b.failed(f, now=0.0), b.due(0.9), b.due(1.0)] == [1.0, [], [f]]
+    assert [b.failed(f, now=1.0), b.due(2.9), b.due(3.0)] == [2.0, [], [f]]
+    assert [b.failed(f, 3.0), b.failed(f, 7.0), b.tries(f)] == [4.0, 4.0, 4]  # the ceiling
+    b.succeeded(f)
+    assert (b.tries(f), b.due(100.0)) == (0, [])
+    assert b.failed(f, 100.0) == 1.0  # a later failure starts again from the first delay

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,64 @@ def test_evidence_dropped_into_a_case_folder_is_picked_up_live(
         ("complaint.docx", "filed"),
         ("CC-2026-0001/scan.pdf", "filed"),
     ]
+
+
+def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = Folder(tmp_path / "share")
+    staged = triaged(folder, "locked.docx")
+    denied = {"left": 2}
+    read_bytes = Path.read_bytes
+
+    def locked_twice(self: Path) -> bytes:
+        # Someone holds the file open with a share lock (as Windows does over SMB).
+        if self.name == "locked.docx" and self.parent.name == "Inbox" and denied["left"]:
+            denied["left"] -= 1
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", locked_twice)
+    results: list[FileResult] = []
+    w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, on_result=results.append)
+    caplog.set_level("INFO", logger="closedloop")
+    w.start()
+    try:
+        staged.replace(folder.root / "Inbox" / "locked.docx")
+        until(lambda: any(r.outcome == "filed" for r in results))
+    finally:
+        w.stop()
+    assert [r.outcome for r in results] == ["ignored", "ignored", "filed"]
+    assert "cannot be read now (Permission denied)" in (results[0].reason or "")
+    assert "trying again in 1 s (try 1)" in caplog.text
+    assert "trying again in 2 s (try 2)" in caplog.text
+    assert not any((folder.root / "Quarantine").iterdir())
+
+
+def test_a_watcher_whose_worker_fails_says_why_and_stops(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+
+    def broken_clock() -> datetime:
+        raise OSError(5, "Input/output error")
+
+    w = Watcher(folder.root, Policy(), "Test Co.", window=0.1, now=broken_clock)
+    w.start()
+    try:
+        triaged(folder, "a.docx").replace(folder.root / "Inbox" / "a.docx")
+        until(lambda: w.failed)
+    finally:
+        w.stop()
+    assert "Input/output error" in str(w.error)
+    assert (folder.root / "Inbox" / "a.docx").exists()
+
+
+def test_watch_refuses_to_start_on_a_registry_it_cannot_open(tmp_path: Path) -> None:
+    root = tmp_path / "share"
+    init(root, Policy(), "Test Co.", settings_template())
+    (root / ".closedloop" / "registry.sqlite").write_bytes(b"not a database" * 100)
+    exe = Path(sys.executable).with_name("closedloop")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    run = subprocess.run([*cmd, "watch", str(root)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "registry.sqlite: the registry cannot be opened" in run.stderr
+    assert "closedloop rebuild" in run.stderr

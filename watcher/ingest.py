@@ -132,6 +132,7 @@ class Intake:
                 "ignored",
                 reason=f"closedloop failed on this file ({type(exc).__name__}: {exc}); "
                 "it stays in the Inbox and will be tried again",
+                retry=True,
             )
 
 

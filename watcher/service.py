@@ -23,10 +23,11 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from filing.policy import Policy
+from filing.registry import Registry
 from watcher.folders import SharedFolder
 from watcher.ingest import FileResult, Intake, inbox_files
 from watcher.instance import InstanceLock
-from watcher.stability import StabilityTracker
+from watcher.stability import Backoff, StabilityTracker
 
 log = logging.getLogger("closedloop.watcher")
 
@@ -73,11 +74,18 @@ class Watcher:
         self._lock = InstanceLock(self.folder.state)
         self._observer: BaseObserver | None = None
         self._worker: threading.Thread | None = None
+        self._backoff = Backoff()
         self.processed = 0
+        self.error: BaseException | None = None  # why the worker stopped, if it failed
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
     def start(self) -> None:
         self._lock.acquire()
         try:
+            Registry(self.folder.registry).close()  # a registry it cannot open: say so now
             observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
             observer.schedule(
                 _Events(self.folder.inbox, self._paths), str(self.folder.inbox), recursive=True
@@ -104,8 +112,17 @@ class Watcher:
         log.info("stopped")
 
     def _work(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # the folder or registry went away: the service must stop
+            self.error = exc
+            log.error("the watcher stopped: %s", exc)
+
+    def _loop(self) -> None:
         tracker = StabilityTracker(self.window)
         with Intake(self.folder.root, self.policy, self.company) as intake:
+            if intake.recovered:
+                log.info("finished %d filings an interrupted run left", intake.recovered)
             next_scan = 0.0  # the Inbox as found at start comes first
             while not self._stop.is_set():
                 now = self.clock()
@@ -113,6 +130,7 @@ class Watcher:
                     tracker.note_all(inbox_files(self.folder), now)
                     next_scan = now + self.rescan
                 self._drain(tracker, now)
+                tracker.note_all(self._backoff.due(now), now)
                 for path in tracker.ready(self.clock()):
                     if self._stop.is_set():
                         break
@@ -133,13 +151,21 @@ class Watcher:
         result = intake.process(path, self.now())
         self.processed += 1
         level = logging.WARNING if result.outcome == "refused" else logging.INFO
+        retry = ""
+        if result.retry:
+            delay = self._backoff.failed(path, self.clock())
+            level = logging.WARNING
+            retry = f"; trying again in {delay:g} s (try {self._backoff.tries(path)})"
+        else:
+            self._backoff.succeeded(path)
         log.log(
             level,
-            "%s %s%s: %s",
+            "%s %s%s: %s%s",
             result.outcome,
             result.file,
             f" ({result.case_id})" if result.case_id else "",
             result.reason or "",
+            retry,
         )
         if self.on_result is not None:
             self.on_result(result)

@@ -81,3 +81,36 @@ class StabilityTracker:
 
     def pending(self) -> list[Path]:
         return sorted(self._seen)
+
+
+class Backoff:
+    """Files that could not be read (locked by a user, permission denied, a share gone
+    for a moment): each is looked at again after a delay that doubles, up to a ceiling."""
+
+    def __init__(self, first: float = 1.0, ceiling: float = 60.0) -> None:
+        self.first = first
+        self.ceiling = ceiling
+        self._tries: dict[Path, int] = {}
+        self._due: dict[Path, float] = {}
+
+    def failed(self, path: Path, now: float) -> float:
+        """Note a failure; returns the delay before the next try."""
+        tries = self._tries.get(path, 0)
+        delay = min(self.first * 2.0**tries, self.ceiling)
+        self._tries[path] = tries + 1
+        self._due[path] = now + delay
+        return delay
+
+    def succeeded(self, path: Path) -> None:
+        self._tries.pop(path, None)
+        self._due.pop(path, None)
+
+    def tries(self, path: Path) -> int:
+        return self._tries.get(path, 0)
+
+    def due(self, now: float) -> list[Path]:
+        """Files whose next try has come; they go back to the stability tracker."""
+        paths = [p for p, at in self._due.items() if at <= now]
+        for path in paths:
+            del self._due[path]
+        return paths
