@@ -20,15 +20,17 @@ def safe_name(text: str, max_len: int = 120) -> str:
     return cleaned if cleaned not in ("", ".", "..") else "_"
 
 
-def case_folder(archive: Path, case_id: str, customer: str | None) -> Path:
+def case_folder(archive: Path, case_id: str, customer: str | None, new: bool = False) -> Path:
     """The case's folder: the existing one (its customer may have been corrected since), or
-    a new name `CC-2026-0001 ACME Windows`."""
+    a new name `CC-2026-0001 ACME Windows` (at once for a case just opened: `new`)."""
+    label = safe_name(customer or "", MAX_CUSTOMER_CHARS) if customer else ""
+    name = safe_name(f"{case_id} {label}".strip()) if label not in ("", "_") else case_id
+    if new or (archive / name).is_dir():  # the usual cases, without listing a large Archive
+        return archive / name
     if archive.is_dir():
         for existing in archive.glob(f"{case_id}*"):
             if existing.is_dir() and re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name):
                 return existing
-    label = safe_name(customer or "", MAX_CUSTOMER_CHARS) if customer else ""
-    name = safe_name(f"{case_id} {label}".strip()) if label not in ("", "_") else case_id
     return archive / name
 
 

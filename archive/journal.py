@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from archive.errors import ArchiveError
 from filing.registry import Registry
-from forms.atomicfile import atomic_write_bytes, atomic_writer, fsync_dir
+from forms.atomicfile import atomic_writer, fsync_dir
 
 STAGING = Path(".closedloop") / "staging"
 
@@ -55,9 +56,20 @@ class Plan:
 
     def write(self, target: Path, data: bytes) -> None:
         """`data` will be at `target` once the plan is carried out."""
+        # No temp file and rename here: nobody reads the staging folder, and a staged file
+        # counts only once the plan is committed, after seal() made it durable.
+        self.staging.mkdir(parents=True, exist_ok=True)
         staged = self.staging / str(len(self.moves))
-        atomic_write_bytes(staged, data)
+        with staged.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         self.moves.append((self._relative(staged), self._relative(target), None))
+
+    def seal(self) -> None:
+        """Make the staged files' names durable, before the plan is committed."""
+        if self.staging.is_dir():
+            fsync_dir(self.staging)
 
     def move(self, source: Path, target: Path, sha256: str) -> None:
         """Move `source` (which holds bytes hashing to sha256) to `target`."""
@@ -111,7 +123,9 @@ class Plan:
                 continue  # someone saved a new file under the name: it is not ours to move
             target.parent.mkdir(parents=True, exist_ok=True)
             _rename(source, target)
-            folders.update((source.parent, target.parent))
+            folders.add(target.parent)
+            if sha256 is not None:  # an Inbox file moved away (the staging folder goes)
+                folders.add(source.parent)
         for path_name, sha256 in self.removals:
             path = self._inside(path_name)
             if path.is_file() and _sha256(path) == sha256:
@@ -124,6 +138,7 @@ class Plan:
 
 def commit_plan(registry: Registry, plan: Plan, now: datetime) -> int:
     """Record `plan` in the transaction in progress; returns its pending id."""
+    plan.seal()
     return registry.add_pending(plan.to_json(), now)
 
 

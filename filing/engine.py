@@ -67,6 +67,7 @@ class Outcome:
     issued: list[IssuedForm] = field(default_factory=list)
     new_case: str | None = None
     repeats: list[str] = field(default_factory=list)
+    created: bool = False  # this filing opened the case (it has no folder yet)
 
 
 class Engine:
@@ -151,6 +152,7 @@ class Engine:
             case.customer,
             decision.note,
             repeats=outcome_repeats,
+            created=read.case_id is None,
         )
         to_issue = list(decision.issue)
         if case.state == "open" and all_parts_done(case.parts):
@@ -368,21 +370,7 @@ class Engine:
 
     def _repeats_of(self, case: Case, now: datetime) -> list[str]:
         since = now - timedelta(days=self.policy.repeat_window_days)
-        out = []
-        for other in self.registry.cases(opened_since=since):
-            same_customer = _same(other.customer, case.customer) and _same(
-                other.product, case.product
-            )
-            same_problem = _same(other.product, case.product) and _same(
-                other.category, case.category
-            )
-            if same_customer or same_problem:
-                out.append(other.case_id)
-        return out
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and " ".join(a.casefold().split()) == " ".join(b.casefold().split())  # type: ignore[union-attr]
+        return self.registry.similar_cases(since, case.customer, case.product, case.category)
 
 
 def _text(value: Any) -> str | None:

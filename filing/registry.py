@@ -113,6 +113,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "indexes by case, and compare keys for repeats, so that filing stays fast in a busy year",
+        """
+        CREATE INDEX filings_case ON filings(case_id);
+        CREATE INDEX issued_case ON issued(case_id);
+        CREATE INDEX history_case ON history(case_id);
+        CREATE INDEX evidence_case ON evidence(case_id);
+        ALTER TABLE cases ADD COLUMN customer_key TEXT;
+        ALTER TABLE cases ADD COLUMN product_key TEXT;
+        ALTER TABLE cases ADD COLUMN category_key TEXT;
+        UPDATE cases SET customer_key = norm(customer), product_key = norm(product),
+            category_key = norm(category);
+        CREATE INDEX cases_product_key ON cases(product_key, opened_at);
+        """,
+    ),
 ]
 
 
@@ -189,6 +205,13 @@ class Event:
     detail: str
 
 
+def normalised(text: str | None) -> str | None:
+    """Text as compared for repeats: case and runs of spaces ignored; empty is no text."""
+    if not text:
+        return None
+    return " ".join(text.casefold().split()) or None
+
+
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -201,6 +224,7 @@ class Registry:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
+            self.db.create_function("norm", 1, normalised, deterministic=True)
             self.db.execute("PRAGMA foreign_keys = ON")
             # The rollback journal, not WAL: WAL needs shared memory, which network shares
             # (where this folder may live) do not provide.
@@ -295,13 +319,16 @@ class Registry:
             "parts": json.dumps(case.parts, sort_keys=True),
             "repeats": json.dumps(case.repeats),
             "containment_needed": int(case.containment_needed),
+            "customer_key": normalised(case.customer),
+            "product_key": normalised(case.product),
+            "category_key": normalised(case.category),
         }
         for key, value in row.items():
             if isinstance(value, date | datetime):
                 row[key] = value.isoformat()
-        columns = ", ".join(_CASE_COLUMNS)
-        marks = ", ".join(f":{c}" for c in _CASE_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _CASE_COLUMNS[1:])
+        columns = ", ".join(row)
+        marks = ", ".join(f":{c}" for c in row)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in list(row)[1:])
         self.db.execute(
             f"INSERT INTO cases ({columns}) VALUES ({marks}) "  # noqa: S608 - fixed column names
             f"ON CONFLICT(case_id) DO UPDATE SET {updates}",
@@ -329,6 +356,24 @@ class Registry:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [_case(r) for r in self.db.execute(sql + " ORDER BY case_id", args)]
+
+    def similar_cases(
+        self, since: datetime, customer: str | None, product: str | None, category: str | None
+    ) -> list[str]:
+        """Cases opened since `since` for the same customer and product, or the same
+        product and category (text compared without case or extra spaces), found by index:
+        a busy year does not load every case for each new one."""
+        rows = self.db.execute(
+            "SELECT case_id FROM cases WHERE product_key = :product AND opened_at >= :since "
+            "AND (customer_key = :customer OR category_key = :category) ORDER BY case_id",
+            {
+                "since": since.isoformat(),
+                "customer": normalised(customer),
+                "product": normalised(product),
+                "category": normalised(category),
+            },
+        )
+        return [r[0] for r in rows]
 
     # -- filings, issued forms, history -------------------------------------------------
 

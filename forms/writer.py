@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from forms.atomicfile import atomic_write_bytes
 from forms.definition import FormDefinition
-from forms.docx_writer import write_docx
+from forms.docx_fill import fill_docx
 from forms.errors import FieldValueError
 from forms.identity import CASE_ID, Identity
 from forms.values import Value, ValueProblem, coerce
@@ -54,10 +54,10 @@ def render_form(
         )
     typed = prepare_values(form, values or {})
     identity = Identity(form.id, form.version, case_id)
-    buf = io.BytesIO()
     if fmt == "docx":
-        write_docx(form, typed, identity, company, buf)
-    elif fmt == "xlsx":
+        return fill_docx(form, typed, identity, company)
+    buf = io.BytesIO()
+    if fmt == "xlsx":
         write_xlsx(form, typed, identity, company, buf)
     else:
         raise FieldValueError(form.id, "format", f"format '{fmt}' is not docx or xlsx")

@@ -207,7 +207,7 @@ def _log_lines(root: Path) -> int:
 def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
-    setup, files = _setup(tmp_path, registrations=16)
+    setup, files = _setup(tmp_path, registrations=40)
     reference = _copy(setup, tmp_path / "reference")
     _save_all(reference, files)
     ingest_once(reference, Policy(), "Test Co.", NOW)
@@ -221,7 +221,7 @@ def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(tmp_path: 
         try:
             # Once the service is up ("watching" logged), let it work a random while.
             until(lambda lines=lines: "watching" in _tail(root, lines))  # type: ignore[misc]
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 0.35))
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

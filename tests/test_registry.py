@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -138,8 +138,20 @@ def test_an_older_registry_is_upgraded_in_place(
 
     path = tmp_path / "r.sqlite"
     monkeypatch.setattr(filing.registry, "MIGRATIONS", MIGRATIONS[:1])
-    with Registry(path) as old:
-        case = new_case(old)
+    with Registry(path) as old:  # as the first release wrote it
+        case = Case("CC-2026-0001", "open", NOW, NOW, customer="ACME  windows", product="W-200")
+        old.db.execute(
+            "INSERT INTO cases (case_id, state, opened_at, received_at, customer, product) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                case.case_id,
+                case.state,
+                NOW.isoformat(),
+                NOW.isoformat(),
+                case.customer,
+                case.product,
+            ),
+        )
         old.db.execute(
             "INSERT INTO filings (case_id, form, version, filed_at, file, sha256, person, fields) "
             "VALUES (?, 'registration', 1, ?, '01 registration v1.docx', ?, NULL, '{}')",
@@ -150,3 +162,6 @@ def test_an_older_registry_is_upgraded_in_place(
         assert reg.schema_version() == MIGRATIONS[-1][0]
         kept = reg.filing_by_sha256("cd" * 32)
         assert kept is not None and kept.source is None and kept.case_id == case.case_id
+        # the compare keys of migration 5 were filled in for the cases already there
+        since = NOW - timedelta(days=1)
+        assert reg.similar_cases(since, "Acme Windows", "w-200", None) == [case.case_id]

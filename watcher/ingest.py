@@ -246,7 +246,7 @@ def _file(
 
     def stage(outcome: Outcome) -> None:
         # Inside the filing's transaction: nothing is visible until it commits.
-        case_dir = case_folder(folder.archive, outcome.case_id, outcome.customer)
+        case_dir = case_folder(folder.archive, outcome.case_id, outcome.customer, outcome.created)
         plan.write(original_path(case_dir, outcome.stored_as), data)
         for item in outcome.issued:
             form = get_form(item.form)

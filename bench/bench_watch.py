@@ -1,0 +1,174 @@
+"""The service end to end: `closedloop watch` as a real process on a real folder.
+
+- throughput: a backlog of N registrations (each a new case whose next form is issued)
+  already in the Inbox when the service starts; forms per second from start until the
+  last next form is in its outbox and the Inbox is empty (target 100/s on 2 cores);
+- memory: the service's peak resident size over that burst (VmHWM);
+- latency: with the service idle, from a file's last write to its next form in the
+  outbox (target: the stability window + 0.5 s), over a number of single saves.
+
+    python bench/bench_watch.py [--backlog 1000] [--saves 20] [--window 2.0] [--poll SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from closedloop.settings import settings_template
+from filing.policy import Policy
+from forms.definition import get_form
+from forms.writer import render_form
+from watcher.folders import init
+
+COMPANY = "Bench Co."
+VALUES = {
+    "complaint_date": date(2026, 11, 20),
+    "customer": "CUSTOMER-XXXXXX",
+    "product": "PRODUCT-XXXXXX",
+    "goods_received_date": date(2026, 11, 2),
+    "category": "transport_damage",
+    "description": "Glass cracked in 3 of 10 units",
+    "customer_requirement": ["explanation"],
+    "registered_by": "Mei",
+    "established": True,
+    "decided_by": "Zhao",
+}
+
+
+def registrations(n: int, start: int = 0) -> list[bytes]:
+    """n filled registrations, each for its own customer: one written by closedloop,
+    the customer's name then changed in the XML, as a person typing it would."""
+    template = render_form(get_form("registration"), "docx", VALUES, None, COMPANY)
+    with zipfile.ZipFile(io.BytesIO(template)) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    out = []
+    for i in range(start, start + n):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in members:
+                if info.filename == "word/document.xml":
+                    data = data.replace(b"CUSTOMER-XXXXXX", f"Customer {i:06d}".encode())
+                    # 40 products: some complaints repeat others, as in a real quarter
+                    data = data.replace(b"PRODUCT-XXXXXX", f"W-{200 + i % 40}".encode())
+                z.writestr(info, data)
+        out.append(buf.getvalue())
+    return out
+
+
+def watch(root: Path, window: float, poll: float | None) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("closedloop")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    args = [*cmd, "watch", str(root), "--window", str(window)]
+    if poll:
+        args += ["--poll", str(poll)]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def capa_outbox(root: Path) -> Path:
+    return root / "Outbox" / "Storage & Transportation"
+
+
+def wait_for(condition, timeout: float = 600.0, step: float = 0.005) -> float:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise SystemExit("timed out")
+        time.sleep(step)
+    return time.perf_counter()
+
+
+def backlog(base: Path, n: int, window: float, poll: float | None) -> tuple[float, float]:
+    root = base / "backlog"
+    init(root, Policy(), COMPANY, settings_template())
+    for i, data in enumerate(registrations(n)):
+        (root / "Inbox" / f"complaint {i:06d}.docx").write_bytes(data)
+    old = time.time() - 60  # saved a while ago: nothing waits on the stability window
+    for p in (root / "Inbox").iterdir():
+        os.utime(p, (old, old))
+    outbox = capa_outbox(root)
+    started = time.perf_counter()
+    proc = watch(root, window, poll)
+    try:
+        done = wait_for(
+            lambda: (
+                sum(1 for _ in outbox.glob("*.docx")) >= n and not any((root / "Inbox").iterdir())
+            ),
+            step=0.05,
+        )
+        rss = peak_rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait()
+    return n / (done - started), rss
+
+
+def latency(base: Path, saves: int, window: float, poll: float | None) -> list[float]:
+    root = base / "latency"
+    init(root, Policy(), COMPANY, settings_template())
+    files = registrations(saves, start=500_000)
+    proc = watch(root, window, poll)
+    outbox = capa_outbox(root)
+    seconds = []
+    try:
+        log = root / ".closedloop" / "watch.log"
+        wait_for(lambda: log.exists() and "watching" in log.read_text(), step=0.05)
+        for i, data in enumerate(files):
+            before = sum(1 for _ in outbox.glob("*.docx"))
+            path = root / "Inbox" / f"save {i:03d}.docx"
+            with path.open("wb") as fh:  # as an office suite saves: written in place
+                fh.write(data)
+            written = time.perf_counter()
+            issued = wait_for(lambda b=before: sum(1 for _ in outbox.glob("*.docx")) > b)
+            seconds.append(issued - written)
+    finally:
+        proc.terminate()
+        proc.wait()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backlog", type=int, default=1000)
+    parser.add_argument("--saves", type=int, default=20)
+    parser.add_argument("--window", type=float, default=2.0)
+    parser.add_argument("--poll", type=float, default=None)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    try:
+        rate, rss = backlog(base, args.backlog, args.window, args.poll)
+        print(
+            f"backlog of {args.backlog}: {rate:.0f} forms/s (target 100), "
+            f"peak memory {rss:.0f} MB, on {os.cpu_count()} CPUs"
+        )
+        seconds = latency(base, args.saves, args.window, args.poll)
+        target = args.window + 0.5
+        print(
+            f"latency over {args.saves} saves: median {statistics.median(seconds):.2f} s, "
+            f"max {max(seconds):.2f} s (target {target:.1f} s: window {args.window:g} + 0.5)"
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
