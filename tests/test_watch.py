@@ -229,3 +229,35 @@ def test_watch_refuses_to_start_on_a_registry_it_cannot_open(tmp_path: Path) -> 
     assert run.returncode == 2
     assert "registry.sqlite: the registry cannot be opened" in run.stderr
     assert "closedloop rebuild" in run.stderr
+
+
+def test_a_libreoffice_save_and_a_slow_chunked_copy_each_yield_one_ingest(
+    running: tuple[Folder, list[FileResult]],
+) -> None:
+    folder, results = running
+    inbox = folder.root / "Inbox"
+    # LibreOffice: its lock file while the document is open, the save written to a temp
+    # file beside it and renamed over the document.
+    lo = triaged(folder, "lo.docx", customer="LibreOffice Customer").read_bytes()
+    lock = inbox / ".~lock.report.docx#"
+    lock.write_text(",Mei,desk-7,22.11.2026 10:00,file:///home/mei/.config/libreoffice/4;")
+    (inbox / "lu4711abc.tmp").write_bytes(lo)
+    (inbox / "lu4711abc.tmp").replace(inbox / "report.docx")
+    # A slow copy over the network: the file grows a chunk at a time, each pause shorter
+    # than the stability window.
+    big = triaged(folder, "copy.docx", customer="Network Customer").read_bytes()
+    chunks = [big[i : i + len(big) // 5 + 1] for i in range(0, len(big), len(big) // 5 + 1)]
+    with (inbox / "copied.docx").open("wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+            fh.flush()
+            time.sleep(0.25)
+    until(lambda: any(r.file == "copied.docx" for r in results))
+    assert [(r.file, r.outcome) for r in results] == [("copied.docx", "filed")]
+    lock.unlink()  # LibreOffice closed the document
+    until(lambda: any(r.file == "report.docx" for r in results))
+    time.sleep(1.0)
+    assert sorted((r.file, r.outcome) for r in results) == [
+        ("copied.docx", "filed"),
+        ("report.docx", "filed"),
+    ]
