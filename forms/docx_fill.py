@@ -13,10 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
-import time
-import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from docx.opc.oxml import serialize_part_xml
@@ -26,39 +23,20 @@ from docx.oxml.ns import qn
 from forms.definition import Field, FormDefinition, get_form
 from forms.docx_writer import write_docx
 from forms.identity import Identity
+from forms.keptblank import CASE_MARK, KeptBlank, with_case
 from forms.markers import BOOKMARK_PREFIX
 from forms.values import format_value
 
 MAIN_PART = "word/document.xml"
-# Stands for the case number in a blank kept for forms that carry one; as long as any
-# real number, so that no layout depends on which number it is.
-_CASE_MARK = "CC-9999-9999"
-
-
-@dataclass(frozen=True)
-class _Blank:
-    fixed: bytes  # a zip of the parts no value or case number changes, compressed once
-    varying: list[tuple[zipfile.ZipInfo, bytes]]  # the main part, and parts with the mark
-    document: bytes  # the main part, the case number as _CASE_MARK
 
 
 @functools.lru_cache(maxsize=64)
-def _blank(form_id: str, company: str, with_case: bool) -> _Blank:
+def _blank(form_id: str, company: str, with_case: bool) -> KeptBlank:
     form = get_form(form_id)
     buf = io.BytesIO()
-    identity = Identity(form.id, form.version, _CASE_MARK if with_case else None)
+    identity = Identity(form.id, form.version, CASE_MARK if with_case else None)
     write_docx(form, {}, identity, company, buf)
-    fixed = io.BytesIO()
-    varying = []
-    with zipfile.ZipFile(buf) as z, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in z.infolist():
-            data = z.read(info)
-            if info.filename == MAIN_PART or _CASE_MARK.encode("ascii") in data:
-                varying.append((info, data))
-            else:
-                out.writestr(info, data)
-    document = next(data for info, data in varying if info.filename == MAIN_PART)
-    return _Blank(fixed.getvalue(), varying, document)
+    return KeptBlank.split(buf.getvalue(), lambda name, _: name == MAIN_PART)
 
 
 def fill_docx(
@@ -66,9 +44,7 @@ def fill_docx(
 ) -> bytes:
     """The form as docx_writer.write_docx would write it, from the kept blank."""
     blank = _blank(form.id, company, identity.case_id is not None)
-    mark = _CASE_MARK.encode("ascii")
-    case = (identity.case_id or _CASE_MARK).encode("ascii")
-    root = parse_xml(blank.document.replace(mark, case))
+    root = parse_xml(with_case(blank.part(MAIN_PART), identity.case_id))
     marks = {m.get(qn("w:name")): m for m in root.iter(qn("w:bookmarkStart"))}
     for f in form.fields:
         value = values.get(f.id)
@@ -79,26 +55,7 @@ def fill_docx(
             _fill_table(bookmark, f, value)
         else:
             _fill_cell(_value_paragraph(bookmark), format_value(f, value))
-    # The fixed parts are copied as compressed; only the varying ones are compressed anew
-    # (styles alone are 350 kB of XML).
-    out = io.BytesIO(blank.fixed)
-    out.seek(0, io.SEEK_END)
-    stamp = time.localtime()[:6]
-    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as z:
-        for info, data in blank.varying:
-            if info.filename == MAIN_PART:  # its mark was replaced before the values went in
-                data = serialize_part_xml(root)
-            else:
-                data = data.replace(mark, case)
-            z.writestr(_stamped(info, stamp), data)
-    return out.getvalue()
-
-
-def _stamped(info: zipfile.ZipInfo, stamp: tuple[int, ...]) -> zipfile.ZipInfo:
-    fresh = zipfile.ZipInfo(info.filename, stamp)  # type: ignore[arg-type]
-    fresh.compress_type = info.compress_type
-    fresh.external_attr = info.external_attr
-    return fresh
+    return blank.join(identity.case_id, {MAIN_PART: serialize_part_xml(root)})
 
 
 def _value_paragraph(mark: Any) -> Any:

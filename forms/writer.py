@@ -13,6 +13,7 @@ from forms.docx_fill import fill_docx
 from forms.errors import FieldValueError
 from forms.identity import CASE_ID, Identity
 from forms.values import Value, ValueProblem, coerce
+from forms.xlsx_fill import fill_xlsx
 from forms.xlsx_writer import write_xlsx
 
 Format = Literal["docx", "xlsx"]
@@ -56,6 +57,10 @@ def render_form(
     identity = Identity(form.id, form.version, case_id)
     if fmt == "docx":
         return fill_docx(form, typed, identity, company)
+    if fmt == "xlsx":
+        filled = fill_xlsx(form, typed, identity, company)
+        if filled is not None:
+            return filled
     buf = io.BytesIO()
     if fmt == "xlsx":
         write_xlsx(form, typed, identity, company, buf)
