@@ -48,10 +48,11 @@ VALUES = {
 }
 
 
-def registrations(n: int, start: int = 0) -> list[bytes]:
+def registrations(n: int, start: int = 0, fmt: str = "docx") -> list[bytes]:
     """n filled registrations, each for its own customer: one written by closedloop,
     the customer's name then changed in the XML, as a person typing it would."""
-    template = render_form(get_form("registration"), "docx", VALUES, None, COMPANY)
+    template = render_form(get_form("registration"), fmt, VALUES, None, COMPANY)  # type: ignore[arg-type]
+    main = "word/document.xml" if fmt == "docx" else "xl/worksheets/sheet1.xml"
     with zipfile.ZipFile(io.BytesIO(template)) as z:
         members = [(info, z.read(info)) for info in z.infolist()]
     out = []
@@ -59,7 +60,7 @@ def registrations(n: int, start: int = 0) -> list[bytes]:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for info, data in members:
-                if info.filename == "word/document.xml":
+                if info.filename == main:
                     data = data.replace(b"CUSTOMER-XXXXXX", f"Customer {i:06d}".encode())
                     # 40 products: some complaints repeat others, as in a real quarter
                     data = data.replace(b"PRODUCT-XXXXXX", f"W-{200 + i % 40}".encode())
@@ -97,11 +98,11 @@ def wait_for(condition, timeout: float = 600.0, step: float = 0.005) -> float:  
     return time.perf_counter()
 
 
-def backlog(base: Path, n: int, window: float, poll: float | None) -> tuple[float, float]:
-    root = base / "backlog"
+def backlog(base: Path, n: int, window: float, poll: float | None, fmt: str) -> tuple[float, float]:
+    root = base / f"backlog-{fmt}"
     init(root, Policy(), COMPANY, settings_template())
-    for i, data in enumerate(registrations(n)):
-        (root / "Inbox" / f"complaint {i:06d}.docx").write_bytes(data)
+    for i, data in enumerate(registrations(n, fmt=fmt)):
+        (root / "Inbox" / f"complaint {i:06d}.{fmt}").write_bytes(data)
     old = time.time() - 60  # saved a while ago: nothing waits on the stability window
     for p in (root / "Inbox").iterdir():
         os.utime(p, (old, old))
@@ -111,7 +112,7 @@ def backlog(base: Path, n: int, window: float, poll: float | None) -> tuple[floa
     try:
         done = wait_for(
             lambda: (
-                sum(1 for _ in outbox.glob("*.docx")) >= n and not any((root / "Inbox").iterdir())
+                sum(1 for _ in outbox.glob(f"*.{fmt}")) >= n and not any((root / "Inbox").iterdir())
             ),
             step=0.05,
         )
@@ -155,11 +156,12 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     try:
-        rate, rss = backlog(base, args.backlog, args.window, args.poll)
-        print(
-            f"backlog of {args.backlog}: {rate:.0f} forms/s (target 100), "
-            f"peak memory {rss:.0f} MB, on {os.cpu_count()} CPUs"
-        )
+        for fmt in ("docx", "xlsx"):
+            rate, rss = backlog(base, args.backlog, args.window, args.poll, fmt)
+            print(
+                f"backlog of {args.backlog} .{fmt}: {rate:.0f} forms/s (target 100), "
+                f"peak memory {rss:.0f} MB, on {os.cpu_count()} CPUs"
+            )
         seconds = latency(base, args.saves, args.window, args.poll)
         target = args.window + 0.5
         print(
