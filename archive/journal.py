@@ -78,9 +78,6 @@ class Plan:
     def remove(self, path: Path, sha256: str) -> None:
         self.removals.append((self._relative(path), sha256))
 
-    def targets(self) -> list[Path]:
-        return [self.root / target for _, target, _ in self.moves]
-
     def discard(self) -> None:
         """Throw the staged files away: the filing was not committed."""
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -157,7 +154,10 @@ def recover(root: Path, registry: Registry) -> int:
     staging = root / STAGING
     if staging.is_dir():
         for leftover in staging.iterdir():
-            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink()
     return len(pending)
 
 
