@@ -5,6 +5,7 @@ Exit codes: 0 done; 1 done, with problems in what was read; 2 refused or failed.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import logging.handlers
@@ -19,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from archive.casefolder import case_folder
+from archive.verify import case_folders, verify_archive
 from closedloop.settings import SettingsError, load_settings, now, settings_template
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
@@ -361,6 +363,48 @@ def cases_cmd(
         click.echo(
             f"{row['case_id']}  {row['state']:<17} {row['customer'] or '':<24} {row['product'] or ''}{flag}"
         )
+
+
+@cli.command("verify")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@json_option
+def verify_cmd(root: Path, as_json: bool) -> None:
+    """Check every case folder in ROOT/Archive against its manifest and history: lists what
+    is missing, altered or unexpected; exit 1 if anything is."""
+    with _errors(as_json):
+        folder = _shared(root)
+        folders = case_folders(folder.archive)
+        checks = []
+        # A bar on a terminal; nothing but the result when the output goes elsewhere.
+        with click.progressbar(
+            verify_archive(folder.archive),
+            length=len(folders),
+            label="Checking case folders",
+            file=sys.stderr if sys.stderr.isatty() and not as_json else io.StringIO(),
+        ) as bar:
+            checks = list(bar)
+    findings = [f for c in checks for f in c.findings]
+    summary = {
+        "cases": len(checks),
+        "files": sum(c.files for c in checks),
+        "bytes": sum(c.bytes for c in checks),
+        "findings": [f.to_json() for f in findings],
+    }
+    if as_json:
+        _echo_json(summary)
+    else:
+        click.echo(
+            f"{summary['cases']} case folders, {summary['files']} files checked: "
+            + (
+                f"{len(findings)} findings"
+                if findings
+                else "nothing missing, altered or unexpected"
+            )
+        )
+        for f in findings:
+            click.echo(f"  {f.kind:<10} {f.folder}/{f.file}: {f.detail}")
+    if findings:
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command("watch")

@@ -129,6 +129,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX cases_product_key ON cases(product_key, opened_at);
         """,
     ),
+    (
+        6,
+        "issued forms keep a copy, with its hash, in the case folder",
+        """
+        ALTER TABLE issued ADD COLUMN copy TEXT;
+        ALTER TABLE issued ADD COLUMN sha256 TEXT;
+        """,
+    ),
 ]
 
 
@@ -190,8 +198,10 @@ class Issued:
     case_id: str
     form: str
     department: str
-    file: str
+    file: str  # in the department's outbox
     issued_at: datetime
+    copy: str | None = None  # the copy kept in the case folder: issued/<name>
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -469,22 +479,36 @@ class Registry:
 
     def add_issued(self, issued: Issued) -> None:
         self.db.execute(
-            "INSERT INTO issued (case_id, form, department, file, issued_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO issued (case_id, form, department, file, issued_at, copy, sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 issued.case_id,
                 issued.form,
                 issued.department,
                 issued.file,
                 issued.issued_at.isoformat(),
+                issued.copy,
+                issued.sha256,
             ),
+        )
+
+    def record_issued_copy(self, case_id: str, file: str, copy: str, sha256: str) -> None:
+        """The form last issued as `file` was written; its copy in the case folder is `copy`."""
+        self.db.execute(
+            "UPDATE issued SET copy = ?, sha256 = ? WHERE id = "
+            "(SELECT max(id) FROM issued WHERE case_id = ? AND file = ?)",
+            (copy, sha256, case_id, file),
         )
 
     def issued(self, case_id: str) -> list[Issued]:
         rows = self.db.execute(
-            "SELECT case_id, form, department, file, issued_at FROM issued WHERE case_id = ? ORDER BY id",
+            "SELECT case_id, form, department, file, issued_at, copy, sha256 FROM issued "
+            "WHERE case_id = ? ORDER BY id",
             (case_id,),
         )
-        return [Issued(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
+        return [
+            Issued(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5], r[6]) for r in rows
+        ]
 
     def append_history(self, event: Event) -> None:
         self.db.execute(

@@ -60,6 +60,7 @@ def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
         customers = dict(_rows(db, "SELECT case_id, customer FROM cases"))
         filings = _rows(db, "SELECT case_id, file, sha256 FROM filings")
         evidence = _rows(db, "SELECT case_id, file, sha256 FROM evidence")
+        copies = _rows(db, "SELECT case_id, copy, sha256 FROM issued")
         issued = {r[0] for r in _rows(db, "SELECT file FROM issued")}
         pending = _rows(db, "SELECT id FROM pending")
     finally:
@@ -71,6 +72,15 @@ def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
         assert path.is_file(), f"the registry files {path}, which is not there"
         assert sha256(path) == digest, f"{path} does not hold the bytes the registry records"
         recorded[path] = digest
+    for case_id, copy, digest in copies:
+        path = case_folder(archive, case_id, customers[case_id]) / copy
+        assert path.is_file() and sha256(path) == digest, f"issued copy {path}"
+        recorded[path] = digest
+    for case_id, customer in customers.items():  # what each folder says about itself
+        for name in ("case.json", "history.jsonl", "manifest.sha256"):
+            path = case_folder(archive, case_id, customer) / name
+            assert path.is_file(), f"{path} is missing"
+            recorded[path] = sha256(path)
     in_archive = {p for p in archive.rglob("*") if p.is_file()}
     assert in_archive == set(recorded), (
         f"files in the Archive the registry does not know: {sorted(in_archive - set(recorded))}"

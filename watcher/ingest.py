@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
 from archive.journal import Plan, commit_plan, finish, recover
 from filing.engine import Engine, FilingRefused, Outcome
@@ -246,13 +247,34 @@ def _file(
 
     def stage(outcome: Outcome) -> None:
         # Inside the filing's transaction: nothing is visible until it commits.
-        case_dir = case_folder(folder.archive, outcome.case_id, outcome.customer, outcome.created)
-        plan.write(original_path(case_dir, outcome.stored_as), data)
+        folders = {
+            outcome.case_id: case_folder(
+                folder.archive, outcome.case_id, outcome.customer, outcome.created
+            )
+        }
+        if outcome.new_case:  # re-registered: a new case, a new folder
+            folders[outcome.new_case] = case_folder(
+                folder.archive, outcome.new_case, outcome.customer, new=True
+            )
+        plan.write(original_path(folders[outcome.case_id], outcome.stored_as), data)
         for item in outcome.issued:
             form = get_form(item.form)
             fmt = item.file.rsplit(".", 1)[-1]
+            document = render_form(form, fmt, item.values, item.case_id, company)  # type: ignore[arg-type]
             target = folder.root / Path(*[safe_name(p) for p in Path(item.file).parts])
-            plan.write(target, render_form(form, fmt, item.values, item.case_id, company))  # type: ignore[arg-type]
+            plan.write(target, document)
+            # The case folder keeps what was sent, as it was sent.
+            case_dir = folders[item.case_id]
+            copy = free_name(case_dir / "issued" / target.name)
+            plan.write(copy, document)
+            registry.record_issued_copy(
+                item.case_id,
+                item.file,
+                copy.relative_to(case_dir).as_posix(),
+                hashlib.sha256(document).hexdigest(),
+            )
+        for case_id, case_dir in folders.items():
+            stage_case_files(plan, registry, case_dir, case_id)
         plan.remove(path, sha256)
         pending.append(commit_plan(registry, plan, now))
 
@@ -352,6 +374,7 @@ def _file_evidence(
             registry.append_history(
                 Event(case_id, now, "evidence added", None, sha256, None, relative)
             )
+            stage_case_files(plan, registry, case_dir, case_id)
             pending_id = commit_plan(registry, plan, now)
     except BaseException:
         plan.discard()

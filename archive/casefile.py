@@ -1,0 +1,157 @@
+"""What a case folder says about itself, so that the archive alone is the record:
+
+- `case.json`: the case, every filing (with every field), every issued form and piece of
+  evidence, under a schema version;
+- `history.jsonl`: one event a line, each carrying the SHA-256 of the line before it, so
+  that a changed, removed or inserted line breaks the chain;
+- `manifest.sha256`: the SHA-256 of every other file in the folder, in the format of
+  `sha256sum`, so that an auditor can check a folder with `sha256sum -c manifest.sha256`.
+
+All three are written from the registry inside the filing's transaction (through the
+journal), so they always describe the folder as it is once the filing is in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from archive.journal import Plan
+from filing.registry import Case, Event, Registry
+
+SCHEMA = 1
+CASE_JSON = "case.json"
+HISTORY = "history.jsonl"
+MANIFEST = "manifest.sha256"
+GENESIS = "0" * 64  # the "previous line" of a history's first line
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def case_record(registry: Registry, case_id: str) -> dict[str, Any]:
+    """Everything the registry holds about a case, as JSON-ready data."""
+    case = registry.case(case_id)
+    if case is None:
+        raise KeyError(case_id)
+    return {
+        "schema": SCHEMA,
+        "case": {k: _plain(v) for k, v in dataclasses.asdict(case).items()},
+        "filings": [
+            {
+                "form": f.form,
+                "version": f.version,
+                "filed_at": f.filed_at.isoformat(),
+                "file": f.file,
+                "sha256": f.sha256,
+                "person": f.person,
+                "source": f.source,
+                "fields": f.fields,
+            }
+            for f in registry.filings(case_id)
+        ],
+        "issued": [
+            {
+                "form": i.form,
+                "department": i.department,
+                "file": i.file,
+                "issued_at": i.issued_at.isoformat(),
+                "copy": i.copy,
+                "sha256": i.sha256,
+            }
+            for i in registry.issued(case_id)
+        ],
+        "evidence": [
+            {
+                "file": e.file,
+                "sha256": e.sha256,
+                "filed_at": e.filed_at.isoformat(),
+                "source": e.source,
+            }
+            for e in registry.evidence(case_id)
+        ],
+    }
+
+
+def history_lines(events: list[Event]) -> list[bytes]:
+    """The history as chained JSON lines (without line ends)."""
+    lines: list[bytes] = []
+    previous = GENESIS
+    for e in events:
+        line = json.dumps(
+            {
+                "at": e.at.isoformat(),
+                "event": e.event,
+                "form": e.form,
+                "sha256": e.sha256,
+                "person": e.person,
+                "detail": e.detail,
+                "prev": previous,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        ).encode("utf-8")
+        lines.append(line)
+        previous = hashlib.sha256(line).hexdigest()
+    return lines
+
+
+def manifest(hashes: dict[str, str]) -> bytes:
+    """`sha256sum` lines, sorted by path (relative to the case folder, with /)."""
+    return "".join(f"{digest}  {path}\n" for path, digest in sorted(hashes.items())).encode("utf-8")
+
+
+def parse_manifest(data: bytes) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in data.decode("utf-8").splitlines():
+        if line.strip():
+            digest, _, path = line.partition("  ")
+            out[path] = digest
+    return out
+
+
+def case_files(registry: Registry, case_id: str) -> dict[str, bytes]:
+    """case.json, history.jsonl and manifest.sha256 for the case as the registry has it."""
+    record = case_record(registry, case_id)
+    case_json = (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
+        "utf-8"
+    )
+    history = b"".join(line + b"\n" for line in history_lines(registry.history(case_id)))
+    hashes = {f["file"]: f["sha256"] for f in record["filings"]}
+    hashes.update({e["file"]: e["sha256"] for e in record["evidence"]})
+    hashes.update({i["copy"]: i["sha256"] for i in record["issued"] if i["copy"]})
+    hashes[CASE_JSON] = hashlib.sha256(case_json).hexdigest()
+    hashes[HISTORY] = hashlib.sha256(history).hexdigest()
+    return {CASE_JSON: case_json, HISTORY: history, MANIFEST: manifest(hashes)}
+
+
+def case_from_record(data: dict[str, Any]) -> Case:
+    """The Case a case.json describes (for rebuilding the registry)."""
+    fields = {f.name: f for f in dataclasses.fields(Case)}
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        if name not in fields or raw is None:
+            values[name] = raw
+            continue
+        kind = str(fields[name].type)
+        if "datetime" in kind:
+            values[name] = datetime.fromisoformat(raw)
+        elif "date" in kind:
+            values[name] = date.fromisoformat(raw)
+        else:
+            values[name] = raw
+    return Case(**values)
+
+
+def stage_case_files(plan: Plan, registry: Registry, case_dir: Path, case_id: str) -> None:
+    """Put the case's case.json, history and manifest, as the registry now has them, into
+    the plan of the filing in progress."""
+    for name, data in case_files(registry, case_id).items():
+        plan.write(case_dir / name, data)

@@ -1,0 +1,128 @@
+"""The case folder auditors read: originals, issued copies, evidence, case.json, a
+chained history and a manifest; `closedloop verify` catches any change after filing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.casefile import GENESIS
+from closedloop.cli import cli
+from tests.scenario import Folder
+from tests.test_scenarios import close_capa, register
+
+CASE = "CC-2026-0001 ACME Windows"
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One case through the Inbox: registered and triaged, a photo, the CAPA done."""
+    folder = Folder(tmp_path_factory.mktemp("archive") / "share")
+    case_id = register(folder, **{"Complaint established": "yes"})
+    (folder.root / "Inbox" / case_id).mkdir()
+    (folder.root / "Inbox" / case_id / "photo.jpg").write_bytes(b"\xff\xd8 cracked glass")
+    assert folder.ingest("2026-11-20T11:00")[0]["outcome"] == "filed"
+    results = close_capa(folder, case_id, "Storage & Transportation", "2026-11-23T10:00")
+    assert [r["outcome"] for r in results] == ["filed"]
+    return folder.root
+
+
+def verify(root: Path) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["verify", str(root), "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_the_case_folder_holds_the_record_the_history_and_a_manifest(played: Path) -> None:
+    case = played / "Archive" / CASE
+    names = sorted(p.relative_to(case).as_posix() for p in case.rglob("*") if p.is_file())
+    assert names == [
+        "01 registration v1.docx",
+        "02 capa v1.docx",
+        "case.json",
+        "evidence/photo.jpg",
+        "history.jsonl",
+        "issued/CC-2026-0001 Corrective and Preventive Action Report.docx",
+        "issued/CC-2026-0001 Customer Satisfaction Survey Form.docx",
+        "manifest.sha256",
+    ]
+    record = json.loads((case / "case.json").read_text(encoding="utf-8"))
+    assert record["schema"] == 1 and record["case"]["case_id"] == "CC-2026-0001"
+    assert [f["file"] for f in record["filings"]] == ["01 registration v1.docx", "02 capa v1.docx"]
+    assert record["filings"][1]["fields"]["root_cause"] == "Buffer foam too thin for 4 h vibration"
+    # What was sent is kept as it was sent.
+    for issued in record["issued"]:
+        assert (case / issued["copy"]).read_bytes() == (played / issued["file"]).read_bytes()
+    # An auditor needs no closedloop to check the hashes.
+    check = subprocess.run(
+        ["sha256sum", "--check", "--strict", "manifest.sha256"],
+        cwd=case,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    lines = (case / "history.jsonl").read_bytes().splitlines()
+    assert json.loads(lines[0])["prev"] == GENESIS
+    assert [json.loads(line)["event"] for line in lines] == [
+        "filed",
+        "evidence added",
+        "filed",
+    ]
+
+
+def test_verify_finds_nothing_in_an_untouched_archive(played: Path) -> None:
+    code, report = verify(played)
+    assert (code, report["findings"], report["cases"]) == (0, [], 1)
+    assert report["files"] == 7  # every file but the manifest
+
+
+def _change_a_byte(case: Path) -> None:
+    original = case / "01 registration v1.docx"
+    data = bytearray(original.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    original.write_bytes(bytes(data))
+
+
+def _delete(case: Path) -> None:
+    (case / "evidence" / "photo.jpg").unlink()
+
+
+def _add(case: Path) -> None:
+    (case / "02 capa v1 (copy).docx").write_bytes(b"slipped in later")
+
+
+def _edit_history(case: Path) -> None:
+    path = case / "history.jsonl"
+    lines = path.read_bytes().splitlines()
+    entry = json.loads(lines[0])
+    entry["person"] = "Someone Else"
+    lines[0] = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (_change_a_byte, {("01 registration v1.docx", "altered")}),
+        (_delete, {("evidence/photo.jpg", "missing")}),
+        (_add, {("02 capa v1 (copy).docx", "unexpected")}),
+        (_edit_history, {("history.jsonl", "altered"), ("history.jsonl", "history")}),
+    ],
+)
+def test_verify_catches_every_change_after_filing(
+    played: Path, tmp_path: Path, tamper: Any, expected: set[tuple[str, str]]
+) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(played, root)
+    tamper(root / "Archive" / CASE)
+    code, report = verify(root)
+    assert code == 1
+    assert {(f["file"], f["kind"]) for f in report["findings"]} == expected
+    assert all(f["folder"] == CASE for f in report["findings"])
+    text = CliRunner().invoke(cli, ["verify", str(root)]).stdout
+    assert "finding" in text and CASE in text
