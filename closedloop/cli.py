@@ -20,6 +20,8 @@ from typing import Any, NoReturn
 import click
 
 from archive.casefolder import case_folder
+from archive.errors import ArchiveError
+from archive.rebuild import rebuild_registry
 from archive.verify import case_folders, verify_archive
 from closedloop.settings import SettingsError, load_settings, now, settings_template
 from filing.calendar import WorkingCalendar
@@ -34,6 +36,7 @@ from forms.writer import FORMATS, Format, write_form
 from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
 from watcher.ingest import ingest_once
+from watcher.instance import InstanceLock
 from watcher.service import Watcher
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -58,7 +61,7 @@ def _errors(as_json: bool = False) -> Iterator[None]:
         yield
     except RefusedFile as exc:
         _fail(exc.message, as_json, exc.kind)
-    except (FormError, SettingsError, FilingError, WatcherError) as exc:
+    except (FormError, SettingsError, FilingError, ArchiveError, WatcherError) as exc:
         _fail(str(exc), as_json)
     except OSError as exc:
         name = getattr(exc, "filename", None) or ""
@@ -405,6 +408,22 @@ def verify_cmd(root: Path, as_json: bool) -> None:
             click.echo(f"  {f.kind:<10} {f.folder}/{f.file}: {f.detail}")
     if findings:
         sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command("rebuild")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@now_option
+def rebuild_cmd(root: Path, clock: str | None) -> None:
+    """Make the registry again from the case folders in ROOT/Archive (when it is lost or
+    damaged); the old registry is kept beside it, renamed."""
+    with _errors():
+        folder = _shared(root)
+        with InstanceLock(folder.state, "closedloop rebuild"):
+            done = rebuild_registry(folder.archive, folder.registry, now(clock))
+    click.echo(
+        f"Rebuilt the registry from {done.cases} case folders ({done.filings} filings)."
+        + (f" The old one is kept as {done.kept_old.name}." if done.kept_old else "")
+    )
 
 
 @cli.command("watch")

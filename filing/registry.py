@@ -323,6 +323,15 @@ class Registry:
         ).fetchone()
         return f"CC-{year}-{last:04d}"
 
+    def note_case_number(self, case_id: str) -> None:
+        """Record that `case_id`'s number is taken (rebuilding from the archive)."""
+        _, year, number = case_id.split("-")
+        self.db.execute(
+            "INSERT INTO case_numbers VALUES (?, ?) "
+            "ON CONFLICT(year) DO UPDATE SET last = max(last, excluded.last)",
+            (int(year), int(number)),
+        )
+
     def save_case(self, case: Case) -> None:
         row = {
             **{k: getattr(case, k) for k in _CASE_COLUMNS},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,62 @@ def test_verify_catches_every_change_after_filing(
     assert all(f["folder"] == CASE for f in report["findings"])
     text = CliRunner().invoke(cli, ["verify", str(root)]).stdout
     assert "finding" in text and CASE in text
+
+
+def registry_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of a registry but its bookkeeping, rows without their row ids, in order."""
+    db = sqlite3.connect(path)
+    try:
+        out = {}
+        for table, order in [
+            ("cases", "case_id"),
+            ("case_numbers", "year"),
+            ("filings", "case_id, id"),
+            ("issued", "case_id, id"),
+            ("evidence", "case_id, id"),
+            ("history", "case_id, id"),
+        ]:
+            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[1] != "id"]
+            out[table] = list(
+                db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+            )
+        return out
+    finally:
+        db.close()
+
+
+def test_the_archive_alone_rebuilds_a_registry_equal_to_the_live_one(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    first = register(folder, **{"Complaint established": "yes"})
+    register(folder, "2026-11-20T10:30", Customer="Second Customer")
+    (folder.root / "Inbox" / first).mkdir()
+    (folder.root / "Inbox" / first / "photo.jpg").write_bytes(b"\xff\xd8 cracked")
+    folder.ingest("2026-11-20T11:00")
+    close_capa(folder, first, "Storage & Transportation", "2026-11-24T09:00")
+    folder.save(
+        folder.outbox("Customer Window", first, "satisfaction_survey"),
+        {"Customer accepts the result": "No", "Customer comments": "Still cracked"},
+    )
+    assert folder.ingest("2026-11-26T09:00")[0]["outcome"] == "filed"  # closed, re-registered
+    registry = folder.root / ".closedloop" / "registry.sqlite"
+    live = registry_rows(registry)
+    assert len(live["cases"]) == 3 and live["evidence"] and live["issued"]
+
+    out = folder.run("rebuild", str(folder.root), "--now", "2026-11-27T08:00")
+    assert "Rebuilt the registry from 3 case folders (4 filings)" in out
+    assert "registry.sqlite.before-rebuild-20261127-080000" in out
+    assert registry_rows(registry) == live
+    # and the loop goes on with the rebuilt registry: numbers continue, nothing is reused
+    assert register(folder, "2026-11-27T09:00", Customer="Third Customer") == "CC-2026-0004"
+
+
+def test_rebuild_refuses_a_tampered_archive_and_names_the_folder(
+    played: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(played, root)
+    _delete(root / "Archive" / CASE)
+    result = CliRunner().invoke(cli, ["rebuild", str(root)])
+    assert result.exit_code == 2
+    assert f"{CASE}: evidence/photo.jpg is missing" in result.stderr
+    assert "restore the folder from a backup" in result.stderr

@@ -37,5 +37,16 @@ def test_field_reference_lists_every_field() -> None:
 
 
 def test_cli_table_names_every_command() -> None:
-    for command in ("forms list", "forms describe", "forms blank", "read"):
-        assert f"`closedloop {command} " in README
+    import click
+
+    from closedloop.cli import cli
+
+    names = []
+    for name, command in cli.commands.items():
+        if isinstance(command, click.Group):
+            names += [f"{name} {sub}" for sub in command.commands]
+        else:
+            names.append(name)
+    assert len(names) > 10
+    for command in names:
+        assert f"`closedloop {command} " in README, f"README's command table lacks {command}"
