@@ -10,6 +10,8 @@ from pathvalidate import sanitize_filename
 
 # Windows paths are limited to 260 characters; keep folder and file names short.
 MAX_CUSTOMER_CHARS = 40
+# A sealed quarter: Archive/2026Q4 Customer Complaint Closed-Loop/<case folders>
+QUARTER_SUFFIX = " Customer Complaint Closed-Loop"
 
 
 def safe_name(text: str, max_len: int = 120) -> str:
@@ -21,16 +23,18 @@ def safe_name(text: str, max_len: int = 120) -> str:
 
 
 def case_folder(archive: Path, case_id: str, customer: str | None, new: bool = False) -> Path:
-    """The case's folder: the existing one (its customer may have been corrected since), or
-    a new name `CC-2026-0001 ACME Windows` (at once for a case just opened: `new`)."""
+    """The case's folder: the existing one (its customer may have been corrected since, or
+    its quarter closed), or a new name `CC-2026-0001 ACME Windows` (at once for a case just
+    opened: `new`)."""
     label = safe_name(customer or "", MAX_CUSTOMER_CHARS) if customer else ""
     name = safe_name(f"{case_id} {label}".strip()) if label not in ("", "_") else case_id
     if new or (archive / name).is_dir():  # the usual cases, without listing a large Archive
         return archive / name
-    if archive.is_dir():
-        for existing in archive.glob(f"{case_id}*"):
-            if existing.is_dir() and re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name):
-                return existing
+    if archive.is_dir():  # renamed since (customer corrected), or sealed in its quarter
+        for pattern in (f"{case_id}*", f"*{QUARTER_SUFFIX}/{case_id}*"):
+            for existing in archive.glob(pattern):
+                if existing.is_dir() and re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name):
+                    return existing
     return archive / name
 
 

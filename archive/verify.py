@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.casefile import CASE_JSON, GENESIS, HISTORY, MANIFEST, SCHEMA, parse_manifest
+from archive.casefolder import QUARTER_SUFFIX
 from forms.identity import CASE_ID
 
 CHUNK = 1 << 20
@@ -38,28 +39,76 @@ class CaseCheck:
     files: int
     bytes: int
     findings: list[Finding]
+    quarter: bool = False  # a sealed quarter's own manifest, not a case
 
 
 def case_folders(archive: Path) -> list[Path]:
-    """The case folders under Archive/ (named `CC-YYYY-NNNN ...`)."""
+    """The case folders under Archive/ (named `CC-YYYY-NNNN ...`), open ones and those
+    sealed in a quarter folder."""
     if not archive.is_dir():
         return []
-    return sorted(
-        p for p in archive.iterdir() if p.is_dir() and CASE_ID.match(p.name.split(" ", 1)[0])
-    )
+    found = []
+    for p in archive.iterdir():
+        if p.is_dir() and p.name.endswith(QUARTER_SUFFIX):
+            found += [q for q in p.iterdir() if q.is_dir() and _is_case(q)]
+        elif p.is_dir() and _is_case(p):
+            found.append(p)
+    return sorted(found, key=lambda p: p.name)
+
+
+def quarter_folders(archive: Path) -> list[Path]:
+    if not archive.is_dir():
+        return []
+    return sorted(p for p in archive.iterdir() if p.is_dir() and p.name.endswith(QUARTER_SUFFIX))
+
+
+def _is_case(folder: Path) -> bool:
+    return CASE_ID.match(folder.name.split(" ", 1)[0]) is not None
 
 
 def verify_archive(archive: Path) -> Iterator[CaseCheck]:
-    """Check each case folder in turn (a caller can show progress)."""
+    """Check each case folder, then each sealed quarter's manifest, in turn (a caller can
+    show progress)."""
     for folder in case_folders(archive):
-        yield verify_case(folder)
+        yield verify_case(folder, archive)
+    for folder in quarter_folders(archive):
+        yield verify_quarter(folder, archive)
 
 
-def verify_case(folder: Path) -> CaseCheck:
+def verify_quarter(folder: Path, archive: Path) -> CaseCheck:
+    """A sealed quarter's manifest covers every file in it, the case folders included."""
+    found = _manifest_findings(folder, archive)
+    return CaseCheck(folder, 0, 0, found, quarter=True)
+
+
+def _manifest_findings(folder: Path, archive: Path) -> list[Finding]:
+    shown = folder.relative_to(archive).as_posix()
+    try:
+        listed = parse_manifest((folder / MANIFEST).read_bytes())
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Finding(shown, MANIFEST, "unreadable", f"the manifest cannot be read ({exc})")]
+    present = {
+        p.relative_to(folder).as_posix(): p
+        for p in folder.rglob("*")
+        if p.is_file() and p != folder / MANIFEST
+    }
+    found = []
+    for name, digest in sorted(listed.items()):
+        if name not in present:
+            found.append(Finding(shown, name, "missing", "listed in the quarter's manifest"))
+        elif _sha256(present[name])[0] != digest:
+            found.append(Finding(shown, name, "altered", "differs from the quarter's manifest"))
+    for name in sorted(set(present) - set(listed)):
+        found.append(Finding(shown, name, "unexpected", "not in the quarter's manifest"))
+    return found
+
+
+def verify_case(folder: Path, archive: Path | None = None) -> CaseCheck:
     found: list[Finding] = []
+    shown = folder.relative_to(archive).as_posix() if archive else folder.name
 
     def finding(file: str, kind: str, detail: str) -> None:
-        found.append(Finding(folder.name, file, kind, detail))
+        found.append(Finding(shown, file, kind, detail))
 
     try:
         listed = parse_manifest((folder / MANIFEST).read_bytes())

@@ -21,8 +21,10 @@ import click
 
 from archive.casefolder import case_folder
 from archive.errors import ArchiveError
+from archive.quarter import MANIFEST as QUARTER_MANIFEST
+from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
-from archive.verify import case_folders, verify_archive
+from archive.verify import case_folders, quarter_folders, verify_archive
 from closedloop.settings import SettingsError, load_settings, now, settings_template
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
@@ -376,7 +378,7 @@ def verify_cmd(root: Path, as_json: bool) -> None:
     is missing, altered or unexpected; exit 1 if anything is."""
     with _errors(as_json):
         folder = _shared(root)
-        folders = case_folders(folder.archive)
+        folders = case_folders(folder.archive) + quarter_folders(folder.archive)
         checks = []
         # A bar on a terminal; nothing but the result when the output goes elsewhere.
         with click.progressbar(
@@ -388,7 +390,7 @@ def verify_cmd(root: Path, as_json: bool) -> None:
             checks = list(bar)
     findings = [f for c in checks for f in c.findings]
     summary = {
-        "cases": len(checks),
+        "cases": sum(1 for c in checks if not c.quarter),
         "files": sum(c.files for c in checks),
         "bytes": sum(c.bytes for c in checks),
         "findings": [f.to_json() for f in findings],
@@ -423,6 +425,30 @@ def rebuild_cmd(root: Path, clock: str | None) -> None:
     click.echo(
         f"Rebuilt the registry from {done.cases} case folders ({done.filings} filings)."
         + (f" The old one is kept as {done.kept_old.name}." if done.kept_old else "")
+    )
+
+
+@cli.command("close-quarter")
+@click.argument("quarter", metavar="QUARTER")
+@root_option
+@now_option
+def close_quarter_cmd(quarter: str, root: Path, clock: str | None) -> None:
+    """Seal the cases closed in QUARTER (like 2026Q4) into their quarter's folder in the
+    Archive, with a summary workbook and a manifest; files made read-only. Safe to run
+    again."""
+    with _errors():
+        folder = _shared(root)
+        which = Quarter.parse(quarter)
+        with (
+            InstanceLock(folder.state, "closedloop close-quarter"),
+            Registry(folder.registry) as registry,
+        ):
+            done = close_quarter(folder.archive, registry, which, now(clock))
+    where = done.folder.relative_to(folder.root)
+    click.echo(
+        f"{done.quarter}: {len(done.cases)} closed cases sealed in {where} "
+        f"({len(done.moved)} moved now), with {SUMMARY.format(quarter=done.quarter)} and "
+        f"{QUARTER_MANIFEST}; its files are read-only."
     )
 
 

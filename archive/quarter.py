@@ -1,0 +1,196 @@
+"""The quarter close: every case closed in a quarter is sealed into
+`Archive/2026Q4 Customer Complaint Closed-Loop/`, with the quarter's summary workbook and
+a manifest of every file in it, and the files are made read-only. Open cases stay where
+they are.
+
+Each step can be done again: a case folder is moved by one rename (a case already in the
+quarter folder is left there), and the summary and the manifest are rewritten whole,
+atomically, from what the quarter folder holds. So a close that stopped half way is
+finished by running it again, and running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import stat
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from archive.casefile import manifest
+from archive.casefolder import QUARTER_SUFFIX, case_folder
+from archive.errors import ArchiveError
+from filing.registry import Case, Registry
+from forms.atomicfile import atomic_write_bytes, fsync_dir
+
+QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
+SUMMARY = "{quarter} Summary.xlsx"
+MANIFEST = "manifest.sha256"
+
+
+class BadQuarter(ArchiveError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"'{text}' is not a quarter; write it like 2026Q4 (year, Q, 1 to 4)")
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        match = QUARTER.match(text.strip().upper())
+        if match is None:
+            raise BadQuarter(text)
+        return cls(int(match["year"]), int(match["q"]))
+
+    @classmethod
+    def of(cls, moment: date) -> Quarter:
+        return cls(moment.year, (moment.month - 1) // 3 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self}{QUARTER_SUFFIX}"
+
+    def contains(self, moment: date) -> bool:
+        return Quarter.of(moment) == self
+
+    def ended_by(self, moment: date) -> bool:
+        return (self.year, self.q) < (moment.year, (moment.month - 1) // 3 + 1)
+
+
+@dataclass(frozen=True)
+class QuarterClosed:
+    quarter: Quarter
+    folder: Path
+    moved: list[str]  # case ids moved by this run
+    cases: list[str]  # every case in the quarter folder
+
+
+def closed_in(registry: Registry, quarter: Quarter) -> list[Case]:
+    return [
+        c
+        for c in registry.cases(state="closed")
+        if c.closed_at is not None and quarter.contains(c.closed_at)
+    ]
+
+
+def close_quarter(
+    archive: Path, registry: Registry, quarter: Quarter, now: datetime
+) -> QuarterClosed:
+    if not quarter.ended_by(now):
+        raise ArchiveError(
+            f"{quarter} has not ended yet ({now:%Y-%m-%d}); close a quarter once it is over"
+        )
+    cases = closed_in(registry, quarter)
+    target = archive / quarter.folder_name
+    _writable(target)
+    target.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for case in cases:
+        current = case_folder(archive, case.case_id, case.customer)
+        if current.parent == target:
+            continue  # sealed by an earlier run
+        if not current.is_dir():
+            raise ArchiveError(
+                f"{current}: the folder of closed case {case.case_id} is not in the Archive; "
+                "restore it from a backup, then close the quarter again"
+            )
+        current.replace(target / current.name)
+        moved.append(case.case_id)
+    fsync_dir(archive)
+    fsync_dir(target)
+    atomic_write_bytes(target / SUMMARY.format(quarter=quarter), _summary(quarter, cases))
+    atomic_write_bytes(target / MANIFEST, _quarter_manifest(target))
+    _read_only(target)
+    return QuarterClosed(quarter, target, moved, [c.case_id for c in cases])
+
+
+def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = str(quarter)
+    head = [
+        "Case",
+        "Customer",
+        "Product",
+        "Category",
+        "Department",
+        "Opened",
+        "Closed",
+        "Days open",
+        "Resolution",
+        "Re-registered as",
+    ]
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for c in sorted(cases, key=lambda c: c.case_id):
+        closed = c.closed_at or c.opened_at
+        ws.append(
+            [
+                c.case_id,
+                c.customer,
+                c.product,
+                c.category,
+                c.department,
+                c.opened_at,
+                closed,
+                (closed - c.opened_at).days,
+                c.resolution,
+                c.reopened_as,
+            ]
+        )
+    for row in ws.iter_rows(min_row=2):
+        for cell in (row[5], row[6]):
+            cell.number_format = "yyyy-mm-dd hh:mm"
+    for i, width in enumerate([15, 28, 16, 22, 24, 17, 17, 10, 12, 16], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _quarter_manifest(folder: Path) -> bytes:
+    hashes = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path != folder / MANIFEST:
+            with path.open("rb") as fh:
+                hashes[path.relative_to(folder).as_posix()] = hashlib.file_digest(
+                    fh, "sha256"
+                ).hexdigest()
+    return manifest(hashes)
+
+
+def _read_only(folder: Path) -> None:
+    """Files r--r--r--, folders r-xr-xr-x: what is sealed is not changed by accident."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        elif path.is_dir():
+            path.chmod(0o555)
+    folder.chmod(0o555)
+
+
+def _writable(folder: Path) -> None:
+    """Open a sealed quarter folder again for a re-run (it is sealed again at the end)."""
+    if not folder.is_dir():
+        return
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o755)
+        elif path.is_file():
+            path.chmod(0o644)

@@ -1,0 +1,155 @@
+"""The quarter close: closed cases sealed into `2026Q4 Customer Complaint Closed-Loop`,
+with a summary workbook and a manifest, read-only; safe to run twice and after a crash."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from closedloop.cli import cli
+from tests.scenario import Folder
+from tests.test_archive import registry_rows
+from tests.test_scenarios import register
+
+QUARTER = "2026Q4 Customer Complaint Closed-Loop"
+NOT_ESTABLISHED = {
+    "Complaint established": "No",
+    "Reason for the decision": "Damage came from the customer's forklift",
+}
+
+
+@pytest.fixture
+def quarter(tmp_path: Path) -> Folder:
+    """Two cases closed in 2026Q4 (not established), one still open."""
+    folder = Folder(tmp_path / "share")
+    for customer in ("ACME Windows", "Beta Glass"):
+        register(folder, "2026-11-20T10:00", Customer=customer, **NOT_ESTABLISHED)
+    register(folder, "2026-11-21T10:00", Customer="Gamma Doors", **{"Complaint established": "yes"})
+    return folder
+
+
+def close(folder: Folder, *extra: str) -> str:
+    return folder.run(
+        "close-quarter", "2026Q4", "--root", str(folder.root), "--now", "2027-01-05T09:00", *extra
+    )
+
+
+def test_closed_cases_are_sealed_with_a_summary_and_a_manifest(quarter: Folder) -> None:
+    out = close(quarter)
+    assert f"2026Q4: 2 closed cases sealed in Archive/{QUARTER} (2 moved now)" in out
+    archive = quarter.root / "Archive"
+    sealed = archive / QUARTER
+    assert sorted(p.name for p in sealed.iterdir() if p.is_dir()) == [
+        "CC-2026-0001 ACME Windows",
+        "CC-2026-0002 Beta Glass",
+    ]
+    assert (archive / "CC-2026-0003 Gamma Doors").is_dir()  # open: stays
+    ws = load_workbook(sealed / "2026Q4 Summary.xlsx").active
+    assert ws is not None
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[0][:3] == ["Case", "Customer", "Product"]
+    assert [(r[0], r[1], r[8]) for r in rows[1:]] == [
+        ("CC-2026-0001", "ACME Windows", "not_established"),
+        ("CC-2026-0002", "Beta Glass", "not_established"),
+    ]
+    check = subprocess.run(
+        ["sha256sum", "--check", "--strict", "manifest.sha256"], cwd=sealed, capture_output=True
+    )
+    assert check.returncode == 0, check.stdout
+    for path in sealed.rglob("*"):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert not mode & 0o222, f"{path} is writable ({oct(mode)})"
+    status = json.loads(
+        quarter.run("status", "CC-2026-0001", "--root", str(quarter.root), "--json")
+    )
+    assert status["folder"].startswith(f"Archive/{QUARTER}/CC-2026-0001")
+    assert json.loads(quarter.run("verify", str(quarter.root), "--json"))["findings"] == []
+
+
+def test_closing_twice_changes_nothing(quarter: Folder) -> None:
+    close(quarter)
+    sealed = quarter.root / "Archive" / QUARTER
+    before = {
+        p: p.read_bytes() for p in sealed.rglob("*") if p.is_file() and "Summary" not in p.name
+    }
+    assert "(0 moved now)" in close(quarter)
+    after = {
+        p: p.read_bytes() for p in sealed.rglob("*") if p.is_file() and "Summary" not in p.name
+    }
+    assert set(after) == set(before)
+    assert {
+        p: d for p, d in after.items() if p.name != "manifest.sha256" or p.parent != sealed
+    } == {p: d for p, d in before.items() if p.name != "manifest.sha256" or p.parent != sealed}
+
+
+class MachineDown(BaseException):
+    """The process stops here: nothing after it runs."""
+
+
+def test_a_close_stopped_half_way_is_finished_by_running_it_again(
+    quarter: Folder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean = Folder.__new__(Folder)
+    clean.root = tmp_path / "clean"
+    shutil.copytree(quarter.root, clean.root)
+    close(clean)
+    moves = {"left": 1}
+    real_replace = Path.replace
+
+    def crash_after_one_move(self: Path, target: Path) -> Path:  # type: ignore[override]
+        if Path(target).parent.name == QUARTER:
+            if not moves["left"]:
+                raise MachineDown
+            moves["left"] -= 1
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", crash_after_one_move)
+    with pytest.raises(MachineDown):
+        CliRunner().invoke(
+            cli,
+            ["close-quarter", "2026Q4", "--root", str(quarter.root), "--now", "2027-01-05T09:00"],
+            catch_exceptions=False,
+        )
+    monkeypatch.undo()
+    sealed = quarter.root / "Archive" / QUARTER
+    assert len([p for p in sealed.iterdir() if p.is_dir()]) == 1  # one moved, then the crash
+    assert "(1 moved now)" in close(quarter)
+
+    def files(root: Path) -> list[str]:
+        return sorted(
+            str(p.relative_to(root)) for p in (root / "Archive").rglob("*") if p.is_file()
+        )
+
+    assert files(quarter.root) == files(clean.root)
+    assert json.loads(quarter.run("verify", str(quarter.root), "--json"))["findings"] == []
+
+
+def test_rebuild_finds_the_sealed_cases(quarter: Folder) -> None:
+    close(quarter)
+    live = registry_rows(quarter.root / ".closedloop" / "registry.sqlite")
+    quarter.run("rebuild", str(quarter.root))
+    assert registry_rows(quarter.root / ".closedloop" / "registry.sqlite") == live
+
+
+@pytest.mark.parametrize(
+    ("quarter_text", "now", "message"),
+    [
+        ("2026Q4", "2026-12-01T09:00", "2026Q4 has not ended yet (2026-12-01)"),
+        ("2026-Q5", "2027-01-05T09:00", "'2026-Q5' is not a quarter; write it like 2026Q4"),
+    ],
+)
+def test_a_quarter_not_over_or_misspelt_is_refused(
+    quarter: Folder, quarter_text: str, now: str, message: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["close-quarter", quarter_text, "--root", str(quarter.root), "--now", now]
+    )
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (quarter.root / "Archive" / QUARTER).exists()
