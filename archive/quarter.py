@@ -85,6 +85,20 @@ def closed_in(registry: Registry, quarter: Quarter) -> list[Case]:
     ]
 
 
+def unsealed_quarters(archive: Path, registry: Registry, now: datetime) -> list[Quarter]:
+    """Quarters that have ended with closed cases still outside their quarter's folder."""
+    found = set()
+    for case in registry.cases(state="closed"):
+        if case.closed_at is None:
+            continue
+        quarter = Quarter.of(case.closed_at)
+        if quarter.ended_by(now) and quarter not in found:
+            where = case_folder(archive, case.case_id, case.customer)
+            if not where.parent.name.endswith(QUARTER_SUFFIX):
+                found.add(quarter)
+    return sorted(found, key=lambda q: (q.year, q.q))
+
+
 def close_quarter(
     archive: Path, registry: Registry, quarter: Quarter, now: datetime
 ) -> QuarterClosed:

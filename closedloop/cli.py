@@ -274,7 +274,13 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
     with _errors(as_json):
         folder = _shared(root)
         settings = load_settings(root)
-        results = ingest_once(folder.root, settings.policy, settings.company_name, now(clock))
+        results = ingest_once(
+            folder.root,
+            settings.policy,
+            settings.company_name,
+            now(clock),
+            close_quarters=settings.archive.close_quarters,
+        )
     if as_json:
         for r in results:
             click.echo(json.dumps(r.to_json(), ensure_ascii=False))
@@ -487,6 +493,7 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
             window=window if window is not None else settings.watch.window,
             poll=poll if poll is not None else settings.watch.poll,
             rescan=settings.watch.rescan,
+            close_quarters=settings.archive.close_quarters,
         )
         watcher.start()
     while not stop.wait(0.5) and not watcher.failed:

@@ -38,10 +38,16 @@ class WatchSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    close_quarters: bool = False  # seal a quarter on the first ingest after it ends
+
+
+@dataclass(frozen=True)
 class Settings:
     company_name: str = DEFAULT_COMPANY
     policy: Policy = field(default_factory=Policy)
     watch: WatchSettings = field(default_factory=WatchSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
 
 
 def settings_template() -> str:
@@ -155,7 +161,19 @@ class _Reader:
                 close_days=self.integer("deadlines", "close_days", 28),
             ),
         )
-        return Settings(company_name=company.strip(), policy=policy, watch=self.watch())
+        return Settings(
+            company_name=company.strip(), policy=policy, watch=self.watch(), archive=self.archive()
+        )
+
+    def archive(self) -> ArchiveSettings:
+        value = self.table("archive").get("close_quarters", False)
+        if not isinstance(value, bool):
+            raise self.fail(
+                "[archive] close_quarters",
+                f"is {value!r}, not true or false",
+                "close_quarters = true",
+            )
+        return ArchiveSettings(close_quarters=value)
 
     def seconds(self, key: str, default: float) -> float:
         value = self.table("watch").get(key, default)

@@ -7,6 +7,7 @@ import json
 import shutil
 import stat
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,13 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from closedloop.cli import cli
+from filing.policy import Policy
 from tests.scenario import Folder
 from tests.test_archive import registry_rows
 from tests.test_scenarios import register
+from tests.test_watch import until
+from watcher.ingest import FileResult
+from watcher.service import Watcher
 
 QUARTER = "2026Q4 Customer Complaint Closed-Loop"
 NOT_ESTABLISHED = {
@@ -153,3 +158,56 @@ def test_a_quarter_not_over_or_misspelt_is_refused(
     )
     assert result.exit_code == 2 and message in result.stderr
     assert not (quarter.root / "Archive" / QUARTER).exists()
+
+
+def test_with_the_setting_on_the_first_ingest_after_the_quarter_seals_it(quarter: Folder) -> None:
+    settings = quarter.root / "closedloop.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            "close_quarters = false", "close_quarters = true"
+        ),
+        encoding="utf-8",
+    )
+    assert quarter.ingest("2026-12-31T23:00") == []  # the quarter is not over: nothing
+    assert not (quarter.root / "Archive" / QUARTER).exists()
+    [sealed] = quarter.ingest("2027-01-02T08:00")
+    assert (sealed["file"], sealed["outcome"]) == (f"Archive/{QUARTER}", "sealed")
+    assert sealed["reason"] == "2026Q4 is over: 2 closed cases sealed"
+    assert quarter.ingest("2027-01-02T09:00") == []  # once
+
+
+def test_the_setting_must_be_true_or_false(quarter: Folder) -> None:
+    settings = quarter.root / "closedloop.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace(
+            "close_quarters = false", 'close_quarters = "yes"'
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["ingest", str(quarter.root)])
+    assert result.exit_code == 2
+    assert (
+        "[archive] close_quarters is 'yes', not true or false; write it like close_quarters = true"
+        in result.stderr
+    )
+
+
+def test_a_running_service_seals_a_quarter_once_it_is_over(quarter: Folder) -> None:
+    results: list[FileResult] = []
+    w = Watcher(
+        quarter.root,
+        Policy(),
+        "Test Co.",
+        window=0.1,
+        rescan=0.2,
+        now=lambda: datetime(2027, 1, 2, 8, 0),
+        on_result=results.append,
+        close_quarters=True,
+    )
+    w.start()
+    try:
+        until(lambda: any(r.outcome == "sealed" for r in results))
+    finally:
+        w.stop()
+    assert [r.file for r in results if r.outcome == "sealed"] == [f"Archive/{QUARTER}"]
+    assert (quarter.root / "Archive" / QUARTER / "CC-2026-0001 ACME Windows").is_dir()

@@ -23,6 +23,7 @@ from typing import Any
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
 from archive.journal import Plan, commit_plan, finish, recover
+from archive.quarter import close_quarter, unsealed_quarters
 from filing.engine import Engine, FilingRefused, Outcome
 from filing.policy import Policy
 from filing.registry import Event, Evidence, Registry
@@ -39,7 +40,7 @@ from watcher.notes import quarantine_note
 @dataclass
 class FileResult:
     file: str
-    outcome: str  # filed | refused | ignored
+    outcome: str  # filed | refused | ignored | sealed (a quarter)
     case_id: str | None = None
     form: str | None = None
     issued: list[dict[str, str]] = field(default_factory=list)
@@ -121,6 +122,20 @@ class Intake:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def seal_ended_quarters(self, now: datetime) -> list[FileResult]:
+        """Seal every quarter that has ended with closed cases not yet in its folder."""
+        out = []
+        for quarter in unsealed_quarters(self.folder.archive, self.registry, now):
+            done = close_quarter(self.folder.archive, self.registry, quarter, now)
+            out.append(
+                FileResult(
+                    str(done.folder.relative_to(self.folder.root)),
+                    "sealed",
+                    reason=f"{quarter} is over: {len(done.moved)} closed cases sealed",
+                )
+            )
+        return out
+
     def process(self, path: Path, now: datetime) -> FileResult:
         """File, refuse or leave one file; a failure leaves it in the Inbox, reported."""
         try:
@@ -137,13 +152,19 @@ class Intake:
             )
 
 
-def ingest_once(root: Path, policy: Policy, company: str, now: datetime) -> list[FileResult]:
-    """One pass over the Inbox; refuses (AlreadyWatched) while a `watch` runs on it."""
+def ingest_once(
+    root: Path, policy: Policy, company: str, now: datetime, close_quarters: bool = False
+) -> list[FileResult]:
+    """One pass over the Inbox; refuses (AlreadyWatched) while a `watch` runs on it. With
+    `close_quarters`, quarters that have ended are then sealed (outcome "sealed")."""
     with (
         InstanceLock(SharedFolder(root).state, "closedloop ingest"),
         Intake(root, policy, company) as intake,
     ):
-        return [intake.process(path, now) for path in inbox_files(intake.folder)]
+        results = [intake.process(path, now) for path in inbox_files(intake.folder)]
+        if close_quarters:
+            results += intake.seal_ended_quarters(now)
+        return results
 
 
 def _ingest(

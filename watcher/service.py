@@ -59,6 +59,7 @@ class Watcher:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now().replace(microsecond=0),
         on_result: Callable[[FileResult], None] | None = None,
+        close_quarters: bool = False,
     ) -> None:
         self.folder = SharedFolder(root)
         self.policy = policy
@@ -69,6 +70,7 @@ class Watcher:
         self.clock = clock
         self.now = now
         self.on_result = on_result
+        self.close_quarters = close_quarters
         self._paths: queue.Queue[Path] = queue.Queue()
         self._stop = threading.Event()
         self._lock = InstanceLock(self.folder.state)
@@ -129,6 +131,9 @@ class Watcher:
                 if now >= next_scan:
                     tracker.note_all(inbox_files(self.folder), now)
                     next_scan = now + self.rescan
+                    if self.close_quarters:  # the first look after a quarter ends seals it
+                        for sealed in intake.seal_ended_quarters(self.now()):
+                            self._report(sealed)
                 self._drain(tracker, now)
                 tracker.note_all(self._backoff.due(now), now)
                 for path in tracker.ready(self.clock()):
@@ -158,6 +163,9 @@ class Watcher:
             retry = f"; trying again in {delay:g} s (try {self._backoff.tries(path)})"
         else:
             self._backoff.succeeded(path)
+        self._report(result, level, retry)
+
+    def _report(self, result: FileResult, level: int = logging.INFO, retry: str = "") -> None:
         log.log(
             level,
             "%s %s%s: %s%s",
