@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 import click
 
+from archive.auditor import AuditorPages
 from archive.casefolder import case_folder
 from archive.errors import ArchiveError
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
@@ -450,12 +451,29 @@ def close_quarter_cmd(quarter: str, root: Path, clock: str | None) -> None:
             Registry(folder.registry) as registry,
         ):
             done = close_quarter(folder.archive, registry, which, now(clock))
+            pages = AuditorPages(folder.archive, registry, load_settings(root).policy)
+            for case_id in done.moved:  # their documents moved: their pages link anew
+                pages.case_changed(case_id, now(clock))
     where = done.folder.relative_to(folder.root)
     click.echo(
         f"{done.quarter}: {len(done.cases)} closed cases sealed in {where} "
         f"({len(done.moved)} moved now), with {SUMMARY.format(quarter=done.quarter)} and "
         f"{QUARTER_MANIFEST}; its files are read-only."
     )
+
+
+@cli.command("index")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@now_option
+def index_cmd(root: Path, clock: str | None) -> None:
+    """Write the auditor's pages again: ROOT/Archive/index.html and a page per case (they
+    are kept up to date by themselves; this is for after an upgrade or a restore)."""
+    with _errors():
+        folder = _shared(root)
+        settings = load_settings(root)
+        with Registry(folder.registry) as registry:
+            count = AuditorPages(folder.archive, registry, settings.policy).rebuild_all(now(clock))
+    click.echo(f"Wrote {folder.archive / 'index.html'} and {count} case pages.")
 
 
 @cli.command("watch")

@@ -376,6 +376,15 @@ class Registry:
             sql += " WHERE " + " AND ".join(where)
         return [_case(r) for r in self.db.execute(sql + " ORDER BY case_id", args)]
 
+    def cases_with_prefix(self, prefix: str) -> list[Case]:
+        """Cases whose number is `prefix` and two more digits (the auditor pages' shards)."""
+        rows = self.db.execute(
+            f"SELECT {', '.join(_CASE_COLUMNS)} FROM cases "  # noqa: S608 - fixed column names
+            "WHERE case_id LIKE ? || '__' ORDER BY case_id",
+            (prefix,),
+        )
+        return [_case(r) for r in rows]
+
     def similar_cases(
         self, since: datetime, customer: str | None, product: str | None, category: str | None
     ) -> list[str]:

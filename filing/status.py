@@ -50,6 +50,10 @@ def case_deadlines(case: Case, policy: Policy, calendar: WorkingCalendar) -> lis
 
 
 def is_overdue(case: Case, policy: Policy, calendar: WorkingCalendar, now: datetime) -> bool:
+    """A case still under way with a deadline passed and not met (a closed case can no
+    longer act on one: its deadlines are history)."""
+    if case.state == "closed":
+        return False
     return any(d.status(now) == "overdue" for d in case_deadlines(case, policy, calendar))
 
 

@@ -12,6 +12,7 @@ once. The same bytes under another name are a duplicate, refused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import stat
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archive.auditor import AuditorPages
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
 from archive.journal import Plan, commit_plan, finish, recover
@@ -112,6 +114,9 @@ class Intake:
         self.engine = Engine(self.registry, policy)
         self.company = company
         self.recovered = recover(self.folder.root, self.registry)
+        self.pages = AuditorPages(self.folder.archive, self.registry, policy)
+        # Pages are derived: any a stopped run did not write are written now.
+        self.pages.refresh_stale(datetime.now().replace(microsecond=0))
 
     def close(self) -> None:
         self.registry.close()
@@ -127,6 +132,7 @@ class Intake:
         out = []
         for quarter in unsealed_quarters(self.folder.archive, self.registry, now):
             done = close_quarter(self.folder.archive, self.registry, quarter, now)
+            self._pages_changed(done.moved, now)  # their documents moved
             out.append(
                 FileResult(
                     str(done.folder.relative_to(self.folder.root)),
@@ -141,7 +147,7 @@ class Intake:
         try:
             if self.registry.pending():  # a plan a failed move left: finish it first
                 recover(self.folder.root, self.registry)
-            return _ingest(path, self.folder, self.registry, self.engine, self.company, now)
+            result = _ingest(path, self.folder, self.registry, self.engine, self.company, now)
         except Exception as exc:  # one file must not stop the others; it stays put
             return FileResult(
                 path.name,
@@ -150,6 +156,18 @@ class Intake:
                 "it stays in the Inbox and will be tried again",
                 retry=True,
             )
+        if result.outcome == "filed" and result.case_id:
+            # The case, and a case a rejection registered again (named in its outbox file).
+            issued_to = {i["file"].rsplit("/", 1)[-1].split(" ", 1)[0] for i in result.issued}
+            changed = {result.case_id} | {c for c in issued_to if CASE_ID.match(c)}
+            self._pages_changed(sorted(changed), now)
+        return result
+
+    def _pages_changed(self, case_ids: list[str], now: datetime) -> None:
+        for case_id in case_ids:
+            # Derived pages: one that cannot be written now is written at the next start.
+            with contextlib.suppress(OSError):
+                self.pages.case_changed(case_id, now)
 
 
 def ingest_once(

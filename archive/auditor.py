@@ -1,0 +1,205 @@
+"""The auditor's browser: `Archive/index.html` and one page per case, opened straight from
+the folder (file://, no server, no network).
+
+- The index is a shell; the cases it lists come from small data files, one per hundred
+  case numbers (`Auditor pages/data/CC-2026-00.js`), loaded with <script> tags (browsers
+  refuse to fetch files from file://, but do run scripts).
+- When a case changes, its page and its data file are rewritten, and the index only when
+  a new data file appears: one change costs the same with 10 cases or 10,000.
+- Deadline states are worked out in the browser from due and met times, so that a page
+  written in November still shows a case as overdue in December.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import StrictUndefined, Template
+from jinja2.sandbox import SandboxedEnvironment
+
+from archive.casefolder import QUARTER_SUFFIX, case_folder
+from filing.calendar import WorkingCalendar
+from filing.policy import Policy
+from filing.registry import Case, Registry
+from filing.status import case_deadlines
+from forms.atomicfile import atomic_write_bytes
+
+PAGES = "Auditor pages"
+INDEX = "index.html"
+DATA = "data"
+
+
+@cache
+def _template(name: str) -> Template:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": True, "sort_keys": True}
+    return env.from_string(resources.files("templates").joinpath(name).read_text(encoding="utf-8"))
+
+
+def shard_of(case_id: str) -> str:
+    """The data file a case's row lives in: a hundred case numbers to a file."""
+    return case_id[:-2]
+
+
+@dataclass
+class AuditorPages:
+    archive: Path
+    registry: Registry
+    policy: Policy
+
+    def __post_init__(self) -> None:
+        self.calendar = WorkingCalendar(self.policy.calendar)
+        self.pages = self.archive / PAGES
+
+    # -- what callers use --------------------------------------------------------------
+
+    def case_changed(self, case_id: str, now: datetime) -> None:
+        """Rewrite the case's page and its data file (and the index if the file is new)."""
+        case = self.registry.case(case_id)
+        if case is None:
+            return
+        atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now))
+        shard = shard_of(case_id)
+        new_shard = not (self.pages / DATA / f"{shard}.js").exists()
+        self._write_shard(shard)
+        if new_shard or not (self.archive / INDEX).exists():
+            self._write_index(now)
+
+    def rebuild_all(self, now: datetime) -> int:
+        cases = self.registry.cases()
+        for case in cases:
+            atomic_write_bytes(self.pages / f"{case.case_id}.html", self._case_page(case, now))
+        for shard in sorted({shard_of(c.case_id) for c in cases}):
+            self._write_shard(shard)
+        self._write_index(now)
+        return len(cases)
+
+    def refresh_stale(self, now: datetime) -> int:
+        """Pages older than their case's record (a stop between filing and page): redone."""
+        done = 0
+        for case in self.registry.cases():
+            page = self.pages / f"{case.case_id}.html"
+            record = case_folder(self.archive, case.case_id, case.customer) / "case.json"
+            try:
+                stale = not page.exists() or page.stat().st_mtime_ns < record.stat().st_mtime_ns
+            except OSError:
+                stale = True
+            if stale:
+                self.case_changed(case.case_id, now)
+                done += 1
+        if not (self.archive / INDEX).exists():
+            self._write_index(now)
+        return done
+
+    # -- the parts -----------------------------------------------------------------------
+
+    def _row(self, case: Case) -> dict[str, Any]:
+        folder = case_folder(self.archive, case.case_id, case.customer)
+        quarter = (
+            folder.parent.name[: -len(QUARTER_SUFFIX)] if folder.parent != self.archive else ""
+        )
+        return {
+            "id": case.case_id,
+            "customer": case.customer or "",
+            "product": case.product or "",
+            "category": case.category or "",
+            "state": case.state,
+            "resolution": case.resolution or "",
+            "department": case.department or "",
+            "opened": case.opened_at.isoformat(timespec="minutes"),
+            "closed": case.closed_at.isoformat(timespec="minutes") if case.closed_at else "",
+            "quarter": quarter,
+            "deadlines": [
+                {
+                    "name": d.name,
+                    "due": d.due.isoformat(timespec="minutes"),
+                    "met": d.met_at.isoformat(timespec="minutes") if d.met_at else "",
+                }
+                for d in case_deadlines(case, self.policy, self.calendar)
+            ],
+            "page": f"{quote(PAGES)}/{case.case_id}.html",
+        }
+
+    def _write_shard(self, shard: str) -> None:
+        rows = [self._row(c) for c in self.registry.cases_with_prefix(shard)]
+        text = "CLOSEDLOOP.add(" + json.dumps(rows, ensure_ascii=True, sort_keys=True) + ");\n"
+        atomic_write_bytes(self.pages / DATA / f"{shard}.js", text.encode("ascii"))
+
+    def _write_index(self, now: datetime) -> None:
+        shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
+        html = _template("auditor_index.html").render(
+            scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
+            written=now.isoformat(sep=" ", timespec="minutes"),
+        )
+        atomic_write_bytes(self.archive / INDEX, html.encode("utf-8"))
+
+    def _case_page(self, case: Case, now: datetime) -> bytes:
+        folder = case_folder(self.archive, case.case_id, case.customer)
+        base = "../" + quote(folder.relative_to(self.archive).as_posix()) + "/"
+
+        def link(file: str) -> str:
+            return base + quote(file)
+
+        filings = [
+            {
+                "title": f"{f.form} version {f.version}",
+                "file": f.file,
+                "href": link(f.file),
+                "sha256": f.sha256,
+                "at": f.filed_at.isoformat(sep=" ", timespec="minutes"),
+                "who": f.person or "",
+            }
+            for f in self.registry.filings(case.case_id)
+        ]
+        issued = [
+            {
+                "title": f"{i.form} to {i.department}",
+                "file": i.copy or i.file,
+                "href": link(i.copy) if i.copy else "",
+                "sha256": i.sha256 or "",
+                "at": i.issued_at.isoformat(sep=" ", timespec="minutes"),
+                "who": "",
+            }
+            for i in self.registry.issued(case.case_id)
+        ]
+        evidence = [
+            {
+                "title": "evidence",
+                "file": e.file,
+                "href": link(e.file),
+                "sha256": e.sha256,
+                "at": e.filed_at.isoformat(sep=" ", timespec="minutes"),
+                "who": "",
+            }
+            for e in self.registry.evidence(case.case_id)
+        ]
+        html = _template("auditor_case.html").render(
+            case=self._row(case),
+            links={
+                "reopens": case.reopens,
+                "reopened_as": case.reopened_as,
+                "repeats": case.repeats,
+            },
+            history=[
+                {
+                    "at": e.at.isoformat(sep=" ", timespec="minutes"),
+                    "event": e.event,
+                    "form": e.form or "",
+                    "who": e.person or "",
+                    "detail": e.detail,
+                }
+                for e in self.registry.history(case.case_id)
+            ],
+            documents=filings + issued + evidence,
+            folder=link(""),
+            manifest=link("manifest.sha256"),
+            written=now.isoformat(sep=" ", timespec="minutes"),
+        )
+        return html.encode("utf-8")

@@ -1,0 +1,138 @@
+"""The auditor's browser, opened from the folder in a real headless Chromium: the index
+loads from file://, search and filters narrow the list, a case page opens and its links
+resolve to the filed documents."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+from lxml import html
+
+from tests.scenario import Folder
+from tests.test_quarter import NOT_ESTABLISHED
+from tests.test_scenarios import register
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed; .ci/run installs it")
+        pytest.skip("Chromium is not installed")
+    return binary
+
+
+def open_page(chromium: str, url: str) -> html.HtmlElement:
+    """The page as the browser has it once its scripts ran."""
+    out = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return html.fromstring(out.stdout)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Folder(tmp_path_factory.mktemp("auditor") / "share")
+    register(folder, "2026-11-20T10:00", Customer="ACME Windows", **NOT_ESTABLISHED)
+    register(folder, "2026-11-20T10:00", Customer="Beta Glass & Co", **NOT_ESTABLISHED)
+    register(folder, "2026-11-21T10:00", Customer="Gamma Doors", **{"Complaint established": "yes"})
+    (folder.root / "Inbox" / "CC-2026-0003").mkdir()
+    (folder.root / "Inbox" / "CC-2026-0003" / "photo #1.jpg").write_bytes(b"\xff\xd8 dented")
+    folder.ingest("2026-11-21T11:00")
+    folder.run("close-quarter", "2026Q4", "--root", str(folder.root), "--now", "2027-01-05T09:00")
+    return folder.root / "Archive"
+
+
+def rows(page: html.HtmlElement) -> list[str]:
+    return [tr.get("data-id") for tr in page.xpath('//tr[@class="case"]')]
+
+
+def test_the_index_lists_every_case_and_search_and_filters_narrow_it(
+    archive: Path, chromium: str
+) -> None:
+    index = (archive / "index.html").as_uri()
+    page = open_page(chromium, index + "?now=2026-12-01T00:00")
+    assert rows(page) == ["CC-2026-0001", "CC-2026-0002", "CC-2026-0003"]
+    assert page.get_element_by_id("count").text == "3 of 3 cases"
+    assert rows(open_page(chromium, index + "?q=beta")) == ["CC-2026-0002"]
+    assert rows(open_page(chromium, index + "?q=gamma+doors")) == ["CC-2026-0003"]
+    assert rows(open_page(chromium, index + "?quarter=2026Q4")) == ["CC-2026-0001", "CC-2026-0002"]
+    assert rows(open_page(chromium, index + "?state=awaiting_triage")) == []
+    # Late in the year the open case's deadlines have passed: overdue, worked out as you look.
+    late = open_page(chromium, index + "?overdue=1&now=2027-06-01T00:00")
+    assert rows(late) == ["CC-2026-0003"]
+
+
+def test_a_case_page_opens_and_its_links_resolve(archive: Path, chromium: str) -> None:
+    index_url = (archive / "index.html").as_uri()
+    index = open_page(chromium, index_url)
+    [link] = [
+        a.get("href") for a in index.xpath('//tr[@class="case"]//a') if a.text == "CC-2026-0003"
+    ]
+    page_url = urljoin(index_url, link)
+    page = open_page(chromium, page_url + "?now=2027-06-01T00:00")
+    assert page.xpath("//h1")[0].text_content() == "CC-2026-0003 Gamma Doors"
+    documents = [urljoin(page_url, a.get("href")) for a in page.xpath('//a[@class="document"]')]
+    assert len(documents) >= 3  # the registration, the CAPA issued, the photo
+    for url in [*documents, urljoin(page_url, page.get_element_by_id("manifest").get("href"))]:
+        assert Path(unquote(urlparse(url).path)).is_file(), url
+    assert any(d.endswith("photo%20%231.jpg") for d in documents)
+    statuses = [
+        td.text for td in page.xpath('//table[@id="deadlines"]//td[contains(@class, "status")]')
+    ]
+    assert statuses and "overdue" in statuses
+    back = urljoin(page_url, page.get_element_by_id("back").get("href"))
+    assert Path(unquote(urlparse(back).path)) == archive / "index.html"
+
+
+def test_a_sealed_case_page_links_into_its_quarter(archive: Path, chromium: str) -> None:
+    url = (archive / "Auditor pages" / "CC-2026-0002.html").as_uri()
+    page = open_page(chromium, url)
+    [original] = [urljoin(url, a.get("href")) for a in page.xpath('//a[@class="document"]')][:1]
+    path = Path(unquote(urlparse(original).path))
+    assert path.is_file() and "2026Q4 Customer Complaint Closed-Loop" in str(path)
+    assert "Beta Glass & Co" in page.xpath("//h1")[0].text_content()
+
+
+def test_one_changed_case_rewrites_its_page_and_its_data_file_only(
+    archive: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "share"
+    shutil.copytree(archive.parent, root)
+    pages = root / "Archive" / "Auditor pages"
+    before = {
+        p: p.stat().st_mtime_ns for p in [*pages.rglob("*.*"), root / "Archive" / "index.html"]
+    }
+    time.sleep(0.01)
+    (root / "Inbox" / "CC-2026-0003").mkdir(exist_ok=True)
+    (root / "Inbox" / "CC-2026-0003" / "scan.pdf").write_bytes(b"%PDF-1.4 a delivery note")
+    runner = Folder.__new__(Folder)
+    runner.root = root
+    assert runner.ingest("2027-01-06T09:00")[0]["outcome"] == "filed"
+    changed = {
+        p.relative_to(root).as_posix() for p, t in before.items() if p.stat().st_mtime_ns != t
+    }
+    assert changed == {
+        "Archive/Auditor pages/CC-2026-0003.html",
+        "Archive/Auditor pages/data/CC-2026-00.js",
+    }
+    assert "scan.pdf" in (pages / "CC-2026-0003.html").read_text(encoding="utf-8")
