@@ -82,7 +82,10 @@ class AuditorPages:
         return len(cases)
 
     def refresh_stale(self, now: datetime) -> int:
-        """Pages older than their case's record (a stop between filing and page): redone."""
+        """Pages older than their case's record (a stop between filing and page): redone;
+        a page's temporary file a stop left behind: removed."""
+        for leftover in [*self.archive.glob(".*.part"), *self.pages.rglob(".*.part")]:
+            leftover.unlink(missing_ok=True)
         done = 0
         for case in self.registry.cases():
             page = self.pages / f"{case.case_id}.html"

@@ -127,6 +127,8 @@ def case_files(registry: Registry, case_id: str) -> dict[str, bytes]:
     hashes = {f["file"]: f["sha256"] for f in record["filings"]}
     hashes.update({e["file"]: e["sha256"] for e in record["evidence"]})
     hashes.update({i["copy"]: i["sha256"] for i in record["issued"] if i["copy"]})
+    if record["case"].get("packet_sha256"):
+        hashes[f"{case_id} Closure Packet.pdf"] = record["case"]["packet_sha256"]
     hashes[CASE_JSON] = hashlib.sha256(case_json).hexdigest()
     hashes[HISTORY] = hashlib.sha256(history).hexdigest()
     return {CASE_JSON: case_json, HISTORY: history, MANIFEST: manifest(hashes)}

@@ -22,6 +22,7 @@ import click
 from archive.auditor import AuditorPages
 from archive.casefolder import case_folder
 from archive.errors import ArchiveError
+from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
@@ -31,6 +32,7 @@ from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
 from filing.registry import Registry
 from filing.status import case_status, case_summary, is_overdue
+from forms.atomicfile import atomic_write_bytes
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError, RefusedFile
 from forms.reader import FormRead, read_form
@@ -281,6 +283,7 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
             settings.company_name,
             now(clock),
             close_quarters=settings.archive.close_quarters,
+            closure_packets=settings.archive.closure_packets,
         )
     if as_json:
         for r in results:
@@ -476,6 +479,39 @@ def index_cmd(root: Path, clock: str | None) -> None:
     click.echo(f"Wrote {folder.archive / 'index.html'} and {count} case pages.")
 
 
+@cli.command("packet")
+@click.argument("case_id", metavar="CASE")
+@root_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the PDF here instead of into the case folder (a sealed case's folder is read-only).",
+)
+@now_option
+def packet_cmd(case_id: str, root: Path, out: Path | None, clock: str | None) -> None:
+    """Build CASE's closure packet: a cover with the summary, deadlines and timeline, every
+    filed form rendered by LibreOffice, the originals attached."""
+    with _errors():
+        folder = _shared(root)
+        settings = load_settings(root)
+        moment = now(clock)
+        with (
+            InstanceLock(folder.state, "closedloop packet"),
+            Registry(folder.registry) as registry,
+        ):
+            renderer = Renderer(folder.state / "libreoffice")
+            pdf = build_packet(folder.archive, registry, settings.policy, case_id, renderer, moment)
+            if out is not None:
+                atomic_write_bytes(out, pdf)
+                where = out
+            else:
+                where = file_packet(folder.root, registry, case_id, pdf, moment)
+                AuditorPages(folder.archive, registry, settings.policy).case_changed(
+                    case_id, moment
+                )
+    click.echo(f"Wrote {where}")
+
+
 @cli.command("watch")
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
@@ -512,6 +548,7 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
             poll=poll if poll is not None else settings.watch.poll,
             rescan=settings.watch.rescan,
             close_quarters=settings.archive.close_quarters,
+            closure_packets=settings.archive.closure_packets,
         )
         watcher.start()
     while not stop.wait(0.5) and not watcher.failed:

@@ -40,6 +40,7 @@ class WatchSettings:
 @dataclass(frozen=True)
 class ArchiveSettings:
     close_quarters: bool = False  # seal a quarter on the first ingest after it ends
+    closure_packets: bool = True  # build a closed case's packet (needs LibreOffice)
 
 
 @dataclass(frozen=True)
@@ -166,14 +167,20 @@ class _Reader:
         )
 
     def archive(self) -> ArchiveSettings:
-        value = self.table("archive").get("close_quarters", False)
+        return ArchiveSettings(
+            close_quarters=self.flag("archive", "close_quarters", False),
+            closure_packets=self.flag("archive", "closure_packets", True),
+        )
+
+    def flag(self, section: str, key: str, default: bool) -> bool:
+        value = self.table(section).get(key, default)
         if not isinstance(value, bool):
             raise self.fail(
-                "[archive] close_quarters",
+                f"[{section}] {key}",
                 f"is {value!r}, not true or false",
-                "close_quarters = true",
+                f"{key} = {str(not default).lower()}",
             )
-        return ArchiveSettings(close_quarters=value)
+        return value
 
     def seconds(self, key: str, default: float) -> float:
         value = self.table("watch").get(key, default)

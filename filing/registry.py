@@ -137,6 +137,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE issued ADD COLUMN sha256 TEXT;
         """,
     ),
+    (
+        7,
+        "a closed case's closure packet, by its hash",
+        "ALTER TABLE cases ADD COLUMN packet_sha256 TEXT;",
+    ),
 ]
 
 
@@ -165,6 +170,7 @@ class Case:
     reopens: str | None = None
     reopened_as: str | None = None
     repeats: list[str] = field(default_factory=list)
+    packet_sha256: str | None = None  # the closure packet in the case folder
 
 
 # Columns of the cases table: the fields of Case, case_id first.
@@ -592,6 +598,7 @@ def _case(row: tuple[Any, ...]) -> Case:
         reopens=r["reopens"],
         reopened_as=r["reopened_as"],
         repeats=json.loads(r["repeats"]),
+        packet_sha256=r["packet_sha256"],
     )
 
 

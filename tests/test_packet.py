@@ -1,0 +1,121 @@
+"""The closure packet of a case played through the Inbox: cover, every form rendered by
+LibreOffice, originals attached, an outline entry per document; failures named."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from archive.packet import Renderer, build_packet
+from closedloop.cli import cli
+from filing.policy import Policy
+from filing.registry import Registry
+from tests.office import LibreOffice
+from tests.scenario import Folder
+from tests.test_scenarios import close_capa, register
+
+pytestmark = pytest.mark.libreoffice
+CUSTOMER = "浙江精工玻璃 ACME"
+CASE = f"CC-2026-0001 {CUSTOMER}"
+
+
+@pytest.fixture(scope="module")
+def closed(
+    tmp_path_factory: pytest.TempPathFactory, libreoffice: LibreOffice
+) -> tuple[Folder, dict]:  # type: ignore[type-arg]
+    folder = Folder(tmp_path_factory.mktemp("packet") / "share", packets=True)
+    case_id = register(folder, Customer=CUSTOMER, **{"Complaint established": "yes"})
+    close_capa(folder, case_id, "Storage & Transportation", "2026-11-24T09:00")
+    folder.save(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
+        {"Customer accepts the result": "Yes"},
+    )
+    [result] = folder.ingest("2026-11-26T09:00")
+    return folder, result
+
+
+def test_closing_a_case_builds_its_packet(closed: tuple[Folder, dict]) -> None:  # type: ignore[type-arg]
+    folder, result = closed
+    packet = folder.root / "Archive" / CASE / "CC-2026-0001 Closure Packet.pdf"
+    assert result["reason"].endswith(
+        f"closure packet: Archive/{CASE}/CC-2026-0001 Closure Packet.pdf"
+    )
+    reader = PdfReader(packet)
+    filed = ["01 registration v1.docx", "02 capa v1.docx", "03 satisfaction_survey v1.docx"]
+    assert [o.title for o in reader.outline] == ["Case summary, deadlines and timeline", *filed]
+    attachments = reader.attachments
+    for name in filed:
+        assert attachments[name] == [(folder.root / "Archive" / CASE / name).read_bytes()]
+    cover = "".join(page.extract_text() for page in reader.pages[:2])
+    for words in (
+        "CC-2026-0001 Closure Packet",
+        CUSTOMER,
+        "Resolution",
+        "accepted",
+        "Buffer foam too thin",
+        "missed",
+        "confirm",
+        "Timeline",
+    ):
+        assert words in cover, words
+    assert len(reader.pages) > 4  # the cover, then each form's pages
+    assert reader.metadata is not None and reader.metadata.title == "CC-2026-0001 Closure Packet"
+
+
+def test_the_packet_is_recorded_and_verifies(closed: tuple[Folder, dict]) -> None:  # type: ignore[type-arg]
+    folder, _ = closed
+    report = json.loads(folder.run("verify", str(folder.root), "--json"))
+    assert report["findings"] == []
+    record = json.loads((folder.root / "Archive" / CASE / "case.json").read_text(encoding="utf-8"))
+    assert record["case"]["packet_sha256"]
+    history = (folder.root / "Archive" / CASE / "history.jsonl").read_text(encoding="utf-8")
+    assert '"event": "closure packet"' in history
+
+
+def test_a_form_that_cannot_be_rendered_is_named_in_the_packet(
+    closed: tuple[Folder, dict],
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    folder, _ = closed
+    # A LibreOffice that renders the cover but none of the forms.
+    fussy = tmp_path / "fussy-soffice"
+    fussy.write_text('#!/bin/sh\ncase "$*" in *.html*) exec soffice "$@";; esac\nexit 1\n')
+    fussy.chmod(fussy.stat().st_mode | stat.S_IEXEC)
+    with Registry(folder.root / ".closedloop" / "registry.sqlite") as registry:
+        pdf = build_packet(
+            folder.root / "Archive",
+            registry,
+            Policy(),
+            "CC-2026-0001",
+            Renderer(tmp_path / "profile", binary=str(fussy)),
+            registry.case("CC-2026-0001").closed_at,  # type: ignore[union-attr,arg-type]
+        )
+    reader = PdfReader(__import__("io").BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Not rendered" in text
+    assert "02 capa v1.docx: LibreOffice made no PDF of it. The original is attached." in text
+    assert [o.title for o in reader.outline] == ["Case summary, deadlines and timeline"]
+    assert set(reader.attachments) == {
+        "01 registration v1.docx",
+        "02 capa v1.docx",
+        "03 satisfaction_survey v1.docx",
+    }
+
+
+def test_a_packet_on_demand_for_an_open_case(closed: tuple[Folder, dict], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    folder, _ = closed
+    register(folder, "2026-11-27T09:00", Customer="Open Customer")
+    out = tmp_path / "open.pdf"
+    result = CliRunner().invoke(
+        cli, ["packet", "CC-2026-0002", "--root", str(folder.root), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [o.title for o in PdfReader(out).outline][:2] == [
+        "Case summary, deadlines and timeline",
+        "01 registration v1.docx",
+    ]
