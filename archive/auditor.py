@@ -32,6 +32,7 @@ from filing.status import case_deadlines
 from forms.atomicfile import atomic_write_bytes
 
 PAGES = "Auditor pages"
+_SHARD_START, _SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
 DATA = "data"
 
@@ -57,6 +58,8 @@ class AuditorPages:
     def __post_init__(self) -> None:
         self.calendar = WorkingCalendar(self.policy.calendar)
         self.pages = self.archive / PAGES
+        # Rows of the data files, by file, then case: a change recomputes one row, not 100.
+        self._rows: dict[str, dict[str, dict[str, Any]]] = {}
 
     # -- what callers use --------------------------------------------------------------
 
@@ -65,19 +68,26 @@ class AuditorPages:
         case = self.registry.case(case_id)
         if case is None:
             return
-        atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now))
+        atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now), False)
         shard = shard_of(case_id)
         new_shard = not (self.pages / DATA / f"{shard}.js").exists()
-        self._write_shard(shard)
+        rows = self._shard_rows(shard)
+        rows[case_id] = self._row(case)
+        self._write_shard(shard, rows)
         if new_shard or not (self.archive / INDEX).exists():
             self._write_index(now)
 
     def rebuild_all(self, now: datetime) -> int:
         cases = self.registry.cases()
         for case in cases:
-            atomic_write_bytes(self.pages / f"{case.case_id}.html", self._case_page(case, now))
-        for shard in sorted({shard_of(c.case_id) for c in cases}):
-            self._write_shard(shard)
+            atomic_write_bytes(
+                self.pages / f"{case.case_id}.html", self._case_page(case, now), False
+            )
+        self._rows = {}
+        for case in cases:
+            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case)
+        for shard, rows in sorted(self._rows.items()):
+            self._write_shard(shard, rows)
         self._write_index(now)
         return len(cases)
 
@@ -130,10 +140,24 @@ class AuditorPages:
             "page": f"{quote(PAGES)}/{case.case_id}.html",
         }
 
-    def _write_shard(self, shard: str) -> None:
-        rows = [self._row(c) for c in self.registry.cases_with_prefix(shard)]
-        text = "CLOSEDLOOP.add(" + json.dumps(rows, ensure_ascii=True, sort_keys=True) + ");\n"
-        atomic_write_bytes(self.pages / DATA / f"{shard}.js", text.encode("ascii"))
+    def _shard_rows(self, shard: str) -> dict[str, dict[str, Any]]:
+        """The rows of a data file: kept from earlier, or read back from the file, or made."""
+        rows = self._rows.get(shard)
+        if rows is None:
+            try:
+                text = (self.pages / DATA / f"{shard}.js").read_text(encoding="ascii")
+                listed = json.loads(text[len(_SHARD_START) : -len(_SHARD_END)])
+                rows = {r["id"]: r for r in listed}
+            except (OSError, ValueError, KeyError, TypeError):
+                rows = {c.case_id: self._row(c) for c in self.registry.cases_with_prefix(shard)}
+            self._rows[shard] = rows
+        return rows
+
+    def _write_shard(self, shard: str, rows: dict[str, dict[str, Any]]) -> None:
+        listed = [rows[k] for k in sorted(rows)]
+        text = _SHARD_START + json.dumps(listed, ensure_ascii=True, sort_keys=True) + _SHARD_END
+        # Not synced to disk: pages are made again from the registry when lost.
+        atomic_write_bytes(self.pages / DATA / f"{shard}.js", text.encode("ascii"), False)
 
     def _write_index(self, now: datetime) -> None:
         shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))

@@ -11,8 +11,9 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
-    """Write to a temp file in the target's folder, fsync, then rename over the target."""
+def atomic_writer(path: Path, durable: bool = True) -> Iterator[IO[bytes]]:
+    """Write to a temp file in the target's folder, fsync, then rename over the target.
+    `durable=False` skips the fsyncs: for files made again from others when lost (pages)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
     # Created like any other file (0666 less the umask): mkstemp's 0600 would hide the
@@ -22,16 +23,18 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    with atomic_writer(path) as fh:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    with atomic_writer(path, durable) as fh:
         fh.write(data)
 
 
