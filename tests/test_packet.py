@@ -119,3 +119,23 @@ def test_a_packet_on_demand_for_an_open_case(closed: tuple[Folder, dict], tmp_pa
         "Case summary, deadlines and timeline",
         "01 registration v1.docx",
     ]
+
+
+def test_a_packet_a_stopped_run_did_not_build_is_built_at_the_next_start(
+    tmp_path: Path, libreoffice: LibreOffice
+) -> None:
+    folder = Folder(tmp_path / "share")  # packets off: the case closes without one
+    register(
+        folder,
+        Customer="Stopped Run",
+        **{"Complaint established": "No", "Reason for the decision": "Not our glass"},
+    )
+    case = folder.root / "Archive" / "CC-2026-0001 Stopped Run"
+    assert not (case / "CC-2026-0001 Closure Packet.pdf").exists()
+    folder.setting("closure_packets = false", "closure_packets = true")
+    [built] = folder.ingest("2026-11-21T08:00")
+    assert built["case_id"] == "CC-2026-0001"
+    assert built["reason"].startswith("closure packet: Archive/CC-2026-0001 Stopped Run/")
+    assert (case / "CC-2026-0001 Closure Packet.pdf").is_file()
+    assert folder.ingest("2026-11-21T09:00") == []  # once
+    assert json.loads(folder.run("verify", str(folder.root), "--json"))["findings"] == []

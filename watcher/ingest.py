@@ -134,6 +134,21 @@ class Intake:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def missing_packets(self, now: datetime) -> list[FileResult]:
+        """Closed cases without their packet (a run stopped while building it): built now."""
+        if not self.closure_packets:
+            return []
+        out = []
+        for case in self.registry.cases(state="closed"):
+            folder = case_folder(self.folder.archive, case.case_id, case.customer)
+            if case.packet_sha256 or folder.parent != self.folder.archive:
+                continue  # has one, or sealed in its quarter (read-only)
+            done = self._packet_if_closed(case.case_id, now)
+            if done is not None:
+                out.append(FileResult(case.case_id, "filed", case.case_id, reason=done))
+                self._pages_changed([case.case_id], now)
+        return out
+
     def seal_ended_quarters(self, now: datetime) -> list[FileResult]:
         """Seal every quarter that has ended with closed cases not yet in its folder."""
         out = []
@@ -210,7 +225,8 @@ def ingest_once(
         InstanceLock(SharedFolder(root).state, "closedloop ingest"),
         Intake(root, policy, company, closure_packets) as intake,
     ):
-        results = [intake.process(path, now) for path in inbox_files(intake.folder)]
+        results = intake.missing_packets(now)
+        results += [intake.process(path, now) for path in inbox_files(intake.folder)]
         if close_quarters:
             results += intake.seal_ended_quarters(now)
         return results

@@ -127,6 +127,8 @@ class Watcher:
         with Intake(self.folder.root, self.policy, self.company, self.closure_packets) as intake:
             if intake.recovered:
                 log.info("finished %d filings an interrupted run left", intake.recovered)
+            for built in intake.missing_packets(self.now()):
+                self._report(built)
             next_scan = 0.0  # the Inbox as found at start comes first
             while not self._stop.is_set():
                 now = self.clock()
