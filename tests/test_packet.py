@@ -4,6 +4,7 @@ LibreOffice, originals attached, an outline entry per document; failures named."
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from pathlib import Path
 
@@ -15,9 +16,12 @@ from archive.packet import Renderer, build_packet
 from closedloop.cli import cli
 from filing.policy import Policy
 from filing.registry import Registry
-from tests.office import LibreOffice
-from tests.scenario import Folder
+from tests.office import LibreOffice, fill_docx
+from tests.scenario import REGISTRATION, Folder
 from tests.test_scenarios import close_capa, register
+from tests.test_watch import until
+from watcher.ingest import FileResult
+from watcher.service import Watcher
 
 pytestmark = pytest.mark.libreoffice
 CUSTOMER = "浙江精工玻璃 ACME"
@@ -139,3 +143,38 @@ def test_a_packet_a_stopped_run_did_not_build_is_built_at_the_next_start(
     assert (case / "CC-2026-0001 Closure Packet.pdf").is_file()
     assert folder.ingest("2026-11-21T09:00") == []  # once
     assert json.loads(folder.run("verify", str(folder.root), "--json"))["findings"] == []
+
+
+def test_the_service_renders_packets_beside_the_filing_worker(
+    tmp_path: Path, libreoffice: LibreOffice
+) -> None:
+    folder = Folder(tmp_path / "share")
+    results: list[FileResult] = []
+    w = Watcher(
+        folder.root,
+        Policy(),
+        "Test Co.",
+        window=0.2,
+        on_result=results.append,
+        closure_packets=True,
+    )
+    w.start()
+    try:
+        staged = tmp_path / "closing.docx"
+        shutil.copyfile(folder.blank("registration"), staged)
+        fill_docx(
+            staged,
+            {**REGISTRATION, "Complaint established": "No", "Reason for the decision": "Not ours"},
+        )
+        staged.replace(folder.root / "Inbox" / "closing.docx")
+        until(lambda: any("closure packet:" in (r.reason or "") for r in results), timeout=120)
+    finally:
+        w.stop()
+    filing, packet = results
+    assert filing.file == "closing.docx" and filing.reason.endswith(  # type: ignore[union-attr]
+        "its closure packet is being built"
+    )
+    assert (packet.case_id, packet.outcome) == ("CC-2026-0001", "filed")
+    assert (
+        folder.root / "Archive" / "CC-2026-0001 ACME Windows" / "CC-2026-0001 Closure Packet.pdf"
+    ).is_file()

@@ -111,7 +111,12 @@ class Intake:
     Holds the registry connection; use it from one thread."""
 
     def __init__(
-        self, root: Path, policy: Policy, company: str, closure_packets: bool = False
+        self,
+        root: Path,
+        policy: Policy,
+        company: str,
+        closure_packets: bool = False,
+        packets_later: bool = False,
     ) -> None:
         self.folder = SharedFolder(root)
         self.registry = Registry(self.folder.registry)
@@ -120,6 +125,10 @@ class Intake:
         self.recovered = recover(self.folder.root, self.registry)
         self.policy = policy
         self.closure_packets = closure_packets
+        # The service renders packets in a thread of their own (LibreOffice takes seconds):
+        # cases that want one wait here for it to take them.
+        self.packets_later = packets_later
+        self.wanted: list[str] = []
         self.renderer = Renderer(self.folder.state / "libreoffice")
         self.pages = AuditorPages(self.folder.archive, self.registry, policy)
         # Pages are derived: any a stopped run did not write are written now.
@@ -134,19 +143,27 @@ class Intake:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def missing_packets(self, now: datetime) -> list[FileResult]:
-        """Closed cases without their packet (a run stopped while building it): built now."""
+    def cases_missing_packets(self) -> list[str]:
+        """Closed cases without their packet (a run stopped while building it), except
+        those sealed in their quarter (read-only)."""
         if not self.closure_packets:
             return []
+        return [
+            case.case_id
+            for case in self.registry.cases(state="closed")
+            if not case.packet_sha256
+            and case_folder(self.folder.archive, case.case_id, case.customer).parent
+            == self.folder.archive
+        ]
+
+    def missing_packets(self, now: datetime) -> list[FileResult]:
+        """Build now the packets cases_missing_packets() names."""
         out = []
-        for case in self.registry.cases(state="closed"):
-            folder = case_folder(self.folder.archive, case.case_id, case.customer)
-            if case.packet_sha256 or folder.parent != self.folder.archive:
-                continue  # has one, or sealed in its quarter (read-only)
-            done = self._packet_if_closed(case.case_id, now)
+        for case_id in self.cases_missing_packets():
+            done = self._packet_if_closed(case_id, now)
             if done is not None:
-                out.append(FileResult(case.case_id, "filed", case.case_id, reason=done))
-                self._pages_changed([case.case_id], now)
+                out.append(FileResult(case_id, "filed", case_id, reason=done))
+                self._pages_changed([case_id], now)
         return out
 
     def seal_ended_quarters(self, now: datetime) -> list[FileResult]:
@@ -182,16 +199,36 @@ class Intake:
             # The case, and a case a rejection registered again (named in its outbox file).
             issued_to = {i["file"].rsplit("/", 1)[-1].split(" ", 1)[0] for i in result.issued}
             changed = {result.case_id} | {c for c in issued_to if CASE_ID.match(c)}
-            if self.closure_packets:
+            if self.closure_packets and self.packets_later:
+                if self._wants_packet(result.case_id):
+                    self.wanted.append(result.case_id)
+                    result.reason = f"{result.reason}; its closure packet is being built"
+            elif self.closure_packets:
                 packet = self._packet_if_closed(result.case_id, now)
                 result.reason = f"{result.reason}; {packet}" if packet else result.reason
             self._pages_changed(sorted(changed), now)
         return result
 
+    def _wants_packet(self, case_id: str) -> bool:
+        case = self.registry.case(case_id)
+        return case is not None and case.state == "closed" and not case.packet_sha256
+
+    def file_built_packet(self, case_id: str, pdf: bytes, now: datetime) -> FileResult:
+        """File a packet the service rendered in its packet thread."""
+        if not self._wants_packet(case_id):
+            return FileResult(case_id, "ignored", case_id, reason="it already has its packet")
+        where = file_packet(self.folder.root, self.registry, case_id, pdf, now)
+        self._pages_changed([case_id], now)
+        return FileResult(
+            case_id,
+            "filed",
+            case_id,
+            reason=f"closure packet: {where.relative_to(self.folder.root)}",
+        )
+
     def _packet_if_closed(self, case_id: str, now: datetime) -> str | None:
         """Build the closure packet of a case this filing closed; never fails the filing."""
-        case = self.registry.case(case_id)
-        if case is None or case.state != "closed" or case.packet_sha256:
+        if not self._wants_packet(case_id):
             return None
         try:
             pdf = build_packet(

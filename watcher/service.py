@@ -22,6 +22,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from archive.errors import ArchiveError
+from archive.packet import Renderer, build_packet
 from filing.policy import Policy
 from filing.registry import Registry
 from watcher.folders import SharedFolder
@@ -78,6 +80,9 @@ class Watcher:
         self._lock = InstanceLock(self.folder.state)
         self._observer: BaseObserver | None = None
         self._worker: threading.Thread | None = None
+        self._renderer: threading.Thread | None = None
+        self._to_render: queue.Queue[str] = queue.Queue()
+        self._rendered: queue.Queue[tuple[str, bytes | Exception]] = queue.Queue()
         self._backoff = Backoff()
         self.processed = 0
         self.error: BaseException | None = None  # why the worker stopped, if it failed
@@ -101,6 +106,11 @@ class Watcher:
         self._observer = observer
         self._worker = threading.Thread(target=self._work, name="closedloop-worker", daemon=True)
         self._worker.start()
+        if self.closure_packets:
+            self._renderer = threading.Thread(
+                target=self._render_packets, name="closedloop-packets", daemon=True
+            )
+            self._renderer.start()
         mode = f"polling every {self.poll:g} s" if self.poll else "native events"
         log.info("watching %s (%s, stability window %g s)", self.folder.inbox, mode, self.window)
 
@@ -112,6 +122,8 @@ class Watcher:
             self._observer.join(timeout)
         if self._worker is not None:
             self._worker.join(timeout)
+        if self._renderer is not None:
+            self._renderer.join(timeout)
         self._lock.release()
         log.info("stopped")
 
@@ -124,11 +136,12 @@ class Watcher:
 
     def _loop(self) -> None:
         tracker = StabilityTracker(self.window)
-        with Intake(self.folder.root, self.policy, self.company, self.closure_packets) as intake:
+        with Intake(
+            self.folder.root, self.policy, self.company, self.closure_packets, packets_later=True
+        ) as intake:
             if intake.recovered:
                 log.info("finished %d filings an interrupted run left", intake.recovered)
-            for built in intake.missing_packets(self.now()):
-                self._report(built)
+            intake.wanted += intake.cases_missing_packets()
             next_scan = 0.0  # the Inbox as found at start comes first
             while not self._stop.is_set():
                 now = self.clock()
@@ -144,7 +157,56 @@ class Watcher:
                     if self._stop.is_set():
                         break
                     self._process(intake, path)
+                self._hand_over_packets(intake)
                 self._stop.wait(0.1)
+
+    def _hand_over_packets(self, intake: Intake) -> None:
+        """Cases that want a packet go to the packet thread; packets it built are filed
+        here, by the one worker that writes the registry and the folders."""
+        for case_id in intake.wanted:
+            self._to_render.put(case_id)
+        intake.wanted.clear()
+        while True:
+            try:
+                case_id, built = self._rendered.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(built, Exception):
+                self._report(
+                    FileResult(
+                        case_id,
+                        "ignored",
+                        case_id,
+                        reason=f"the closure packet could not be built ({built}); "
+                        "build it with `closedloop packet`",
+                    ),
+                    logging.WARNING,
+                )
+                continue
+            try:
+                self._report(intake.file_built_packet(case_id, built, self.now()))
+            except (ArchiveError, OSError) as exc:
+                self._report(
+                    FileResult(case_id, "ignored", case_id, reason=f"packet not filed ({exc})"),
+                    logging.WARNING,
+                )
+
+    def _render_packets(self) -> None:
+        """The packet thread: renders with LibreOffice, reading the registry, writing nothing."""
+        renderer = Renderer(self.folder.state / "libreoffice")
+        with Registry(self.folder.registry) as registry:
+            while not self._stop.is_set():
+                try:
+                    case_id = self._to_render.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                try:
+                    pdf: bytes | Exception = build_packet(
+                        self.folder.archive, registry, self.policy, case_id, renderer, self.now()
+                    )
+                except (ArchiveError, OSError) as exc:
+                    pdf = exc
+                self._rendered.put((case_id, pdf))
 
     def _drain(self, tracker: StabilityTracker, now: float) -> None:
         while True:
