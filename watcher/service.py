@@ -204,7 +204,7 @@ class Watcher:
                     pdf: bytes | Exception = build_packet(
                         self.folder.archive, registry, self.policy, case_id, renderer, self.now()
                     )
-                except (ArchiveError, OSError) as exc:
+                except Exception as exc:  # one packet must not end the thread: reported
                     pdf = exc
                 self._rendered.put((case_id, pdf))
 
