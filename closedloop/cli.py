@@ -27,7 +27,7 @@ from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
 from archive.verify import case_folders, quarter_folders, verify_archive
-from closedloop.settings import SettingsError, load_settings, now, settings_template
+from closedloop.settings import Settings, SettingsError, load_settings, now, settings_template
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
 from filing.registry import Registry
@@ -38,6 +38,7 @@ from forms.errors import FormError, RefusedFile
 from forms.reader import FormRead, read_form
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
+from watcher.doctor import Check, checks
 from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
 from watcher.ingest import ingest_once
@@ -510,6 +511,32 @@ def packet_cmd(case_id: str, root: Path, out: Path | None, clock: str | None) ->
                     case_id, moment
                 )
     click.echo(f"Wrote {where}")
+
+
+@cli.command("doctor")
+@root_option
+@json_option
+def doctor_cmd(root: Path, as_json: bool) -> None:
+    """Check a shared folder: settings, folders and permissions, the registry, whether a
+    service watches it, a network share that needs polling, LibreOffice and fonts."""
+    try:
+        settings = load_settings(root)
+        found = [Check("settings", "ok", str(root / "closedloop.toml"))]
+    except SettingsError as exc:
+        settings, found = Settings(), [Check("settings", "fail", str(exc))]
+    found += checks(
+        root,
+        settings.watch.poll,
+        settings.archive.closure_packets,
+        sorted(set(settings.policy.outboxes.values())),
+    )
+    if as_json:
+        _echo_json({"checks": [c.to_json() for c in found]})
+    else:
+        for c in found:
+            click.echo(f"{c.status:<5} {c.name}: {c.detail}")
+    if any(c.status == "fail" for c in found):
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command("watch")

@@ -1,0 +1,150 @@
+"""`closedloop doctor`: is this shared folder ready to be worked on, and how should the
+service watch it? Each check says ok, warn or fail, with what to do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from filing.registry import Registry, RegistryError
+from watcher.folders import SharedFolder
+from watcher.instance import InstanceLock
+
+# File systems on which change events from other machines never arrive.
+NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+def filesystem_of(path: Path, mounts: Path = Path("/proc/mounts")) -> str | None:
+    """The type of the file system `path` is on (Linux), or None if it cannot be told."""
+    try:
+        lines = mounts.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best, kind = "", None
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, kind = point, parts[2]
+    return kind
+
+
+def checks(
+    root: Path,
+    poll: float | None,
+    closure_packets: bool,
+    departments: list[str],
+    mounts: Path = Path("/proc/mounts"),
+) -> list[Check]:
+    folder = SharedFolder(root)
+    out: list[Check] = []
+    places = [folder.inbox, folder.archive, folder.quarantine, folder.blank_forms, folder.state]
+    places += [folder.outbox / d for d in departments]
+    missing = [p for p in places if not p.is_dir()]
+    out.append(
+        Check(
+            "folders",
+            "fail" if missing else "ok",
+            f"missing: {', '.join(str(p.relative_to(root)) for p in missing)}; lay them out "
+            f"with `closedloop init {root}`"
+            if missing
+            else "Inbox, Outbox for every department, Archive, Quarantine, Blank Forms",
+        )
+    )
+    unwritable = [p for p in places if p.is_dir() and not os.access(p, os.W_OK | os.X_OK)]
+    out.append(
+        Check(
+            "permissions",
+            "fail" if unwritable else "ok",
+            f"closedloop cannot write to: {', '.join(str(p) for p in unwritable)}; give the "
+            "account that runs it write access"
+            if unwritable
+            else "closedloop can write everywhere it must",
+        )
+    )
+    try:
+        with Registry(folder.registry) as registry:
+            out.append(Check("registry", "ok", f"schema {registry.schema_version()}"))
+    except RegistryError as exc:
+        out.append(Check("registry", "fail", str(exc)))
+    holder = _watcher(folder)
+    out.append(
+        Check(
+            "service",
+            "ok",
+            f"watched by {holder}" if holder else "no `closedloop watch` is running on it now",
+        )
+    )
+    kind = filesystem_of(folder.inbox, mounts)
+    if kind in NETWORK_FILESYSTEMS and not poll:
+        out.append(
+            Check(
+                "network share",
+                "warn",
+                f"the Inbox is on a {kind} share, where change events from other machines "
+                "never arrive; set `poll = 5` in [watch] of closedloop.toml (or run "
+                "`closedloop watch --poll 5`)",
+            )
+        )
+    else:
+        shown = kind or "an unknown file system"
+        how = f"polling every {poll:g} s" if poll else "native events"
+        out.append(Check("network share", "ok", f"the Inbox is on {shown}; {how}"))
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        out.append(
+            Check(
+                "LibreOffice",
+                "warn" if closure_packets else "ok",
+                "not installed: closure packets cannot be built; install "
+                "libreoffice-writer-nogui and libreoffice-calc-nogui"
+                if closure_packets
+                else "not installed (closure packets are off)",
+            )
+        )
+    else:
+        out.append(Check("LibreOffice", "ok", soffice))
+    out.append(_cjk_font())
+    return out
+
+
+def _watcher(folder: SharedFolder) -> str | None:
+    lock = InstanceLock(folder.state, "closedloop doctor")
+    try:
+        lock.acquire()
+    except Exception as exc:  # AlreadyWatched names the holder
+        return str(getattr(exc, "holder", "another process"))
+    lock.release()
+    return None
+
+
+def _cjk_font() -> Check:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return Check("fonts", "warn", "fc-list is missing: cannot tell which fonts there are")
+    found = subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True, check=False)
+    if found.stdout.strip():
+        return Check("fonts", "ok", "a Chinese font is installed for packets and forms")
+    return Check(
+        "fonts",
+        "warn",
+        "no Chinese font: Chinese customer names print as boxes in closure packets; "
+        "install fonts-noto-cjk",
+    )
