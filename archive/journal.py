@@ -17,17 +17,19 @@ only while it still holds the bytes the plan was made for.
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import hashlib
 import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from archive.errors import ArchiveError
+from archive.hashing import file_sha256
 from filing.registry import Registry
 from forms.atomicfile import atomic_writer, fsync_dir
 
@@ -133,6 +135,22 @@ class Plan:
         self.discard()
 
 
+@contextlib.contextmanager
+def journaled(registry: Registry, root: Path, now: datetime) -> Iterator[Plan]:
+    """One change to the registry and the folders, all or nothing. Inside the block, stage
+    files in the plan and change the registry (one transaction); leaving it commits the
+    plan with the transaction and carries it out. An error throws both away."""
+    plan = Plan(root)
+    try:
+        with registry.transaction():
+            yield plan
+            pending_id = commit_plan(registry, plan, now)
+    except BaseException:
+        plan.discard()
+        raise
+    finish(registry, pending_id, plan)
+
+
 def commit_plan(registry: Registry, plan: Plan, now: datetime) -> int:
     """Record `plan` in the transaction in progress; returns its pending id."""
     plan.seal()
@@ -175,7 +193,6 @@ def _rename(source: Path, target: Path) -> None:
 
 def _sha256(path: Path) -> str | None:
     try:
-        with path.open("rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
+        return file_sha256(path)[0]
+    except OSError:  # gone or unreadable: not the bytes the plan was made for
         return None

@@ -34,7 +34,7 @@ from pypdf import PdfReader, PdfWriter
 from archive.casefile import stage_case_files
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
-from archive.journal import Plan, commit_plan, finish
+from archive.journal import journaled
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
 from filing.registry import Event, Registry
@@ -229,17 +229,10 @@ def file_packet(root: Path, registry: Registry, case_id: str, pdf: bytes, now: d
         )
     name = PACKET.format(case_id=case_id)
     digest = hashlib.sha256(pdf).hexdigest()
-    plan = Plan(root)
-    try:
+    with journaled(registry, root, now) as plan:
         plan.write(folder / name, pdf)
-        with registry.transaction():
-            case.packet_sha256 = digest
-            registry.save_case(case)
-            registry.append_history(Event(case_id, now, "closure packet", None, digest, None, name))
-            stage_case_files(plan, registry, folder, case_id)
-            pending_id = commit_plan(registry, plan, now)
-    except BaseException:
-        plan.discard()
-        raise
-    finish(registry, pending_id, plan)
+        case.packet_sha256 = digest
+        registry.save_case(case)
+        registry.append_history(Event(case_id, now, "closure packet", None, digest, None, name))
+        stage_case_files(plan, registry, folder, case_id)
     return folder / name

@@ -11,7 +11,6 @@ finished by running it again, and running it twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import stat
@@ -26,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from archive.casefile import manifest
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
+from archive.hashing import file_sha256
 from filing.registry import Case, Registry
 from forms.atomicfile import atomic_write_bytes, fsync_dir
 
@@ -181,10 +181,7 @@ def _quarter_manifest(folder: Path) -> bytes:
     hashes = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path != folder / MANIFEST:
-            with path.open("rb") as fh:
-                hashes[path.relative_to(folder).as_posix()] = hashlib.file_digest(
-                    fh, "sha256"
-                ).hexdigest()
+            hashes[path.relative_to(folder).as_posix()] = file_sha256(path)[0]
     return manifest(hashes)
 
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from archive.casefile import CASE_JSON, GENESIS, HISTORY, MANIFEST, SCHEMA, parse_manifest
 from archive.casefolder import QUARTER_SUFFIX
+from archive.hashing import file_sha256
 from forms.identity import CASE_ID
-
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -77,78 +76,56 @@ def verify_archive(archive: Path) -> Iterator[CaseCheck]:
 
 def verify_quarter(folder: Path, archive: Path) -> CaseCheck:
     """A sealed quarter's manifest covers every file in it, the case folders included."""
-    found = _manifest_findings(folder, archive)
+    shown = folder.relative_to(archive).as_posix()
+    listed, _, found, _ = _against_manifest(folder, shown, "the quarter's manifest")
+    if listed is None:  # nothing to compare the files with
+        found = found[:1]
     return CaseCheck(folder, 0, 0, found, quarter=True)
 
 
-def _manifest_findings(folder: Path, archive: Path) -> list[Finding]:
-    shown = folder.relative_to(archive).as_posix()
+def verify_case(folder: Path, archive: Path | None = None) -> CaseCheck:
+    shown = folder.relative_to(archive).as_posix() if archive else folder.name
+    listed, present, found, size = _against_manifest(folder, shown, "the manifest")
+    if HISTORY in present:
+        for problem in _history_problems(present[HISTORY]):
+            found.append(Finding(shown, HISTORY, "history", problem))
+    if CASE_JSON in present:
+        for file, kind, detail in _record_problems(present[CASE_JSON], listed or {}):
+            found.append(Finding(shown, file, kind, detail))
+    return CaseCheck(folder, len(present), size, found)
+
+
+def _against_manifest(
+    folder: Path, shown: str, whose: str
+) -> tuple[dict[str, str] | None, dict[str, Path], list[Finding], int]:
+    """The folder's files against its manifest: what is listed (None if the manifest
+    cannot be read), what is there, the findings, and the bytes read."""
+    found: list[Finding] = []
     try:
-        listed = parse_manifest((folder / MANIFEST).read_bytes())
+        listed: dict[str, str] | None = parse_manifest((folder / MANIFEST).read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        return [Finding(shown, MANIFEST, "unreadable", f"the manifest cannot be read ({exc})")]
+        found.append(Finding(shown, MANIFEST, "unreadable", f"{whose} cannot be read ({exc})"))
+        listed = None
     present = {
         p.relative_to(folder).as_posix(): p
         for p in folder.rglob("*")
         if p.is_file() and p != folder / MANIFEST
     }
-    found = []
-    for name, digest in sorted(listed.items()):
-        if name not in present:
-            found.append(Finding(shown, name, "missing", "listed in the quarter's manifest"))
-        elif _sha256(present[name])[0] != digest:
-            found.append(Finding(shown, name, "altered", "differs from the quarter's manifest"))
-    for name in sorted(set(present) - set(listed)):
-        found.append(Finding(shown, name, "unexpected", "not in the quarter's manifest"))
-    return found
-
-
-def verify_case(folder: Path, archive: Path | None = None) -> CaseCheck:
-    found: list[Finding] = []
-    shown = folder.relative_to(archive).as_posix() if archive else folder.name
-
-    def finding(file: str, kind: str, detail: str) -> None:
-        found.append(Finding(shown, file, kind, detail))
-
-    try:
-        listed = parse_manifest((folder / MANIFEST).read_bytes())
-    except (OSError, UnicodeDecodeError) as exc:
-        finding(MANIFEST, "unreadable", f"the manifest cannot be read ({exc})")
-        listed = {}
-    present = {
-        p.relative_to(folder).as_posix(): p
-        for p in folder.rglob("*")
-        if p.is_file() and p.name != MANIFEST
-    }
     size = 0
-    for name, digest in sorted(listed.items()):
+    for name, digest in sorted((listed or {}).items()):
         path = present.get(name)
         if path is None:
-            finding(name, "missing", "listed in the manifest, not in the folder")
+            found.append(Finding(shown, name, "missing", f"listed in {whose}, not in the folder"))
             continue
-        actual, length = _sha256(path)
+        actual, length = file_sha256(path)
         size += length
         if actual != digest:
-            finding(name, "altered", f"SHA-256 is {actual}, the manifest says {digest}")
-    for name in sorted(set(present) - set(listed)):
-        finding(name, "unexpected", "in the folder, not in the manifest")
-    if HISTORY in present:
-        for problem in _history_problems(present[HISTORY]):
-            finding(HISTORY, "history", problem)
-    if CASE_JSON in present:
-        for file, kind, detail in _record_problems(present[CASE_JSON], listed):
-            finding(file, kind, detail)
-    return CaseCheck(folder, len(present), size, found)
-
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    length = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            length += len(chunk)
-    return digest.hexdigest(), length
+            found.append(
+                Finding(shown, name, "altered", f"SHA-256 is {actual}, {whose} says {digest}")
+            )
+    for name in sorted(set(present) - set(listed or {})):
+        found.append(Finding(shown, name, "unexpected", f"in the folder, not in {whose}"))
+    return listed, present, found, size
 
 
 def _history_problems(path: Path) -> list[str]:

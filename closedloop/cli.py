@@ -454,10 +454,11 @@ def close_quarter_cmd(quarter: str, root: Path, clock: str | None) -> None:
             InstanceLock(folder.state, "closedloop close-quarter"),
             Registry(folder.registry) as registry,
         ):
-            done = close_quarter(folder.archive, registry, which, now(clock))
+            moment = now(clock)
+            done = close_quarter(folder.archive, registry, which, moment)
             pages = AuditorPages(folder.archive, registry, load_settings(root).policy)
             for case_id in done.moved:  # their documents moved: their pages link anew
-                pages.case_changed(case_id, now(clock))
+                pages.case_changed(case_id, moment)
     where = done.folder.relative_to(folder.root)
     click.echo(
         f"{done.quarter}: {len(done.cases)} closed cases sealed in {where} "

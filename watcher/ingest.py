@@ -25,7 +25,7 @@ from archive.auditor import AuditorPages
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
 from archive.errors import ArchiveError
-from archive.journal import Plan, commit_plan, finish, recover
+from archive.journal import Plan, journaled, recover
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
 from filing.engine import Engine, FilingRefused, Outcome
@@ -365,10 +365,7 @@ def _file(
             read.form.id,
         )
 
-    plan = Plan(folder.root)
-    pending: list[int] = []
-
-    def stage(outcome: Outcome) -> None:
+    def stage(plan: Plan, outcome: Outcome) -> None:
         # Inside the filing's transaction: nothing is visible until it commits.
         folders = {
             outcome.case_id: case_folder(
@@ -399,17 +396,13 @@ def _file(
         for case_id, case_dir in folders.items():
             stage_case_files(plan, registry, case_dir, case_id)
         plan.remove(path, sha256)
-        pending.append(commit_plan(registry, plan, now))
 
     try:
-        outcome = engine.file(read, sha256, now, before_commit=stage)
+        with journaled(registry, folder.root, now) as plan:
+            # The engine's transaction is the journal's: the plan commits with the filing.
+            outcome = engine.file(read, sha256, now, before_commit=lambda o: stage(plan, o))
     except FilingRefused as exc:
-        plan.discard()
         raise _Refusal([exc.reason], exc.fix, exc.case_id, read.form.id) from None
-    except BaseException:
-        plan.discard()
-        raise
-    finish(registry, pending[0], plan)
     return outcome
 
 
@@ -432,16 +425,9 @@ class _Quarantine:
     def __call__(self, reasons: list[str], fix: str) -> None:
         target = free_name(self.folder.quarantine / self.path.name)
         note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
-        plan = Plan(self.folder.root)
-        try:
+        with journaled(self.registry, self.folder.root, self.now) as plan:
             plan.write(target.with_name(f"{target.name} - what to fix.txt"), note)
             plan.move(self.path, target, self.sha256)
-            with self.registry.transaction():
-                pending_id = commit_plan(self.registry, plan, self.now)
-        except BaseException:
-            plan.discard()
-            raise
-        finish(self.registry, pending_id, plan)
 
 
 def _file_evidence(
@@ -488,19 +474,10 @@ def _file_evidence(
     case_dir = case_folder(folder.archive, case_id, case.customer)
     kept = evidence_path(case_dir, path.name)
     relative = kept.relative_to(case_dir).as_posix()
-    plan = Plan(folder.root)
-    try:
+    with journaled(registry, folder.root, now) as plan:
         plan.write(kept, data)
         plan.remove(path, sha256)
-        with registry.transaction():
-            registry.add_evidence(Evidence(case_id, relative, sha256, now, path.name))
-            registry.append_history(
-                Event(case_id, now, "evidence added", None, sha256, None, relative)
-            )
-            stage_case_files(plan, registry, case_dir, case_id)
-            pending_id = commit_plan(registry, plan, now)
-    except BaseException:
-        plan.discard()
-        raise
-    finish(registry, pending_id, plan)
+        registry.add_evidence(Evidence(case_id, relative, sha256, now, path.name))
+        registry.append_history(Event(case_id, now, "evidence added", None, sha256, None, relative))
+        stage_case_files(plan, registry, case_dir, case_id)
     return FileResult(name, "filed", case_id, reason=f"evidence: {kept.relative_to(folder.root)}")
