@@ -178,3 +178,22 @@ def test_the_service_renders_packets_beside_the_filing_worker(
     assert (
         folder.root / "Archive" / "CC-2026-0001 ACME Windows" / "CC-2026-0001 Closure Packet.pdf"
     ).is_file()
+
+
+def test_a_sealed_case_packet_must_go_elsewhere(
+    closed: tuple[Folder, dict],
+    tmp_path: Path,  # type: ignore[type-arg]
+) -> None:
+    copy = tmp_path / "share"
+    shutil.copytree(closed[0].root, copy)
+    runner = CliRunner()
+    sealed = runner.invoke(
+        cli, ["close-quarter", "2026Q4", "--root", str(copy), "--now", "2027-01-05T09:00"]
+    )
+    assert sealed.exit_code == 0, sealed.output
+    result = runner.invoke(cli, ["packet", "CC-2026-0001", "--root", str(copy)])
+    assert result.exit_code == 2
+    assert (
+        "CC-2026-0001 is sealed in 2026Q4 Customer Complaint Closed-Loop; its folder is "
+        "read-only. Write the packet elsewhere with --out"
+    ) in result.stderr
