@@ -9,6 +9,8 @@ its journal file, so that SQLite can never roll the new file back with the old j
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,8 +57,13 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
     stamp = now.strftime("%Y%m%d-%H%M%S")
     kept: Path | None = None
     if registry_path.exists():
+        # A second name for the old registry first, then the new one over it in one
+        # rename: a stop at any point leaves a registry in place, old or new.
         kept = registry_path.with_name(f"{registry_path.name}.before-rebuild-{stamp}")
-        registry_path.replace(kept)
+        try:
+            os.link(registry_path, kept)
+        except OSError:  # a file system without hard links (some network shares)
+            shutil.copy2(registry_path, kept)
     journal = registry_path.with_name(registry_path.name + "-journal")
     if journal.exists():
         journal.replace(journal.with_name(f"{journal.name}.before-rebuild-{stamp}"))
