@@ -38,7 +38,7 @@ DATA = "data"
 
 
 @cache
-def _template(name: str) -> Template:
+def page_template(name: str) -> Template:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": True, "sort_keys": True}
     return env.from_string(resources.files("templates").joinpath(name).read_text(encoding="utf-8"))
@@ -161,7 +161,7 @@ class AuditorPages:
 
     def _write_index(self, now: datetime) -> None:
         shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
-        html = _template("auditor_index.html").render(
+        html = page_template("auditor_index.html").render(
             scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
             written=now.isoformat(sep=" ", timespec="minutes"),
         )
@@ -207,7 +207,7 @@ class AuditorPages:
             }
             for e in self.registry.evidence(case.case_id)
         ]
-        html = _template("auditor_case.html").render(
+        html = page_template("auditor_case.html").render(
             case=self._row(case),
             links={
                 "reopens": case.reopens,

@@ -26,6 +26,8 @@ from archive.casefile import manifest
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
 from archive.hashing import file_sha256
+from archive.report import quarterly_report, workbook_bytes, write_report
+from filing.policy import Policy
 from filing.registry import Case, Registry
 from forms.atomicfile import atomic_write_bytes, fsync_dir
 
@@ -100,8 +102,16 @@ def unsealed_quarters(archive: Path, registry: Registry, now: datetime) -> list[
 
 
 def close_quarter(
-    archive: Path, registry: Registry, quarter: Quarter, now: datetime
+    archive: Path,
+    registry: Registry,
+    quarter: Quarter,
+    now: datetime,
+    policy: Policy,
+    company: str = "",
+    reports: Path | None = None,
 ) -> QuarterClosed:
+    """Seal the quarter; its report goes into the quarter folder (the workbook) and, when
+    `reports` is given, into that folder too (workbook and page)."""
     if not quarter.ended_by(now):
         raise ArchiveError(
             f"{quarter} has not ended yet ({now:%Y-%m-%d}); close a quarter once it is over"
@@ -125,6 +135,10 @@ def close_quarter(
     fsync_dir(archive)
     fsync_dir(target)
     atomic_write_bytes(target / SUMMARY.format(quarter=quarter), _summary(quarter, cases))
+    report = quarterly_report(registry, policy, quarter.year, quarter.q, now, company)
+    atomic_write_bytes(target / f"{report.name}.xlsx", workbook_bytes(report))
+    if reports is not None:
+        write_report(reports, report)
     atomic_write_bytes(target / MANIFEST, _quarter_manifest(target))
     _read_only(target)
     return QuarterClosed(quarter, target, moved, [c.case_id for c in cases])

@@ -26,10 +26,12 @@ from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
+from archive.report import Report, quarterly_report, weekly_report, write_report
 from archive.verify import case_folders, quarter_folders, verify_archive
 from closedloop.settings import Settings, SettingsError, load_settings, now, settings_template
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
+from filing.figures import Span
 from filing.registry import Registry
 from filing.status import case_status, case_summary, is_overdue
 from forms.atomicfile import atomic_write_bytes
@@ -455,15 +457,72 @@ def close_quarter_cmd(quarter: str, root: Path, clock: str | None) -> None:
             Registry(folder.registry) as registry,
         ):
             moment = now(clock)
-            done = close_quarter(folder.archive, registry, which, moment)
-            pages = AuditorPages(folder.archive, registry, load_settings(root).policy)
+            settings = load_settings(root)
+            done = close_quarter(
+                folder.archive,
+                registry,
+                which,
+                moment,
+                settings.policy,
+                settings.company_name,
+                folder.reports,
+            )
+            pages = AuditorPages(folder.archive, registry, settings.policy)
             for case_id in done.moved:  # their documents moved: their pages link anew
                 pages.case_changed(case_id, moment)
     where = done.folder.relative_to(folder.root)
     click.echo(
         f"{done.quarter}: {len(done.cases)} closed cases sealed in {where} "
-        f"({len(done.moved)} moved now), with {SUMMARY.format(quarter=done.quarter)} and "
-        f"{QUARTER_MANIFEST}; its files are read-only."
+        f"({len(done.moved)} moved now), with {SUMMARY.format(quarter=done.quarter)}, "
+        f"{done.quarter} Quarterly Report.xlsx and {QUARTER_MANIFEST}; its files are read-only. "
+        f"The report is also in {folder.reports.name}/."
+    )
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Weekly and quarterly reports: a workbook with Excel charts and a page, in Reports/."""
+
+
+@report_group.command("weekly")
+@click.option("--week", metavar="WEEK", help="The ISO week, like 2026-W47 (default: this week).")
+@root_option
+@now_option
+def report_weekly_cmd(week: str | None, root: Path, clock: str | None) -> None:
+    """The weekly meeting's report: the week's numbers, charts over the 13 weeks ending
+    with it, open and overdue cases with their owners, repeats and costs."""
+    with _errors():
+        moment = now(clock)
+        span = Span.week(week) if week else Span.week_of(moment.date())
+        _write_report(root, lambda r, s: weekly_report(r, s.policy, span, moment, s.company_name))
+
+
+@report_group.command("quarterly")
+@click.option("--quarter", metavar="QUARTER", help="Like 2026Q4 (default: this quarter).")
+@root_option
+@now_option
+def report_quarterly_cmd(quarter: str | None, root: Path, clock: str | None) -> None:
+    """The quarter's report (the quarter close writes it too, into the sealed folder)."""
+    with _errors():
+        moment = now(clock)
+        which = Quarter.parse(quarter) if quarter else Quarter.of(moment.date())
+        _write_report(
+            root,
+            lambda r, s: quarterly_report(r, s.policy, which.year, which.q, moment, s.company_name),
+        )
+
+
+def _write_report(root: Path, make: Callable[[Registry, Settings], Report]) -> None:
+    folder = _shared(root)
+    settings = load_settings(root)
+    with Registry(folder.registry) as registry:
+        report = make(registry, settings)
+        written = write_report(folder.reports, report)
+    main = report.main
+    click.echo(
+        f"Wrote {written[0].relative_to(folder.root)} and {written[1].name}: "
+        f"{main.opened} opened, {main.closed} closed, {main.open_at_end} open "
+        f"({main.overdue_at_end} overdue) {report.main_label}."
     )
 
 

@@ -54,6 +54,7 @@ class CaseClock:
     contained_at: datetime | None = None
     actions_done_on: date | None = None
     closed_at: datetime | None = None
+    actions_needed: bool = True  # a complaint found not established has no actions to take
 
 
 def _end_of(day: date) -> datetime:
@@ -64,7 +65,8 @@ def deadlines(
     clock: CaseClock, policy: DeadlinePolicy, calendar: WorkingCalendar
 ) -> list[Deadline]:
     """The case's deadlines, in the order of DEADLINE_NAMES, leaving out those that do not
-    apply (containment when none is needed; actions before triage)."""
+    apply (containment when none is needed; actions before triage, or when the complaint
+    was not established)."""
     received = clock.received_at
     out = [
         Deadline(
@@ -82,7 +84,7 @@ def deadlines(
                 clock.contained_at,
             )
         )
-    if clock.triaged_at is not None:
+    if clock.triaged_at is not None and clock.actions_needed:
         # Actions are done on a date: met when that date is on or before the due date.
         done = datetime.combine(clock.actions_done_on, time(0)) if clock.actions_done_on else None
         due = _end_of(

@@ -45,6 +45,7 @@ def case_deadlines(case: Case, policy: Policy, calendar: WorkingCalendar) -> lis
         contained_at=case.contained_at,
         actions_done_on=case.actions_done_on,
         closed_at=case.closed_at,
+        actions_needed=case.resolution != "not_established",
     )
     return deadlines(clock, policy.deadlines, calendar)
 

@@ -64,6 +64,20 @@ def test_closed_cases_are_sealed_with_a_summary_and_a_manifest(quarter: Folder) 
         ("CC-2026-0001", "ACME Windows", "not_established"),
         ("CC-2026-0002", "Beta Glass", "not_established"),
     ]
+    # the quarter's report: sealed with the cases, and in Reports/ with its page
+    report = load_workbook(sealed / "2026Q4 Quarterly Report.xlsx")
+    numbers = {
+        c.value: below.value
+        for c, below in zip(report["Charts"][4], report["Charts"][5], strict=True)
+    }
+    assert (numbers["Opened 2026Q4"], numbers["Closed 2026Q4"], numbers["Open at the end"]) == (
+        3,
+        2,
+        1,
+    )
+    assert [r[0].value for r in report["Open cases"].iter_rows(min_row=2)] == ["CC-2026-0003"]
+    assert (quarter.root / "Reports" / "2026Q4 Quarterly Report.html").exists()
+    assert "2026Q4 Quarterly Report.xlsx" in (sealed / "manifest.sha256").read_text()
     check = subprocess.run(
         ["sha256sum", "--check", "--strict", "manifest.sha256"], cwd=sealed, capture_output=True
     )
@@ -82,11 +96,11 @@ def test_closing_twice_changes_nothing(quarter: Folder) -> None:
     close(quarter)
     sealed = quarter.root / "Archive" / QUARTER
     before = {
-        p: p.read_bytes() for p in sealed.rglob("*") if p.is_file() and "Summary" not in p.name
+        p: p.read_bytes() for p in sealed.rglob("*") if p.is_file() and not p.name.endswith(".xlsx")
     }
     assert "(0 moved now)" in close(quarter)
     after = {
-        p: p.read_bytes() for p in sealed.rglob("*") if p.is_file() and "Summary" not in p.name
+        p: p.read_bytes() for p in sealed.rglob("*") if p.is_file() and not p.name.endswith(".xlsx")
     }
     assert set(after) == set(before)
     assert {

@@ -170,7 +170,15 @@ class Intake:
         """Seal every quarter that has ended with closed cases not yet in its folder."""
         out = []
         for quarter in unsealed_quarters(self.folder.archive, self.registry, now):
-            done = close_quarter(self.folder.archive, self.registry, quarter, now)
+            done = close_quarter(
+                self.folder.archive,
+                self.registry,
+                quarter,
+                now,
+                self.policy,
+                self.company,
+                self.folder.reports,
+            )
             self._pages_changed(done.moved, now)  # their documents moved
             out.append(
                 FileResult(
