@@ -287,6 +287,8 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
             now(clock),
             close_quarters=settings.archive.close_quarters,
             closure_packets=settings.archive.closure_packets,
+            mail=settings.mail,
+            weekly_reports=settings.weekly_reports,
         )
     if as_json:
         for r in results:
@@ -636,6 +638,8 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
             rescan=settings.watch.rescan,
             close_quarters=settings.archive.close_quarters,
             closure_packets=settings.archive.closure_packets,
+            mail=settings.mail,
+            weekly_reports=settings.weekly_reports,
         )
         watcher.start()
     while not stop.wait(0.5) and not watcher.failed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from filing.policy import (
     Policy,
 )
 from forms.writer import DEFAULT_COMPANY
+from watcher.notify import SECURITY, MailSettings
 
 SETTINGS_FILE = "closedloop.toml"
 CLOCK_VARIABLE = "CLOSEDLOOP_NOW"
@@ -49,6 +50,8 @@ class Settings:
     policy: Policy = field(default_factory=Policy)
     watch: WatchSettings = field(default_factory=WatchSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    weekly_reports: bool = True  # write last week's report once it is over
 
 
 def settings_template() -> str:
@@ -163,7 +166,79 @@ class _Reader:
             ),
         )
         return Settings(
-            company_name=company.strip(), policy=policy, watch=self.watch(), archive=self.archive()
+            company_name=company.strip(),
+            policy=policy,
+            watch=self.watch(),
+            archive=self.archive(),
+            mail=self.mail(outboxes),
+            weekly_reports=self.flag("reports", "weekly", True),
+        )
+
+    def text(self, section: str, key: str, default: str) -> str:
+        value = self.table(section).get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(f"[{section}] {key}", f"is {value!r}, not text", f'{key} = "{default}"')
+        return value.strip()
+
+    def addresses(self, key: str, value: Any) -> tuple[str, ...]:
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(
+            isinstance(v, str) and "@" in v.strip(" @") for v in values
+        ):
+            raise self.fail(key, f"is {value!r}, not e-mail addresses", '["quality@example.com"]')
+        return tuple(v.strip() for v in values)
+
+    def mail(self, outboxes: dict[str, str]) -> MailSettings:
+        section = self.table("mail")
+        security = self.text("mail", "security", "none").lower()
+        if security not in SECURITY:
+            raise self.fail(
+                "[mail] security",
+                f"is {security!r}, not one of {SECURITY}",
+                'security = "starttls"',
+            )
+        password = self.text("mail", "password", "")
+        variable = self.text("mail", "password_env", "")
+        if variable:
+            password = os.environ.get(variable, "")
+        departments = section.get("departments", {})
+        if not isinstance(departments, dict):
+            raise self.fail("[mail.departments]", "must be a section", "[mail.departments]")
+        by_name = {name.casefold(): dept for dept, name in outboxes.items()}
+        addresses: dict[str, tuple[str, ...]] = {}
+        for key, value in departments.items():
+            dept = key if key in outboxes else by_name.get(key.casefold())
+            if dept is None:
+                raise self.fail(
+                    f"[mail.departments] {key}",
+                    "is not a department of [departments]",
+                    '"Quality Management" = "quality@example.com"',
+                )
+            addresses[dept] = self.addresses(f"[mail.departments] {key}", value)
+        digest_at = section.get("digest_at", "08:00")
+        if isinstance(digest_at, str):
+            try:
+                digest_at = time.fromisoformat(digest_at.strip())
+            except ValueError:
+                digest_at = None
+        if not isinstance(digest_at, time):
+            raise self.fail(
+                "[mail] digest_at",
+                f"is {section.get('digest_at')!r}, not a time",
+                'digest_at = "08:00"',
+            )
+        default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
+        return MailSettings(
+            host=self.text("mail", "host", ""),
+            port=self.integer("mail", "port", default_port),
+            security=security,
+            username=self.text("mail", "username", ""),
+            password=password,
+            sender=self.text("mail", "sender", "closedloop@localhost"),
+            departments=addresses,
+            digest_to=self.addresses("[mail] digest_to", section.get("digest_to", [])),
+            digest_at=digest_at,
+            due_soon_days=self.integer("mail", "due_soon_days", 2),
         )
 
     def archive(self) -> ArchiveSettings:

@@ -142,6 +142,29 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "a closed case's closure packet, by its hash",
         "ALTER TABLE cases ADD COLUMN packet_sha256 TEXT;",
     ),
+    (
+        8,
+        "mail: e-mails queued with the filing that causes them, sent and retried afterwards",
+        """
+        CREATE TABLE mail (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            case_id TEXT REFERENCES cases(case_id),
+            to_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attachment TEXT,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_try_at TEXT NOT NULL,
+            sent_at TEXT,
+            given_up INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE INDEX mail_waiting ON mail(next_try_at) WHERE sent_at IS NULL AND given_up = 0;
+        """,
+    ),
 ]
 
 
@@ -219,6 +242,30 @@ class Event:
     sha256: str | None
     person: str | None
     detail: str
+
+
+@dataclass(frozen=True)
+class Mail:
+    kind: str  # issued | digest
+    key: str  # what it is about: a mail is queued once per key
+    case_id: str | None
+    to: str  # addresses, comma separated
+    subject: str
+    body: str
+    attachment: str | None  # in the case folder: issued/<name>
+    created_at: datetime
+    next_try_at: datetime
+    attempts: int = 0
+    sent_at: datetime | None = None
+    given_up: bool = False
+    last_error: str | None = None
+    mail_id: int | None = None
+
+
+_MAIL_COLUMNS = (
+    "id, kind, key, case_id, to_addr, subject, body, attachment, created_at, next_try_at, "
+    "attempts, sent_at, given_up, last_error"
+)
 
 
 def normalised(text: str | None) -> str | None:
@@ -534,6 +581,55 @@ class Registry:
             Issued(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5], r[6]) for r in rows
         ]
 
+    # -- mail --------------------------------------------------------------------------------
+
+    def queue_mail(self, mail: Mail) -> bool:
+        """Queue a mail unless one with its key was queued before; True when queued."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO mail (kind, key, case_id, to_addr, subject, body, "
+            "attachment, created_at, next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                mail.kind,
+                mail.key,
+                mail.case_id,
+                mail.to,
+                mail.subject,
+                mail.body,
+                mail.attachment,
+                mail.created_at.isoformat(),
+                mail.next_try_at.isoformat(),
+            ),
+        )
+        return cur.rowcount == 1
+
+    def mail_queued(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM mail WHERE key = ?", (key,)).fetchone() is not None
+
+    def mail_due(self, now: datetime) -> list[Mail]:
+        rows = self.db.execute(
+            f"SELECT {_MAIL_COLUMNS} FROM mail WHERE sent_at IS NULL AND given_up = 0 "  # noqa: S608
+            "AND next_try_at <= ? ORDER BY id",
+            (now.isoformat(),),
+        )
+        return [_mail(r) for r in rows]
+
+    def mails(self) -> list[Mail]:
+        sql = f"SELECT {_MAIL_COLUMNS} FROM mail ORDER BY id"  # noqa: S608 - fixed column names
+        return [_mail(r) for r in self.db.execute(sql)]
+
+    def mail_sent(self, mail_id: int, now: datetime) -> None:
+        self.db.execute(
+            "UPDATE mail SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            (now.isoformat(), mail_id),
+        )
+
+    def mail_failed(self, mail_id: int, error: str, next_try_at: datetime, give_up: bool) -> None:
+        self.db.execute(
+            "UPDATE mail SET attempts = attempts + 1, last_error = ?, next_try_at = ?, "
+            "given_up = ? WHERE id = ?",
+            (error, next_try_at.isoformat(), int(give_up), mail_id),
+        )
+
     def append_history(self, event: Event) -> None:
         self.db.execute(
             "INSERT INTO history (case_id, at, event, form, sha256, person, detail) "
@@ -599,6 +695,25 @@ def _case(row: tuple[Any, ...]) -> Case:
         reopened_as=r["reopened_as"],
         repeats=json.loads(r["repeats"]),
         packet_sha256=r["packet_sha256"],
+    )
+
+
+def _mail(r: tuple[Any, ...]) -> Mail:
+    return Mail(
+        mail_id=r[0],
+        kind=r[1],
+        key=r[2],
+        case_id=r[3],
+        to=r[4],
+        subject=r[5],
+        body=r[6],
+        attachment=r[7],
+        created_at=datetime.fromisoformat(r[8]),
+        next_try_at=datetime.fromisoformat(r[9]),
+        attempts=r[10],
+        sent_at=_dt(r[11]),
+        given_up=bool(r[12]),
+        last_error=r[13],
     )
 
 

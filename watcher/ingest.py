@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ from archive.errors import ArchiveError
 from archive.journal import Plan, journaled, recover
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
-from filing.engine import Engine, FilingRefused, Outcome
+from archive.report import weekly_report, write_report
+from filing.engine import Engine, FilingRefused, IssuedForm, Outcome
+from filing.figures import Span
 from filing.policy import Policy
 from filing.registry import Event, Evidence, Registry
 from forms.definition import get_form
@@ -39,12 +41,17 @@ from forms.writer import render_form
 from watcher.folders import SharedFolder, is_junk
 from watcher.instance import InstanceLock
 from watcher.notes import quarantine_note
+from watcher.notify import MailSettings, queue_digest, queue_issued, send_due
+
+#: Called inside a filing's transaction for each form it issues, with the issued copy's
+#: place in the case folder.
+OnIssued = Callable[[IssuedForm, str], None]
 
 
 @dataclass
 class FileResult:
     file: str
-    outcome: str  # filed | refused | ignored | sealed (a quarter)
+    outcome: str  # filed | refused | ignored | sealed (a quarter) | reported | mailed | unsent
     case_id: str | None = None
     form: str | None = None
     issued: list[dict[str, str]] = field(default_factory=list)
@@ -117,8 +124,12 @@ class Intake:
         company: str,
         closure_packets: bool = False,
         packets_later: bool = False,
+        mail: MailSettings | None = None,
+        weekly_reports: bool = False,
     ) -> None:
         self.folder = SharedFolder(root)
+        self.mail = mail if mail is not None and mail.enabled else None
+        self.weekly_reports = weekly_reports
         self.registry = Registry(self.folder.registry)
         self.engine = Engine(self.registry, policy)
         self.company = company
@@ -194,7 +205,15 @@ class Intake:
         try:
             if self.registry.pending():  # a plan a failed move left: finish it first
                 recover(self.folder.root, self.registry)
-            result = _ingest(path, self.folder, self.registry, self.engine, self.company, now)
+            result = _ingest(
+                path,
+                self.folder,
+                self.registry,
+                self.engine,
+                self.company,
+                now,
+                self._mail_for_issued(now),
+            )
         except Exception as exc:  # one file must not stop the others; it stays put
             return FileResult(
                 path.name,
@@ -216,6 +235,46 @@ class Intake:
                 result.reason = f"{result.reason}; {packet}" if packet else result.reason
             self._pages_changed(sorted(changed), now)
         return result
+
+    def _mail_for_issued(self, now: datetime) -> OnIssued | None:
+        mail = self.mail
+        if mail is None:
+            return None
+        return lambda item, copy: queue_issued(self.registry, mail, self.policy, item, copy, now)
+
+    def mail_pass(self, now: datetime) -> list[FileResult]:
+        """Queue today's digest when its hour has come, and send what is due."""
+        if self.mail is None:
+            return []
+        queue_digest(self.registry, self.mail, self.policy, now)
+        return [
+            FileResult(
+                s.subject,
+                "mailed" if s.error is None else "unsent",
+                reason=f"to {s.to}"
+                if s.error is None
+                else f"to {s.to}: {s.error}; "
+                + ("given up" if s.gave_up else "it is tried again later"),
+            )
+            for s in send_due(self.registry, self.folder.archive, self.mail, now)
+        ]
+
+    def weekly_report_due(self, now: datetime) -> list[FileResult]:
+        """Once a week is over, its report is written (once) into Reports/."""
+        if not self.weekly_reports:
+            return []
+        week = Span.week_of(now.date() - timedelta(days=7))
+        report = weekly_report(self.registry, self.policy, week, now, self.company)
+        if (self.folder.reports / f"{report.name}.xlsx").exists():
+            return []
+        written = write_report(self.folder.reports, report)
+        return [
+            FileResult(
+                str(written[0].relative_to(self.folder.root)),
+                "reported",
+                reason=f"{week.label} is over: its report is written",
+            )
+        ]
 
     def _wants_packet(self, case_id: str) -> bool:
         case = self.registry.case(case_id)
@@ -263,17 +322,25 @@ def ingest_once(
     now: datetime,
     close_quarters: bool = False,
     closure_packets: bool = False,
+    mail: MailSettings | None = None,
+    weekly_reports: bool = False,
 ) -> list[FileResult]:
     """One pass over the Inbox; refuses (AlreadyWatched) while a `watch` runs on it. With
-    `close_quarters`, quarters that have ended are then sealed (outcome "sealed")."""
+    `close_quarters`, quarters that have ended are then sealed (outcome "sealed"); with
+    `weekly_reports`, last week's report is written when missing ("reported"); with `mail`,
+    the e-mails the pass queued are sent after it ("mailed", or "unsent" for a retry)."""
     with (
         InstanceLock(SharedFolder(root).state, "closedloop ingest"),
-        Intake(root, policy, company, closure_packets) as intake,
+        Intake(
+            root, policy, company, closure_packets, mail=mail, weekly_reports=weekly_reports
+        ) as intake,
     ):
         results = intake.missing_packets(now)
         results += [intake.process(path, now) for path in inbox_files(intake.folder)]
         if close_quarters:
             results += intake.seal_ended_quarters(now)
+        results += intake.weekly_report_due(now)
+        results += intake.mail_pass(now)
         return results
 
 
@@ -284,6 +351,7 @@ def _ingest(
     engine: Engine,
     company: str,
     now: datetime,
+    on_issued: OnIssued | None = None,
 ) -> FileResult:
     evidence = path.parent != folder.inbox
     name = f"{path.parent.name}/{path.name}" if evidence else path.name
@@ -310,7 +378,7 @@ def _ingest(
             path.unlink()
             return FileResult(name, "filed", done.case_id, reason=_finished(done))
     try:
-        outcome = _file(path, data, sha256, folder, registry, engine, company, now)
+        outcome = _file(path, data, sha256, folder, registry, engine, company, now, on_issued)
     except _Refusal as refusal:
         quarantine(refusal.reasons, refusal.fix)
         return FileResult(
@@ -344,6 +412,7 @@ def _file(
     engine: Engine,
     company: str,
     now: datetime,
+    on_issued: OnIssued | None = None,
 ) -> Outcome:
     first = registry.filing_by_sha256(sha256)
     if first is not None:
@@ -401,6 +470,8 @@ def _file(
                 copy.relative_to(case_dir).as_posix(),
                 hashlib.sha256(document).hexdigest(),
             )
+            if on_issued is not None:  # its e-mail, queued in the same transaction
+                on_issued(item, copy.relative_to(case_dir).as_posix())
         for case_id, case_dir in folders.items():
             stage_case_files(plan, registry, case_dir, case_id)
         plan.remove(path, sha256)

@@ -1,4 +1,5 @@
-"""Plain-language notes beside quarantined files, from templates/quarantine_note.txt."""
+"""Plain text for people: notes beside quarantined files (templates/quarantine_note.txt),
+and the text of e-mails."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from jinja2.sandbox import SandboxedEnvironment
 
 
 @cache
-def _template() -> Template:
+def text_template(name: str) -> Template:
+    """A plain-text template of templates/ (no HTML escaping: "R&D" stays "R&D")."""
     env = SandboxedEnvironment(
         undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
     )
-    text = resources.files("templates").joinpath("quarantine_note.txt").read_text(encoding="utf-8")
-    return env.from_string(text)
+    return env.from_string(resources.files("templates").joinpath(name).read_text(encoding="utf-8"))
 
 
 def quarantine_note(file: str, reasons: list[str], fix: str, moved_at: datetime) -> str:
-    return _template().render(
+    return text_template("quarantine_note.txt").render(
         file=file,
         reasons=reasons,
         fix=fix,

@@ -29,6 +29,7 @@ from filing.registry import Registry
 from watcher.folders import SharedFolder
 from watcher.ingest import FileResult, Intake, inbox_files
 from watcher.instance import InstanceLock
+from watcher.notify import MailSettings, queue_digest, send_due
 from watcher.stability import Backoff, StabilityTracker
 
 log = logging.getLogger("closedloop.watcher")
@@ -63,8 +64,14 @@ class Watcher:
         on_result: Callable[[FileResult], None] | None = None,
         close_quarters: bool = False,
         closure_packets: bool = False,
+        mail: MailSettings | None = None,
+        weekly_reports: bool = False,
+        mail_every: float = 30.0,
     ) -> None:
         self.folder = SharedFolder(root)
+        self.mail = mail if mail is not None and mail.enabled else None
+        self.weekly_reports = weekly_reports
+        self.mail_every = mail_every  # seconds between looks at the mail queue when idle
         self.policy = policy
         self.company = company
         self.window = window
@@ -81,6 +88,8 @@ class Watcher:
         self._observer: BaseObserver | None = None
         self._worker: threading.Thread | None = None
         self._renderer: threading.Thread | None = None
+        self._mailer: threading.Thread | None = None
+        self._mail_wake = threading.Event()  # set when a filing may have queued mail
         self._to_render: queue.Queue[str] = queue.Queue()
         self._rendered: queue.Queue[tuple[str, bytes | Exception]] = queue.Queue()
         self._backoff = Backoff()
@@ -111,6 +120,11 @@ class Watcher:
                 target=self._render_packets, name="closedloop-packets", daemon=True
             )
             self._renderer.start()
+        if self.mail is not None:
+            self._mailer = threading.Thread(
+                target=self._send_mail, name="closedloop-mail", daemon=True
+            )
+            self._mailer.start()
         mode = f"polling every {self.poll:g} s" if self.poll else "native events"
         log.info("watching %s (%s, stability window %g s)", self.folder.inbox, mode, self.window)
 
@@ -124,6 +138,11 @@ class Watcher:
             self._worker.join(timeout)
         if self._renderer is not None:
             self._renderer.join(timeout)
+        self._mail_wake.set()
+        if self._mailer is not None:
+            # A send in hand may wait for the server's answer (the mail timeout); the mail
+            # stays queued if it does not finish, and goes at the next start.
+            self._mailer.join(timeout)
         self._lock.release()
         log.info("stopped")
 
@@ -137,7 +156,13 @@ class Watcher:
     def _loop(self) -> None:
         tracker = StabilityTracker(self.window)
         with Intake(
-            self.folder.root, self.policy, self.company, self.closure_packets, packets_later=True
+            self.folder.root,
+            self.policy,
+            self.company,
+            self.closure_packets,
+            packets_later=True,
+            mail=self.mail,
+            weekly_reports=self.weekly_reports,
         ) as intake:
             if intake.recovered:
                 log.info("finished %d filings an interrupted run left", intake.recovered)
@@ -151,6 +176,8 @@ class Watcher:
                     if self.close_quarters:  # the first look after a quarter ends seals it
                         for sealed in intake.seal_ended_quarters(self.now()):
                             self._report(sealed)
+                    for reported in intake.weekly_report_due(self.now()):
+                        self._report(reported)
                 self._drain(tracker, now)
                 tracker.note_all(self._backoff.due(now), now)
                 for path in tracker.ready(self.clock()):
@@ -208,6 +235,20 @@ class Watcher:
                     pdf = exc
                 self._rendered.put((case_id, pdf))
 
+    def _send_mail(self) -> None:
+        """The mail thread: queues the daily digest and sends what is due, with a registry
+        connection of its own; a slow or absent mail server never holds up filing."""
+        assert self.mail is not None
+        with Registry(self.folder.registry) as registry:
+            while not self._stop.is_set():
+                self._mail_wake.clear()  # before the look: a wake-up during it is kept
+                try:
+                    queue_digest(registry, self.mail, self.policy, self.now())
+                    send_due(registry, self.folder.archive, self.mail, self.now())
+                except Exception as exc:  # the registry busy or gone: logged, tried again
+                    log.warning("mail: %s; trying again shortly", exc)
+                self._mail_wake.wait(self.mail_every)
+
     def _drain(self, tracker: StabilityTracker, now: float) -> None:
         while True:
             try:
@@ -221,6 +262,8 @@ class Watcher:
             return
         result = intake.process(path, self.now())
         self.processed += 1
+        if result.issued:
+            self._mail_wake.set()
         level = logging.WARNING if result.outcome == "refused" else logging.INFO
         retry = ""
         if result.retry:

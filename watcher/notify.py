@@ -1,0 +1,289 @@
+"""E-mail: the department a form is issued to gets it attached with a short summary, and a
+daily digest lists what is due soon and what is overdue.
+
+Mail is queued in the registry inside the filing's own transaction (so a filing and its
+mail are both there or both not), and sent afterwards by `send_due()`: in a thread of its
+own under `watch`, after the pass under `ingest`. A send that fails is retried with growing
+pauses and logged; nothing about it holds up filing. Sending is at-least-once: a run
+stopped between the server's acceptance and the registry's note sends that mail again.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from archive.casefolder import case_folder
+from filing.calendar import WorkingCalendar
+from filing.engine import IssuedForm
+from filing.policy import Policy
+from filing.registry import Mail, Registry
+from filing.status import case_deadlines, outstanding
+from forms.definition import get_form
+from watcher.notes import text_template
+
+log = logging.getLogger("closedloop.mail")
+SECURITY = ("none", "starttls", "ssl")
+MAX_PAUSE = timedelta(hours=1)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = ""  # no host: no e-mail
+    port: int = 25
+    security: str = "none"  # none | starttls | ssl
+    username: str = ""
+    password: str = ""
+    sender: str = "closedloop@localhost"
+    departments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # id -> addresses
+    digest_to: tuple[str, ...] = ()
+    digest_at: time = time(8, 0)
+    due_soon_days: int = 2  # the digest lists deadlines due within this many days
+    timeout: float = 10.0  # seconds for the server to answer
+    give_up_after: int = 20  # attempts
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class Sent:
+    mail_id: int
+    to: str
+    subject: str
+    error: str | None = None  # None: sent
+    gave_up: bool = False
+
+
+def queue_issued(
+    registry: Registry,
+    settings: MailSettings,
+    policy: Policy,
+    item: IssuedForm,
+    copy: str,
+    now: datetime,
+) -> None:
+    """Queue the e-mail of a form just issued (inside the filing's transaction). `copy` is
+    the issued copy's place in the case folder: the attachment, as sent."""
+    addresses = settings.departments.get(item.department, ())
+    if not settings.enabled or not addresses:
+        return
+    case = registry.case(item.case_id)
+    form = get_form(item.form)
+    calendar = WorkingCalendar(policy.calendar)
+    deadlines = (
+        [d for d in case_deadlines(case, policy, calendar) if d.met_at is None] if case else []
+    )
+    wanted = [d for d in deadlines if d.name == "actions"] if item.form == "capa" else []
+    due = min(wanted or deadlines, key=lambda d: d.due, default=None)
+    department = policy.outboxes.get(item.department, item.department)
+    outbox_file = Path(item.file).name
+    body = text_template("mail_issued.txt").render(
+        case=case,
+        form=form,
+        why=item.why,
+        due=due,
+        department=department,
+        outbox=f"Outbox/{department}/{outbox_file}",
+    )
+    subject = f"{item.case_id} {form.title}" + (
+        f": {case.customer}" if case and case.customer else ""
+    )
+    registry.queue_mail(
+        Mail(
+            kind="issued",
+            key=f"issued:{item.case_id}:{copy}",
+            case_id=item.case_id,
+            to=", ".join(addresses),
+            subject=subject,
+            body=body,
+            attachment=copy,
+            created_at=now,
+            next_try_at=now,
+        )
+    )
+
+
+def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now: datetime) -> bool:
+    """Queue today's digest once its hour has come; True when queued now (once a day)."""
+    if not settings.enabled or not settings.digest_to or now.time() < settings.digest_at:
+        return False
+    key = f"digest:{now.date().isoformat()}"
+    if registry.mail_queued(key):
+        return False
+    calendar = WorkingCalendar(policy.calendar)
+    soon = now + timedelta(days=settings.due_soon_days)
+    overdue: list[dict[str, Any]] = []
+    due_soon: list[dict[str, Any]] = []
+    for case in registry.cases():
+        if case.state == "closed":
+            continue
+        waiting = [get_form(f).title for f in outstanding(registry, case)]
+        row = {
+            "case": case,
+            "department": policy.outboxes.get(case.department or "", case.department or ""),
+            "waiting": ", ".join(waiting),
+        }
+        for d in case_deadlines(case, policy, calendar):
+            if d.met_at is not None:
+                continue
+            if d.due < now:
+                overdue.append({**row, "deadline": d})
+            elif d.due <= soon:
+                due_soon.append({**row, "deadline": d})
+    overdue.sort(key=lambda r: r["deadline"].due)
+    due_soon.sort(key=lambda r: r["deadline"].due)
+    body = text_template("mail_digest.txt").render(
+        day=now.date(), overdue=overdue, due_soon=due_soon, days=settings.due_soon_days
+    )
+    registry.queue_mail(
+        Mail(
+            kind="digest",
+            key=key,
+            case_id=None,
+            to=", ".join(settings.digest_to),
+            subject=f"Complaints {now:%Y-%m-%d}: {len(overdue)} overdue, {len(due_soon)} due soon",
+            body=body,
+            attachment=None,
+            created_at=now,
+            next_try_at=now,
+        )
+    )
+    return True
+
+
+def send_due(
+    registry: Registry, archive: Path, settings: MailSettings, now: datetime
+) -> list[Sent]:
+    """Send every queued mail whose time has come, over one connection. A failure to reach
+    the server leaves them all for later; a refusal of one mail marks that one."""
+    due = registry.mail_due(now)
+    if not due or not settings.enabled:
+        return []
+    out: list[Sent] = []
+    try:
+        with _connect(settings) as smtp:
+            for mail in due:
+                out.append(_send_one(registry, archive, settings, smtp, mail, now))
+    except (OSError, smtplib.SMTPException) as exc:
+        reason = _reason(exc)
+        for mail in due[len(out) :]:
+            out.append(_failed(registry, settings, mail, reason, now))
+    return out
+
+
+def _connect(settings: MailSettings) -> smtplib.SMTP:
+    if settings.security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host,
+            settings.port,
+            timeout=settings.timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        if settings.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _send_one(
+    registry: Registry,
+    archive: Path,
+    settings: MailSettings,
+    smtp: smtplib.SMTP,
+    mail: Mail,
+    now: datetime,
+) -> Sent:
+    assert mail.mail_id is not None
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="closedloop")
+    message.set_content(mail.body)
+    if mail.attachment and mail.case_id:
+        case = registry.case(mail.case_id)
+        path = case_folder(archive, mail.case_id, case.customer if case else None) / mail.attachment
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return _failed(registry, settings, mail, f"the attachment {path}: {exc.strerror}", now)
+        kind = XLSX if path.suffix.lower() == ".xlsx" else DOCX
+        main, sub = kind.split("/")
+        message.add_attachment(data, maintype=main, subtype=sub, filename=path.name)
+    try:
+        smtp.send_message(message)
+    except smtplib.SMTPResponseException as exc:
+        return _failed(registry, settings, mail, _reason(exc), now, permanent=exc.smtp_code >= 500)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return _failed(registry, settings, mail, _reason(exc), now, permanent=True)
+    registry.mail_sent(mail.mail_id, now)
+    log.info("mailed %s to %s", mail.subject, mail.to)
+    return Sent(mail.mail_id, mail.to, mail.subject)
+
+
+def _failed(
+    registry: Registry,
+    settings: MailSettings,
+    mail: Mail,
+    reason: str,
+    now: datetime,
+    permanent: bool = False,
+) -> Sent:
+    assert mail.mail_id is not None
+    attempts = mail.attempts + 1
+    give_up = permanent or attempts >= settings.give_up_after
+    pause = min(timedelta(minutes=2 ** (attempts - 1)), MAX_PAUSE)
+    registry.mail_failed(mail.mail_id, reason, now + pause, give_up)
+    if give_up:
+        log.error(
+            "mail to %s (%s) not sent after %d attempts, given up: %s; correct [mail] in "
+            "closedloop.toml; the form is in the outbox all the same",
+            mail.to,
+            mail.subject,
+            attempts,
+            reason,
+        )
+    else:
+        log.warning(
+            "mail to %s (%s) not sent: %s; trying again at %s",
+            mail.to,
+            mail.subject,
+            reason,
+            (now + pause).strftime("%H:%M"),
+        )
+    return Sent(mail.mail_id, mail.to, mail.subject, reason, give_up)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode("utf-8", "replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return f"the server answered {exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "the server refused " + ", ".join(exc.recipients)
+    if isinstance(exc, OSError):
+        return f"cannot reach the mail server ({exc.strerror or exc})"
+    return str(exc)
