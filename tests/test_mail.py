@@ -1,0 +1,285 @@
+"""E-mail against a real SMTP server on loopback (aiosmtpd): issued forms go to their
+department with the document attached; a daily digest; failures retried, logged, and never
+in the way of filing."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from closedloop.settings import load_settings
+from tests.scenario import REGISTRATION, Folder
+from tests.test_watch import until
+from watcher.ingest import FileResult
+from watcher.notify import MailSettings
+from watcher.service import Watcher
+
+LOGISTICS = "logistics@example.com"
+MANAGER = "quality.manager@example.com"
+
+
+class Mailbox:
+    """What the server received; `answers` are replies to give instead of 250, in turn."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[Envelope] = []
+        self.answers: list[str] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.answers:
+            return self.answers.pop(0)
+        self.envelopes.append(envelope)
+        raw = envelope.original_content or b""
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def mailbox(port: int) -> Iterator[Mailbox]:
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    yield box
+    server.stop()
+
+
+def with_mail(folder: Folder, port: int) -> Folder:
+    folder.setting('host = ""', 'host = "127.0.0.1"')
+    folder.setting("port = 25", f"port = {port}")
+    folder.setting(
+        '# "Storage & Transportation" = ["logistics@example.com", "warehouse@example.com"]',
+        f'"Storage & Transportation" = "{LOGISTICS}"\ncustomer_window = "window@example.com"',
+    )
+    return folder
+
+
+@pytest.fixture
+def folder(tmp_path: Path, port: int) -> Folder:
+    return with_mail(Folder(tmp_path / "share"), port)
+
+
+def established(
+    folder: Folder, now: str = "2026-11-20T10:00", **extra: str
+) -> list[dict[str, Any]]:
+    folder.save(
+        folder.blank("registration"), {**REGISTRATION, "Complaint established": "yes", **extra}
+    )
+    return folder.ingest(now)
+
+
+def mails(folder: Folder) -> list[dict[str, Any]]:
+    db = sqlite3.connect(folder.root / ".closedloop" / "registry.sqlite")
+    db.row_factory = sqlite3.Row
+    rows = [dict(r) for r in db.execute("SELECT * FROM mail ORDER BY id")]
+    db.close()
+    return rows
+
+
+def test_an_issued_form_goes_to_its_department_with_the_document(
+    folder: Folder, mailbox: Mailbox
+) -> None:
+    results = established(folder)
+    assert [r["outcome"] for r in results] == ["filed", "mailed"]
+    assert results[1]["reason"] == f"to {LOGISTICS}"
+    [message] = mailbox.messages
+    assert mailbox.envelopes[0].rcpt_tos == [LOGISTICS]
+    assert (
+        message["Subject"] == "CC-2026-0001 Corrective and Preventive Action Report: ACME Windows"
+    )
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    for line in (
+        "Customer:  ACME Windows",
+        "Product:   W-200",
+        "What is asked: Root cause, responsibility, corrective and preventive actions",
+        "Due: 2026-11-27 23:59 (the actions deadline)",
+        "Outbox/Storage & Transportation/CC-2026-0001 Corrective and Preventive Action Report.docx",
+    ):
+        assert line in text, line
+    [attachment] = list(message.iter_attachments())
+    name = "CC-2026-0001 Corrective and Preventive Action Report.docx"
+    assert attachment.get_filename() == name
+    kept = folder.root / "Archive" / "CC-2026-0001 ACME Windows" / "issued" / name
+    assert attachment.get_content() == kept.read_bytes()  # the document as issued, to the byte
+    # The Customer Window was issued nothing: no mail for it
+    assert [m["to_addr"] for m in mails(folder)] == [LOGISTICS]
+
+
+def test_a_server_that_is_down_never_stops_filing_and_the_mail_goes_later(
+    folder: Folder, port: int
+) -> None:
+    results = established(folder)  # no server listens on the port
+    assert [r["outcome"] for r in results] == ["filed", "unsent"]
+    assert "cannot reach the mail server" in results[1]["reason"]
+    assert results[1]["reason"].endswith("it is tried again later")
+    assert (folder.root / "Outbox" / "Storage & Transportation").iterdir()
+    [queued] = mails(folder)
+    assert (queued["attempts"], queued["sent_at"], queued["next_try_at"]) == (
+        1,
+        None,
+        "2026-11-20T10:01:00",
+    )
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert folder.ingest("2026-11-20T10:00:30") == []  # its pause is not over
+        assert box.messages == []
+        assert [r["outcome"] for r in folder.ingest("2026-11-20T10:01")] == ["mailed"]
+        assert len(box.messages) == 1
+        assert folder.ingest("2026-11-20T11:00") == []  # sent once
+    finally:
+        server.stop()
+    assert mails(folder)[0]["sent_at"] == "2026-11-20T10:01:00"
+
+
+def test_a_temporary_refusal_is_retried_and_a_permanent_one_given_up(
+    folder: Folder, mailbox: Mailbox
+) -> None:
+    mailbox.answers = ["451 4.3.0 Mailbox busy, try again"]
+    results = established(folder)
+    assert results[1]["outcome"] == "unsent"
+    assert "the server answered 451" in results[1]["reason"]
+    assert [r["outcome"] for r in folder.ingest("2026-11-20T10:05")] == ["mailed"]
+    mailbox.answers = ["550 5.1.1 No such user"]
+    results = established(folder, "2026-11-20T11:00", Customer="Beta Glass")
+    assert results[1]["outcome"] == "unsent"
+    assert results[1]["reason"].endswith("given up")
+    assert folder.ingest("2026-11-21T11:00") == []  # given up: not tried again
+    assert [(m["attempts"], m["given_up"]) for m in mails(folder)] == [(2, 0), (1, 1)]
+
+
+def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
+    folder: Folder, mailbox: Mailbox
+) -> None:
+    folder.setting("digest_to = []", f'digest_to = ["{MANAGER}"]')
+    established(folder, "2026-11-20T10:00")  # never confirmed: confirm due 23 Nov
+    established(
+        folder,
+        "2026-11-24T10:00",
+        Customer="Beta Glass",
+        **{"Complaint date": "2026-11-24", "Confirmed to customer at": "2026-11-24 11:00"},
+    )
+    mailbox.messages.clear()
+    assert folder.ingest("2026-11-25T07:59") == []  # before 08:00
+    [digest] = folder.ingest("2026-11-25T08:00")
+    assert digest["outcome"] == "mailed" and digest["reason"] == f"to {MANAGER}"
+    [message] = mailbox.messages
+    assert message["Subject"] == "Complaints 2026-11-25: 1 overdue, 0 due soon"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    overdue, soon = text.split("DUE SOON")
+    assert "CC-2026-0001  confirm was due 2026-11-23 23:59" in overdue
+    assert "waiting for Corrective and Preventive Action Report" in overdue
+    assert "CC-2026-0002" not in text  # its next deadline is 1 December, beyond two days
+    assert "Nothing due in the next 2 days." in soon
+    assert folder.ingest("2026-11-25T12:00") == []  # once a day
+    assert [r["outcome"] for r in folder.ingest("2026-11-30T08:30")] == ["mailed"]
+    text = mailbox.messages[-1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "CC-2026-0002  actions due 2026-12-01 23:59" in text.split("DUE SOON")[1]
+
+
+def test_mail_settings_are_checked_and_name_the_fix(folder: Folder) -> None:
+    folder.setting('security = "none"', 'security = "tls"')
+    with pytest.raises(Exception, match=r"\[mail\] security is 'tls', not one of"):
+        load_settings(folder.root)
+    folder.setting('security = "tls"', 'security = "starttls"')
+    folder.setting(f'"Storage & Transportation" = "{LOGISTICS}"', '"Shipping" = "x@example.com"')
+    with pytest.raises(Exception, match=r"\[mail.departments\] Shipping is not a department"):
+        load_settings(folder.root)
+
+
+def test_the_service_files_on_while_the_mail_server_hangs_then_mails(
+    tmp_path: Path,
+) -> None:
+    """A server that accepts the connection and never answers: filing goes on; the mail
+    waits in the queue; a working server later gets it."""
+    folder = Folder(tmp_path / "share")
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen()
+    port = hanging.getsockname()[1]
+    settings = MailSettings(
+        host="127.0.0.1", port=port, departments={"storage_transportation": (LOGISTICS,)}, timeout=3
+    )
+    results: list[FileResult] = []
+    w = Watcher(
+        folder.root,
+        load_settings(folder.root).policy,
+        "Test Co.",
+        window=0.3,
+        rescan=60,
+        on_result=results.append,
+        mail=settings,
+        mail_every=0.2,
+    )
+    w.start()
+    try:
+        for n in range(3):
+            folder.save(
+                folder.blank("registration"),
+                {**REGISTRATION, "Customer": f"Customer {n}", "Complaint established": "yes"},
+            )
+        until(lambda: len(results) == 3, timeout=20)  # well inside the mail timeout each
+        assert {r.outcome for r in results} == {"filed"}
+        assert all(m["sent_at"] is None for m in mails(folder))
+    finally:
+        w.stop()
+        hanging.close()
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        w = Watcher(
+            folder.root,
+            load_settings(folder.root).policy,
+            "Test Co.",
+            window=0.3,
+            rescan=60,
+            mail=MailSettings(
+                host="127.0.0.1",
+                port=server.port,
+                departments={"storage_transportation": (LOGISTICS,)},
+            ),
+            mail_every=0.2,
+            now=lambda: datetime(2026, 12, 1, 9, 0),  # past every retry pause
+        )
+        w.start()
+        try:
+            until(lambda: len(box.messages) == 3, timeout=30)
+        finally:
+            w.stop()
+    finally:
+        server.stop()
+    assert sorted(m["Subject"].split(": ")[1] for m in box.messages) == [
+        "Customer 0",
+        "Customer 1",
+        "Customer 2",
+    ]
