@@ -580,7 +580,8 @@ def packet_cmd(case_id: str, root: Path, out: Path | None, clock: str | None) ->
 @json_option
 def doctor_cmd(root: Path, as_json: bool) -> None:
     """Check a shared folder: settings, folders and permissions, the registry, whether a
-    service watches it, a network share that needs polling, LibreOffice and fonts."""
+    service watches it, a network share that needs polling, LibreOffice, fonts and the
+    mail server."""
     try:
         settings = load_settings(root)
         found = [Check("settings", "ok", str(root / "closedloop.toml"))]
@@ -591,6 +592,7 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
         settings.watch.poll,
         settings.archive.closure_packets,
         sorted(set(settings.policy.outboxes.values())),
+        mail=settings.mail,
     )
     if as_json:
         _echo_json({"checks": [c.to_json() for c in found]})

@@ -34,6 +34,7 @@ def test_a_fresh_folder_is_well(tmp_path: Path) -> None:
         "network share",
         "LibreOffice",
         "fonts",
+        "mail",
     ]
     # LibreOffice and a Chinese font may be missing on a developer's machine: warnings.
     assert all(s == "ok" for name, s in statuses.items() if name not in ("LibreOffice", "fonts"))

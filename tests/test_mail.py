@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from closedloop.settings import load_settings
 from tests.scenario import REGISTRATION, Folder
+from tests.test_doctor import doctor
 from tests.test_watch import until
 from watcher.ingest import FileResult
 from watcher.notify import MailSettings
@@ -283,3 +284,19 @@ def test_the_service_files_on_while_the_mail_server_hangs_then_mails(
         "Customer 1",
         "Customer 2",
     ]
+
+
+def test_doctor_checks_the_mail_server(folder: Folder, port: int) -> None:
+    code, found = doctor(folder.root)  # nothing listens on the port
+    assert code == 1
+    status, detail = found["mail"]
+    assert status == "fail"
+    assert "cannot reach the mail server" in detail and f"127.0.0.1:{port}" in detail
+    assert "correct host, port, security and the login in [mail]" in detail
+    server = Controller(Mailbox(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        code, found = doctor(folder.root)
+    finally:
+        server.stop()
+    assert found["mail"] == ("ok", f"127.0.0.1:{port} answers; 0 mails wait to be sent")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import smtplib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from filing.registry import Registry, RegistryError
 from watcher.folders import SharedFolder
 from watcher.instance import InstanceLock
+from watcher.notify import MailSettings, connect, reason
 
 # File systems on which change events from other machines never arrive.
 NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}
@@ -52,6 +54,7 @@ def checks(
     closure_packets: bool,
     departments: list[str],
     mounts: Path = Path("/proc/mounts"),
+    mail: MailSettings | None = None,
 ) -> list[Check]:
     folder = SharedFolder(root)
     out: list[Check] = []
@@ -122,7 +125,38 @@ def checks(
     else:
         out.append(Check("LibreOffice", "ok", soffice))
     out.append(_cjk_font())
+    out.append(_mail(folder, mail or MailSettings()))
     return out
+
+
+def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
+    if not mail.enabled:
+        return Check("mail", "ok", "off: no e-mail is sent ([mail] host is empty)")
+    where = f"{mail.host}:{mail.port}"
+    try:
+        with connect(mail) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return Check(
+            "mail",
+            "fail",
+            f"{reason(exc)} at {where}; correct host, port, security and the login in [mail] "
+            "of closedloop.toml (forms are still issued to the outboxes meanwhile)",
+        )
+    try:
+        with Registry(folder.registry) as registry:
+            waiting = [m for m in registry.mails() if m.sent_at is None]
+    except RegistryError:
+        waiting = []
+    given_up = [m for m in waiting if m.given_up]
+    if given_up:
+        return Check(
+            "mail",
+            "warn",
+            f"{where} answers, but {len(given_up)} mails were given up (the last: "
+            f"{given_up[-1].last_error}); check the addresses in [mail.departments]",
+        )
+    return Check("mail", "ok", f"{where} answers; {len(waiting)} mails wait to be sent")
 
 
 def _watcher(folder: SharedFolder) -> str | None:

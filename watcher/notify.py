@@ -173,17 +173,17 @@ def send_due(
         return []
     out: list[Sent] = []
     try:
-        with _connect(settings) as smtp:
+        with connect(settings) as smtp:
             for mail in due:
                 out.append(_send_one(registry, archive, settings, smtp, mail, now))
     except (OSError, smtplib.SMTPException) as exc:
-        reason = _reason(exc)
+        why = reason(exc)
         for mail in due[len(out) :]:
-            out.append(_failed(registry, settings, mail, reason, now))
+            out.append(_failed(registry, settings, mail, why, now))
     return out
 
 
-def _connect(settings: MailSettings) -> smtplib.SMTP:
+def connect(settings: MailSettings) -> smtplib.SMTP:
     if settings.security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host,
@@ -233,9 +233,9 @@ def _send_one(
     try:
         smtp.send_message(message)
     except smtplib.SMTPResponseException as exc:
-        return _failed(registry, settings, mail, _reason(exc), now, permanent=exc.smtp_code >= 500)
+        return _failed(registry, settings, mail, reason(exc), now, permanent=exc.smtp_code >= 500)
     except smtplib.SMTPRecipientsRefused as exc:
-        return _failed(registry, settings, mail, _reason(exc), now, permanent=True)
+        return _failed(registry, settings, mail, reason(exc), now, permanent=True)
     registry.mail_sent(mail.mail_id, now)
     log.info("mailed %s to %s", mail.subject, mail.to)
     return Sent(mail.mail_id, mail.to, mail.subject)
@@ -274,7 +274,7 @@ def _failed(
     return Sent(mail.mail_id, mail.to, mail.subject, reason, give_up)
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         text = (
             exc.smtp_error.decode("utf-8", "replace")
