@@ -9,9 +9,11 @@ import io
 import json
 import logging
 import logging.handlers
+import shutil
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +42,7 @@ from forms.errors import FormError, RefusedFile
 from forms.reader import FormRead, read_form
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
+from watcher.demo import play
 from watcher.doctor import Check, checks
 from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
@@ -573,6 +576,39 @@ def packet_cmd(case_id: str, root: Path, out: Path | None, clock: str | None) ->
                     case_id, moment
                 )
     click.echo(f"Wrote {where}")
+
+
+@cli.command("demo")
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False), default="closedloop-demo")
+@click.option(
+    "--pause", type=float, default=0.0, metavar="SECONDS", help="Wait this long between steps."
+)
+def demo_cmd(root: Path, pause: float) -> None:
+    """Lay out a demo shared folder at ROOT (default ./closedloop-demo) and play one
+    complaint through it, step by step: registration, triage, a refused form, CAPA,
+    the customer's acceptance, the closure packet and the weekly report."""
+    with _errors():
+        settings = Settings()
+        packets = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
+        text = settings_template()
+        if not packets:
+            text = text.replace("closure_packets = true", "closure_packets = false")
+        for step in play(
+            root.resolve(),
+            settings.policy,
+            settings.company_name,
+            text,
+            now(),
+            closure_packets=packets,
+        ):
+            click.secho(step.title, bold=True)
+            for line in step.lines:
+                click.echo(f"  {line}")
+            click.echo()
+            if pause:
+                time.sleep(pause)
+    if not packets:
+        click.echo("LibreOffice is not installed here, so the demo built no closure packet.")
 
 
 @cli.command("doctor")
