@@ -141,10 +141,13 @@ def workbook_bytes(report: Report) -> bytes:
     sheets = _data_sheets(wb, report)
     anchors = [f"{col}{CHART_TOP + CHART_ROWS * (i // 2)}" for i, col in enumerate(["A", "G"] * 3)]
     made = [
-        make(sheets) for make in (_pareto, _weeks_chart, _customers, _deadlines_chart, _products)
+        make(sheets)
+        for make in (_pareto, _weeks_chart, _customers, _deadlines_chart, _products, _hours)
     ]
     for chart, anchor in zip((c for c in made if c is not None), anchors, strict=False):
         charts.add_chart(chart, anchor)
+    # Charts are not cells: without a print area a printout stops at the last filled column.
+    charts.print_area = f"A1:N{CHART_TOP + CHART_ROWS * 3}"
     charts.page_setup.orientation = "landscape"
     charts.page_setup.fitToWidth = 1
     charts.page_setup.fitToHeight = 1
@@ -204,6 +207,7 @@ class _Sheets:
     by_product: tuple[Worksheet, int]
     weeks: tuple[Worksheet, int]
     deadlines: tuple[Worksheet, int]
+    costs: tuple[Worksheet, int] | None = None
 
 
 def _table(
@@ -336,7 +340,7 @@ def _data_sheets(wb: Workbook, report: Report) -> _Sheets:
         ],
         [15, 24, 24, 12, 14, 24, 17],
     )
-    _table(
+    sheets.costs = _table(
         wb,
         "Costs by department",
         ["Department", "Deductions charged", "Working hours transferred", "Cases"],
@@ -421,6 +425,21 @@ def _customers(s: _Sheets) -> BarChart | None:
 
 def _products(s: _Sheets) -> BarChart | None:
     return _top(s.by_product, f"Complaints by product (top {TOP})")
+
+
+def _hours(s: _Sheets) -> BarChart | None:
+    assert s.costs is not None
+    ws, n = s.costs
+    if not n:
+        return None
+    chart = _sized(BarChart())
+    chart.type = "bar"
+    chart.title = "Working hours transferred, by department"
+    chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.legend = None
+    return chart
 
 
 def _weeks_chart(s: _Sheets) -> BarChart | None:

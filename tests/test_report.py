@@ -328,7 +328,7 @@ def test_the_workbook_holds_native_charts(played: tuple[Folder, dict[str, str]])
     with zipfile.ZipFile(folder.root / "Reports" / "2026-W48 Weekly Report.xlsx") as z:
         charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
         xml = [etree.fromstring(z.read(n)) for n in charts]
-    assert len(charts) == 5
+    assert len(charts) == 6
 
     def chart(title: str) -> Any:
         return next(x for x in xml if title in "".join(x.itertext()))
@@ -344,6 +344,7 @@ def test_the_workbook_holds_native_charts(played: tuple[Folder, dict[str, str]])
     stacked = chart("Deadlines").xpath("//c:grouping/@val", namespaces=C)
     assert stacked == ["stacked"]
     assert "'By week'!$B$2:$B$14" in refs(chart("per week"))
+    assert "'Costs by department'!$C$2:$C$4" in refs(chart("Working hours"))
 
 
 def test_the_page_says_the_same_and_the_index_links_it(
