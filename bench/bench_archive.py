@@ -29,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from archive.auditor import AuditorPages
 from archive.casefile import manifest
 from archive.casefolder import case_folder
+from archive.report import html_bytes, weekly_report, workbook_bytes
 from archive.verify import verify_archive
+from filing.figures import Span
 from filing.policy import Policy
 from filing.registry import Case, Event, Registry
 
@@ -116,6 +118,19 @@ def bench_pages(base: Path, cases: int) -> None:
             start = time.perf_counter()
             pages.case_changed(case_id, NOW)
             timings.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        last = NOW + timedelta(minutes=cases)  # every case open, and listed, at the week's end
+        later = last + timedelta(days=7)
+        report = weekly_report(registry, Policy(), Span.week_of(last.date()), later, "Bench Co.")
+        counted = time.perf_counter() - start
+        start = time.perf_counter()
+        workbook, page = workbook_bytes(report), html_bytes(report)
+        laid_out = time.perf_counter() - start
+    print(
+        f"weekly report, {cases} cases ({report.main.open_at_end} open): figures "
+        f"{counted:.1f} s, workbook and page {laid_out:.1f} s "
+        f"({len(workbook) // 1024} KB + {len(page) // 1024} KB)"
+    )
     print(
         f"auditor pages, {cases} cases: one changed case {statistics.median(timings) * 1000:.1f} ms "
         f"(median of 20; max {max(timings) * 1000:.1f} ms); all pages written anew {full:.1f} s"
