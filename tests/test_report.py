@@ -9,7 +9,9 @@ import zipfile
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from lxml import etree
@@ -391,3 +393,20 @@ def test_a_misspelt_week_is_refused_with_the_form_to_use(
     )
     assert result.exit_code == 2
     assert "'47' is not an ISO week; write it like 2026-W47" in result.output
+
+
+def test_a_finished_week_gets_its_report_by_itself_once(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    register(folder, "2026-11-20T10:00")
+    folder.setting("weekly = false", "weekly = true")
+    results = folder.ingest("2026-11-23T08:00")  # Monday: W47 is over
+    assert [(r["outcome"], r["file"]) for r in results] == [
+        ("reported", "Reports/2026-W47 Weekly Report.xlsx")
+    ]
+    assert headline(folder, "2026-W47 Weekly Report.xlsx")["Opened this week"] == 1
+    assert folder.ingest("2026-11-24T08:00") == []  # once
+    page = lxml_html.fromstring(
+        (folder.root / "Reports" / "2026-W47 Weekly Report.html").read_bytes()
+    )
+    [link] = page.xpath("//table[@id='open-cases']//a/@href")
+    assert (folder.root / "Reports" / unquote(link)).resolve().is_file()  # the case's page
