@@ -371,28 +371,56 @@ def _whole_steps(
     chart.y_axis.number_format = "0"
 
 
-def _sized(chart: BarChart) -> BarChart:
+def _bars(
+    table: tuple[Worksheet, int],
+    title: str,
+    columns: range,
+    across: bool = False,
+    rows: int | None = None,
+    stacked: bool = False,
+    legend: bool = True,
+    counts: bool = True,
+) -> BarChart | None:
+    """A bar chart of `columns` of a sheet written by `_table`, its first column the
+    categories; `across`: horizontal bars, the first row on top. None for an empty sheet."""
+    ws, n = table
+    if not n:
+        return None
+    n = min(n, rows or n)
+    chart = BarChart()
     chart.width, chart.height = 15, 8.5  # cm
     chart.x_axis.delete = False  # openpyxl 3.1 hides axes unless told
     chart.y_axis.delete = False
-    chart.legend.position = "b"
+    chart.type = "bar" if across else "col"
+    chart.title = title
+    chart.add_data(
+        Reference(ws, min_col=columns.start, max_col=columns.stop - 1, min_row=1, max_row=n + 1),
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    if across:
+        chart.x_axis.scaling.orientation = "maxMin"  # the first row, the largest, on top
+    if stacked:
+        chart.grouping = "stacked"
+        chart.overlap = 100
+    if legend:
+        chart.legend.position = "b"
+    else:
+        chart.legend = None
+    if counts:
+        _whole_steps(chart, ws, columns, n, stacked)
     return chart
 
 
 def _pareto(s: _Sheets) -> BarChart | None:
-    ws, n = s.by_category
-    if not n:
+    bars = _bars(s.by_category, "Complaints by category (Pareto)", range(2, 3))
+    if bars is None:
         return None
-    bars = _sized(BarChart())
-    bars.type = "col"
-    bars.title = "Complaints by category (Pareto)"
+    ws, n = s.by_category
     bars.y_axis.title = "Complaints"
-    bars.add_data(Reference(ws, min_col=2, min_row=1, max_row=n + 1), titles_from_data=True)
-    bars.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    _whole_steps(bars, ws, range(2, 3), n)
     line = LineChart()
     line.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
-    line.y_axis.axId = 200
+    line.y_axis.axId = 200  # a second axis, on the right: the cumulative share
     line.y_axis.title = "Cumulative share"
     line.y_axis.number_format = "0%"
     line.y_axis.scaling.min = 0
@@ -403,76 +431,32 @@ def _pareto(s: _Sheets) -> BarChart | None:
     return bars
 
 
-def _top(s: tuple[Worksheet, int], title: str) -> BarChart | None:
-    ws, n = s
-    if not n:
-        return None
-    n = min(n, TOP)
-    chart = _sized(BarChart())
-    chart.type = "bar"
-    chart.title = title
-    chart.add_data(Reference(ws, min_col=2, min_row=1, max_row=n + 1), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    chart.x_axis.scaling.orientation = "maxMin"  # the largest on top
-    chart.legend = None
-    _whole_steps(chart, ws, range(2, 3), n)
-    return chart
-
-
 def _customers(s: _Sheets) -> BarChart | None:
-    return _top(s.by_customer, f"Complaints by customer (top {TOP})")
+    title = f"Complaints by customer (top {TOP})"
+    return _bars(s.by_customer, title, range(2, 3), across=True, rows=TOP, legend=False)
 
 
 def _products(s: _Sheets) -> BarChart | None:
-    return _top(s.by_product, f"Complaints by product (top {TOP})")
+    title = f"Complaints by product (top {TOP})"
+    return _bars(s.by_product, title, range(2, 3), across=True, rows=TOP, legend=False)
 
 
 def _hours(s: _Sheets) -> BarChart | None:
     assert s.costs is not None
-    ws, n = s.costs
-    if not n:
-        return None
-    chart = _sized(BarChart())
-    chart.type = "bar"
-    chart.title = "Working hours transferred, by department"
-    chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    chart.x_axis.scaling.orientation = "maxMin"
-    chart.legend = None
-    return chart
+    title = "Working hours transferred, by department"
+    return _bars(s.costs, title, range(3, 4), across=True, legend=False, counts=False)
 
 
 def _weeks_chart(s: _Sheets) -> BarChart | None:
-    ws, n = s.weeks
-    if not n:
-        return None
-    chart = _sized(BarChart())
-    chart.type = "col"
-    chart.title = "Opened and closed per week"
-    chart.add_data(
-        Reference(ws, min_col=2, max_col=3, min_row=1, max_row=n + 1), titles_from_data=True
-    )
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    _whole_steps(chart, ws, range(2, 4), n)
-    return chart
+    return _bars(s.weeks, "Opened and closed per week", range(2, 4))
 
 
 def _deadlines_chart(s: _Sheets) -> BarChart | None:
-    ws, n = s.deadlines
-    chart = _sized(BarChart())
-    chart.type = "bar"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart.title = "Deadlines falling due: " + ", ".join(DEADLINE_STATES)
-    chart.add_data(
-        Reference(ws, min_col=2, max_col=1 + len(DEADLINE_STATES), min_row=1, max_row=n + 1),
-        titles_from_data=True,
-    )
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
-    chart.x_axis.scaling.orientation = "maxMin"
-    _whole_steps(chart, ws, range(2, 2 + len(DEADLINE_STATES)), n, stacked=True)
-    for series, colour in zip(chart.series, STATE_COLOURS.values(), strict=True):
-        series.graphicalProperties = GraphicalProperties(solidFill=colour)
+    title = "Deadlines falling due: " + ", ".join(DEADLINE_STATES)
+    chart = _bars(s.deadlines, title, range(2, 2 + len(DEADLINE_STATES)), across=True, stacked=True)
+    if chart is not None:
+        for series, colour in zip(chart.series, STATE_COLOURS.values(), strict=True):
+            series.graphicalProperties = GraphicalProperties(solidFill=colour)
     return chart
 
 
