@@ -71,6 +71,10 @@ class Report:
         return f"{len(self.trend.weeks)} weeks" if self.weekly else self.trend.span.label
 
 
+def weekly_name(week: Span) -> str:
+    return f"{week.label} Weekly Report"
+
+
 def weekly_report(
     registry: Registry, policy: Policy, week: Span, now: datetime, company: str
 ) -> Report:
@@ -78,7 +82,7 @@ def weekly_report(
     trend = figures(registry, policy, trend_span(week), now)
     return Report(
         "weekly",
-        f"{week.label} Weekly Report",
+        weekly_name(week),
         f"Customer complaints, week {week.label}",
         company,
         main,

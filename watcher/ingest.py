@@ -28,7 +28,7 @@ from archive.errors import ArchiveError
 from archive.journal import Plan, journaled, recover
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
-from archive.report import weekly_report, write_report
+from archive.report import weekly_name, weekly_report, write_report
 from filing.engine import Engine, FilingRefused, IssuedForm, Outcome
 from filing.figures import Span
 from filing.policy import Policy
@@ -264,10 +264,20 @@ class Intake:
         if not self.weekly_reports:
             return []
         week = Span.week_of(now.date() - timedelta(days=7))
-        report = weekly_report(self.registry, self.policy, week, now, self.company)
-        if (self.folder.reports / f"{report.name}.xlsx").exists():
+        if (self.folder.reports / f"{weekly_name(week)}.xlsx").exists():
             return []
-        written = write_report(self.folder.reports, report)
+        report = weekly_report(self.registry, self.policy, week, now, self.company)
+        try:
+            written = write_report(self.folder.reports, report)
+        except OSError as exc:  # a report is not worth stopping the filing for
+            return [
+                FileResult(
+                    f"Reports/{report.name}.xlsx",
+                    "ignored",
+                    reason=f"the weekly report could not be written ({exc}); "
+                    "it is tried again at the next pass",
+                )
+            ]
         return [
             FileResult(
                 str(written[0].relative_to(self.folder.root)),
