@@ -239,6 +239,7 @@ class _Reader:
             digest_to=self.addresses("[mail] digest_to", section.get("digest_to", [])),
             digest_at=digest_at,
             due_soon_days=self.integer("mail", "due_soon_days", 2),
+            digest_departments=self.flag("mail", "digest_departments", True),
         )
 
     def archive(self) -> ArchiveSettings:

@@ -587,7 +587,7 @@ class Registry:
         """Queue a mail unless one with its key was queued before; True when queued."""
         cur = self.db.execute(
             "INSERT OR IGNORE INTO mail (kind, key, case_id, to_addr, subject, body, "
-            "attachment, created_at, next_try_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "attachment, created_at, next_try_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 mail.kind,
                 mail.key,
@@ -598,6 +598,7 @@ class Registry:
                 mail.attachment,
                 mail.created_at.isoformat(),
                 mail.next_try_at.isoformat(),
+                mail.sent_at.isoformat() if mail.sent_at else None,
             ),
         )
         return cur.rowcount == 1

@@ -72,6 +72,7 @@ def mailbox(port: int) -> Iterator[Mailbox]:
 def with_mail(folder: Folder, port: int) -> Folder:
     folder.setting('host = ""', 'host = "127.0.0.1"')
     folder.setting("port = 25", f"port = {port}")
+    folder.setting("digest_departments = true", "digest_departments = false")
     folder.setting(
         '# "Storage & Transportation" = ["logistics@example.com", "warehouse@example.com"]',
         f'"Storage & Transportation" = "{LOGISTICS}"\ncustomer_window = "window@example.com"',
@@ -180,6 +181,7 @@ def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
     folder: Folder, mailbox: Mailbox
 ) -> None:
     folder.setting("digest_to = []", f'digest_to = ["{MANAGER}"]')
+    folder.setting("digest_departments = false", "digest_departments = true")
     established(folder, "2026-11-20T10:00")  # never confirmed: confirm due 23 Nov
     established(
         folder,
@@ -189,10 +191,18 @@ def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
     )
     mailbox.messages.clear()
     assert folder.ingest("2026-11-25T07:59") == []  # before 08:00
-    [digest] = folder.ingest("2026-11-25T08:00")
-    assert digest["outcome"] == "mailed" and digest["reason"] == f"to {MANAGER}"
-    [message] = mailbox.messages
+    digests = folder.ingest("2026-11-25T08:00")
+    # the manager's, and the department's own part; the Customer Window has nothing due
+    assert [(d["outcome"], d["reason"]) for d in digests] == [
+        ("mailed", f"to {MANAGER}"),
+        ("mailed", f"to {LOGISTICS}"),
+    ]
+    message, department = mailbox.messages
     assert message["Subject"] == "Complaints 2026-11-25: 1 overdue, 0 due soon"
+    assert str(department["Subject"]).strip() == (  # a long header arrives folded
+        "Storage & Transportation: Complaints 2026-11-25: 1 overdue, 0 due soon"
+    )
+    assert "for Storage & Transportation: 1 overdue" in department.get_body().get_content()  # type: ignore[union-attr]
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     text = body.get_content()
@@ -202,8 +212,8 @@ def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
     assert "CC-2026-0002" not in text  # its next deadline is 1 December, beyond two days
     assert "Nothing due in the next 2 days." in soon
     assert folder.ingest("2026-11-25T12:00") == []  # once a day
-    assert [r["outcome"] for r in folder.ingest("2026-11-30T08:30")] == ["mailed"]
-    text = mailbox.messages[-1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert [r["outcome"] for r in folder.ingest("2026-11-30T08:30")] == ["mailed", "mailed"]
+    text = mailbox.messages[-2].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "CC-2026-0002  actions due 2026-12-01 23:59" in text.split("DUE SOON")[1]
 
 
@@ -269,6 +279,7 @@ def service(folder: Folder, port: int, timeout: float = 10, **options: Any) -> W
         port=port,
         departments={"storage_transportation": (LOGISTICS,)},
         timeout=timeout,
+        digest_departments=False,  # the forms' mails only
     )
     policy = load_settings(folder.root).policy
     return Watcher(

@@ -17,7 +17,9 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
+from archive.packet import Renderer
 from tests.scenario import CAPA_DONE, Folder
 from tests.test_scenarios import ACTIONS, register
 
@@ -410,3 +412,29 @@ def test_a_finished_week_gets_its_report_by_itself_once(tmp_path: Path) -> None:
     )
     [link] = page.xpath("//table[@id='open-cases']//a/@href")
     assert (folder.root / "Reports" / unquote(link)).resolve().is_file()  # the case's page
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_draws_the_charts(
+    played: tuple[Folder, dict[str, str]], libreoffice: object, tmp_path: Path
+) -> None:
+    """The office client of the meeting opens the workbook and prints its chart sheet on
+    one page, every chart there with its labels."""
+    folder, _ = played
+    xlsx = folder.root / "Reports" / "2026-W48 Weekly Report.xlsx"
+    [pdf] = Renderer(tmp_path / "profile").to_pdf([xlsx], tmp_path / "pdf").values()
+    assert isinstance(pdf, Path), pdf
+    first = PdfReader(pdf).pages[0].extract_text()
+    for text in (
+        "Complaints by category (Pareto)",
+        "Cumulative share",
+        "Opened and closed per week",
+        "Complaints by customer (top 10)",
+        "Deadlines falling due",
+        "Complaints by product (top 10)",
+        "Working hours transferred",
+        "Transport damage",
+        "Gamma Doors",
+        "2026-W48",
+    ):
+        assert text in first, text

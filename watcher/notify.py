@@ -49,6 +49,7 @@ class MailSettings:
     digest_to: tuple[str, ...] = ()
     digest_at: time = time(8, 0)
     due_soon_days: int = 2  # the digest lists deadlines due within this many days
+    digest_departments: bool = True  # each department with an address gets its own part
     timeout: float = 10.0  # seconds for the server to answer
     give_up_after: int = 20  # attempts
 
@@ -115,15 +116,60 @@ def queue_issued(
     )
 
 
-def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now: datetime) -> bool:
-    """Queue today's digest once its hour has come; True when queued now (once a day)."""
-    if not settings.enabled or not settings.digest_to or now.time() < settings.digest_at:
-        return False
-    key = f"digest:{now.date().isoformat()}"
-    if registry.mail_queued(key):
-        return False
+def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now: datetime) -> int:
+    """Queue today's digests once their hour has come: the whole list to `digest_to`, and
+    to each department with an address the part that is its own. Each is queued once a
+    day (a department with nothing due gets none, and that is noted as done); returns how
+    many were queued now."""
+    if not settings.enabled or now.time() < settings.digest_at:
+        return 0
+    day = now.date().isoformat()
+    readers: list[tuple[str, str | None, tuple[str, ...]]] = []
+    if settings.digest_to:
+        readers.append((f"digest:{day}", None, settings.digest_to))
+    if settings.digest_departments:
+        readers += [(f"digest:{day}:{d}", d, a) for d, a in sorted(settings.departments.items())]
+    readers = [r for r in readers if not registry.mail_queued(r[0])]
+    if not readers:
+        return 0
+    overdue, due_soon = _due(registry, policy, now, settings.due_soon_days)
+    queued = 0
+    for key, department, addresses in readers:
+        mine = [r for r in overdue if department in (None, r["case"].department)]
+        soon = [r for r in due_soon if department in (None, r["case"].department)]
+        name = policy.outboxes.get(department, department) if department else None
+        subject = f"Complaints {now:%Y-%m-%d}: {len(mine)} overdue, {len(soon)} due soon"
+        nothing = department is not None and not mine and not soon
+        registry.queue_mail(
+            Mail(
+                kind="digest",
+                key=key,
+                case_id=None,
+                to=", ".join(addresses),
+                subject=f"{name}: {subject}" if name else subject,
+                body=text_template("mail_digest.txt").render(
+                    day=now.date(),
+                    department=name,
+                    overdue=mine,
+                    due_soon=soon,
+                    days=settings.due_soon_days,
+                ),
+                attachment=None,
+                created_at=now,
+                next_try_at=now,
+                sent_at=now if nothing else None,  # nothing to tell: done, not sent
+            )
+        )
+        queued += not nothing
+    return queued
+
+
+def _due(
+    registry: Registry, policy: Policy, now: datetime, days: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Deadlines of cases under way: passed and not met, and due within `days`."""
     calendar = WorkingCalendar(policy.calendar)
-    soon = now + timedelta(days=settings.due_soon_days)
+    soon = now + timedelta(days=days)
     overdue: list[dict[str, Any]] = []
     due_soon: list[dict[str, Any]] = []
     for case in registry.cases():
@@ -144,23 +190,7 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                 due_soon.append({**row, "deadline": d})
     overdue.sort(key=lambda r: r["deadline"].due)
     due_soon.sort(key=lambda r: r["deadline"].due)
-    body = text_template("mail_digest.txt").render(
-        day=now.date(), overdue=overdue, due_soon=due_soon, days=settings.due_soon_days
-    )
-    registry.queue_mail(
-        Mail(
-            kind="digest",
-            key=key,
-            case_id=None,
-            to=", ".join(settings.digest_to),
-            subject=f"Complaints {now:%Y-%m-%d}: {len(overdue)} overdue, {len(due_soon)} due soon",
-            body=body,
-            attachment=None,
-            created_at=now,
-            next_try_at=now,
-        )
-    )
-    return True
+    return overdue, due_soon
 
 
 def send_due(
