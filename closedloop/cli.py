@@ -611,6 +611,46 @@ def demo_cmd(root: Path, pause: float) -> None:
         click.echo("LibreOffice is not installed here, so the demo built no closure packet.")
 
 
+@cli.command("mail")
+@root_option
+@json_option
+@click.option("--retry", is_flag=True, help="Make every unsent mail due now, given up or not.")
+@now_option
+def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
+    """The e-mails not sent yet: waiting for their next try, or given up, with the reason.
+    After mending [mail] (or an address), --retry has the service (or the next ingest)
+    send them all again."""
+    with _errors(as_json):
+        folder = _shared(root)
+        with Registry(folder.registry) as registry:
+            again = registry.mail_retry(now(clock)) if retry else 0
+            waiting = [m for m in registry.mails() if m.sent_at is None]
+    rows = [
+        {
+            "subject": m.subject,
+            "to": m.to,
+            "state": "given up" if m.given_up else "waiting",
+            "attempts": m.attempts,
+            "next_try": m.next_try_at.isoformat(timespec="seconds"),
+            "error": m.last_error,
+        }
+        for m in waiting
+    ]
+    if as_json:
+        _echo_json({"unsent": rows, "retried": again})
+        return
+    for r in rows:
+        click.echo(
+            f"{r['state']:<8} {r['subject']} to {r['to']}: {r['attempts']} tries"
+            + (f", last: {r['error']}" if r["error"] else "")
+            + (f"; next {r['next_try']}" if r["state"] == "waiting" else "")
+        )
+    if retry:
+        click.echo(f"{again} mails are due again; the service (or the next ingest) sends them.")
+    elif not rows:
+        click.echo("Every mail has been sent.")
+
+
 @cli.command("doctor")
 @root_option
 @json_option

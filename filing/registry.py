@@ -624,6 +624,14 @@ class Registry:
             (now.isoformat(), mail_id),
         )
 
+    def mail_retry(self, now: datetime) -> int:
+        """Every mail not sent, given up or not, is due again now; how many."""
+        cur = self.db.execute(
+            "UPDATE mail SET given_up = 0, next_try_at = ? WHERE sent_at IS NULL",
+            (now.isoformat(),),
+        )
+        return cur.rowcount
+
     def mail_failed(self, mail_id: int, error: str, next_try_at: datetime, give_up: bool) -> None:
         self.db.execute(
             "UPDATE mail SET attempts = attempts + 1, last_error = ?, next_try_at = ?, "

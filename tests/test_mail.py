@@ -175,6 +175,13 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_given_up(
     assert results[1]["reason"].endswith("given up")
     assert folder.ingest("2026-11-21T11:00") == []  # given up: not tried again
     assert [(m["attempts"], m["given_up"]) for m in mails(folder)] == [(2, 0), (1, 1)]
+    # the administrator sees it, mends the address, and has it sent again
+    listed = folder.run("mail", "--root", str(folder.root))
+    assert "given up CC-2026-0002 Corrective and Preventive Action Report: Beta Glass" in listed
+    assert "the server answered 550 5.1.1 No such user" in listed
+    folder.run("mail", "--root", str(folder.root), "--retry", "--now", "2026-11-21T12:00")
+    assert [r["outcome"] for r in folder.ingest("2026-11-21T12:00")] == ["mailed"]
+    assert "Every mail has been sent." in folder.run("mail", "--root", str(folder.root))
 
 
 def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
