@@ -49,7 +49,9 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     check = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
-    assert check.returncode == 0 and check.stderr == "", check.stderr
+    # What it says of the unit itself (not of the machine, say a container without systemd)
+    about_unit = [line for line in check.stderr.splitlines() if "closedloop.service" in line]
+    assert check.returncode == 0 and about_unit == [], check.stderr
 
 
 def test_the_windows_task_runs_a_one_shot_ingest() -> None:
