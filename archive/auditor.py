@@ -60,6 +60,9 @@ class AuditorPages:
         self.pages = self.archive / PAGES
         # Rows of the data files, by file, then case: a change recomputes one row, not 100.
         self._rows: dict[str, dict[str, dict[str, Any]]] = {}
+        # Each row as JSON, kept until its case changes: a data file is written with one
+        # row encoded, not a hundred.
+        self._encoded: dict[str, str] = {}
 
     # -- what callers use --------------------------------------------------------------
 
@@ -73,6 +76,7 @@ class AuditorPages:
         new_shard = not (self.pages / DATA / f"{shard}.js").exists()
         rows = self._shard_rows(shard)
         rows[case_id] = self._row(case)
+        self._encoded.pop(case_id, None)
         self._write_shard(shard, rows)
         if new_shard or not (self.archive / INDEX).exists():
             self._write_index(now)
@@ -83,7 +87,7 @@ class AuditorPages:
             atomic_write_bytes(
                 self.pages / f"{case.case_id}.html", self._case_page(case, now), False
             )
-        self._rows = {}
+        self._rows, self._encoded = {}, {}
         for case in cases:
             self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case)
         for shard, rows in sorted(self._rows.items()):
@@ -154,8 +158,15 @@ class AuditorPages:
         return rows
 
     def _write_shard(self, shard: str, rows: dict[str, dict[str, Any]]) -> None:
-        listed = [rows[k] for k in sorted(rows)]
-        text = _SHARD_START + json.dumps(listed, ensure_ascii=True, sort_keys=True) + _SHARD_END
+        encoded = []
+        for case_id in sorted(rows):
+            row = self._encoded.get(case_id)
+            if row is None:
+                row = json.dumps(rows[case_id], ensure_ascii=True, sort_keys=True)
+                self._encoded[case_id] = row
+            encoded.append(row)
+        # The same text as json.dumps of the list: its items joined by ", ".
+        text = _SHARD_START + "[" + ", ".join(encoded) + "]" + _SHARD_END
         # Not synced to disk: pages are made again from the registry when lost.
         atomic_write_bytes(self.pages / DATA / f"{shard}.js", text.encode("ascii"), False)
 

@@ -102,20 +102,26 @@ class Plan:
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def _inside(self, relative: str) -> Path:
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+    def _inside(self, relative: str, real: dict[Path, Path]) -> Path:
+        """root/relative, refused if it leads outside the shared folder by `..`, an
+        absolute path or a linked folder. Folders are resolved once a plan (`real`): a
+        filing names the same four or five folders a dozen times."""
+        path = self.root / relative
+        root = real.get(self.root) or real.setdefault(self.root, self.root.resolve())
+        folder = real.get(path.parent) or real.setdefault(path.parent, path.parent.resolve())
+        if ".." in Path(relative).parts or not folder.is_relative_to(root):
             raise JournalError(
                 f"{relative}: a pending move in the registry points outside {self.root}; "
                 "the registry was changed by hand, rebuild it with `closedloop rebuild`"
             )
-        return self.root / relative
+        return path
 
     def carry_out(self) -> None:
         """Make the moves and removals. Safe to repeat, and to resume after a crash."""
         folders: set[Path] = set()
+        real: dict[Path, Path] = {}
         for source_name, target_name, sha256 in self.moves:
-            source, target = self._inside(source_name), self._inside(target_name)
+            source, target = self._inside(source_name, real), self._inside(target_name, real)
             if not source.is_file():
                 continue  # moved by an earlier, interrupted run (or taken away by a person)
             if sha256 is not None and _sha256(source) != sha256:
@@ -126,7 +132,7 @@ class Plan:
             if sha256 is not None:  # an Inbox file moved away (the staging folder goes)
                 folders.add(source.parent)
         for path_name, sha256 in self.removals:
-            path = self._inside(path_name)
+            path = self._inside(path_name, real)
             if path.is_file() and _sha256(path) == sha256:
                 path.unlink()
                 folders.add(path.parent)

@@ -286,6 +286,8 @@ class Registry:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        # Plans carried out whose pending rows are not yet deleted (see drop_pending).
+        self._carried_out: set[int] = set()
         try:
             self.db.create_function("norm", 1, normalised, deterministic=True)
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -305,6 +307,10 @@ class Registry:
             ) from None
 
     def close(self) -> None:
+        if self._carried_out and not self.db.in_transaction:
+            # An empty transaction drops them; if it cannot, they are carried out again.
+            with contextlib.suppress(sqlite3.Error), self.transaction():
+                pass
         self.db.close()
 
     def __enter__(self) -> Registry:
@@ -353,10 +359,12 @@ class Registry:
             yield
             return
         self.db.execute("BEGIN IMMEDIATE")
+        dropped = self._drop_carried_out()
         try:
             yield
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._carried_out |= dropped  # their rows are back: drop them next time
             raise
         self.db.execute("COMMIT")
 
@@ -542,11 +550,20 @@ class Registry:
 
     def pending(self) -> list[tuple[int, str]]:
         """Plans committed but not yet carried out, oldest first."""
-        return [(r[0], r[1]) for r in self.db.execute("SELECT id, plan FROM pending ORDER BY id")]
+        rows = self.db.execute("SELECT id, plan FROM pending ORDER BY id")
+        return [(r[0], r[1]) for r in rows if r[0] not in self._carried_out]
 
     def drop_pending(self, pending_id: int) -> None:
-        with self.transaction():
-            self.db.execute("DELETE FROM pending WHERE id = ?", (pending_id,))
+        """The plan is carried out. Its row goes in the next transaction (or at close),
+        not in a commit of its own: a plan is safe to carry out twice, so a stop before
+        then costs a repeat at the next start, and each filing saves a synced commit."""
+        self._carried_out.add(pending_id)
+
+    def _drop_carried_out(self) -> set[int]:
+        dropped, self._carried_out = self._carried_out, set()
+        if dropped:
+            self.db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in sorted(dropped)])
+        return dropped
 
     def add_issued(self, issued: Issued) -> None:
         self.db.execute(

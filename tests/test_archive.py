@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.casefile import GENESIS
+from archive.journal import JournalError, Plan
 from closedloop.cli import cli
 from tests.scenario import Folder
 from tests.test_scenarios import close_capa, register
@@ -186,3 +187,24 @@ def test_rebuild_refuses_a_tampered_archive_and_names_the_folder(
     assert result.exit_code == 2
     assert f"{CASE}: evidence/photo.jpg is missing" in result.stderr
     assert "restore the folder from a backup" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "target", ["../outside.docx", "/tmp/outside.docx", "Inbox/../../outside.docx", "linked/x.docx"]
+)
+def test_a_plan_that_leads_outside_the_folder_is_refused(tmp_path: Path, target: str) -> None:
+    """A pending plan is read back from the registry: one edited to point outside the
+    shared folder (by .., an absolute path, or a folder linked elsewhere) moves nothing."""
+    root = tmp_path / "share"
+    (root / "Inbox").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "linked").symlink_to(tmp_path / "elsewhere")
+    staged = root / ".closedloop" / "staging" / "p" / "0"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"form")
+    plan = Plan(root, "p", [(".closedloop/staging/p/0", target, None)])
+    with pytest.raises(JournalError, match="points outside"):
+        plan.carry_out()
+    assert staged.read_bytes() == b"form"
+    assert not (tmp_path / "outside.docx").exists()
+    assert not any((tmp_path / "elsewhere").iterdir())

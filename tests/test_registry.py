@@ -165,3 +165,33 @@ def test_an_older_registry_is_upgraded_in_place(
         # the compare keys of migration 5 were filled in for the cases already there
         since = NOW - timedelta(days=1)
         assert reg.similar_cases(since, "Acme Windows", "w-200", None) == [case.case_id]
+
+
+def test_a_carried_out_plan_leaves_the_journal_with_the_next_commit(tmp_path: Path) -> None:
+    """drop_pending costs no synced commit of its own: the row goes with the next
+    transaction, or at close; a rolled-back transaction keeps it for the one after."""
+    path = tmp_path / "registry.sqlite"
+
+    def rows() -> list[int]:
+        db = sqlite3.connect(path)
+        try:
+            return [r[0] for r in db.execute("SELECT id FROM pending ORDER BY id")]
+        finally:
+            db.close()
+
+    now = datetime(2026, 11, 23, 10, 0)
+    with Registry(path) as registry:
+        with registry.transaction():
+            first = registry.add_pending("{}", now)
+            second = registry.add_pending("{}", now)
+        registry.drop_pending(first)
+        assert registry.pending() == [(second, "{}")]  # carried out: not for recovery
+        assert rows() == [first, second]  # not yet deleted
+        with pytest.raises(RuntimeError), registry.transaction():
+            raise RuntimeError("a filing fails")
+        assert rows() == [first, second]
+        with registry.transaction():
+            pass
+        assert rows() == [second]
+        registry.drop_pending(second)
+    assert rows() == []  # at close
