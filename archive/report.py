@@ -227,6 +227,8 @@ def _table(
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
+    if rows:  # filter buttons on the heading, as a list people sort and filter
+        ws.auto_filter.ref = ws.dimensions
     for row_cells in ws.iter_rows(min_row=2):
         for cell in row_cells:
             if isinstance(cell.value, datetime):

@@ -438,3 +438,21 @@ def test_libreoffice_draws_the_charts(
         "2026-W48",
     ):
         assert text in first, text
+
+
+def test_the_quarterly_report_counts_the_quarter(played: tuple[Folder, dict[str, str]]) -> None:
+    folder, _ = played
+    out = folder.run(
+        "report", "quarterly", "--quarter", "2026Q4", "--root", str(folder.root), "--now", NOW
+    )
+    assert "Reports/2026Q4 Quarterly Report.xlsx" in out
+    got = headline(folder, "2026Q4 Quarterly Report.xlsx")
+    every = statuses(folder)
+    assert got["Opened 2026Q4"] == sum(s["opened"] >= "2026-10-01" for s in every) == 6
+    assert got["Closed 2026Q4"] == sum(bool(s["closed"]) for s in every) == 2
+    assert "Opened, 13 weeks" not in got  # a quarter's charts count the quarter itself
+    weeks = sheet(folder, "2026Q4 Quarterly Report.xlsx", "By week")
+    assert (weeks[0][0], weeks[-1][0]) == ("2026-W40", "2026-W48")  # up to now
+    assert sheet(folder, "2026Q4 Quarterly Report.xlsx", "By category")[0][:2] == ["Quality", 3]
+    ws = load_workbook(folder.root / "Reports" / "2026Q4 Quarterly Report.xlsx")["Open cases"]
+    assert ws.auto_filter.ref == "A1:J5"  # four open cases, filterable
