@@ -30,6 +30,7 @@ from archive.report import quarterly_report, workbook_bytes, write_report
 from filing.policy import Policy
 from filing.registry import Case, Registry
 from forms.atomicfile import atomic_write_bytes, fsync_dir
+from forms.xlsx_writer import set_text
 
 QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
 SUMMARY = "{quarter} Summary.xlsx"
@@ -183,6 +184,9 @@ def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
     for row in ws.iter_rows(min_row=2):
         for cell in (row[5], row[6]):
             cell.number_format = "yyyy-mm-dd hh:mm"
+        for cell in row:
+            if isinstance(cell.value, str):
+                set_text(cell, cell.value)  # names from forms stay text, never formulas
     for i, width in enumerate([15, 28, 16, 22, 24, 17, 17, 10, 12, 16], start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"

@@ -32,6 +32,7 @@ from filing.figures import DEADLINE_STATES, Count, Figures, Span, figures, trend
 from filing.policy import Policy
 from filing.registry import Registry
 from forms.atomicfile import atomic_write_bytes
+from forms.xlsx_writer import set_text
 
 REPORTS_INDEX = "index.html"
 CHART_TOP = 8  # the row the first chart is anchored at, below the headline
@@ -166,7 +167,7 @@ def workbook_bytes(report: Report) -> bytes:
 
 
 def _headline(ws: Worksheet, report: Report) -> None:
-    ws["A1"] = f"{report.company} · {report.title}" if report.company else report.title
+    set_text(ws["A1"], f"{report.company} · {report.title}" if report.company else report.title)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = (
         f"As of {report.main.as_of:%Y-%m-%d %H:%M}; charts count "
@@ -233,6 +234,8 @@ def _table(
         for cell in row_cells:
             if isinstance(cell.value, datetime):
                 cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(cell.value, str):
+                set_text(cell, cell.value)  # a customer named "=HYPERLINK(..." stays a name
     return ws, len(rows)
 
 

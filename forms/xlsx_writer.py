@@ -111,7 +111,7 @@ class _SheetWriter:
 
     def _merged(self, text: str, style: str, height: float) -> None:
         cell = self.ws.cell(self.row, 1)
-        _set_text(cell, text)
+        set_text(cell, text)
         cell.style = style
         self.ws.merge_cells(
             start_row=self.row, start_column=1, end_row=self.row, end_column=LAST_COL
@@ -123,20 +123,20 @@ class _SheetWriter:
         self.row += 1 if self.row > 6 else 0
         for col in range(1, LAST_COL + 1):
             self.ws.cell(self.row, col).style = "CL Section"
-        _set_text(self.ws.cell(self.row, 1), title)
+        set_text(self.ws.cell(self.row, 1), title)
         self.ws.row_dimensions[self.row].height = 18
         self.row += 1
 
     def scalar(self, f: Field, value: Any) -> None:
         r = self.row
         label = self.ws.cell(r, LABEL_COL)
-        _set_text(label, f.label)
+        set_text(label, f.label)
         label.style = "CL Label"
         cell = self.ws.cell(r, INPUT_COL)
         cell.style = "CL Input"
         self._input(cell, f, value)
         hint = self.ws.cell(r, HINT_COL)
-        _set_text(hint, field_hint(f))
+        set_text(hint, field_hint(f))
         hint.style = "CL Hint"
         self.ws.merge_cells(start_row=r, start_column=HINT_COL, end_row=r, end_column=LAST_COL)
         lines = max(1, len(field_hint(f)) // 60 + 1)
@@ -146,10 +146,10 @@ class _SheetWriter:
 
     def table(self, f: Field, rows: list[Mapping[str, Any]]) -> None:
         title = self.ws.cell(self.row, 1)
-        _set_text(title, f.label)
+        set_text(title, f.label)
         title.style = "CL Label"
         hint = self.ws.cell(self.row, 2)
-        _set_text(hint, field_hint(f))
+        set_text(hint, field_hint(f))
         hint.style = "CL Hint"
         self.ws.merge_cells(
             start_row=self.row, start_column=2, end_row=self.row, end_column=LAST_COL
@@ -157,7 +157,7 @@ class _SheetWriter:
         self.row += 1
         for col, column in enumerate(f.columns, start=1):
             head = self.ws.cell(self.row, col)
-            _set_text(head, column.label)
+            set_text(head, column.label)
             head.style = "CL Column"
         self.row += 1
         first = self.row
@@ -194,9 +194,9 @@ class _SheetWriter:
             if len(d.as_tuple().digits) <= EXACT_DIGITS:
                 cell.value = int(d) if isinstance(value, int) else d
             else:
-                _set_text(cell, format(d, "f"))
+                set_text(cell, format(d, "f"))
         else:
-            _set_text(cell, format_value(f, value))
+            set_text(cell, format_value(f, value))
 
     def _validate_list(self, cell: Cell | MergedCell, f: Field) -> None:
         labels = ("Yes", "No") if f.type == "yesno" else tuple(c.label for c in f.choices)
@@ -204,7 +204,7 @@ class _SheetWriter:
         if ref is None:
             col = len(self._list_refs) + 1
             for i, label in enumerate(labels, start=1):
-                _set_text(self.lists.cell(i, col), label)
+                set_text(self.lists.cell(i, col), label)
             letter = get_column_letter(col)
             ref = f"{quote_sheetname(LISTS_SHEET)}!${letter}$1:${letter}${len(labels)}"
             self._list_refs[labels] = ref
@@ -224,7 +224,7 @@ class _SheetWriter:
         dv.add(cell)
 
 
-def _set_text(cell: Cell | MergedCell, text: str) -> None:
+def set_text(cell: Cell | MergedCell, text: str) -> None:
     """Text stays text: a leading =, +, - or @ must never become a formula."""
     cell.value = text
     cell.data_type = "s"

@@ -456,3 +456,30 @@ def test_the_quarterly_report_counts_the_quarter(played: tuple[Folder, dict[str,
     assert sheet(folder, "2026Q4 Quarterly Report.xlsx", "By category")[0][:2] == ["Quality", 3]
     ws = load_workbook(folder.root / "Reports" / "2026Q4 Quarterly Report.xlsx")["Open cases"]
     assert ws.auto_filter.ref == "A1:J5"  # four open cases, filterable
+
+
+def test_a_name_like_a_formula_stays_text_in_the_workbooks(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    register(
+        folder,
+        "2026-11-20T10:00",
+        **{
+            "Customer": hostile,
+            "Product / model": "+W-200",
+            "Complaint established": "No",
+            "Reason for the decision": "Not ours",
+        },
+    )
+    folder.run("report", "weekly", "--week", "2026-W47", "--root", str(folder.root), "--now", NOW)
+    folder.run("close-quarter", "2026Q4", "--root", str(folder.root), "--now", "2027-01-05T09:00")
+    sealed = folder.root / "Archive" / "2026Q4 Customer Complaint Closed-Loop"
+    for workbook, title in (
+        (folder.root / "Reports" / "2026-W47 Weekly Report.xlsx", "By customer"),
+        (sealed / "2026Q4 Quarterly Report.xlsx", "By customer"),
+        (sealed / "2026Q4 Summary.xlsx", "2026Q4"),
+    ):
+        ws = load_workbook(workbook)[title]
+        cells = [c for row in ws.iter_rows() for c in row if c.value in (hostile, "+W-200")]
+        assert cells, workbook.name
+        assert all(c.data_type == "s" for c in cells), workbook.name
