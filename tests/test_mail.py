@@ -19,11 +19,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from closedloop.settings import load_settings
+from filing.registry import Mail, Registry
 from tests.scenario import REGISTRATION, Folder
 from tests.test_doctor import doctor
 from tests.test_watch import until
 from watcher.ingest import FileResult
-from watcher.notify import MailSettings
+from watcher.notify import MailSettings, send_due
 from watcher.service import Watcher
 
 LOGISTICS = "logistics@example.com"
@@ -308,3 +309,16 @@ def test_doctor_checks_the_mail_server(folder: Folder, port: int) -> None:
     finally:
         server.stop()
     assert found["mail"] == ("ok", f"127.0.0.1:{port} answers; 0 mails wait to be sent")
+
+
+def test_a_mail_that_cannot_be_made_is_given_up_and_the_rest_go(
+    folder: Folder, mailbox: Mailbox, port: int
+) -> None:
+    now = datetime(2026, 11, 20, 10, 0)
+    with Registry(folder.root / ".closedloop" / "registry.sqlite") as registry:
+        for key, subject in (("bad", "line\nbreak"), ("good", "fine")):
+            registry.queue_mail(Mail("digest", key, None, MANAGER, subject, "body", None, now, now))
+        sent = send_due(registry, folder.root / "Archive", load_settings(folder.root).mail, now)
+    assert [(s.subject, s.gave_up) for s in sent] == [("line\nbreak", True), ("fine", False)]
+    assert "the message cannot be made" in (sent[0].error or "")
+    assert [m["Subject"] for m in mailbox.messages] == ["fine"]

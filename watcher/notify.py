@@ -101,6 +101,7 @@ def queue_issued(
     subject = f"{item.case_id} {form.title}" + (
         f": {case.customer}" if case and case.customer else ""
     )
+    subject = " ".join(subject.split())  # a line break typed into a name ends no header
     registry.queue_mail(
         Mail(
             kind="issued",
@@ -244,12 +245,15 @@ def _send_one(
 ) -> Sent:
     assert mail.mail_id is not None
     message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="closedloop")
-    message.set_content(mail.body)
+    try:
+        message["From"] = settings.sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = make_msgid(domain="closedloop")
+        message.set_content(mail.body)
+    except (ValueError, TypeError) as exc:  # no server will take it: not worth a retry
+        return _failed(registry, settings, mail, f"the message cannot be made ({exc})", now, True)
     if mail.attachment and mail.case_id:
         case = registry.case(mail.case_id)
         path = case_folder(archive, mail.case_id, case.customer if case else None) / mail.attachment
