@@ -34,6 +34,9 @@ from forms.atomicfile import atomic_write_bytes
 PAGES = "Auditor pages"
 _SHARD_START, _SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
+# Raised when the index shell's template changes, so that folders made before have theirs
+# written anew at the next start (2: the link to Reports/).
+GENERATOR = "closedloop auditor index 2"
 DATA = "data"
 
 
@@ -111,7 +114,11 @@ class AuditorPages:
             if stale:
                 self.case_changed(case.case_id, now)
                 done += 1
-        if not (self.archive / INDEX).exists():
+        try:
+            current = GENERATOR in (self.archive / INDEX).read_text(encoding="utf-8")
+        except OSError:
+            current = False
+        if not current:  # missing, or from an older closedloop
             self._write_index(now)
         return done
 
@@ -173,6 +180,7 @@ class AuditorPages:
     def _write_index(self, now: datetime) -> None:
         shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
         html = page_template("auditor_index.html").render(
+            generator=GENERATOR,
             scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
             written=now.isoformat(sep=" ", timespec="minutes"),
         )

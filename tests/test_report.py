@@ -483,3 +483,13 @@ def test_a_name_like_a_formula_stays_text_in_the_workbooks(tmp_path: Path) -> No
         cells = [c for row in ws.iter_rows() for c in row if c.value in (hostile, "+W-200")]
         assert cells, workbook.name
         assert all(c.data_type == "s" for c in cells), workbook.name
+
+
+def test_an_index_from_an_older_closedloop_gets_the_reports_link(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    register(folder, "2026-11-20T10:00")
+    index = folder.root / "Archive" / "index.html"
+    index.write_text("<html><body>an older index, without reports</body></html>")
+    folder.ingest("2026-11-20T11:00")  # the next start
+    page = lxml_html.fromstring(index.read_bytes())
+    assert page.xpath("//a[@id='reports']/@href") == ["../Reports/index.html"]
