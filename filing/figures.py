@@ -198,7 +198,7 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
     out = Figures(span, as_of)
     out.opened = len(opened)
     out.closed = sum(1 for c in cases if _closed_in(c, span, as_of))
-    out.by_category = _pareto(_category_label(c.category) for c in opened)
+    out.by_category = _pareto(category_label(c.category) for c in opened)
     out.by_customer = _pareto(c.customer or "(none)" for c in opened)
     out.by_product = _pareto(c.product or "(none)" for c in opened)
     out.weeks = [
@@ -227,7 +227,7 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
             c.case_id,
             c.customer or "",
             c.product or "",
-            _category_label(c.category),
+            category_label(c.category),
             c.opened_at,
             list(c.repeats),
         )
@@ -257,7 +257,8 @@ def _pareto(labels: Any) -> list[Count]:
     return rows
 
 
-def _category_label(category: str | None) -> str:
+def category_label(category: str | None) -> str:
+    """The category as the registration form shows it ("Transport damage")."""
     if not category:
         return "(none)"
     return get_form("registration").field("category").choice_label(category)
@@ -303,7 +304,7 @@ def _open_case(
         case.case_id,
         case.customer or "",
         case.product or "",
-        _category_label(case.category),
+        category_label(case.category),
         _department_label(policy, case.department),
         owner,
         case.opened_at,

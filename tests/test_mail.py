@@ -120,6 +120,7 @@ def test_an_issued_form_goes_to_its_department_with_the_document(
     for line in (
         "Customer:  ACME Windows",
         "Product:   W-200",
+        "Category:  Transport damage",
         "What is asked: Root cause, responsibility, corrective and preventive actions",
         "Due: 2026-11-27 23:59 (the actions deadline)",
         "Outbox/Storage & Transportation/CC-2026-0001 Corrective and Preventive Action Report.docx",

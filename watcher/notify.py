@@ -24,6 +24,7 @@ from typing import Any
 from archive.casefolder import case_folder
 from filing.calendar import WorkingCalendar
 from filing.engine import IssuedForm
+from filing.figures import category_label
 from filing.policy import Policy
 from filing.registry import Mail, Registry
 from filing.status import case_deadlines, outstanding
@@ -92,6 +93,7 @@ def queue_issued(
     outbox_file = Path(item.file).name
     body = text_template("mail_issued.txt").render(
         case=case,
+        category=category_label(case.category) if case and case.category else "",
         form=form,
         why=item.why,
         due=due,
