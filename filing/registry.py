@@ -437,6 +437,11 @@ class Registry:
             sql += " WHERE " + " AND ".join(where)
         return [_case(r) for r in self.db.execute(sql + " ORDER BY case_id", args)]
 
+    def first_opened(self) -> datetime | None:
+        """When the first case was opened; None with no cases."""
+        row = self.db.execute("SELECT MIN(opened_at) FROM cases").fetchone()
+        return _dt(row[0]) if row else None
+
     def cases_with_prefix(self, prefix: str) -> list[Case]:
         """Cases whose number is `prefix` and two more digits (the auditor pages' shards)."""
         rows = self.db.execute(

@@ -399,6 +399,9 @@ def test_a_misspelt_week_is_refused_with_the_form_to_use(
 
 def test_a_finished_week_gets_its_report_by_itself_once(tmp_path: Path) -> None:
     folder = Folder(tmp_path / "share")
+    folder.setting("weekly = false", "weekly = true")
+    assert folder.ingest("2026-11-17T10:00") == []  # a new folder: no empty report of W46
+    folder.setting("weekly = true", "weekly = false")
     register(folder, "2026-11-20T10:00")
     folder.setting("weekly = false", "weekly = true")
     results = folder.ingest("2026-11-23T08:00")  # Monday: W47 is over

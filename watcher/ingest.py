@@ -266,6 +266,9 @@ class Intake:
         week = Span.week_of(now.date() - timedelta(days=7))
         if (self.folder.reports / f"{weekly_name(week)}.xlsx").exists():
             return []
+        first = self.registry.first_opened()
+        if first is None or first >= week.end:
+            return []  # nothing had happened yet: a new folder gets no empty report
         report = weekly_report(self.registry, self.policy, week, now, self.company)
         try:
             written = write_report(self.folder.reports, report)
