@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
@@ -323,3 +326,27 @@ def test_a_mail_that_cannot_be_made_is_given_up_and_the_rest_go(
     assert [(s.subject, s.gave_up) for s in sent] == [("line\nbreak", True), ("fine", False)]
     assert "the message cannot be made" in (sent[0].error or "")
     assert [m["Subject"] for m in mailbox.messages] == ["fine"]
+
+
+def test_the_watch_command_mails_what_it_issues(folder: Folder, mailbox: Mailbox) -> None:
+    """The settings file alone turns e-mail on for the real service process."""
+    exe = Path(sys.executable).with_name("closedloop")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    proc = subprocess.Popen(
+        [*cmd, "watch", str(folder.root), "--window", "0.3"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        log = folder.root / ".closedloop" / "watch.log"
+        until(lambda: log.exists() and "watching" in log.read_text())
+        folder.save(folder.blank("registration"), {**REGISTRATION, "Complaint established": "yes"})
+        until(lambda: len(mailbox.messages) == 1, timeout=30)
+        assert mailbox.envelopes[0].rcpt_tos == [LOGISTICS]
+        until(
+            lambda: "mailed CC-2026-0001 Corrective and Preventive Action Report" in log.read_text()
+        )
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
