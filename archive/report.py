@@ -157,7 +157,7 @@ def workbook_bytes(report: Report) -> bytes:
     charts.page_setup.fitToWidth = 1
     charts.page_setup.fitToHeight = 1
     charts.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    # A fixed date: the same registry gives the same workbook content whenever it is made.
+    # The workbook is "created" at the moment it describes, not at the time of writing.
     wb.properties.created = report.main.as_of
     wb.properties.creator = "closedloop"
     wb.properties.title = report.title
