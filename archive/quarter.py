@@ -19,18 +19,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from archive.casefile import manifest
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
 from archive.hashing import file_sha256
-from archive.report import quarterly_report, workbook_bytes, write_report
+from archive.report import list_sheet, quarterly_report, workbook_bytes, write_report
 from filing.policy import Policy
 from filing.registry import Case, Registry
 from forms.atomicfile import atomic_write_bytes, fsync_dir
-from forms.xlsx_writer import set_text
 
 QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
 SUMMARY = "{quarter} Summary.xlsx"
@@ -147,9 +144,7 @@ def close_quarter(
 
 def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = str(quarter)
+    wb.remove(wb.worksheets[0])
     head = [
         "Case",
         "Customer",
@@ -162,12 +157,10 @@ def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
         "Resolution",
         "Re-registered as",
     ]
-    ws.append(head)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    rows = []
     for c in sorted(cases, key=lambda c: c.case_id):
         closed = c.closed_at or c.opened_at
-        ws.append(
+        rows.append(
             [
                 c.case_id,
                 c.customer,
@@ -181,15 +174,7 @@ def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
                 c.reopened_as,
             ]
         )
-    for row in ws.iter_rows(min_row=2):
-        for cell in (row[5], row[6]):
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        for cell in row:
-            if isinstance(cell.value, str):
-                set_text(cell, cell.value)  # names from forms stay text, never formulas
-    for i, width in enumerate([15, 28, 16, 22, 24, 17, 17, 10, 12, 16], start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
+    list_sheet(wb, str(quarter), head, rows, [15, 28, 16, 22, 24, 17, 17, 10, 12, 16])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -215,9 +215,11 @@ class _Sheets:
     costs: tuple[Worksheet, int] | None = None
 
 
-def _table(
+def list_sheet(
     wb: Workbook, title: str, head: Sequence[str], rows: Sequence[Sequence[Any]], widths: list[int]
 ) -> tuple[Worksheet, int]:
+    """A sheet of `rows` under a bold heading: widths, frozen heading, filter buttons,
+    times as dates, and text that stays text. Returns it with its number of rows."""
     ws = wb.create_sheet(title)
     ws.append(list(head))
     for cell in ws[1]:
@@ -254,7 +256,7 @@ def _breakdown(
     head = [what, f"Complaints, {report.trend_label}", "Cumulative share"]
     if report.weekly:
         head.append("This week")
-    ws, n = _table(wb, title, head, breakdown_rows(report, counts), [34, 18, 16, 12])
+    ws, n = list_sheet(wb, title, head, breakdown_rows(report, counts), [34, 18, 16, 12])
     for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
         row[0].number_format = "0%"
     return ws, n
@@ -266,14 +268,14 @@ def _data_sheets(wb: Workbook, report: Report) -> _Sheets:
         _breakdown(wb, report, "By category", "Category", lambda f: f.by_category),
         _breakdown(wb, report, "By customer", "Customer", lambda f: f.by_customer),
         _breakdown(wb, report, "By product", "Product / model", lambda f: f.by_product),
-        _table(
+        list_sheet(
             wb,
             "By week",
             ["Week", "Opened", "Closed"],
             [[w.week, w.opened, w.closed] for w in trend.weeks],
             [12, 10, 10],
         ),
-        _table(
+        list_sheet(
             wb,
             "Deadlines",
             ["Deadline", *(state.capitalize() for state in DEADLINE_STATES)],
@@ -281,7 +283,7 @@ def _data_sheets(wb: Workbook, report: Report) -> _Sheets:
             [14, 8, 8, 8, 10, 8],
         ),
     )
-    _table(
+    list_sheet(
         wb,
         "Open cases",
         [
@@ -313,7 +315,7 @@ def _data_sheets(wb: Workbook, report: Report) -> _Sheets:
         ],
         [15, 24, 14, 22, 22, 18, 17, 10, 20, 17],
     )
-    _table(
+    list_sheet(
         wb,
         "Repeats",
         ["Case", "Customer", "Product", "Category", "Opened", "Repeats"],
@@ -323,7 +325,7 @@ def _data_sheets(wb: Workbook, report: Report) -> _Sheets:
         ],
         [15, 24, 14, 22, 17, 40],
     )
-    _table(
+    list_sheet(
         wb,
         "Costs",
         [
@@ -349,7 +351,7 @@ def _data_sheets(wb: Workbook, report: Report) -> _Sheets:
         ],
         [15, 24, 24, 12, 14, 24, 17],
     )
-    sheets.costs = _table(
+    sheets.costs = list_sheet(
         wb,
         "Costs by department",
         ["Department", "Deductions charged", "Working hours transferred", "Cases"],
@@ -390,7 +392,7 @@ def _bars(
     legend: bool = True,
     counts: bool = True,
 ) -> BarChart | None:
-    """A bar chart of `columns` of a sheet written by `_table`, its first column the
+    """A bar chart of `columns` of a sheet written by `list_sheet`, its first column the
     categories; `across`: horizontal bars, the first row on top. None for an empty sheet."""
     ws, n = table
     if not n:
