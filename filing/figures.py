@@ -216,10 +216,12 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
             if span.contains(d.due):
                 counts[d.name][status_at(d, as_of, case.closed_at)] += 1
     out.deadlines = [DeadlineCount(name, **counts[name]) for name in DEADLINE_NAMES]
+    # Each case's CAPA in force at as_of, read once: its owner and its costs come from it.
+    capas = {c.case_id: _capa_as_of(registry, c.case_id, as_of) for c in cases}
     for case in cases:
         if case.closed_at is not None and case.closed_at <= as_of:
             continue
-        out.open_cases.append(_open_case(registry, policy, calendar, case, as_of))
+        out.open_cases.append(_open_case(policy, calendar, case, capas[case.case_id], as_of))
     out.open_at_end = len(out.open_cases)
     out.overdue_at_end = sum(1 for c in out.open_cases if c.overdue)
     out.repeats = [
@@ -236,7 +238,7 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
     ]
     out.repeats_opened = len(out.repeats)
     for case in cases:
-        cost = _cost(registry, policy, case, span, as_of)
+        cost = _cost(policy, case, capas[case.case_id], span)
         if cost is not None:
             out.costs.append(cost)
     out.costs_by_department = _by_department(out.costs)
@@ -284,11 +286,10 @@ def _capa_as_of(registry: Registry, case_id: str, as_of: datetime) -> Filing | N
 
 
 def _open_case(
-    registry: Registry, policy: Policy, calendar: WorkingCalendar, case: Case, as_of: datetime
+    policy: Policy, calendar: WorkingCalendar, case: Case, capa: Filing | None, as_of: datetime
 ) -> OpenCase:
     deadlines = case_deadlines(case, policy, calendar)
     states = [(d, status_at(d, as_of)) for d in deadlines]
-    capa = _capa_as_of(registry, case.case_id, as_of)
     owner = ""
     if capa is not None:
         owner = str(capa.fields.get("responsible_person") or "")
@@ -321,12 +322,9 @@ def _decimal(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def _cost(
-    registry: Registry, policy: Policy, case: Case, span: Span, as_of: datetime
-) -> CaseCost | None:
-    """What the case cost, by its CAPA as filed by `as_of`, counted in the span the CAPA
-    (the version in force) was filed in."""
-    capa = _capa_as_of(registry, case.case_id, as_of)
+def _cost(policy: Policy, case: Case, capa: Filing | None, span: Span) -> CaseCost | None:
+    """What the case cost, by its CAPA in force (`capa`), counted in the span that version
+    was filed in."""
     if capa is None or not span.contains(capa.filed_at):
         return None
     deduction = _decimal(capa.fields.get("deduction_amount"))
