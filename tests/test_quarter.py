@@ -175,13 +175,7 @@ def test_a_quarter_not_over_or_misspelt_is_refused(
 
 
 def test_with_the_setting_on_the_first_ingest_after_the_quarter_seals_it(quarter: Folder) -> None:
-    settings = quarter.root / "closedloop.toml"
-    settings.write_text(
-        settings.read_text(encoding="utf-8").replace(
-            "close_quarters = false", "close_quarters = true"
-        ),
-        encoding="utf-8",
-    )
+    quarter.setting("close_quarters = false", "close_quarters = true")
     assert quarter.ingest("2026-12-31T23:00") == []  # the quarter is not over: nothing
     assert not (quarter.root / "Archive" / QUARTER).exists()
     [sealed] = quarter.ingest("2027-01-02T08:00")
@@ -191,13 +185,7 @@ def test_with_the_setting_on_the_first_ingest_after_the_quarter_seals_it(quarter
 
 
 def test_the_setting_must_be_true_or_false(quarter: Folder) -> None:
-    settings = quarter.root / "closedloop.toml"
-    settings.write_text(
-        settings.read_text(encoding="utf-8").replace(
-            "close_quarters = false", 'close_quarters = "yes"'
-        ),
-        encoding="utf-8",
-    )
+    quarter.setting("close_quarters = false", 'close_quarters = "yes"')
     result = CliRunner().invoke(cli, ["ingest", str(quarter.root)])
     assert result.exit_code == 2
     assert (
