@@ -4,7 +4,6 @@ as China's calendar has) from the maintained `holidays` library, and a site's ow
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cached_property
 from typing import Any
 
 import holidays
@@ -20,21 +19,17 @@ _MAX_SCAN_DAYS = 366
 class WorkingCalendar:
     def __init__(self, policy: CalendarPolicy) -> None:
         self.policy = policy
+        # Made once: checking the country is making its calendar (it fills years lazily).
+        self._public: Any = None
         if policy.country is not None:
             try:
-                holidays.country_holidays(policy.country, subdiv=policy.subdivision)
+                self._public = holidays.country_holidays(policy.country, subdiv=policy.subdivision)
             except (NotImplementedError, KeyError) as exc:
                 raise PolicyError(
                     "calendar.country",
                     f"'{policy.country}' is not a country the holidays library knows "
                     f"({exc}); use a two-letter code like CN, DE or US, or leave it empty",
                 ) from None
-
-    @cached_property
-    def _public(self) -> Any:
-        if self.policy.country is None:
-            return None
-        return holidays.country_holidays(self.policy.country, subdiv=self.policy.subdivision)
 
     def is_working_day(self, day: date) -> bool:
         if day in self.policy.extra_holidays:

@@ -240,7 +240,10 @@ class Intake:
         mail = self.mail
         if mail is None:
             return None
-        return lambda item, copy: queue_issued(self.registry, mail, self.policy, item, copy, now)
+        calendar = self.pages.calendar  # made once: a calendar costs milliseconds to make
+        return lambda item, copy: queue_issued(
+            self.registry, mail, self.policy, calendar, item, copy, now
+        )
 
     def mail_pass(self, now: datetime) -> list[FileResult]:
         """Queue today's digest when its hour has come, and send what is due."""

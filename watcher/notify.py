@@ -72,6 +72,7 @@ def queue_issued(
     registry: Registry,
     settings: MailSettings,
     policy: Policy,
+    calendar: WorkingCalendar,
     item: IssuedForm,
     copy: str,
     now: datetime,
@@ -83,7 +84,6 @@ def queue_issued(
         return
     case = registry.case(item.case_id)
     form = get_form(item.form)
-    calendar = WorkingCalendar(policy.calendar)
     deadlines = (
         [d for d in case_deadlines(case, policy, calendar) if d.met_at is None] if case else []
     )
