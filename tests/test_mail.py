@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from click.testing import CliRunner
 
+from closedloop.cli import cli
 from closedloop.settings import load_settings
 from filing.registry import Mail, Registry
 from tests.scenario import REGISTRATION, Folder
@@ -229,14 +231,48 @@ def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
     assert "CC-2026-0002  actions due 2026-12-01 23:59" in text.split("DUE SOON")[1]
 
 
-def test_mail_settings_are_checked_and_name_the_fix(folder: Folder) -> None:
-    folder.setting('security = "none"', 'security = "tls"')
-    with pytest.raises(Exception, match=r"\[mail\] security is 'tls', not one of"):
-        load_settings(folder.root)
-    folder.setting('security = "tls"', 'security = "starttls"')
-    folder.setting(f'"Storage & Transportation" = "{LOGISTICS}"', '"Shipping" = "x@example.com"')
-    with pytest.raises(Exception, match=r"\[mail.departments\] Shipping is not a department"):
-        load_settings(folder.root)
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            'security = "none"',
+            'security = "tls"',
+            "[mail] security is 'tls', not one of ('none', 'starttls', 'ssl'); "
+            'write it like security = "starttls"',
+        ),
+        (
+            f'"Storage & Transportation" = "{LOGISTICS}"',
+            '"Shipping" = "x@example.com"',
+            "[mail.departments] Shipping is not a department of [departments]; "
+            'write it like "Quality Management" = "quality@example.com"',
+        ),
+        (
+            'digest_at = "08:00"',
+            'digest_at = "eight"',
+            "[mail] digest_at is 'eight', not a time; write it like digest_at = \"08:00\"",
+        ),
+        (
+            "digest_to = []",
+            'digest_to = ["quality manager"]',
+            "[mail] digest_to is ['quality manager'], not e-mail addresses; "
+            'write it like ["quality@example.com"]',
+        ),
+        (
+            "weekly = true",
+            'weekly = "yes"',
+            "[reports] weekly is 'yes', not true or false; write it like weekly = false",
+        ),
+    ],
+)
+def test_mail_and_report_settings_are_checked_and_name_the_fix(
+    folder: Folder, old: str, new: str, said: str
+) -> None:
+    if old == "weekly = true":
+        folder.setting("weekly = false", "weekly = true")  # the test folders turn it off
+    folder.setting(old, new)
+    result = CliRunner().invoke(cli, ["ingest", str(folder.root)])
+    assert result.exit_code == 2
+    assert f"{folder.root / 'closedloop.toml'}: {said}" in result.stderr
 
 
 def test_the_service_files_on_while_the_mail_server_hangs_then_mails(
