@@ -4,6 +4,7 @@ filed originals, numbered in filing order and never modified after filing."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from pathvalidate import sanitize_filename
 
 # Windows paths are limited to 260 characters; keep folder and file names short.
 MAX_CUSTOMER_CHARS = 40
+# One name, in bytes, on ext4, XFS, btrfs, ZFS and (in UTF-16 units, never more) NTFS/SMB.
+MAX_NAME_BYTES = 255
 # A sealed quarter: Archive/2026Q4 Customer Complaint Closed-Loop/<case folders>
 QUARTER_SUFFIX = " Customer Complaint Closed-Loop"
 
@@ -40,14 +43,35 @@ def case_folder(archive: Path, case_id: str, customer: str | None, new: bool = F
     return archive / name
 
 
-def free_name(target: Path) -> Path:
+def fit_name(name: str, room: int = 0) -> str:
+    """`name`, cut by bytes (the extension kept, no character split) so that it and `room`
+    more bytes fit one name on every file system (255 bytes). A refused file named with 80
+    Chinese characters once made a note name of 270 bytes that could not be written."""
+    limit = MAX_NAME_BYTES - room
+    if len(name.encode("utf-8", "surrogateescape")) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16 or not stem:
+        stem, ext = name, ""
+    tail = f".{ext}" if ext else ""
+    budget = max(limit - len(tail.encode("utf-8", "surrogateescape")), 1)
+    cut = stem.encode("utf-8", "surrogateescape")[:budget]
+    text = cut.decode("utf-8", "ignore").rstrip(" .") or "_"
+    return text + tail
+
+
+def free_name(target: Path, room: int = 0) -> Path:
     """`target`, or the first of `name (2).ext`, `name (3).ext`... that does not exist yet:
-    a file of the same name is never written over."""
-    candidate, n = target, 2
-    while candidate.exists():
-        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
+    a file of the same name is never written over. Every candidate, with `room` bytes
+    more, fits one name (255 bytes)."""
+    n = 1
+    while True:
+        suffix = f" ({n})" if n > 1 else ""
+        base = Path(fit_name(target.name, room + len(suffix)))
+        candidate = target.with_name(f"{base.stem}{suffix}{base.suffix}")
+        if not os.path.lexists(candidate):  # a dangling link is taken too: never through it
+            return candidate
         n += 1
-    return candidate
 
 
 def original_path(folder: Path, stored_as: str) -> Path:

@@ -19,21 +19,32 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import hashlib
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from archive.casefolder import free_name
 from archive.errors import ArchiveError
-from archive.hashing import file_sha256
+from archive.nofollow import rename_entry, rename_regular, stream_regular, unlink_regular
 from filing.registry import Registry
 from forms.atomicfile import atomic_writer, fsync_dir
 
 STAGING = Path(".closedloop") / "staging"
+NOTE_SUFFIX = " - what to fix.txt"
+# What a file system says of a name it will not take (too long, bytes it cannot hold, a
+# character Windows refuses on an SMB share): the file goes aside instead.
+_NAME_REFUSED = {errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ}
+
+
+class ChangedWhileRead(OSError):
+    """A file changed between its reading and its copy: someone is still saving it."""
 
 
 class JournalError(ArchiveError):
@@ -51,6 +62,10 @@ class Plan:
     # while it still holds the bytes hashing to sha256.
     moves: list[tuple[str, str, str | None]] = field(default_factory=list)
     removals: list[tuple[str, str]] = field(default_factory=list)  # [path, sha256]
+    # [source, target, device, inode]: an Inbox entry that is not a regular file (a link,
+    # a FIFO), moved to Quarantine as the entry itself.
+    entries: list[tuple[str, str, int, int]] = field(default_factory=list)
+    fallback: str = "Quarantine"  # where a file goes whose place is a link out of root
 
     @property
     def staging(self) -> Path:
@@ -68,6 +83,23 @@ class Plan:
             os.fsync(fh.fileno())
         self.moves.append((self._relative(staged), self._relative(target), None))
 
+    def copy(self, target: Path, source: Path, sha256: str) -> None:
+        """A copy of the Inbox file `source` will be at `target`: streamed (evidence may be
+        a video) without following a link, and only if it still holds bytes hashing to
+        sha256 (else OSError: the filing is rolled back and the file tried again)."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        staged = self.staging / str(len(self.moves))
+        digest = hashlib.sha256()
+        with staged.open("wb") as fh:
+            for chunk in stream_regular(self.root, source.relative_to(self.root)):
+                digest.update(chunk)
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if digest.hexdigest() != sha256:
+            raise ChangedWhileRead(f"{source.name} changed while it was copied")
+        self.moves.append((self._relative(staged), self._relative(target), None))
+
     def seal(self) -> None:
         """Make the staged files' names durable, before the plan is committed."""
         if self.staging.is_dir():
@@ -77,6 +109,11 @@ class Plan:
         """Move `source` (which holds bytes hashing to sha256) to `target`."""
         self.moves.append((self._relative(source), self._relative(target), sha256))
 
+    def move_entry(self, source: Path, target: Path, identity: tuple[int, int]) -> None:
+        """Move the entry `source` itself (a link, a FIFO, a device), never what it names,
+        while it is still the entry (device, inode) seen."""
+        self.entries.append((self._relative(source), self._relative(target), *identity))
+
     def remove(self, path: Path, sha256: str) -> None:
         self.removals.append((self._relative(path), sha256))
 
@@ -85,8 +122,16 @@ class Plan:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def to_json(self) -> str:
+        # ASCII escapes: a name that is not UTF-8 (a surrogate escape) survives the trip
+        # through the registry's text column and back to the same bytes.
         return json.dumps(
-            {"id": self.id, "moves": self.moves, "removals": self.removals}, ensure_ascii=False
+            {
+                "id": self.id,
+                "moves": self.moves,
+                "removals": self.removals,
+                "entries": self.entries,
+                "fallback": self.fallback,
+            }
         )
 
     @classmethod
@@ -97,47 +142,122 @@ class Plan:
             data["id"],
             [(s, t, h) for s, t, h in data["moves"]],
             [(p, h) for p, h in data["removals"]],
+            [(s, t, d, i) for s, t, d, i in data.get("entries", [])],
+            data.get("fallback", "Quarantine"),
         )
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def _inside(self, relative: str, real: dict[Path, Path]) -> Path:
-        """root/relative, refused if it leads outside the shared folder by `..`, an
-        absolute path or a linked folder. Folders are resolved once a plan (`real`): a
-        filing names the same four or five folders a dozen times."""
-        path = self.root / relative
-        root = real.get(self.root) or real.setdefault(self.root, self.root.resolve())
-        folder = real.get(path.parent) or real.setdefault(path.parent, path.parent.resolve())
-        if ".." in Path(relative).parts or not folder.is_relative_to(root):
+    def _checked(self, relative: str) -> Path:
+        """root/relative, refused if the registry's plan itself leads outside the shared
+        folder (`..`, an absolute path): only a hand-edited registry holds such a plan."""
+        if ".." in Path(relative).parts or Path(relative).is_absolute():
             raise JournalError(
                 f"{relative}: a pending move in the registry points outside {self.root}; "
                 "the registry was changed by hand, rebuild it with `closedloop rebuild`"
             )
-        return path
+        return self.root / relative
+
+    def _escapes(self, path: Path, real: dict[Path, Path]) -> bool:
+        """Whether path's folder is, or passes through, a link leading outside the shared
+        folder. Folders are resolved once a plan (`real`): a filing names the same four or
+        five folders a dozen times."""
+        root = real.get(self.root) or real.setdefault(self.root, self.root.resolve())
+        folder = real.get(path.parent) or real.setdefault(path.parent, path.parent.resolve())
+        return not folder.is_relative_to(root)
+
+    def _target(self, relative: str, real: dict[Path, Path]) -> Path:
+        """Where a file goes: its place, or, when someone made that place a link leading
+        out of the shared folder, the fallback folder (Quarantine) beside a note: a link
+        is never written through, and the file is not lost."""
+        target = self._checked(relative)
+        if not self._escapes(target, real):
+            return target
+        fallback = self.root / self.fallback
+        fallback.mkdir(parents=True, exist_ok=True)
+        put = free_name(fallback / target.name, len(NOTE_SUFFIX))
+        note = (
+            f"closedloop could not put this file where it belongs:\n  {relative}\n"
+            f"because a folder on that path is a link to somewhere outside {self.root}.\n"
+            "closedloop never writes through links. Replace the link with a real folder "
+            "and move this file there.\n"
+        )
+        with atomic_writer(put.with_name(put.name + NOTE_SUFFIX)) as fh:
+            fh.write(note.encode("utf-8"))
+        return put
+
+    def _put_aside(self, target_name: str, exc: OSError) -> Path:
+        """A place in the fallback folder for a file that cannot go where it should (a
+        name the file system refuses): a short name of closedloop's own, and a note."""
+        fallback = self.root / self.fallback
+        fallback.mkdir(parents=True, exist_ok=True)
+        suffix = Path(target_name).suffix[:16]
+        put = free_name(fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX))
+        note = (
+            f"closedloop could not put this file where it belongs:\n  {target_name}\n"
+            f"because the file system refused it ({exc.strerror or exc}).\n"
+            "Move it there by hand under a shorter name, or ask the administrator.\n"
+        )
+        with atomic_writer(put.with_name(put.name + NOTE_SUFFIX)) as fh:
+            fh.write(note.encode("utf-8"))
+        return put
+
+    def _place(
+        self, target_name: str, real: dict[Path, Path], move: Callable[[Path], bool]
+    ) -> Path | None:
+        """Carry out one move with `move(target)`; a target the file system refuses by its
+        name goes aside instead (never a jam: every later run would fail on it too)."""
+        target = self._target(target_name, real)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return target if move(target) else None
+        except OSError as exc:
+            if exc.errno not in _NAME_REFUSED:
+                raise  # a full disk, a permission: the plan stays, tried again later
+            aside = self._put_aside(target_name, exc)
+            return aside if move(aside) else None
 
     def carry_out(self) -> None:
-        """Make the moves and removals. Safe to repeat, and to resume after a crash."""
+        """Make the moves and removals. Safe to repeat, and to resume after a crash.
+        Inbox files (moves with a hash, removals, entries) are reached without following
+        links (archive/nofollow.py): one swapped for a link is not ours and stays."""
         folders: set[Path] = set()
         real: dict[Path, Path] = {}
         for source_name, target_name, sha256 in self.moves:
-            source, target = self._inside(source_name, real), self._inside(target_name, real)
-            if not source.is_file():
-                continue  # moved by an earlier, interrupted run (or taken away by a person)
-            if sha256 is not None and _sha256(source) != sha256:
-                continue  # someone saved a new file under the name: it is not ours to move
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _rename(source, target)
-            folders.add(target.parent)
-            if sha256 is not None:  # an Inbox file moved away (the staging folder goes)
-                folders.add(source.parent)
+            source = self._checked(source_name)
+            if sha256 is None:  # a staged file: ours, under .closedloop/staging
+                if not source.is_file() or source.is_symlink():
+                    continue  # moved by an earlier, interrupted run
+                put = self._place(target_name, real, functools.partial(_rename, source))
+            else:
+                relative = Path(source_name)
+                put = self._place(
+                    target_name,
+                    real,
+                    functools.partial(rename_regular, self.root, relative, sha256=sha256),
+                )
+                if put is not None:
+                    folders.add(source.parent)
+            if put is not None:
+                folders.add(put.parent)
+        for source_name, target_name, device, inode in self.entries:
+            source = self._checked(source_name)
+            relative = Path(source_name)
+            put = self._place(
+                target_name,
+                real,
+                functools.partial(rename_entry, self.root, relative, identity=(device, inode)),
+            )
+            if put is not None:
+                folders.update((source.parent, put.parent))
         for path_name, sha256 in self.removals:
-            path = self._inside(path_name, real)
-            if path.is_file() and _sha256(path) == sha256:
-                path.unlink()
+            path = self._checked(path_name)
+            if unlink_regular(self.root, Path(path_name), sha256):
                 folders.add(path.parent)
         for folder in folders:
-            fsync_dir(folder)
+            with contextlib.suppress(FileNotFoundError):  # an emptied evidence folder
+                fsync_dir(folder)
         self.discard()
 
 
@@ -169,12 +289,24 @@ def finish(registry: Registry, pending_id: int, plan: Plan) -> None:
     registry.drop_pending(pending_id)
 
 
-def recover(root: Path, registry: Registry) -> int:
+def recover(root: Path, registry: Registry, jammed: list[str] | None = None) -> int:
     """Finish every plan a stopped run committed, and throw away what it staged without
-    committing. Run before anything else touches the folder; returns the plans finished."""
+    committing. Run before anything else touches the folder; returns the plans finished.
+    A plan that cannot be finished now (a full disk, a permission) stays for the next
+    run, its reason added to `jammed`: it never stops the others, nor the next filing."""
     pending = registry.pending()
+    done = 0
     for pending_id, text in pending:
-        finish(registry, pending_id, Plan.from_json(root, text))
+        plan = Plan.from_json(root, text)
+        try:
+            finish(registry, pending_id, plan)
+            done += 1
+        except OSError as exc:
+            if jammed is None:
+                raise
+            jammed.append(f"plan {plan.id}: {exc}")
+    if len(pending) > done:
+        return done  # its staging is still needed
     staging = root / STAGING
     if staging.is_dir():
         for leftover in staging.iterdir():
@@ -182,10 +314,10 @@ def recover(root: Path, registry: Registry) -> int:
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
                 leftover.unlink()
-    return len(pending)
+    return done
 
 
-def _rename(source: Path, target: Path) -> None:
+def _rename(source: Path, target: Path) -> bool:
     try:
         source.replace(target)
     except OSError as exc:
@@ -195,10 +327,4 @@ def _rename(source: Path, target: Path) -> None:
         with source.open("rb") as src, atomic_writer(target) as dst:
             shutil.copyfileobj(src, dst)
         source.unlink()
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return file_sha256(path)[0]
-    except OSError:  # gone or unreadable: not the bytes the plan was made for
-        return None
+    return True

@@ -173,6 +173,18 @@ class RegistryError(FilingError):
 
 
 @dataclass
+class RegistryMissing(RegistryError):
+    """The registry file is not there (deleted, lost with a disk)."""
+
+
+def _has_database(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0  # SQLite takes an empty file for a new database
+    except OSError:
+        return False
+
+
+@dataclass
 class Case:
     case_id: str
     state: str
@@ -282,9 +294,17 @@ def _dt(text: str | None) -> datetime | None:
 class Registry:
     """One registry file. Use `transaction()` around every change that belongs together."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
+        """Open the registry at `path`; a missing one is made only when `create` (a new
+        folder, or `rebuild`): over an archive, an empty registry would number cases anew."""
         self.path = path
+        if not create and not _has_database(path):
+            raise RegistryMissing(
+                f"{path}: the registry is missing or empty; "
+                "make it again from the archive with `closedloop rebuild`"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
+
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         # Plans carried out whose pending rows are not yet deleted (see drop_pending).
         self._carried_out: set[int] = set()
@@ -362,11 +382,19 @@ class Registry:
         dropped = self._drop_carried_out()
         try:
             yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite has already rolled back by itself after some errors (a full disk):
+            # a second rollback would hide the real reason behind "no transaction is active".
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             self._carried_out |= dropped  # their rows are back: drop them next time
+            if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+                raise RegistryError(
+                    f"{self.path}: the disk is full ({exc}); nothing was recorded. "
+                    "Free some space on it; the files wait in the Inbox"
+                ) from exc
             raise
-        self.db.execute("COMMIT")
 
     # -- cases --------------------------------------------------------------------------
 
@@ -383,6 +411,16 @@ class Registry:
             "SELECT last FROM case_numbers WHERE year = ?", (year,)
         ).fetchone()
         return f"CC-{year}-{last:04d}"
+
+    def keep_numbers_above(self, highest: dict[int, int]) -> None:
+        """Numbering never goes below the highest case number of each year found in the
+        archive: a number once given to a folder is never given again."""
+        current = dict(self.db.execute("SELECT year, last FROM case_numbers").fetchall())
+        behind = {y: n for y, n in highest.items() if current.get(y, 0) < n}
+        if behind:  # only after a registry was lost or rebuilt from an older archive
+            with self.transaction():
+                for year, number in sorted(behind.items()):
+                    self.note_case_number(f"CC-{year}-{number:04d}")
 
     def note_case_number(self, case_id: str) -> None:
         """Record that `case_id`'s number is taken (rebuilding from the archive)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -474,15 +476,12 @@ def test_a_file_that_goes_while_the_inbox_is_listed_is_skipped(
     inbox = folder.root / "Inbox"
     (inbox / "kept.docx").write_bytes(b"x")
     (inbox / "gone.docx").write_bytes(b"y")
-    real_stat = Path.stat
-    looks: dict[str, int] = {}
+    real_scandir = os.scandir
 
-    def vanishing_stat(self: Path, **kwargs: object) -> object:
-        if self.name == "gone.docx":  # there at the first look, gone at the next
-            looks[self.name] = looks.get(self.name, 0) + 1
-            if looks[self.name] > 1:
-                raise FileNotFoundError(self)
-        return real_stat(self, **kwargs)  # type: ignore[arg-type]
+    def listing_then_gone(path: Any) -> Any:
+        entries = list(real_scandir(path))  # there at the listing, gone at the next look
+        (inbox / "gone.docx").unlink(missing_ok=True)
+        return iter(entries)
 
-    monkeypatch.setattr(Path, "stat", vanishing_stat)
+    monkeypatch.setattr(os, "scandir", listing_then_gone)
     assert list(inbox_files(SharedFolder(folder.root))) == [inbox / "kept.docx"]

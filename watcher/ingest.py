@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,23 +27,35 @@ from archive.auditor import AuditorPages
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
 from archive.errors import ArchiveError
-from archive.journal import Plan, journaled, recover
+from archive.journal import JournalError, Plan, journaled, recover
+from archive.nofollow import (
+    NotARegularFile,
+    TooLarge,
+    hash_regular,
+    kind_of,
+    lstat_at,
+    read_regular,
+    unlink_regular,
+)
+from archive.nofollow import display as shown_name
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
 from archive.report import weekly_name, weekly_report, write_report
 from filing.engine import Engine, FilingRefused, IssuedForm, Outcome
 from filing.figures import Span
 from filing.policy import Policy
-from filing.registry import Event, Evidence, Registry
+from filing.registry import Event, Evidence, Registry, RegistryError
+from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
 from forms.errors import RefusedFile
 from forms.identity import CASE_ID
-from forms.reader import read_form
+from forms.reader import FormRead, read_form
 from forms.writer import render_form
 from watcher.folders import SharedFolder, is_junk
 from watcher.instance import InstanceLock
-from watcher.notes import quarantine_note
+from watcher.notes import quarantine_note, shown
 from watcher.notify import MailSettings, queue_digest, queue_issued, send_due
+from watcher.opening import open_registry
 
 #: Called inside a filing's transaction for each form it issues, with the issued copy's
 #: place in the case folder.
@@ -88,29 +102,39 @@ class _Refusal(Exception):
         super().__init__(" ".join(reasons))
 
 
+#: How deep the Inbox is walked: Inbox/<case number>/ holds evidence, and people drop
+#: whole folders of photos in it. Deeper entries are quarantined as a folder.
+MAX_DEPTH = 6
+
+
 def inbox_files(folder: SharedFolder) -> Iterator[Path]:
-    """Files in the Inbox and one folder down (Inbox/<case number>/ holds evidence),
-    oldest first (the order people saved them)."""
+    """Every entry of the Inbox to handle, oldest first (the order people saved them):
+    files at the top, files in folders below it (evidence), and anything that is not a
+    regular file (a link, a FIFO, a device), which is never followed, opened or entered.
+    Only real folders are walked into."""
     if not folder.inbox.is_dir():
         return
     found: list[tuple[int, str, Path]] = []
-    for entry in folder.inbox.iterdir():
-        for path in [entry] if not entry.is_dir() else _listing(entry):
-            try:  # a file may go while the Inbox is listed (Word's save dance, a colleague)
-                info = path.stat()
+
+    def walk(where: Path, depth: int) -> None:
+        try:
+            entries = list(os.scandir(where))
+        except OSError:  # removed or renamed while we looked
+            return
+        for entry in entries:
+            try:  # an entry may go while the Inbox is listed (Word's save dance)
+                info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            if stat.S_ISREG(info.st_mode):
+            path = Path(entry.path)
+            if stat.S_ISDIR(info.st_mode) and depth < MAX_DEPTH:
+                walk(path, depth + 1)
+            elif not stat.S_ISDIR(info.st_mode) or depth > 0:
                 found.append((info.st_mtime_ns, str(path), path))
+
+    walk(folder.inbox, 0)
     for _, _, path in sorted(found):
         yield path
-
-
-def _listing(folder: Path) -> list[Path]:
-    try:
-        return list(folder.iterdir())
-    except OSError:  # removed or renamed while we looked
-        return []
 
 
 class Intake:
@@ -126,14 +150,18 @@ class Intake:
         packets_later: bool = False,
         mail: MailSettings | None = None,
         weekly_reports: bool = False,
+        limits: Limits | None = None,
     ) -> None:
         self.folder = SharedFolder(root)
         self.mail = mail if mail is not None and mail.enabled else None
         self.weekly_reports = weekly_reports
-        self.registry = Registry(self.folder.registry)
+        self.limits = limits or Limits()
+        self.registry = open_registry(self.folder)
         self.engine = Engine(self.registry, policy)
         self.company = company
-        self.recovered = recover(self.folder.root, self.registry)
+        # Plans that cannot be finished now (a full disk): reported, never a stop.
+        self.jammed: list[str] = []
+        self.recovered = recover(self.folder.root, self.registry, self.jammed)
         self.policy = policy
         self.closure_packets = closure_packets
         # The service renders packets in a thread of their own (LibreOffice takes seconds):
@@ -204,7 +232,8 @@ class Intake:
         """File, refuse or leave one file; a failure leaves it in the Inbox, reported."""
         try:
             if self.registry.pending():  # a plan a failed move left: finish it first
-                recover(self.folder.root, self.registry)
+                self.jammed = []
+                recover(self.folder.root, self.registry, self.jammed)
             result = _ingest(
                 path,
                 self.folder,
@@ -213,10 +242,25 @@ class Intake:
                 self.company,
                 now,
                 self._mail_for_issued(now),
+                self.limits,
+            )
+        except (RegistryError, JournalError):
+            raise  # the registry itself failed: no file can be filed, the run stops
+        except sqlite3.DatabaseError as exc:
+            if not _busy(exc):
+                raise RegistryError(
+                    f"{self.folder.registry}: the registry failed ({exc}); nothing more is "
+                    "filed. Run `closedloop doctor`, then `closedloop rebuild` if it says so"
+                ) from exc
+            return FileResult(
+                shown(path.name),
+                "ignored",
+                reason=f"the registry is busy ({exc}); it stays in the Inbox",
+                retry=True,
             )
         except Exception as exc:  # one file must not stop the others; it stays put
             return FileResult(
-                path.name,
+                shown(path.name),
                 "ignored",
                 reason=f"closedloop failed on this file ({type(exc).__name__}: {exc}); "
                 "it stays in the Inbox and will be tried again",
@@ -244,6 +288,19 @@ class Intake:
         return lambda item, copy: queue_issued(
             self.registry, mail, self.policy, calendar, item, copy, now
         )
+
+    def jammed_results(self) -> list[FileResult]:
+        """Filings committed whose files could not all be put in place yet (a full disk,
+        a permission): said, and tried again at the next pass."""
+        return [
+            FileResult(
+                ".closedloop/staging",
+                "ignored",
+                reason=f"a filing's files could not be put in place ({why}); "
+                "they are tried again at the next pass (`closedloop doctor` shows it)",
+            )
+            for why in self.jammed
+        ]
 
     def mail_pass(self, now: datetime) -> list[FileResult]:
         """Queue today's digest when its hour has come, and send what is due."""
@@ -340,6 +397,7 @@ def ingest_once(
     closure_packets: bool = False,
     mail: MailSettings | None = None,
     weekly_reports: bool = False,
+    limits: Limits | None = None,
 ) -> list[FileResult]:
     """One pass over the Inbox; refuses (AlreadyWatched) while a `watch` runs on it. With
     `close_quarters`, quarters that have ended are then sealed (outcome "sealed"); with
@@ -348,11 +406,18 @@ def ingest_once(
     with (
         InstanceLock(SharedFolder(root).state, "closedloop ingest"),
         Intake(
-            root, policy, company, closure_packets, mail=mail, weekly_reports=weekly_reports
+            root,
+            policy,
+            company,
+            closure_packets,
+            mail=mail,
+            weekly_reports=weekly_reports,
+            limits=limits,
         ) as intake,
     ):
         results = intake.missing_packets(now)
         results += [intake.process(path, now) for path in inbox_files(intake.folder)]
+        results += intake.jammed_results()
         if close_quarters:
             results += intake.seal_ended_quarters(now)
         results += intake.weekly_report_due(now)
@@ -368,13 +433,19 @@ def _ingest(
     company: str,
     now: datetime,
     on_issued: OnIssued | None = None,
+    limits: Limits | None = None,
 ) -> FileResult:
-    evidence = path.parent != folder.inbox
-    name = f"{path.parent.name}/{path.name}" if evidence else path.name
+    limits = limits or Limits()
+    relative = path.relative_to(folder.root)
+    inside = path.relative_to(folder.inbox)
+    evidence = len(inside.parts) > 1
+    name = shown(inside.as_posix())
     if is_junk(path.name):
         return FileResult(name, "ignored", reason="an office lock or temporary file")
     try:
-        data = path.read_bytes()
+        info = lstat_at(folder.root, relative)
+    except NotARegularFile as exc:  # a folder above it became a link since the listing
+        return FileResult(name, "ignored", reason=f"{exc.what} is on its path; not followed")
     except OSError as exc:
         return FileResult(
             name,
@@ -382,26 +453,50 @@ def _ingest(
             reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
             retry=True,
         )
-    sha256 = hashlib.sha256(data).hexdigest()
-    quarantine = _Quarantine(path, name, sha256, folder, registry, now)
+    if not stat.S_ISREG(info.st_mode):
+        # Never opened, read through or removed through: the entry itself goes aside.
+        _quarantine_entry(path, name, info, folder, registry, now)
+        return FileResult(name, "refused", reason=f"it is {kind_of(info.st_mode)}")
     if evidence:
-        try:
-            return _file_evidence(path, name, data, sha256, folder, registry, now)
-        except _Refusal as refusal:
-            quarantine(refusal.reasons, refusal.fix)
-            return FileResult(name, "refused", refusal.case_id, reason=" ".join(refusal.reasons))
-        except _AlreadyFiled as done:
-            path.unlink()
-            return FileResult(name, "filed", done.case_id, reason=_finished(done))
+        return _ingest_evidence(path, relative, name, folder, registry, now, limits)
     try:
-        outcome = _file(path, data, sha256, folder, registry, engine, company, now, on_issued)
+        read = read_regular(folder.root, relative, MAX_FILE_BYTES)
+    except TooLarge as exc:
+        # Refused by its size alone, so its bytes are not read: the file itself goes aside.
+        _quarantine_entry(
+            path,
+            name,
+            info,
+            folder,
+            registry,
+            now,
+            [f"it is {exc.size // 2**20} MB, too large for a form."],
+            "Save the form again from its Word or Excel file; "
+            "photos and other files for a case go into Inbox/<case number>/.",
+        )
+        return FileResult(name, "refused", reason=f"unsafe: it is {exc.size // 2**20} MB")
+    except NotARegularFile as exc:  # swapped for a link since it was looked at
+        return FileResult(name, "ignored", reason=f"it became {exc.what}; looked at again later")
+    except OSError as exc:
+        return FileResult(
+            name,
+            "ignored",
+            reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
+            retry=True,
+        )
+    data, sha256 = read.data, read.sha256
+    quarantine = _Quarantine(path, name, sha256, folder, registry, now)
+    try:
+        outcome = _file(
+            path, data, sha256, folder, registry, engine, company, now, on_issued, limits
+        )
     except _Refusal as refusal:
         quarantine(refusal.reasons, refusal.fix)
         return FileResult(
             name, "refused", refusal.case_id, refusal.form, reason=" ".join(refusal.reasons)
         )
     except _AlreadyFiled as done:
-        path.unlink()
+        unlink_regular(folder.root, relative, sha256)
         return FileResult(name, "filed", done.case_id, done.form, reason=_finished(done))
     except RefusedFile as exc:
         if exc.kind == "lock_file":
@@ -410,9 +505,68 @@ def _ingest(
         return FileResult(name, "refused", reason=f"{exc.kind}: {exc.reason}")
     issued = [{"form": i.form, "department": i.department, "file": i.file} for i in outcome.issued]
     note = outcome.note
-    if path.exists():  # filed all the same; the copy left behind is recognised next time
+    if os.path.lexists(path):  # filed all the same; the copy left behind is recognised next time
         note += "; the Inbox copy could not be removed"
     return FileResult(name, "filed", outcome.case_id, outcome.form, issued, note)
+
+
+def _ingest_evidence(
+    path: Path,
+    relative: Path,
+    name: str,
+    folder: SharedFolder,
+    registry: Registry,
+    now: datetime,
+    limits: Limits,
+) -> FileResult:
+    """A file in Inbox/<case number>/ (or a folder below it): hashed and copied streaming,
+    under the size cap of the settings."""
+    try:
+        sha256, size = hash_regular(folder.root, relative, limits.evidence_bytes)
+    except TooLarge as exc:
+        info = lstat_at(folder.root, relative)
+        _quarantine_entry(
+            path,
+            name,
+            info,
+            folder,
+            registry,
+            now,
+            [
+                f"it is {_megabytes(exc.size)}, more than the {_megabytes(exc.limit)} a "
+                "file for a case may be (max_evidence_mb in [inbox] of closedloop.toml)."
+            ],
+            "Keep large files (videos) elsewhere and save a link or a smaller copy for the "
+            "case; or ask the administrator to raise max_evidence_mb.",
+        )
+        return FileResult(name, "refused", reason=f"it is {_megabytes(exc.size)}: too large")
+    except NotARegularFile as exc:
+        return FileResult(name, "ignored", reason=f"it became {exc.what}; looked at again later")
+    except OSError as exc:
+        return FileResult(
+            name,
+            "ignored",
+            reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
+            retry=True,
+        )
+    quarantine = _Quarantine(path, name, sha256, folder, registry, now)
+    try:
+        return _file_evidence(path, relative, name, sha256, size, folder, registry, now, limits)
+    except _Refusal as refusal:
+        quarantine(refusal.reasons, refusal.fix)
+        return FileResult(name, "refused", refusal.case_id, reason=" ".join(refusal.reasons))
+    except _AlreadyFiled as done:
+        unlink_regular(folder.root, relative, sha256)
+        return FileResult(name, "filed", done.case_id, reason=_finished(done))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} kB"
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    """A registry held by someone else for a moment, not a broken one."""
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _finished(done: _AlreadyFiled) -> str:
@@ -429,13 +583,16 @@ def _file(
     company: str,
     now: datetime,
     on_issued: OnIssued | None = None,
+    limits: Limits | None = None,
 ) -> Outcome:
+    # The name the registry and the notes keep: one that is not UTF-8 is kept escaped.
+    source = path.with_name(shown_name(path.name))
     first = registry.filing_by_sha256(sha256)
     if first is not None:
         case = registry.case(first.case_id)
         where = case_folder(folder.archive, first.case_id, case.customer if case else None)
         archived = where / first.file
-        if first.source == path.name and archived.is_file() and archived.read_bytes() == data:
+        if first.source == source.name and archived.is_file() and archived.read_bytes() == data:
             # The same file, under the same name, already filed: its removal from the Inbox
             # failed (a permission, a file held open). Finish it.
             raise _AlreadyFiled(first.case_id, first.form, str(archived.relative_to(folder.root)))
@@ -449,7 +606,7 @@ def _file(
             first.case_id,
             first.form,
         )
-    read = read_form(path, data)
+    read = limits.read(source, data) if limits is not None else read_form(source, data)
     if read.problems:
         raise _Refusal(
             [p.message for p in read.problems],
@@ -501,6 +658,15 @@ def _file(
     return outcome
 
 
+NOTE_SUFFIX = " - what to fix.txt"
+
+
+def quarantine_place(folder: SharedFolder, name: str) -> Path:
+    """A free place in Quarantine for a refused file named `name`: a name Windows takes,
+    that fits 255 bytes with its note's suffix (the note is the name plus NOTE_SUFFIX)."""
+    return free_name(folder.quarantine / safe_name(shown_name(name), 255), len(NOTE_SUFFIX))
+
+
 class _Quarantine:
     """Moves a refused file to Quarantine beside a note saying what to fix, through the
     journal: a crash leaves the file in the Inbox, or both in place."""
@@ -518,29 +684,67 @@ class _Quarantine:
         self.folder, self.registry, self.now = folder, registry, now
 
     def __call__(self, reasons: list[str], fix: str) -> None:
-        target = free_name(self.folder.quarantine / self.path.name)
+        target = quarantine_place(self.folder, self.path.name)
         note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
         with journaled(self.registry, self.folder.root, self.now) as plan:
-            plan.write(target.with_name(f"{target.name} - what to fix.txt"), note)
+            plan.write(target.with_name(target.name + NOTE_SUFFIX), note)
             plan.move(self.path, target, self.sha256)
+
+
+def _quarantine_entry(
+    path: Path,
+    shown: str,
+    info: os.stat_result,
+    folder: SharedFolder,
+    registry: Registry,
+    now: datetime,
+    reasons: list[str] | None = None,
+    fix: str | None = None,
+) -> None:
+    """Move an Inbox entry that is not to be read (a link, a FIFO, a device, a folder too
+    deep, a file too large) to Quarantine as it is, beside its note. A link is moved as
+    the link: what it names is never touched."""
+    what = kind_of(info.st_mode)
+    if reasons is None:
+        reasons = [f"it is {what}."]
+        if stat.S_ISLNK(info.st_mode):
+            reasons.append("closedloop never follows links: they could lead anywhere.")
+        elif stat.S_ISDIR(info.st_mode):
+            reasons = [f"it is a folder nested more than {MAX_DEPTH} folders deep."]
+    if fix is None:
+        fix = (
+            "Save the document itself (not a link or shortcut to it) into the Inbox, or into "
+            "Inbox/<case number>/ for a photo or other file of a case."
+        )
+    target = quarantine_place(folder, path.name)
+    note = quarantine_note(shown, reasons, fix, now).encode("utf-8")
+    with journaled(registry, folder.root, now) as plan:
+        plan.write(target.with_name(target.name + NOTE_SUFFIX), note)
+        plan.move_entry(path, target, (info.st_dev, info.st_ino))
 
 
 def _file_evidence(
     path: Path,
+    relative: Path,
     name: str,
-    data: bytes,
     sha256: str,
+    size: int,
     folder: SharedFolder,
     registry: Registry,
     now: datetime,
+    limits: Limits,
 ) -> FileResult:
-    """A photo, PDF, e-mail or spreadsheet saved into Inbox/<case number>/: kept, with its
-    hash, in the case's evidence/ folder."""
-    case_id = path.parent.name
+    """A photo, PDF, e-mail or spreadsheet saved into Inbox/<case number>/ (or a folder
+    below it): kept, with its hash, in the case's evidence/ folder."""
+    inside = path.relative_to(folder.inbox)
+    case_id = inside.parts[0]
+    # Inbox/CC-2026-0001/visit/photo.jpg is kept as "visit - photo.jpg".
+    kept_name = " - ".join(shown_name(p) for p in inside.parts[1:])
     fix_folder = "Put files for a case into the Inbox folder named by its case number, like Inbox/CC-2026-0001/."
     if not CASE_ID.match(case_id):
         raise _Refusal(
-            [f"it is in the Inbox folder '{case_id}', which is not a case number."], fix_folder
+            [f"it is in the Inbox folder '{shown(case_id)}', which is not a case number."],
+            fix_folder,
         )
     case = registry.case(case_id)
     if case is None:
@@ -550,7 +754,7 @@ def _file_evidence(
     earlier = registry.evidence_by_sha256(sha256)
     if earlier is not None:
         first = case_folder(folder.archive, earlier.case_id, None) / earlier.file
-        if earlier.case_id == case_id and earlier.source == path.name and first.is_file():
+        if earlier.case_id == case_id and earlier.source == kept_name and first.is_file():
             raise _AlreadyFiled(case_id, "evidence", str(first.relative_to(folder.root)))
         raise _Refusal(
             [
@@ -567,12 +771,24 @@ def _file_evidence(
             case_id,
         )
     case_dir = case_folder(folder.archive, case_id, case.customer)
-    kept = evidence_path(case_dir, path.name)
-    relative = kept.relative_to(case_dir).as_posix()
+    kept = evidence_path(case_dir, kept_name)
+    stored = kept.relative_to(case_dir).as_posix()
     with journaled(registry, folder.root, now) as plan:
-        plan.write(kept, data)
+        plan.copy(kept, path, sha256)
         plan.remove(path, sha256)
-        registry.add_evidence(Evidence(case_id, relative, sha256, now, path.name))
-        registry.append_history(Event(case_id, now, "evidence added", None, sha256, None, relative))
+        registry.add_evidence(Evidence(case_id, stored, sha256, now, kept_name))
+        registry.append_history(Event(case_id, now, "evidence added", None, sha256, None, stored))
         stage_case_files(plan, registry, case_dir, case_id)
     return FileResult(name, "filed", case_id, reason=f"evidence: {kept.relative_to(folder.root)}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one Inbox file may cost: the largest evidence file kept, and the reader that
+    opens forms (inline, or in a process the OS limits: forms/isolated.py)."""
+
+    evidence_bytes: int = 200 * 2**20
+    reader: Callable[[Path, bytes], FormRead] | None = None
+
+    def read(self, path: Path, data: bytes) -> FormRead:
+        return (self.reader or read_form)(path, data)

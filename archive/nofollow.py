@@ -1,0 +1,220 @@
+"""Touching files others can write without ever following a link.
+
+The Inbox is written by many hands. A folder or file in it may be swapped for a link to
+somewhere outside the shared folder at any moment, so everything closedloop does there
+(look, read, hash, move, remove) goes through a chain of folder handles opened one name
+at a time with O_NOFOLLOW, and acts relative to the last of them (`dir_fd`). A link, a
+FIFO, a device or a socket is never opened, read through or removed through: it is seen
+for what it is (an Entry of another kind) and left to the caller to explain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# O_NOFOLLOW and O_DIRECTORY are POSIX; on Windows (a scheduled one-shot ingest) links are
+# rare and need privileges to make, so the flags fall back to nothing there.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must never wait for a writer
+_BINARY = getattr(os, "O_BINARY", 0)
+_CHUNK = 1024 * 1024
+
+
+class NotARegularFile(OSError):
+    """The entry is a link, a folder, a FIFO, a device or a socket: not opened."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self.what = what
+        super().__init__(errno.EINVAL, f"{path.name} is {what}")
+
+
+class TooLarge(OSError):
+    """The file holds more bytes than the caller will read."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        self.path, self.size, self.limit = path, size, limit
+        super().__init__(errno.EFBIG, f"{path.name} holds {size} bytes, more than {limit}")
+
+
+def kind_of(mode: int) -> str:
+    """What a person should be told an entry is."""
+    if stat.S_ISLNK(mode):
+        return "a link (shortcut) to somewhere else"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    if stat.S_ISREG(mode):
+        return "a file"
+    return "not a file"
+
+
+@contextlib.contextmanager
+def folder_fd(root: Path, relative: Path) -> Iterator[int]:
+    """A handle on root/relative, opened one name at a time without following a link.
+    Raises NotARegularFile (what="a link ...") when any step is not a real folder, and
+    OSError (ENOENT ...) when one is missing. `root` itself is the administrator's."""
+    fd = os.open(root, os.O_RDONLY | _DIRECTORY)
+    try:
+        for part in relative.parts:
+            if part in ("", ".", "..") or "/" in part:
+                raise NotARegularFile(root / relative, "a path that leaves its folder")
+            try:
+                child = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    info = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                    raise NotARegularFile(root / relative, kind_of(info.st_mode)) from None
+                raise
+            os.close(fd)
+            fd = child
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def lstat_at(root: Path, relative: Path) -> os.stat_result:
+    """The entry's own status (a link's, not its target's)."""
+    with folder_fd(root, relative.parent) as fd:
+        return os.stat(relative.name, dir_fd=fd, follow_symlinks=False)
+
+
+@dataclass(frozen=True)
+class Read:
+    data: bytes
+    sha256: str
+    identity: tuple[int, int]  # (device, inode) of the file read
+
+
+def read_regular(root: Path, relative: Path, limit: int) -> Read:
+    """The bytes of the regular file root/relative, read without following any link, and
+    at most `limit` of them (a sparse multi-GB file is not read to find out it is big)."""
+    with folder_fd(root, relative.parent) as dir_fd:
+        try:
+            fd = os.open(
+                relative.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY, dir_fd=dir_fd
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK)) from None
+            raise
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise NotARegularFile(root / relative, kind_of(info.st_mode))
+            if info.st_size > limit:
+                raise TooLarge(root / relative, info.st_size, limit)
+            data = fh.read(limit + 1)
+            if len(data) > limit:  # grew while we read
+                raise TooLarge(root / relative, len(data), limit)
+    return Read(data, hashlib.sha256(data).hexdigest(), (info.st_dev, info.st_ino))
+
+
+def hash_regular(root: Path, relative: Path, limit: int | None = None) -> tuple[str, int]:
+    """SHA-256 and size of a regular file, streamed (evidence may be a video), without
+    following a link. Raises TooLarge past `limit` bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in stream_regular(root, relative, limit):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def stream_regular(root: Path, relative: Path, limit: int | None = None) -> Iterator[bytes]:
+    """The file's bytes in chunks, opened without following a link."""
+    with folder_fd(root, relative.parent) as dir_fd:
+        try:
+            fd = os.open(
+                relative.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY, dir_fd=dir_fd
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK)) from None
+            raise
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise NotARegularFile(root / relative, kind_of(info.st_mode))
+            if limit is not None and info.st_size > limit:
+                raise TooLarge(root / relative, info.st_size, limit)
+            size = 0
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise TooLarge(root / relative, size, limit)
+                yield chunk
+
+
+def unlink_regular(root: Path, relative: Path, sha256: str) -> bool:
+    """Remove root/relative if it is still a regular file holding bytes hashing to
+    sha256; never through a link. Returns whether it was removed."""
+    try:
+        with folder_fd(root, relative.parent) as dir_fd:
+            if _sha256_at(dir_fd, relative.name) != sha256:
+                return False
+            os.unlink(relative.name, dir_fd=dir_fd)
+            return True
+    except (NotARegularFile, FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def rename_regular(root: Path, source: Path, target: Path, sha256: str) -> bool:
+    """Move root/source to target (an absolute path the caller checked) if it is still a
+    regular file holding bytes hashing to sha256; the link-free folder handle is used for
+    the source side, so a folder swapped for a link is never gone through."""
+    try:
+        with folder_fd(root, source.parent) as dir_fd:
+            if _sha256_at(dir_fd, source.name) != sha256:
+                return False
+            os.rename(source.name, target, src_dir_fd=dir_fd)
+            return True
+    except (NotARegularFile, FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def rename_entry(root: Path, source: Path, target: Path, identity: tuple[int, int]) -> bool:
+    """Move the entry root/source (a link, FIFO, device: anything) itself to target, if it
+    is still the entry (device, inode) seen. rename() moves a link, not what it names."""
+    try:
+        with folder_fd(root, source.parent) as dir_fd:
+            info = os.stat(source.name, dir_fd=dir_fd, follow_symlinks=False)
+            if (info.st_dev, info.st_ino) != identity:
+                return False
+            os.rename(source.name, target, src_dir_fd=dir_fd)
+            return True
+    except (NotARegularFile, FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def _sha256_at(dir_fd: int, name: str) -> str | None:
+    try:
+        fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY, dir_fd=dir_fd)
+    except OSError:  # gone, a link (ELOOP), unreadable: not the bytes a plan was made for
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        digest = hashlib.sha256()
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+
+def display(path: Path | str) -> str:
+    """A name as a person may be shown it: bytes that are not UTF-8 as \\xNN escapes."""
+    text = os.fspath(path)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -1,0 +1,249 @@
+"""The Inbox as an attacker and an unlucky user leave it: links, FIFOs, deep folders,
+names that jam, names that are not UTF-8, huge files, a lost registry. Every entry ends
+filed, quarantined beside a note, or reported; nothing outside the shared folder is
+read, written or removed; no name stops the folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from closedloop.cli import cli
+from tests.office import fill_docx
+from tests.scenario import REGISTRATION, Folder
+
+NOW = "2026-11-20T10:00"
+
+
+def register(folder: Folder, tmp_path: Path, name: str = "reg.docx", **labels: str) -> str:
+    staged = tmp_path / "staged.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, {**REGISTRATION, **labels})
+    shutil.move(staged, folder.root / "Inbox" / name)
+    [result] = [r for r in folder.ingest(NOW) if r["outcome"] == "filed"]
+    case_id: str = result["case_id"]
+    return case_id
+
+
+def ingest(root: Path, now: str = NOW) -> tuple[int, list[dict[str, Any]], str]:
+    result = CliRunner().invoke(cli, ["ingest", str(root), "--json", "--now", now])
+    if result.exit_code == 2:  # one error object, indented
+        return result.exit_code, [], result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    return result.exit_code, lines, result.output
+
+
+def quarantined(root: Path) -> dict[str, str]:
+    """Quarantine's entries (as names) and their notes' texts."""
+    out = {}
+    for entry in (root / "Quarantine").iterdir():
+        if entry.name.endswith(" - what to fix.txt"):
+            out[entry.name] = entry.read_text(encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder outside the shared folder, holding a file that must never be touched."""
+    place = tmp_path / "outside"
+    place.mkdir()
+    (place / "secret.txt").write_bytes(b"do not touch")
+    return place
+
+
+def test_an_evidence_folder_swapped_for_a_link_is_never_gone_through(
+    tmp_path: Path, outside: Path
+) -> None:
+    folder = Folder(tmp_path / "share")
+    case_id = register(folder, tmp_path)
+    evidence = folder.root / "Inbox" / case_id
+    evidence.mkdir()
+    (evidence / "secret.txt").write_bytes(b"do not touch")
+    code, results, _ = ingest(folder.root)
+    assert code == 0 and results[0]["outcome"] == "filed", results
+    # The same bytes, now behind a link: the "already filed" path must not unlink them.
+    evidence.rmdir() if evidence.exists() else None
+    evidence.symlink_to(outside, target_is_directory=True)
+    (outside / "new.jpg").write_bytes(b"\xff\xd8\xff new")
+    code, results, _ = ingest(folder.root)
+    assert code == 0, results
+    assert (outside / "secret.txt").read_bytes() == b"do not touch"
+    assert (outside / "new.jpg").exists()
+    [result] = results
+    assert result["outcome"] == "refused" and "link" in result["reason"]
+    assert (folder.root / "Quarantine" / case_id).is_symlink()  # the link itself, moved
+    [note] = quarantined(folder.root).values()
+    assert "closedloop never follows links" in note
+    # Nothing was filed from outside, and later passes run clean.
+    assert not list((tmp_path / "share" / "Archive").rglob("new.jpg"))
+    assert ingest(folder.root)[0] == 0
+
+
+def test_a_linked_file_in_an_evidence_folder_is_not_copied(tmp_path: Path, outside: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    case_id = register(folder, tmp_path)
+    evidence = folder.root / "Inbox" / case_id
+    evidence.mkdir()
+    (evidence / "photo.jpg").symlink_to(outside / "secret.txt")
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "refused"
+    assert result["file"] == f"{case_id}/photo.jpg"
+    archived = [p.read_bytes() for p in (folder.root / "Archive").rglob("*") if p.is_file()]
+    assert b"do not touch" not in archived
+    assert (outside / "secret.txt").read_bytes() == b"do not touch"
+    assert (folder.root / "Quarantine" / "photo.jpg").is_symlink()
+
+
+def test_fifos_and_dangling_and_looping_links_are_quarantined_with_a_note(
+    tmp_path: Path,
+) -> None:
+    folder = Folder(tmp_path / "share")
+    inbox = folder.root / "Inbox"
+    os.mkfifo(inbox / "pipe.docx")  # opening it for reading would wait for ever
+    (inbox / "dangling.docx").symlink_to(tmp_path / "nowhere.docx")
+    (inbox / "loop.docx").symlink_to(inbox / "loop.docx")
+    code, results, _ = ingest(folder.root)
+    assert code == 0
+    assert {r["file"]: r["outcome"] for r in results} == {
+        "pipe.docx": "refused",
+        "dangling.docx": "refused",
+        "loop.docx": "refused",
+    }
+    notes = quarantined(folder.root)
+    assert "it is a named pipe (FIFO), not a file." in notes["pipe.docx - what to fix.txt"]
+    assert "it is a link (shortcut)" in notes["loop.docx - what to fix.txt"]
+    assert not list(inbox.iterdir())
+
+
+def test_files_deeper_than_the_evidence_folder_are_filed(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    case_id = register(folder, tmp_path)
+    deep = folder.root / "Inbox" / case_id / "site visit" / "day 1"
+    deep.mkdir(parents=True)
+    (deep / "photo.jpg").write_bytes(b"\xff\xd8\xff a photo")
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "filed", result
+    [kept] = (folder.root / "Archive").rglob("evidence/*")
+    assert kept.name == "site visit - day 1 - photo.jpg"
+    assert kept.read_bytes() == b"\xff\xd8\xff a photo"
+
+
+def test_a_long_chinese_name_is_quarantined_and_never_jams_the_folder(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    name = "客户投诉登记表" * 11 + "坏.docx"  # 78 characters, 236 bytes: a valid name
+    assert len(name.encode()) < 255
+    (folder.root / "Inbox" / name).write_bytes(b"not a form at all")
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "refused", result
+    names = os.listdir(folder.root / "Quarantine")
+    assert len(names) == 2 and all(len(n.encode()) <= 255 for n in names)
+    [copy] = [n for n in names if n.endswith(".docx")]
+    assert (folder.root / "Quarantine" / copy).read_bytes() == b"not a form at all"
+    # Twice more the same name: each fits, none stops the pass.
+    for _ in range(2):
+        (folder.root / "Inbox" / name).write_bytes(b"not a form either" + os.urandom(4))
+        code, [result], _ = ingest(folder.root)
+        assert code == 0 and result["outcome"] == "refused"
+    assert all(len(n.encode()) <= 255 for n in os.listdir(folder.root / "Quarantine"))
+    assert len(os.listdir(folder.root / "Quarantine")) == 6
+
+
+def test_a_name_that_is_not_utf8_is_shown_escaped_and_quarantined(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    raw = os.fsencode(folder.root / "Inbox") + b"/bad\xff\xfename.docx"
+    with open(raw, "wb") as fh:
+        fh.write(b"not a form")
+    code, [result], output = ingest(folder.root)
+    assert code == 0, output
+    assert result["file"] == "bad\\xff\\xfename.docx" and result["outcome"] == "refused"
+    assert not os.listdir(folder.root / "Inbox")
+    notes = quarantined(folder.root)
+    [note] = notes.values()
+    assert "bad\\xff\\xfename.docx" in note
+
+
+def test_a_sparse_huge_file_is_refused_without_being_read(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    huge = folder.root / "Inbox" / "huge.docx"
+    with huge.open("wb") as fh:
+        fh.truncate(8 * 2**30)  # 8 GB that take no disk: reading it whole would take minutes
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "refused", result
+    assert "8192 MB" in result["reason"]
+    notes = quarantined(folder.root)
+    assert "too large for a form" in notes["huge.docx - what to fix.txt"]
+
+
+def test_evidence_over_the_settings_cap_is_quarantined(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    case_id = register(folder, tmp_path)
+    folder.setting("max_evidence_mb = 200", "max_evidence_mb = 1")
+    evidence = folder.root / "Inbox" / case_id
+    evidence.mkdir()
+    with (evidence / "video.mp4").open("wb") as fh:
+        fh.truncate(3 * 2**20)
+    (evidence / "photo.jpg").write_bytes(b"\xff\xd8\xff small")
+    code, results, _ = ingest(folder.root)
+    assert code == 0
+    outcomes = {r["file"]: r["outcome"] for r in results}
+    assert outcomes == {f"{case_id}/video.mp4": "refused", f"{case_id}/photo.jpg": "filed"}
+    note = quarantined(folder.root)["video.mp4 - what to fix.txt"]
+    assert "it is 3 MB, more than the 1 MB a file for a case may be" in note
+
+
+def test_a_lost_registry_is_never_made_anew_over_an_archive(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    first = register(folder, tmp_path)
+    (folder.root / ".closedloop" / "registry.sqlite").unlink()
+    staged = tmp_path / "again.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, {**REGISTRATION, "Customer": "Other Co"})
+    shutil.move(staged, folder.root / "Inbox" / "again.docx")
+    code, _, output = ingest(folder.root)
+    assert code == 2, output
+    assert "the registry is missing" in output and "closedloop rebuild" in output
+    assert (folder.root / "Inbox" / "again.docx").exists()
+    assert not (folder.root / ".closedloop" / "registry.sqlite").exists()
+    folder.run("rebuild", str(folder.root))
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["case_id"] != first and result["case_id"] > first
+
+
+def test_numbering_never_goes_below_the_archive(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    register(folder, tmp_path)
+    # The numbering row lost (a registry restored from an old backup, say).
+    db = sqlite3.connect(folder.root / ".closedloop" / "registry.sqlite")
+    db.execute("DELETE FROM case_numbers")
+    db.commit()
+    db.close()
+    second = register(folder, tmp_path, name="two.docx", Customer="Other Co")
+    assert second == "CC-2026-0002"
+    assert len(list((folder.root / "Archive").glob("CC-2026-0001*"))) == 1
+
+
+def test_a_place_made_a_link_out_of_the_folder_is_not_written_through(
+    tmp_path: Path, outside: Path
+) -> None:
+    folder = Folder(tmp_path / "share")
+    sales = folder.root / "Outbox" / "Customer Window"
+    shutil.rmtree(sales)
+    sales.symlink_to(outside, target_is_directory=True)
+    staged = tmp_path / "staged.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, REGISTRATION)
+    shutil.move(staged, folder.root / "Inbox" / "reg.docx")
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "filed", result
+    assert sorted(os.listdir(outside)) == ["secret.txt"]
+    issued = [n for n in os.listdir(folder.root / "Quarantine") if n.endswith(".docx")]
+    assert len(issued) == 1
+    note = quarantined(folder.root)[issued[0] + " - what to fix.txt"]
+    assert "is a link to somewhere outside" in note
