@@ -4,6 +4,7 @@ in the way of filing."""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import signal
@@ -11,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
@@ -28,6 +30,7 @@ from filing.registry import Mail, Registry
 from tests.scenario import REGISTRATION, Folder
 from tests.test_doctor import doctor
 from tests.test_watch import until
+from watcher.headers import address_list, header_text
 from watcher.ingest import FileResult
 from watcher.notify import MailSettings, send_due
 from watcher.service import Watcher
@@ -386,3 +389,132 @@ def test_the_watch_command_mails_what_it_issues(folder: Folder, mailbox: Mailbox
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+
+
+# A customer's name made to add headers, and the name the subject shows instead: decoded
+# (an encoded word, even one inside another), every control character and line or
+# paragraph separator made a space.
+HOSTILE = {
+    "=?utf-8?q?ACME=0D=0ABcc:_evil@example.com?=": "ACME Bcc: evil@example.com",
+    "=?utf-8?b?"
+    + base64.b64encode(b"ACME\r\nReply-To: evil@example.com").decode()
+    + "?=": "ACME Reply-To: evil@example.com",
+    "ACME=?utf-8?q?=0D=0ABcc:_evil@example.com?=": "ACME Bcc: evil@example.com",
+    "=?utf-8?q?=3D=3Futf-8=3Fq=3FACME=3D0D=3D0ABcc:=5Fevil@example.com=3F=3D?=": (
+        "ACME Bcc: evil@example.com"
+    ),
+    "ACME\r\nBcc: evil@example.com": "ACME Bcc: evil@example.com",
+    "=?utf-8?q?ACME=00=1B[31m=7F=C2=85=C2=9B=E2=80=A8=E2=80=A9Bcc:_evil@example.com?=": (
+        "ACME [31m Bcc: evil@example.com"
+    ),
+    "ACME\u2028Bcc: evil@example.com\u2029Reply-To: evil@example.com\x85X-Evil: \x9b1": (
+        "ACME Bcc: evil@example.com Reply-To: evil@example.com X-Evil: 1"
+    ),
+}
+
+
+def header_names(raw: bytes) -> list[str]:
+    """The headers as they went over the wire: a folded line goes on its header."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r" not in head.replace(b"\r\n", b"") and b"\n" not in head.replace(b"\r\n", b"")
+    return [
+        line.split(b":", 1)[0].decode() for line in head.split(b"\r\n") if line[:1] not in b" \t"
+    ]
+
+
+def test_a_name_made_to_add_mail_headers_stays_in_the_subject(
+    folder: Folder, mailbox: Mailbox
+) -> None:
+    for name in HOSTILE:
+        folder.save(
+            folder.blank("registration"),
+            {**REGISTRATION, "Complaint established": "yes", "Customer": name},
+        )
+    results = folder.ingest("2026-11-20T10:00")
+    assert [r["outcome"] for r in results] == ["filed"] * len(HOSTILE) + ["mailed"] * len(HOSTILE)
+    assert len(mailbox.messages) == len(HOSTILE)
+    title = "Corrective and Preventive Action Report"
+    subjects = []
+    for message, envelope in zip(mailbox.messages, mailbox.envelopes, strict=True):
+        assert envelope.rcpt_tos == [LOGISTICS]  # nobody else was sent it
+        assert header_names(envelope.original_content or b"") == [
+            "From",
+            "To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "MIME-Version",
+            "Content-Type",
+        ]
+        assert (message["From"], message["To"]) == ("closedloop@example.com", LOGISTICS)
+        subjects.append(str(message["Subject"]))
+    # the cases are numbered in the order the forms were saved
+    assert subjects == [
+        f"CC-2026-{n:04d} {title}: {shown}" for n, shown in enumerate(HOSTILE.values(), 1)
+    ]
+    assert [m["subject"] for m in mails(folder)] == subjects  # queued clean, listed clean
+
+
+BREAKS = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in ("Cc", "Zl", "Zp")]
+
+
+@pytest.mark.parametrize("form", ["raw", "q", "b"])
+def test_no_control_character_ends_a_header_however_it_is_written(form: str) -> None:
+    """Every control character and separator, typed, or in an encoded word: the header
+    registry sends one Subject that shows the name with a space for it."""
+    for c in BREAKS:
+        typed = f"ACME{c}Bcc: evil@example.com"
+        if form == "q":
+            typed = "=?utf-8?q?" + "".join(f"={b:02X}" for b in typed.encode()) + "?="
+        elif form == "b":
+            typed = "=?utf-8?b?" + base64.b64encode(typed.encode()).decode() + "?="
+        message = EmailMessage(policy=email.policy.SMTP)
+        message["Subject"] = header_text(typed)
+        raw = message.as_bytes()
+        assert header_names(raw) == ["Subject"], (hex(ord(c)), raw)
+        got = email.message_from_bytes(raw, policy=email.policy.default)["Subject"]
+        assert str(got) == "ACME Bcc: evil@example.com", hex(ord(c))
+
+
+def test_header_text_bounds_a_huge_name_and_keeps_its_end() -> None:
+    assert header_text("ACME " * 2_000_000 + "Windows", 60) == (
+        "ACME ACME ACME ACME ACME ACME ACME ACME…ME ACME ACME Windows"
+    )
+    assert header_text("Müller & Söhne  GmbH") == "Müller & Söhne GmbH"
+    assert header_text("caf\udce9") == "caf\ufffd"  # a byte that was not UTF-8
+
+
+def test_a_queued_subject_holding_an_encoded_line_break_is_not_sent(
+    folder: Folder, mailbox: Mailbox
+) -> None:
+    """Queued by hand or by an older version: never sent as it is, given up, and said."""
+    now = datetime(2026, 11, 20, 10, 0)
+    hidden = "Hello =?utf-8?q?=0D=0ABcc:_evil@example.com?="
+    with Registry(folder.root / ".closedloop" / "registry.sqlite") as registry:
+        registry.queue_mail(Mail("digest", "bad", None, MANAGER, hidden, "body", None, now, now))
+        [sent] = send_due(registry, folder.root / "Archive", load_settings(folder.root).mail, now)
+    assert sent.gave_up
+    assert sent.error == (
+        "the message cannot be made (the subject "
+        "Hello =?utf-8?q?=0D=0ABcc:_evil@example.com?= holds a line break or code)"
+    )
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a@example.com, Quality <q@example.com>", ["a@example.com", "Quality <q@example.com>"]),
+        ("closedloop", ["closedloop"]),
+        ("a@example.com\r\nBcc: evil@example.com", None),
+        ("a@example.com\u2028b@example.com", None),
+        ("", None),
+        ("x@", None),
+    ],
+)
+def test_addresses_are_the_header_registrys(value: str, expected: list[str] | None) -> None:
+    if expected is None:
+        with pytest.raises(ValueError, match="is not a list of e-mail addresses"):
+            address_list(value)
+    else:
+        assert [str(a) for a in address_list(value)] == expected

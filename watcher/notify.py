@@ -10,6 +10,7 @@ stopped between the server's acceptance and the registry's note sends that mail 
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -29,7 +30,8 @@ from filing.policy import Policy
 from filing.registry import Mail, Registry
 from filing.status import case_deadlines, outstanding
 from forms.definition import get_form
-from watcher.notes import text_template
+from watcher.headers import address_list, header_text, is_clean
+from watcher.notes import shown, text_template
 
 log = logging.getLogger("closedloop.mail")
 SECURITY = ("none", "starttls", "ssl")
@@ -103,7 +105,8 @@ def queue_issued(
     subject = f"{item.case_id} {form.title}" + (
         f": {case.customer}" if case and case.customer else ""
     )
-    subject = " ".join(subject.split())  # a line break typed into a name ends no header
+    # A name's line break, typed or hidden in an encoded word, must end no header.
+    subject = header_text(subject)
     registry.queue_mail(
         Mail(
             kind="issued",
@@ -149,7 +152,7 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                 key=key,
                 case_id=None,
                 to=", ".join(addresses),
-                subject=f"{name}: {subject}" if name else subject,
+                subject=header_text(f"{name}: {subject}" if name else subject),
                 body=text_template("mail_digest.txt").render(
                     day=now.date(),
                     department=name,
@@ -246,10 +249,14 @@ def _send_one(
     now: datetime,
 ) -> Sent:
     assert mail.mail_id is not None
-    message = EmailMessage()
+    # The header registry builds each header from a cleaned value and encodes it itself;
+    # SMTP's policy writes CRLF line ends and refuses what would not survive the wire.
+    message = EmailMessage(policy=email.policy.SMTP)
     try:
-        message["From"] = settings.sender
-        message["To"] = mail.to
+        message["From"] = address_list(settings.sender)
+        message["To"] = address_list(mail.to)
+        if not is_clean(mail.subject):  # queued so, or by hand: cleaned when it is queued
+            raise ValueError(f"the subject {shown(mail.subject)} holds a line break or code")
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain="closedloop")
@@ -265,7 +272,7 @@ def _send_one(
             return _failed(registry, settings, mail, f"the attachment {path}: {exc.strerror}", now)
         kind = XLSX if path.suffix.lower() == ".xlsx" else DOCX
         main, sub = kind.split("/")
-        message.add_attachment(data, maintype=main, subtype=sub, filename=path.name)
+        message.add_attachment(data, maintype=main, subtype=sub, filename=header_text(path.name))
     try:
         smtp.send_message(message)
     except smtplib.SMTPResponseException as exc:
@@ -295,16 +302,16 @@ def _failed(
             "mail to %s (%s) not sent after %d attempts, given up: %s; correct [mail] in "
             "closedloop.toml; the form is in the outbox all the same",
             mail.to,
-            mail.subject,
+            shown(mail.subject, 300),
             attempts,
-            reason,
+            shown(reason, 300),
         )
     else:
         log.warning(
             "mail to %s (%s) not sent: %s; trying again at %s",
             mail.to,
-            mail.subject,
-            reason,
+            shown(mail.subject, 300),
+            shown(reason, 300),
             (now + pause).strftime("%H:%M"),
         )
     return Sent(mail.mail_id, mail.to, mail.subject, reason, give_up)
