@@ -1,0 +1,493 @@
+"""Reading untrusted files in a child process that the OS holds to a memory and time budget.
+
+The checks in forms.container refuse every attack we know of; this is for the ones we do
+not. Each file is read in a long-lived child process (reused, so a normal form costs a
+fraction of a millisecond more than reading it inline) that limits itself at start:
+RLIMIT_AS caps its address space, RLIMIT_CPU is raised before each file to the CPU time
+spent so far plus the budget of one file (the limit counts the process's whole life), and
+the parent waits with a wall-clock timeout and kills the child when it passes. A file that
+hits a limit is refused as `unsafe`; the next file gets a fresh child.
+
+The child is a fresh interpreter (`python -I -c ...`), never a fork: the parent (the
+`watch` service) has threads, and forking a threaded process is unsafe. It gets the
+parent's sys.path explicitly, so `-I` can keep the working directory and PYTHON*
+variables out of what it imports. Requests and replies are length-prefixed frames on its
+stdin and stdout; its own fds 0 and 1 point at the null device, so nothing the reading
+code prints can corrupt a frame. Replies are unpickled with only the classes a form's
+values can hold, so even a child that misbehaved cannot make the parent build anything else.
+
+Windows has no `resource` module: there the child runs without memory and CPU limits,
+and the wall-clock timeout alone bounds a read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import pickle
+import queue
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+from typing import IO, Any, Final
+
+from forms.definition import all_forms
+from forms.errors import REFUSAL_KINDS, FormError, RefusedFile
+from forms.reader import FormRead
+from forms.values import Problem
+
+if sys.platform != "win32":
+    import resource
+if sys.platform == "linux":
+    import fcntl
+
+DEFAULT_READER = "forms.reader:read_form"
+#: Address space of the reading process. Measured: 39 MB after its imports, no growth for a
+#: normal form, about 170 MB for the largest file accepted (64 MB, held while it is read,
+#: plus the copy that arrives over the pipe). 512 MB leaves three times that.
+DEFAULT_MEMORY_MB = 512
+#: Processor time one file may use (a normal form: 2 ms).
+DEFAULT_CPU_SECONDS = 5
+#: Wall-clock time one file may take, from handing it over to the answer.
+DEFAULT_TIMEOUT = 10.0
+#: A fresh interpreter with its imports starts in about 0.3 s; this only bounds a machine
+#: so overloaded (or a child so broken) that it never says it is ready.
+START_TIMEOUT = 30.0
+#: An answer larger than this cannot be a form's values (parts expand to 256 MB at most).
+MAX_REPLY_BYTES = 256 * 1024 * 1024
+
+_HEAD = struct.Struct("!Q")
+_BOOT = (
+    "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+    "from forms.isolated import serve; serve(sys.argv[2:])"
+)
+# What the child's answers may hold: the types of forms.values.Value, and nothing else.
+_REPLY_CLASSES: Final = frozenset(
+    {
+        ("decimal", "Decimal"),
+        ("datetime", "date"),
+        ("datetime", "datetime"),
+        ("datetime", "time"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+    }
+)
+
+
+class ReaderProcessError(FormError):
+    """The reading process cannot be started or will not take a file: no file's fault."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"closedloop's form-reading process {reason}. No file was read or refused; "
+            "run `closedloop doctor` and see the log above this line for the cause."
+        )
+
+
+class _Late:
+    """The deadline passed before the child answered."""
+
+
+_LATE: Final = _Late()
+
+
+class IsolatedReader:
+    """read_form, run in a reused child process under OS-enforced limits.
+
+    `read` has read_form's contract: a FormRead, or RefusedFile for the file. A file that
+    runs out of memory, CPU time or wall-clock time, or that crashes the child, is refused
+    as `unsafe` naming the limit; an exception the reading code did not expect refuses it
+    as `corrupt`, naming the exception, rather than leaving it to be tried forever. Only a
+    child that cannot start at all raises ReaderProcessError. Safe to share between
+    threads (one file is read at a time); `close()` ends the child.
+
+    `reader` is the reading function as "module:name", called in the child as
+    reader(path, data); any importable function with read_form's signature will do.
+    """
+
+    def __init__(
+        self,
+        *,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        cpu_seconds: int = DEFAULT_CPU_SECONDS,
+        timeout: float = DEFAULT_TIMEOUT,
+        reader: str = DEFAULT_READER,
+    ) -> None:
+        if memory_mb <= 0 or cpu_seconds <= 0 or timeout <= 0:
+            raise ValueError("memory_mb, cpu_seconds and timeout must be positive")
+        if ":" not in reader:
+            raise ValueError(f"reader must be 'module:function', not {reader!r}")
+        self.memory_mb = memory_mb
+        self.cpu_seconds = cpu_seconds
+        self.timeout = timeout
+        self.reader = reader
+        self._child: _Child | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> IsolatedReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The reading process's id, while one runs (it starts at the first read)."""
+        child = self._child
+        return child.proc.pid if child is not None else None
+
+    def close(self) -> None:
+        """End the reading process; a later read starts a fresh one."""
+        with self._lock:
+            self._discard()
+
+    def read(self, path: Path, data: bytes) -> FormRead:
+        """Read the form in `data` (the bytes of `path`) in the child. Raises RefusedFile."""
+        with self._lock:
+            # A child killed between reads dies before it takes the file: then, and only
+            # then, the file goes to a fresh child. Once taken, its death is the file's.
+            for _ in range(2):
+                child = self._child or self._start()
+                deadline = time.monotonic() + self.timeout
+                child.send(os.fsencode(path), data)
+                took = child.reply(deadline)
+                if took is None:
+                    self._discard()
+                    continue
+                if isinstance(took, _Late):
+                    self._discard()
+                    raise ReaderProcessError(f"did not take {path.name} within {self.timeout:g} s")
+                if _decode(took) != ("took",):
+                    self._discard()
+                    raise _garbled(path)
+                return self._answer(path, child.reply(deadline))
+            raise ReaderProcessError(f"stopped twice before it could take {path.name}")
+
+    def _answer(self, path: Path, reply: bytes | _Late | None) -> FormRead:
+        if isinstance(reply, _Late):
+            self._discard()
+            raise RefusedFile(path, "unsafe", f"reading it took more than {self.timeout:g} s.")
+        if reply is None:
+            raise RefusedFile(path, "unsafe", self._death(self._discard()))
+        answer = _decode(reply)
+        match answer:
+            case ("read", *_):
+                read = _form_read(path, answer)
+                if read is not None:
+                    return read
+            case ("refused", str(kind), str(reason)) if kind in REFUSAL_KINDS:
+                raise RefusedFile(path, kind, reason)
+            case ("memory",):
+                self._discard()
+                raise RefusedFile(
+                    path, "unsafe", f"reading it needed more than {self.memory_mb} MB of memory."
+                )
+            case ("error", str(what)):
+                self._discard()  # whatever state the failure left is not carried forward
+                raise RefusedFile(path, "corrupt", f"closedloop could not read it ({what}).")
+        self._discard()
+        raise _garbled(path)
+
+    def _death(self, status: int | None) -> str:
+        xcpu = getattr(signal, "SIGXCPU", None)
+        if xcpu is not None and status == -xcpu:
+            return f"reading it needed more than {self.cpu_seconds} s of processor time."
+        return f"the process reading it stopped ({_how(status)})."
+
+    def _start(self) -> _Child:
+        command = [
+            sys.executable,
+            "-I",
+            "-c",
+            _BOOT,
+            json.dumps(sys.path),
+            self.reader,
+            str(self.memory_mb),
+            str(self.cpu_seconds),
+        ]
+        try:
+            child = _Child(command)
+        except OSError as exc:
+            raise ReaderProcessError(f"could not be started ({exc})") from exc
+        first = child.reply(time.monotonic() + START_TIMEOUT)
+        if isinstance(first, bytes) and _decode(first) == ("ready",):
+            self._child = child
+            return child
+        status = child.stop()
+        if first is None:
+            raise ReaderProcessError(f"ended as it started ({_how(status)})")
+        if isinstance(first, _Late):
+            raise ReaderProcessError(f"did not start within {START_TIMEOUT:g} s")
+        match _decode(first):
+            case ("failed", str(why)):
+                raise ReaderProcessError(f"could not start with reader {self.reader}: {why}")
+        raise ReaderProcessError("answered its start with something else than ready")
+
+    def _discard(self) -> int | None:
+        child, self._child = self._child, None
+        return child.stop() if child is not None else None
+
+
+def _garbled(path: Path) -> RefusedFile:
+    return RefusedFile(
+        path, "unsafe", "the process reading it answered with something other than a form."
+    )
+
+
+def _form_read(path: Path, answer: object) -> FormRead | None:
+    match answer:
+        case ("read", str(fmt), str(form_id), str(version), case_id, dict(values), list(raw)):
+            form = all_forms().get(form_id)
+            problems = _problems(raw)
+            if form is None or problems is None:
+                return None
+            if case_id is not None and not isinstance(case_id, str):
+                return None
+            return FormRead(path, fmt, form, version, case_id, values, problems)
+    return None
+
+
+def _problems(raw: list[Any]) -> list[Problem] | None:
+    out: list[Problem] = []
+    for p in raw:
+        match p:
+            case (str(field), str(message), value) if value is None or isinstance(value, str):
+                out.append(Problem(field, message, value))
+            case _:
+                return None
+    return out
+
+
+def _how(status: int | None) -> str:
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit code {status}"
+
+
+class _ReplyUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _REPLY_CLASSES:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a form's reading")
+
+
+def _decode(body: bytes) -> object:
+    """The child's answer, or None when it is not one (the caller treats that as garbled)."""
+    try:
+        return _ReplyUnpickler(io.BytesIO(body)).load()
+    except Exception:  # anything malformed is garbled, whatever pickle raises for it
+        return None
+
+
+class _Child:
+    """One reading process, with a thread feeding it requests and one collecting replies."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._requests: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
+        self._replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        # A write larger than the pipe takes goes through its own thread, so that a child
+        # that stops reading (frozen, or killed mid-file) can never block the parent: only
+        # the deadline is waited on. One that fits is written directly (see send).
+        self._room = _pipe_room(self.proc.stdin.fileno())
+        self._threads = [
+            threading.Thread(
+                target=_feed,
+                args=(self.proc.stdin, self._requests),
+                daemon=True,
+                name="closedloop-reader-feed",
+            ),
+            threading.Thread(
+                target=_collect,
+                args=(self.proc.stdout, self._replies),
+                daemon=True,
+                name="closedloop-reader-collect",
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+        # An owner that forgets close() still leaves no process behind when it goes.
+        self._end = weakref.finalize(self, _kill, self.proc, self._requests)
+
+    def send(self, name: bytes, data: bytes) -> None:
+        if 2 * _HEAD.size + len(name) + len(data) > self._room:
+            self._requests.put((name, data))
+            return
+        # The pipe is empty (the child takes a request whole before it answers, and the
+        # last was answered), so a write that fits never waits; it saves a thread's
+        # hand-over, a third of the cost of a read here.
+        request = b"".join((_HEAD.pack(len(name)), name, _HEAD.pack(len(data)), data))
+        assert self.proc.stdin is not None
+        fd = self.proc.stdin.fileno()
+        with contextlib.suppress(OSError):  # the child is gone: the collector says so
+            view = memoryview(request)
+            while view:
+                view = view[os.write(fd, view) :]
+
+    def reply(self, deadline: float) -> bytes | _Late | None:
+        """The next answer; None once the child has gone; _LATE when the deadline passed."""
+        try:
+            return self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return _LATE
+
+    def stop(self) -> int | None:
+        """Kill the child (if it still runs) and its threads; its exit status."""
+        self._end()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        return self.proc.returncode
+
+
+def _pipe_room(fd: int) -> int:
+    """How many bytes an empty pipe into the child takes without waiting for it to read."""
+    if sys.platform != "linux":
+        return 0
+    try:
+        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1024 * 1024)
+    except OSError:  # beyond this user's pipe allowance: the pipe keeps what it has
+        try:
+            return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+        except OSError:
+            return 0
+
+
+def _kill(proc: subprocess.Popen[bytes], requests: queue.SimpleQueue[Any]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    requests.put(None)
+
+
+def _feed(stream: IO[bytes], requests: queue.SimpleQueue[tuple[bytes, bytes] | None]) -> None:
+    # A write fails once the child is gone (the collector reports that); so does the flush
+    # in close() into a pipe whose reader is gone.
+    with contextlib.suppress(OSError, ValueError), contextlib.closing(stream):
+        while (request := requests.get()) is not None:
+            for part in request:
+                stream.write(_HEAD.pack(len(part)))
+                stream.write(part)
+            stream.flush()
+
+
+def _collect(stream: IO[bytes], replies: queue.SimpleQueue[bytes | None]) -> None:
+    try:
+        while (body := _read_frame(stream, MAX_REPLY_BYTES)) is not None:
+            replies.put(body)
+    except (OSError, ValueError):
+        pass
+    finally:
+        replies.put(None)
+        stream.close()
+
+
+def _read_frame(stream: IO[bytes], limit: int) -> bytes | None:
+    head = stream.read(_HEAD.size)
+    if len(head) < _HEAD.size:
+        return None
+    (size,) = _HEAD.unpack(head)
+    if size > limit:
+        return None
+    body = stream.read(size)
+    return body if len(body) == size else None
+
+
+def _write_frame(stream: IO[bytes], body: bytes) -> None:
+    stream.write(_HEAD.pack(len(body)))
+    stream.write(body)
+    stream.flush()
+
+
+# The child's side. -----------------------------------------------------------------------
+
+
+def serve(argv: list[str]) -> None:
+    """The reading process: read each file the parent sends and answer, until it goes.
+
+    argv: the reader ("module:function"), the memory limit in MB, the CPU seconds a file.
+    """
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    # The parent decides when this process ends: a Ctrl-C in a terminal or a service
+    # manager's SIGTERM reaches the whole group, and must not turn into a refused file.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        reader_name, memory_mb, cpu_seconds = argv[0], int(argv[1]), int(argv[2])
+        if sys.platform != "win32":
+            _limit_memory(memory_mb)
+        all_forms()  # forms.reader came with this module; now the definitions, for the 1st file
+        module, _, function = reader_name.partition(":")
+        read: Callable[[Path, bytes], FormRead] = getattr(import_module(module), function)
+    except Exception as exc:
+        _write_frame(replies, pickle.dumps(("failed", f"{type(exc).__name__}: {exc}")))
+        return
+    _write_frame(replies, pickle.dumps(("ready",)))
+    while (name := _read_frame(requests, 2**16)) is not None:
+        data = _read_frame(requests, 2**40)
+        if data is None:
+            return
+        _write_frame(replies, pickle.dumps(("took",)))
+        if sys.platform != "win32":
+            _budget_cpu(cpu_seconds)
+        _write_frame(replies, _answer(read, Path(os.fsdecode(name)), data))
+
+
+def _answer(read: Callable[[Path, bytes], FormRead], path: Path, data: bytes) -> bytes:
+    try:
+        try:
+            r = read(path, data)
+        except RefusedFile as exc:
+            return pickle.dumps(("refused", exc.kind, exc.reason))
+        problems = [(p.field, p.message, p.value) for p in r.problems]
+        return pickle.dumps(("read", r.format, r.form.id, r.version, r.case_id, r.values, problems))
+    except MemoryError:
+        return pickle.dumps(("memory",))
+    except Exception as exc:
+        return pickle.dumps(("error", f"{type(exc).__name__}: {exc}"[:500]))
+
+
+if sys.platform != "win32":
+
+    def _limit_memory(memory_mb: int) -> None:
+        # Soft and hard alike: not even code that took over this process can lift it.
+        limit = memory_mb * 1024 * 1024
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        # Past its CPU limit the process dumps core by default: not into the shared folder.
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # An ignored SIGXCPU is inherited across exec; the limit must end the process.
+        signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+
+    def _budget_cpu(seconds: int) -> None:
+        # RLIMIT_CPU counts the whole life of the process, so each file's budget is the
+        # time spent so far plus its own (whole seconds: at least `seconds`, under one more).
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
