@@ -159,27 +159,34 @@ class IsolatedReader:
             # then, the file goes to a fresh child. Once taken, its death is the file's.
             for _ in range(2):
                 child = self._child or self._start()
-                deadline = time.monotonic() + self.timeout
-                child.send(os.fsencode(path), data)
-                took = child.reply(deadline)
-                if took is None:
+                try:
+                    deadline = time.monotonic() + self.timeout
+                    child.send(os.fsencode(path), data)
+                    took = child.reply(deadline)
+                    if took is None:
+                        self._discard()
+                        continue
+                    if isinstance(took, _Late):
+                        self._discard()
+                        raise ReaderProcessError(f"did not take a file within {self.timeout:g} s")
+                    if _decode(took) != ("took",):
+                        self._discard()
+                        raise _garbled(path)
+                    reply = child.reply(deadline)
+                except BaseException:
+                    # Interrupted (Ctrl-C) with the child still at the file: its answer
+                    # must not be taken for the next file's.
                     self._discard()
-                    continue
-                if isinstance(took, _Late):
-                    self._discard()
-                    raise ReaderProcessError(f"did not take {path.name} within {self.timeout:g} s")
-                if _decode(took) != ("took",):
-                    self._discard()
-                    raise _garbled(path)
-                return self._answer(path, child.reply(deadline))
-            raise ReaderProcessError(f"stopped twice before it could take {path.name}")
+                    raise
+                return self._answer(path, reply)
+            raise ReaderProcessError("stopped twice before it could take a file")
 
     def _answer(self, path: Path, reply: bytes | _Late | None) -> FormRead:
         if isinstance(reply, _Late):
             self._discard()
             raise RefusedFile(path, "unsafe", f"reading it took more than {self.timeout:g} s.")
-        if reply is None:
-            raise RefusedFile(path, "unsafe", self._death(self._discard()))
+        if reply is None:  # it is exiting: its own status says why, not our SIGKILL
+            raise RefusedFile(path, "unsafe", self._death(self._discard(grace=2.0)))
         answer = _decode(reply)
         match answer:
             case ("read", *_):
@@ -211,20 +218,20 @@ class IsolatedReader:
             "-I",
             "-c",
             _BOOT,
-            json.dumps(sys.path),
+            json.dumps([entry for entry in sys.path if isinstance(entry, str)]),
             self.reader,
             str(self.memory_mb),
             str(self.cpu_seconds),
         ]
         try:
             child = _Child(command)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # no process, or no thread, to be had
             raise ReaderProcessError(f"could not be started ({exc})") from exc
         first = child.reply(time.monotonic() + START_TIMEOUT)
         if isinstance(first, bytes) and _decode(first) == ("ready",):
             self._child = child
             return child
-        status = child.stop()
+        status = child.stop(grace=2.0)
         if first is None:
             raise ReaderProcessError(f"ended as it started ({_how(status)})")
         if isinstance(first, _Late):
@@ -234,9 +241,9 @@ class IsolatedReader:
                 raise ReaderProcessError(f"could not start with reader {self.reader}: {why}")
         raise ReaderProcessError("answered its start with something else than ready")
 
-    def _discard(self) -> int | None:
+    def _discard(self, grace: float = 0.0) -> int | None:
         child, self._child = self._child, None
-        return child.stop() if child is not None else None
+        return child.stop(grace) if child is not None else None
 
 
 def _garbled(path: Path) -> RefusedFile:
@@ -303,6 +310,8 @@ class _Child:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._requests: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
         self._replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        # An owner that forgets close() still leaves no process behind when it goes.
+        self._end = weakref.finalize(self, _kill, self.proc, self._requests)
         # A write larger than the pipe takes goes through its own thread, so that a child
         # that stops reading (frozen, or killed mid-file) can never block the parent: only
         # the deadline is waited on. One that fits is written directly (see send).
@@ -321,10 +330,12 @@ class _Child:
                 name="closedloop-reader-collect",
             ),
         ]
-        for thread in self._threads:
-            thread.start()
-        # An owner that forgets close() still leaves no process behind when it goes.
-        self._end = weakref.finalize(self, _kill, self.proc, self._requests)
+        try:
+            for thread in self._threads:
+                thread.start()
+        except BaseException:
+            self._end()
+            raise
 
     def send(self, name: bytes, data: bytes) -> None:
         if 2 * _HEAD.size + len(name) + len(data) > self._room:
@@ -348,8 +359,11 @@ class _Child:
         except queue.Empty:
             return _LATE
 
-    def stop(self) -> int | None:
-        """Kill the child (if it still runs) and its threads; its exit status."""
+    def stop(self, grace: float = 0.0) -> int | None:
+        """Kill the child (after `grace` s to exit by itself) and its threads; its status."""
+        if grace:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=grace)
         self._end()
         for thread in self._threads:
             thread.join(timeout=5)

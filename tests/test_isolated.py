@@ -275,6 +275,29 @@ def test_a_child_killed_between_reads_is_replaced_without_a_word(
             assert reader.pid != pid
 
 
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_read_does_not_hand_its_answer_to_the_next_file(
+    tmp_path: Path, form: bytes
+) -> None:
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted  # as Ctrl-C would, while the child is still at its file
+
+    before = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with IsolatedReader(reader=HOSTILE) as reader:
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with pytest.raises(Interrupted):
+                reader.read(tmp_path / "slow.xlsx", b"hostile:sleep")
+            path = tmp_path / "ok.xlsx"
+            assert reader.read(path, form) == read_form(path, form)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+
+
 def test_close_leaves_no_process_and_no_thread_behind(tmp_path: Path, form: bytes) -> None:
     before = children()
     with IsolatedReader(timeout=1, reader=HOSTILE) as reader:
