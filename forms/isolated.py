@@ -147,6 +147,13 @@ class IsolatedReader:
         child = self._child
         return child.proc.pid if child is not None else None
 
+    def start(self) -> None:
+        """Start the reading process now rather than at the first file (a service does,
+        so that a process that cannot start is said at once). Raises ReaderProcessError."""
+        with self._lock:
+            if self._child is None:
+                self._start()
+
     def close(self) -> None:
         """End the reading process; a later read starts a fresh one."""
         with self._lock:

@@ -314,12 +314,25 @@ def test_close_leaves_no_process_and_no_thread_behind(tmp_path: Path, form: byte
 
 def test_a_reader_that_cannot_start_says_so_and_leaves_nothing(tmp_path: Path) -> None:
     before = children()
-    with (
-        IsolatedReader(reader="tests.no_such_module:read") as reader,
-        pytest.raises(ReaderProcessError) as failed,
-    ):
-        reader.read(tmp_path / "ok.xlsx", b"anything")
-    assert "could not start with reader tests.no_such_module:read" in str(failed.value)
-    assert "ModuleNotFoundError" in str(failed.value)
+    with IsolatedReader(reader="tests.no_such_module:read") as reader:
+        with pytest.raises(ReaderProcessError) as at_start:
+            reader.start()
+        with pytest.raises(ReaderProcessError) as at_read:  # not a refusal: no file's fault
+            reader.read(tmp_path / "ok.xlsx", b"anything")
+    for failed in (at_start, at_read):
+        assert "could not start with reader tests.no_such_module:read" in str(failed.value)
+        assert "ModuleNotFoundError" in str(failed.value)
     assert children() == before
     assert reader_threads() == []
+
+
+def test_start_starts_the_child_before_the_first_file(tmp_path: Path, form: bytes) -> None:
+    with IsolatedReader() as reader:
+        assert reader.pid is None
+        reader.start()
+        pid = reader.pid
+        assert pid is not None and alive(pid)
+        reader.start()  # already running: the same child
+        assert reader.read(tmp_path / "ok.xlsx", form).ok
+        assert reader.pid == pid
+    assert not alive(pid)
