@@ -4,6 +4,7 @@ holds it, its lock file is deleted, replaced by a FIFO or a link, its folder ren
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 from closedloop.cli import cli
 from tests.conftest import REPO
 from tests.scenario import Folder
-from watcher.instance import AlreadyWatched, InstanceLock
+from watcher.instance import AlreadyWatched, InstanceLock, LockLost
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows")
 
@@ -92,8 +93,16 @@ def test_a_folder_renamed_under_the_holder_is_noticed(tmp_path: Path) -> None:
     state = tmp_path / ".closedloop"
     with InstanceLock(state) as lock:
         assert lock.still_held()
+        lock.check()
         state.rename(tmp_path / ".closedloop.old")
         assert not lock.still_held()  # a new .closedloop may now be locked by another
+        with pytest.raises(LockLost) as lost:
+            lock.check()
+        assert str(lost.value) == (
+            f"{state} was renamed, deleted or replaced while this process held it, so "
+            "another closedloop may now file the same Inbox; this one stops. Put the "
+            "folder back if it was moved, then start closedloop again"
+        )
         with InstanceLock(state, "closedloop ingest"):
             assert not lock.still_held()
     assert not InstanceLock(state).still_held()  # never acquired
@@ -112,3 +121,11 @@ def test_a_fifo_or_a_link_in_the_lock_files_place_is_replaced(tmp_path: Path) ->
     with InstanceLock(state):
         assert not (state / "watch.lock").is_symlink()
     assert outside.read_text() == "keep me"  # never written through the link
+
+
+def test_a_folder_deleted_with_all_it_held_is_noticed(tmp_path: Path) -> None:
+    state = tmp_path / ".closedloop"
+    with InstanceLock(state) as lock:
+        (state / "registry.sqlite").write_bytes(b"")
+        shutil.rmtree(state)  # what a directory that is not empty needs: rm -r
+        assert not lock.still_held()

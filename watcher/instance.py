@@ -56,6 +56,16 @@ class CannotLock(WatcherError):
         )
 
 
+class LockLost(WatcherError):
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        super().__init__(
+            f"{state} was renamed, deleted or replaced while this process held it, so "
+            "another closedloop may now file the same Inbox; this one stops. Put the "
+            "folder back if it was moved, then start closedloop again"
+        )
+
+
 class InstanceLock:
     def __init__(self, state_dir: Path, holder: str = "closedloop watch") -> None:
         self.state = state_dir
@@ -149,6 +159,12 @@ class InstanceLock:
             return False
         held = os.fstat(self._dir)
         return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+    def check(self) -> None:
+        """Raises LockLost once `still_held()` is False: for the service to call now and
+        then (each second, with its registry's check), and stop."""
+        if not self.still_held():
+            raise LockLost(self.state)
 
     def __enter__(self) -> InstanceLock:
         self.acquire()
