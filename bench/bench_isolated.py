@@ -3,7 +3,9 @@
 200 real forms (every form, both formats, values varied) made by forms.writer.render_form;
 each is read inline with read_form and through IsolatedReader.read, in strict alternation
 so that a drift of this machine's speed hits both sides alike. Prints the median and p95
-of each, the overhead, the child's start-up time and its peak address space.
+of each, the overhead, the processor time a read costs (parent and child together: what
+a busy machine feels, where the wall-clock figures mostly measure waiting for a core),
+the child's start-up time and its peak address space.
 
     python bench/bench_isolated.py [--forms 200] [--rounds 3]
 """
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,6 +59,25 @@ def peak_mb(pid: int) -> str:
     return f"VmPeak {int(fields['VmPeak'].split()[0]) // 1024} MB, VmHWM {int(fields['VmHWM'].split()[0]) // 1024} MB"
 
 
+def child_cpu(pid: int) -> float:
+    """Seconds of processor time the child has used (Linux: /proc), NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_read(
+    read: Callable[[Path, bytes], object], files: list[tuple[Path, bytes]], pid: int | None
+) -> float:
+    before = time.process_time(), child_cpu(pid) if pid else 0.0
+    for path, data in files:
+        read(path, data)
+    after = time.process_time(), child_cpu(pid) if pid else 0.0
+    return (after[0] - before[0] + after[1] - before[1]) / len(files)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--forms", type=int, default=200)
@@ -87,6 +110,8 @@ def main() -> None:
             gc.enable()
         pid = reader.pid
         assert pid is not None
+        cpu_inline = cpu_per_read(read_form, files * args.rounds, None)
+        cpu_isolated = cpu_per_read(reader.read, files * args.rounds, pid)
         child = peak_mb(pid)
     extra = [b - a for a, b in zip(inline, isolated, strict=True)]
     print(f"{len(files)} forms x {args.rounds} rounds, ms per read")
@@ -95,6 +120,10 @@ def main() -> None:
         print(f"{name:<22} {statistics.median(xs) * 1e3:>8.3f} {p95(xs) * 1e3:>8.3f}")
     print(
         f"{'overhead (paired)':<22} {statistics.median(extra) * 1e3:>8.3f} {p95(extra) * 1e3:>8.3f}"
+    )
+    print(
+        f"processor time a read: inline {cpu_inline * 1e3:.3f} ms, "
+        f"isolated {cpu_isolated * 1e3:.3f} ms (parent and child)"
     )
     print(f"child start-up (first read included): {start * 1e3:.0f} ms")
     print(f"child after all reads: {child}")
