@@ -3,7 +3,8 @@
 - `case.json`: the case, every filing (with every field), every issued form and piece of
   evidence, under a schema version;
 - `history.jsonl`: one event a line, each carrying the SHA-256 of the line before it, so
-  that a changed, removed or inserted line breaks the chain;
+  that a changed, removed or inserted line breaks the chain, and its sequence number in
+  the archive-wide chain (filing/chain.py), so that the folders alone give that chain;
 - `manifest.sha256`: the SHA-256 of every other file in the folder, in the format of
   `sha256sum`, so that an auditor can check a folder with `sha256sum -c manifest.sha256`.
 
@@ -80,24 +81,26 @@ def case_record(registry: Registry, case_id: str) -> dict[str, Any]:
     }
 
 
-def history_lines(events: list[Event]) -> list[bytes]:
-    """The history as chained JSON lines (without line ends)."""
+def history_lines(events: list[tuple[Event, int | None]]) -> list[bytes]:
+    """The history as chained JSON lines (without line ends), from the events and their
+    sequence numbers in the archive-wide chain (`Registry.chained_history`). The number
+    lets the chain be recomputed from the folders alone, in its order; an event recorded
+    before the chain has none, and its line is written exactly as it always was."""
     lines: list[bytes] = []
     previous = GENESIS
-    for e in events:
-        line = json.dumps(
-            {
-                "at": e.at.isoformat(),
-                "event": e.event,
-                "form": e.form,
-                "sha256": e.sha256,
-                "person": e.person,
-                "detail": e.detail,
-                "prev": previous,
-            },
-            ensure_ascii=False,
-            sort_keys=True,
-        ).encode("utf-8")
+    for e, seq in events:
+        entry: dict[str, Any] = {
+            "at": e.at.isoformat(),
+            "event": e.event,
+            "form": e.form,
+            "sha256": e.sha256,
+            "person": e.person,
+            "detail": e.detail,
+            "prev": previous,
+        }
+        if seq is not None:
+            entry["seq"] = seq
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8")
         lines.append(line)
         previous = hashlib.sha256(line).hexdigest()
     return lines
@@ -123,7 +126,7 @@ def case_files(registry: Registry, case_id: str) -> dict[str, bytes]:
     case_json = (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
         "utf-8"
     )
-    history = b"".join(line + b"\n" for line in history_lines(registry.history(case_id)))
+    history = b"".join(line + b"\n" for line in history_lines(registry.chained_history(case_id)))
     hashes = {f["file"]: f["sha256"] for f in record["filings"]}
     hashes.update({e["file"]: e["sha256"] for e in record["evidence"]})
     hashes.update({i["copy"]: i["sha256"] for i in record["issued"] if i["copy"]})

@@ -24,6 +24,7 @@ from archive.casefile import manifest
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
 from archive.hashing import file_sha256
+from archive.layout import is_quarter_folder
 from archive.report import list_sheet, quarterly_report, workbook_bytes, write_report
 from filing.policy import Policy
 from filing.registry import Case, Registry
@@ -32,6 +33,9 @@ from forms.atomicfile import atomic_write_bytes, fsync_dir
 QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
 SUMMARY = "{quarter} Summary.xlsx"
 MANIFEST = "manifest.sha256"
+# forms/atomicfile.py's temp file: `.<name>.<12 hex digits>.part`, left behind when a write
+# was killed before its rename. Nothing closedloop files starts with a dot (safe_name).
+LEFTOVER = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")
 
 
 class BadQuarter(ArchiveError):
@@ -94,7 +98,7 @@ def unsealed_quarters(archive: Path, registry: Registry, now: datetime) -> list[
         quarter = Quarter.of(case.closed_at)
         if quarter.ended_by(now) and quarter not in found:
             where = case_folder(archive, case.case_id, case.customer)
-            if not where.parent.name.endswith(QUARTER_SUFFIX):
+            if not is_quarter_folder(where.parent):
                 found.add(quarter)
     return sorted(found, key=lambda q: (q.year, q.q))
 
@@ -118,6 +122,7 @@ def close_quarter(
     target = archive / quarter.folder_name
     _writable(target)
     target.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
     moved = []
     for case in cases:
         current = case_folder(archive, case.case_id, case.customer)
@@ -183,9 +188,17 @@ def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
 def _quarter_manifest(folder: Path) -> bytes:
     hashes = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path != folder / MANIFEST:
+        if path.is_file() and path != folder / MANIFEST and not LEFTOVER.match(path.name):
             hashes[path.relative_to(folder).as_posix()] = file_sha256(path)[0]
     return manifest(hashes)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temp files of writes killed before their rename (a close stopped half way): half
+    written, never meant to be kept, and never sealed."""
+    for path in folder.rglob(".*.part"):
+        if path.is_file() and LEFTOVER.match(path.name):
+            path.unlink()
 
 
 def _read_only(folder: Path) -> None:

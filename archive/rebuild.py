@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,9 @@ from typing import Any
 
 from archive.casefile import CASE_JSON, HISTORY, SCHEMA, case_from_record
 from archive.errors import ArchiveError
-from archive.verify import case_folders, verify_case
+from archive.layout import case_folders, quarter_folders
+from archive.quarter import MANIFEST as QUARTER_MANIFEST
+from archive.verify import verify_case, verify_quarter
 from filing.registry import Event, Evidence, Filing, Issued, Registry
 from forms.atomicfile import fsync_dir
 
@@ -33,27 +36,49 @@ class Rebuilt:
     filings: int
     registry: Path
     kept_old: Path | None
+    chain: tuple[int, str]  # the archive chain's last event and head, as before the loss
+
+
+# Enough of them to see what happened; verify lists them all.
+SHOWN_PROBLEMS = 10
 
 
 def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebuilt:
     folders = case_folders(archive)
-    for folder in folders:  # rebuild only from folders that are as they were filed
-        check = verify_case(folder)
-        if check.findings:
-            first = check.findings[0]
-            raise RebuildRefused(
-                f"{folder}: {first.file} is {first.kind} ({first.detail}); run "
-                "`closedloop verify` and restore the folder from a backup before rebuilding"
-            )
+    problems = _problems(archive, folders)
+    if problems:
+        more = len(problems) - SHOWN_PROBLEMS
+        raise RebuildRefused(
+            "the archive cannot be trusted to rebuild the registry from:\n"
+            + "".join(f"  {p}\n" for p in problems[:SHOWN_PROBLEMS])
+            + (f"  and {more} more\n" if more > 0 else "")
+            + "Run `closedloop verify` to see everything, restore the folder from a backup "
+            "(or move a copied folder out of the Archive), then rebuild"
+        )
     fresh = registry_path.with_name(registry_path.name + ".rebuilding")
     for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
         leftover.unlink(missing_ok=True)
     filings = 0
-    with Registry(fresh) as registry, registry.transaction():
-        # A reopened case and its successor point at each other: check links at commit.
-        registry.db.execute("PRAGMA defer_foreign_keys = ON")
-        for folder in folders:
-            filings += _load_case(registry, folder)
+    try:
+        with Registry(fresh) as registry:
+            with registry.transaction():
+                # A reopened case and its successor point at each other: check links at
+                # commit.
+                registry.db.execute("PRAGMA defer_foreign_keys = ON")
+                events: list[tuple[int | None, Event, Path]] = []
+                for folder in folders:
+                    filings += _load_case(registry, folder, events)
+                _load_history(registry, events)
+            chain = registry.chain_head()
+    except (sqlite3.Error, KeyError, TypeError, ValueError) as exc:
+        # Checked above, so not expected; but a folder the checks let through must end in
+        # a message, never a traceback.
+        for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        raise RebuildRefused(
+            f"{archive}: the registry cannot be made from the case folders ({exc!r}); "
+            "run `closedloop verify` and restore what it finds from a backup"
+        ) from None
     stamp = now.strftime("%Y%m%d-%H%M%S")
     kept: Path | None = None
     if registry_path.exists():
@@ -69,10 +94,84 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
         journal.replace(journal.with_name(f"{journal.name}.before-rebuild-{stamp}"))
     fresh.replace(registry_path)
     fsync_dir(registry_path.parent)
-    return Rebuilt(len(folders), filings, registry_path, kept)
+    return Rebuilt(len(folders), filings, registry_path, kept, chain)
 
 
-def _load_case(registry: Registry, folder: Path) -> int:
+def _problems(archive: Path, folders: list[Path]) -> list[str]:
+    """Why the folders cannot be rebuilt from, each with the folder(s) it is about: a
+    folder that is not as it was filed, a sealed quarter changed since its close, a case
+    held by two folders, events of the archive chain missing or held twice. Nothing is
+    picked silently: each is for a person to decide."""
+    problems: list[str] = []
+    holders: dict[str, list[Path]] = {}
+    seqs: dict[int, Path] = {}
+    for folder in folders:  # rebuild only from folders that are as they were filed
+        check = verify_case(folder)
+        case_id = _case_id(folder)
+        if case_id is not None:  # a copy under another number holds its case all the same
+            holders.setdefault(case_id, []).append(folder)
+        if check.findings:
+            first = check.findings[0]
+            problems.append(
+                f"{folder}: {first.detail}"
+                if first.kind == "identity"
+                else f"{folder}: {first.file} is {first.kind} ({first.detail})"
+            )
+            continue
+        for line in (folder / HISTORY).read_bytes().splitlines():
+            seq = json.loads(line).get("seq")
+            if seq is None:
+                continue
+            if seq in seqs:
+                problems.append(
+                    f"{folder}: event {seq} of the archive chain is in {seqs[seq].name} too"
+                )
+            seqs.setdefault(seq, folder)
+    for quarter in quarter_folders(archive):
+        if not (quarter / QUARTER_MANIFEST).exists():
+            continue  # a close that did not finish: its case folders were checked above
+        for finding in verify_quarter(quarter, archive).findings:
+            problems.append(
+                f"{quarter}: {finding.file} is {finding.kind} in the sealed quarter "
+                f"({finding.detail}); the quarter was changed after it was sealed"
+            )
+    for case_id, held in sorted(holders.items()):
+        if len(held) > 1:
+            problems.append(
+                f"case {case_id} is held by {len(held)} folders: "
+                + ", ".join(str(f) for f in held)
+                + "; one was copied, or the number was given twice after the registry was "
+                "lost: which is the case is for you to say"
+            )
+    expected = 1
+    for seq in sorted(seqs):
+        if seq > expected:
+            span = (
+                f"event {expected} is"
+                if seq == expected + 1
+                else f"events {expected} to {seq - 1} are"
+            )
+            problems.append(
+                f"{archive}: {span} in no case folder's history: a case folder, or the "
+                "end of a history, was removed"
+            )
+        expected = seq + 1
+    return problems
+
+
+def _case_id(folder: Path) -> str | None:
+    """The case the folder's case.json is of (None when it cannot be told)."""
+    try:
+        case = json.loads((folder / CASE_JSON).read_bytes()).get("case")
+    except (OSError, ValueError, AttributeError):
+        return None
+    case_id = case.get("case_id") if isinstance(case, dict) else None
+    return case_id if isinstance(case_id, str) else None
+
+
+def _load_case(
+    registry: Registry, folder: Path, events: list[tuple[int | None, Event, Path]]
+) -> int:
     try:
         record: dict[str, Any] = json.loads((folder / CASE_JSON).read_bytes())
     except (OSError, ValueError) as exc:
@@ -123,15 +222,29 @@ def _load_case(registry: Registry, folder: Path) -> int:
         )
     for line in (folder / HISTORY).read_bytes().splitlines():
         h = json.loads(line)
-        registry.append_history(
-            Event(
-                case.case_id,
-                datetime.fromisoformat(h["at"]),
-                h["event"],
-                h["form"],
-                h["sha256"],
-                h["person"],
-                h["detail"],
-            )
+        event = Event(
+            case.case_id,
+            datetime.fromisoformat(h["at"]),
+            h["event"],
+            h["form"],
+            h["sha256"],
+            h["person"],
+            h["detail"],
         )
+        events.append((h.get("seq"), event, folder))
     return len(record["filings"])
+
+
+def _load_history(registry: Registry, events: list[tuple[int | None, Event, Path]]) -> None:
+    """The events as they were recorded: those from before the archive chain first (each
+    case's in its order), then the chained ones in the chain's order, so that the chain
+    comes out link for link as it was (its numbers were checked to run from 1 unbroken)."""
+    for seq, event, _ in events:
+        if seq is None:
+            registry.append_history(event, chained=False)
+    for seq, event, folder in sorted(
+        ((s, e, f) for s, e, f in events if s is not None), key=lambda x: x[0]
+    ):
+        given = registry.append_history(event)
+        if given != seq:  # not expected after the checks; never a chain out of step
+            raise ValueError(f"{folder}: event {seq} of the archive chain came out as {given}")

@@ -23,13 +23,14 @@ import click
 
 from archive.auditor import AuditorPages
 from archive.casefolder import case_folder
+from archive.chaincheck import is_head
 from archive.errors import ArchiveError
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
 from archive.report import Report, quarterly_report, weekly_report, write_report
-from archive.verify import case_folders, quarter_folders, verify_archive
+from archive.verify import Verification
 from closedloop.settings import Settings, SettingsError, load_settings, now, settings_template
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
@@ -390,29 +391,67 @@ def cases_cmd(
 
 @cli.command("verify")
 @click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--anchor",
+    metavar="HASH",
+    help="A head of the archive chain written down earlier (in the service log or the "
+    "daily digest): confirm that no event up to it has changed since.",
+)
 @json_option
-def verify_cmd(root: Path, as_json: bool) -> None:
-    """Check every case folder in ROOT/Archive against its manifest and history: lists what
-    is missing, altered or unexpected; exit 1 if anything is."""
+def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
+    """Check every case folder in ROOT/Archive against its manifest and history, and against
+    the registry: lists what is missing, altered, unexpected or not as the registry recorded
+    it; exit 1 if anything is. A case being filed while verify runs may show up: run it
+    again."""
+    if anchor is not None:
+        anchor = anchor.strip().lower()
+        if not is_head(anchor):
+            _fail(
+                f"--anchor {anchor!r}: a head of the archive chain is 64 hex digits, as the "
+                "service log and the daily digest show it; copy it whole",
+                as_json,
+            )
     with _errors(as_json):
         folder = _shared(root)
-        folders = case_folders(folder.archive) + quarter_folders(folder.archive)
-        checks = []
-        # A bar on a terminal; nothing but the result when the output goes elsewhere.
-        with click.progressbar(
-            verify_archive(folder.archive),
-            length=len(folders),
-            label="Checking case folders",
-            file=sys.stderr if sys.stderr.isatty() and not as_json else io.StringIO(),
-        ) as bar:
-            checks = list(bar)
+        registry: Registry | None = None
+        note, problem = "", None
+        try:
+            if folder.registry.is_file() and folder.registry.stat().st_size > 0:
+                registry = Registry(folder.registry)
+            else:
+                note = (
+                    f"no registry at {folder.registry}: the case folders were checked against "
+                    "their own manifests and histories only, not against the registry"
+                )
+        except FilingError as exc:
+            problem = f"{exc}; the case folders were not checked against the registry"
+            note = problem
+        try:
+            run = Verification(folder.archive, registry, anchor, problem)
+            # A bar on a terminal; nothing but the result when the output goes elsewhere.
+            with click.progressbar(
+                iter(run),
+                length=len(run),
+                label="Checking case folders",
+                file=sys.stderr if sys.stderr.isatty() and not as_json else io.StringIO(),
+            ) as bar:
+                checks = list(bar)
+        finally:
+            if registry is not None:
+                registry.close()
     findings = [f for c in checks for f in c.findings]
-    summary = {
-        "cases": sum(1 for c in checks if not c.quarter),
+    chain = run.chain
+    assert chain is not None  # set by the run's last check
+    summary: dict[str, Any] = {
+        "cases": sum(1 for c in checks if not (c.quarter or c.whole)),
         "files": sum(c.files for c in checks),
         "bytes": sum(c.bytes for c in checks),
+        "registry": {"checked": registry is not None, "note": note},
+        "chain": {"events": chain.events, "head": chain.head},
         "findings": [f.to_json() for f in findings],
     }
+    if anchor is not None:
+        summary["anchor"] = {"head": anchor, "event": chain.anchor_at}
     if as_json:
         _echo_json(summary)
     else:
@@ -424,8 +463,22 @@ def verify_cmd(root: Path, as_json: bool) -> None:
                 else "nothing missing, altered or unexpected"
             )
         )
+        click.echo(
+            "Registry cross-check: "
+            + ("done (every case, file hash and history head)" if registry else f"NOT done: {note}")
+        )
+        click.echo(
+            f"Archive chain from the case folders: {chain.events} event(s) unbroken, "
+            f"head {chain.head}"
+        )
+        if anchor is not None and chain.anchor_at is not None:
+            click.echo(
+                f"Anchor {anchor} found at event {chain.anchor_at}: nothing recorded up to it "
+                "has changed since"
+            )
         for f in findings:
-            click.echo(f"  {f.kind:<10} {f.folder}/{f.file}: {f.detail}")
+            where = "/".join(p for p in (f.folder, f.file) if p) or "Archive"
+            click.echo(f"  {f.kind:<10} {where}: {f.detail}")
     if findings:
         sys.exit(EXIT_PROBLEMS)
 
@@ -435,7 +488,8 @@ def verify_cmd(root: Path, as_json: bool) -> None:
 @now_option
 def rebuild_cmd(root: Path, clock: str | None) -> None:
     """Make the registry again from the case folders in ROOT/Archive (when it is lost or
-    damaged); the old registry is kept beside it, renamed."""
+    damaged); the old registry is kept beside it, renamed. Refused, with the reasons, when
+    a folder is not as it was filed or a case is in two folders."""
     with _errors():
         folder = _shared(root)
         with InstanceLock(folder.state, "closedloop rebuild"):
@@ -444,6 +498,7 @@ def rebuild_cmd(root: Path, clock: str | None) -> None:
         f"Rebuilt the registry from {done.cases} case folders ({done.filings} filings)."
         + (f" The old one is kept as {done.kept_old.name}." if done.kept_old else "")
     )
+    click.echo(f"Archive chain: {done.chain[0]} events, head {done.chain[1]}")
 
 
 @cli.command("close-quarter")

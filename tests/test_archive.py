@@ -137,13 +137,18 @@ def registry_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         out = {}
         for table, order in [
             ("cases", "case_id"),
+            ("chain", "seq"),
             ("case_numbers", "year"),
             ("filings", "case_id, id"),
             ("issued", "case_id, id"),
             ("evidence", "case_id, id"),
             ("history", "case_id, id"),
         ]:
-            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if r[1] != "id"]
+            columns = [
+                r[1]
+                for r in db.execute(f"PRAGMA table_info({table})")
+                if r[1] not in ("id", "history_id")  # row ids, and the chain's links to them
+            ]
             out[table] = list(
                 db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
             )

@@ -213,3 +213,59 @@ def test_a_running_service_seals_a_quarter_once_it_is_over(quarter: Folder) -> N
         w.stop()
     assert [r.file for r in results if r.outcome == "sealed"] == [f"Archive/{QUARTER}"]
     assert (quarter.root / "Archive" / QUARTER / "CC-2026-0001 ACME Windows").is_dir()
+
+
+def test_a_write_killed_during_the_close_leaves_nothing_that_gets_sealed(
+    quarter: Folder,
+) -> None:
+    """kill -9 between an atomic write's temp file and its rename leaves the temp file
+    (forms/atomicfile.py's `.<name>.<12 hex>.part`); the re-run neither seals it nor
+    keeps it."""
+    close(quarter)
+    sealed = quarter.root / "Archive" / QUARTER
+    leftovers = [
+        sealed / ".manifest.sha256.0123456789ab.part",
+        sealed / "CC-2026-0001 ACME Windows" / ".case.json.a1b2c3d4e5f6.part",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half a write")
+    close(quarter)
+    listed = (sealed / "manifest.sha256").read_text()
+    assert ".part" not in listed and "ACME Windows/case.json" in listed
+    assert not any(p.exists() for p in leftovers)
+    assert json.loads(quarter.run("verify", str(quarter.root), "--json"))["findings"] == []
+
+
+def test_rebuild_stops_when_a_sealed_quarter_was_changed(quarter: Folder) -> None:
+    close(quarter)
+    sealed = quarter.root / "Archive" / QUARTER
+    summary = sealed / "2026Q4 Summary.xlsx"
+    summary.chmod(0o644)
+    summary.write_bytes(summary.read_bytes() + b"\0")
+    result = CliRunner().invoke(cli, ["rebuild", str(quarter.root)])
+    assert result.exit_code == 2, result.output
+    assert (
+        f"{sealed}: 2026Q4 Summary.xlsx is altered in the sealed quarter (SHA-256 is"
+        in result.stderr
+    )
+    assert "the quarter was changed after it was sealed" in result.stderr
+    assert "restore the folder from a backup" in result.stderr
+
+
+def test_a_close_that_stopped_before_its_manifest_still_holds_its_cases(quarter: Folder) -> None:
+    """Recognised by its name, not its manifest, a quarter folder whose close stopped
+    before sealing still counts its cases: verify says it is not sealed, rebuild keeps
+    them."""
+    close(quarter)
+    sealed = quarter.root / "Archive" / QUARTER
+    sealed.chmod(0o755)
+    (sealed / "manifest.sha256").unlink()
+    code = CliRunner().invoke(cli, ["verify", str(quarter.root), "--json"])
+    report = json.loads(code.stdout)
+    assert code.exit_code == 1 and report["cases"] == 3
+    assert [(f["folder"], f["file"], f["kind"]) for f in report["findings"]] == [
+        (QUARTER, "manifest.sha256", "unreadable")
+    ]
+    live = registry_rows(quarter.root / ".closedloop" / "registry.sqlite")
+    quarter.run("rebuild", str(quarter.root))
+    assert registry_rows(quarter.root / ".closedloop" / "registry.sqlite") == live
