@@ -36,6 +36,23 @@ class WatchSettings:
     window: float = 2.0
     poll: float | None = None  # None: native events
     rescan: float = 30.0
+    # An office owner file (~$name.docx) neither it nor its document changed for this long
+    # is one a crashed Word left: it no longer holds the document back.
+    stale_owner_minutes: float = 15.0
+
+    @property
+    def stale_owner_seconds(self) -> float:
+        return self.stale_owner_minutes * 60.0
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    # Evidence larger than this is refused with a note (a video can be gigabytes).
+    max_evidence_mb: int = 200
+
+    @property
+    def max_evidence_bytes(self) -> int:
+        return self.max_evidence_mb * 2**20
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,7 @@ class Settings:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     weekly_reports: bool = True  # write last week's report once it is over
+    inbox: InboxSettings = field(default_factory=InboxSettings)
 
 
 def settings_template() -> str:
@@ -172,6 +190,7 @@ class _Reader:
             archive=self.archive(),
             mail=self.mail(outboxes),
             weekly_reports=self.flag("reports", "weekly", True),
+            inbox=self.inbox(),
         )
 
     def text(self, section: str, key: str, default: str) -> str:
@@ -260,19 +279,51 @@ class _Reader:
 
     def seconds(self, key: str, default: float) -> float:
         value = self.table("watch").get(key, default)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        # `not 0 <= value < 1e9` also refuses TOML's nan and inf.
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1e9:
             raise self.fail(
                 f"[watch] {key}", f"is {value!r}, not a number of seconds", f"{key} = {default:g}"
             )
         return float(value)
 
+    def known(self, section: str, keys: set[str]) -> None:
+        """A key the section does not have is a typo or a setting of another closedloop:
+        ignoring it would leave the site believing it is in force."""
+        unknown = sorted(set(self.table(section)) - keys)
+        if unknown:
+            raise SettingsError(
+                f"{self.path}: [{section}] {unknown[0]} is not a setting of [{section}]; "
+                f"write one of {', '.join(sorted(keys))}, or remove the line"
+            )
+
+    def positive(self, section: str, key: str, default: float, unit: str, whole: bool) -> float:
+        value = self.table(section).get(key, default)
+        kinds = int if whole else int | float
+        if not isinstance(value, kinds) or isinstance(value, bool) or not 0 < value < 1e9:
+            what = "a whole number" if whole else "a number"
+            raise self.fail(
+                f"[{section}] {key}",
+                f"is {value!r}, not {what} of {unit} above 0",
+                f"{key} = {default:g}",
+            )
+        return value
+
     def watch(self) -> WatchSettings:
+        self.known("watch", {"window", "poll", "rescan", "stale_owner_minutes"})
         poll = self.seconds("poll", 0)
         return WatchSettings(
             window=self.seconds("window", 2),
             poll=poll or None,
             rescan=self.seconds("rescan", 30) or 30,
+            stale_owner_minutes=float(
+                self.positive("watch", "stale_owner_minutes", 15, "minutes", whole=False)
+            ),
         )
+
+    def inbox(self) -> InboxSettings:
+        self.known("inbox", {"max_evidence_mb"})
+        megabytes = self.positive("inbox", "max_evidence_mb", 200, "megabytes", whole=True)
+        return InboxSettings(max_evidence_mb=int(megabytes))
 
 
 def now(override: str | None = None) -> datetime:
