@@ -38,9 +38,18 @@ from forms.atomicfile import atomic_writer, fsync_dir
 
 STAGING = Path(".closedloop") / "staging"
 NOTE_SUFFIX = " - what to fix.txt"
-# What a file system says of a name it will not take (too long, bytes it cannot hold, a
-# character Windows refuses on an SMB share): the file goes aside instead.
-_NAME_REFUSED = {errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ}
+# What a file system says of a place it will not take (a name too long, bytes it cannot
+# hold, a character Windows refuses on an SMB share, a file where a folder should be): the
+# file goes aside instead. A full disk or a permission is not here: those pass, and the
+# plan waits for them.
+_CANNOT_GO_THERE = {
+    errno.ENAMETOOLONG,
+    errno.EINVAL,
+    errno.EILSEQ,
+    errno.ENOTDIR,
+    errno.EEXIST,
+    errno.EISDIR,
+}
 
 
 class ChangedWhileRead(OSError):
@@ -213,7 +222,7 @@ class Plan:
             target.parent.mkdir(parents=True, exist_ok=True)
             return target if move(target) else None
         except OSError as exc:
-            if exc.errno not in _NAME_REFUSED:
+            if exc.errno not in _CANNOT_GO_THERE:
                 raise  # a full disk, a permission: the plan stays, tried again later
             aside = self._put_aside(target_name, exc)
             return aside if move(aside) else None

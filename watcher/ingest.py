@@ -18,7 +18,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
 from forms.errors import RefusedFile
 from forms.identity import CASE_ID
+from forms.isolated import IsolatedReader
 from forms.reader import FormRead, read_form
 from forms.writer import render_form
 from watcher.folders import SharedFolder, is_junk
@@ -155,7 +156,6 @@ class Intake:
         self.folder = SharedFolder(root)
         self.mail = mail if mail is not None and mail.enabled else None
         self.weekly_reports = weekly_reports
-        self.limits = limits or Limits()
         self.registry = open_registry(self.folder)
         self.engine = Engine(self.registry, policy)
         self.company = company
@@ -172,8 +172,17 @@ class Intake:
         self.pages = AuditorPages(self.folder.archive, self.registry, policy)
         # Pages are derived: any a stopped run did not write are written now.
         self.pages.refresh_stale(datetime.now().replace(microsecond=0))
+        limits = limits or Limits()
+        # One reading process for the whole run: it starts at the first form (an empty
+        # Inbox costs nothing) and is reused, so a form costs a fraction of a ms more.
+        self.reading = IsolatedReader() if limits.isolated and limits.reader is None else None
+        if self.reading is not None:
+            limits = replace(limits, reader=self.reading.read)
+        self.limits = limits
 
     def close(self) -> None:
+        if self.reading is not None:
+            self.reading.close()
         self.registry.close()
 
     def __enter__(self) -> Intake:
@@ -784,10 +793,12 @@ def _file_evidence(
 
 @dataclass(frozen=True)
 class Limits:
-    """What one Inbox file may cost: the largest evidence file kept, and the reader that
-    opens forms (inline, or in a process the OS limits: forms/isolated.py)."""
+    """What one Inbox file may cost: the largest evidence file kept, and how forms are
+    read: in a process the OS holds to a memory and time budget (forms/isolated.py),
+    which Intake starts at its first form and reuses, or by `reader` when one is given."""
 
     evidence_bytes: int = 200 * 2**20
+    isolated: bool = True
     reader: Callable[[Path, bytes], FormRead] | None = None
 
     def read(self, path: Path, data: bytes) -> FormRead:
