@@ -93,3 +93,85 @@ def test_a_file_that_cannot_be_read_is_tried_again_after_a_doubling_delay(tmp_pa
     b.succeeded(f)
     assert (b.tries(f), b.due(100.0)) == (0, [])
     assert b.failed(f, 100.0) == 1.0  # a later failure starts again from the first delay
+
+
+def test_a_stale_owner_file_beside_a_finished_document_no_longer_holds_it(tmp_path: Path) -> None:
+    # Word crashed an hour ago: its owner file stays, the document is finished.
+    wall = 100_000.0
+    doc = tmp_path / "report.docx"
+    touch(doc, b"x", wall - 3600)
+    owner = tmp_path / "~$port.docx"
+    touch(owner, b"owner", wall - 20 * 60 - 5)
+    t = StabilityTracker(window=1.0, stale_owner=15 * 60, wall=lambda: wall)
+    t.note(doc, now=0.0)
+    assert t.ready(now=2.0) == [doc]
+    [stale] = t.take_stale_owners()
+    assert stale.message() == (
+        "~$port.docx is 20 minutes old; Word seems to have closed without removing it; "
+        "report.docx is filed anyway"
+    )
+    assert t.take_stale_owners() == []
+    # The same owner file beside the document handed out again (a retry): said once.
+    t.note(doc, now=3.0)
+    assert t.ready(now=5.0) == [doc] and t.take_stale_owners() == []
+
+
+def test_an_owner_file_is_live_while_it_or_its_document_is_recent(tmp_path: Path) -> None:
+    wall = 100_000.0
+    doc = tmp_path / "report.docx"
+    owner = tmp_path / ".~lock.report.docx#"
+    t = StabilityTracker(window=1.0, stale_owner=15 * 60, wall=lambda: wall)
+    touch(owner, b"owner", wall - 60)  # opened a minute ago
+    touch(doc, b"x", wall - 3600)
+    t.note(doc, now=0.0)
+    assert t.ready(now=10.0) == []
+    touch(owner, b"owner", wall - 3600)  # open for an hour, but saved a minute ago
+    touch(doc, b"y", wall - 60)
+    t.note(doc, now=10.0)
+    assert t.ready(now=20.0) == [] and t.take_stale_owners() == []
+    touch(doc, b"y", wall - 16 * 60)  # neither touched for 16 minutes: LibreOffice is gone
+    t.note(doc, now=20.0)
+    assert t.ready(now=30.0) == [doc]
+    assert [s.message() for s in t.take_stale_owners()] == [
+        ".~lock.report.docx# is 60 minutes old; LibreOffice seems to have closed without "
+        "removing it; report.docx is filed anyway"
+    ]
+
+
+def test_a_file_waiting_for_its_retry_is_held_until_it_changes(tmp_path: Path) -> None:
+    f = tmp_path / "locked.docx"
+    touch(f, b"v1", 1000)
+    b = Backoff(first=1.0)
+    assert not b.holds(f)
+    b.failed(f, now=0.0)
+    assert b.holds(f) and b.unchanged(f)  # events and scans leave it alone
+    assert b.due(0.5) == [] and b.holds(f)
+    touch(f, b"v2 saved again", 1001)  # a new version: judged afresh at once
+    assert not b.unchanged(f) and not b.holds(f)
+    assert b.due(5.0) == []  # let go: no second hand-out at the old due time
+    assert b.tries(f) == 1
+
+
+def test_a_retry_that_is_due_does_not_wait_for_the_window_again(tmp_path: Path) -> None:
+    f = tmp_path / "locked.docx"
+    touch(f, b"x", 1000)
+    t = StabilityTracker(window=2.0)
+    t.note(f, now=10.0, settled=True)
+    assert t.ready(now=10.0) == [f]
+    t.note(f, now=20.0)  # not settled: the window as usual
+    assert t.ready(now=21.0) == [] and t.ready(now=22.0) == [f]
+
+
+def test_links_fifos_and_walked_folders_are_handed_out_never_dropped(tmp_path: Path) -> None:
+    dangling = tmp_path / "gone.docx"
+    dangling.symlink_to(tmp_path / "nowhere.docx")
+    fifo = tmp_path / "pipe.docx"
+    os.mkfifo(fifo)
+    deep = tmp_path / "a"
+    deep.mkdir()
+    t = StabilityTracker(window=0.5)
+    t.note_all([dangling, fifo], now=0.0)
+    t.note(deep, now=0.0)  # a folder from an event: not for handing out
+    assert t.pending() == sorted([dangling, fifo])
+    t.note(deep, now=0.0, walked=True)  # the Inbox walk wants it handled
+    assert sorted(t.ready(now=1.0)) == sorted([dangling, fifo, deep])

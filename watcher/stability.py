@@ -2,14 +2,19 @@
 stability window, and no office owner or lock file beside it (Word's `~$name.docx`,
 LibreOffice's `.~lock.name.docx#`), which exist exactly while someone has it open.
 
-Pure bookkeeping with the clock passed in, so that the watcher's threads, its polling
+An owner file a crashed Word or LibreOffice left behind would hold its document back for
+good: one that neither it nor its document has changed for `stale_owner` seconds (the
+setting [watch] stale_owner_minutes) no longer does, and is told once (take_stale_owners).
+
+Pure bookkeeping with the clocks passed in, so that the watcher's threads, its polling
 mode and the tests all share it. Events only say "look again"; readiness is decided here.
 """
 
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +26,7 @@ class _Seen:
     size: int
     mtime_ns: int
     since: float  # clock time when this size and mtime were first seen
+    folder: bool = False  # a folder the Inbox walk hands over (too deep to walk into)
 
 
 def owner_files(path: Path) -> list[Path]:
@@ -36,26 +42,64 @@ def is_open_in_office(path: Path) -> bool:
     return any(p.exists() for p in owner_files(path))
 
 
-class StabilityTracker:
-    def __init__(self, window: float) -> None:
-        self.window = window
-        self._seen: dict[Path, _Seen] = {}
+@dataclass(frozen=True)
+class StaleOwner:
+    """An owner file left beside a finished document by an office suite that is gone."""
 
-    def note(self, path: Path, now: float) -> None:
-        """Look at `path` now (after an event, or on a scan)."""
+    owner: Path
+    file: Path
+    minutes: int  # how old the owner file is
+
+    @property
+    def suite(self) -> str:
+        return "LibreOffice" if self.owner.name.startswith(".~lock.") else "Word"
+
+    def message(self) -> str:
+        return (
+            f"{self.owner.name} is {self.minutes} minutes old; {self.suite} seems to have "
+            f"closed without removing it; {self.file.name} is filed anyway"
+        )
+
+
+class StabilityTracker:
+    def __init__(
+        self,
+        window: float,
+        stale_owner: float = 15 * 60.0,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.window = window
+        self.stale_owner = stale_owner  # seconds
+        self.wall = wall  # the clock file times are in (`now` is the service's own clock)
+        self._seen: dict[Path, _Seen] = {}
+        self._stale: list[StaleOwner] = []
+        self._told: set[tuple[Path, int, Path]] = set()
+
+    def note(self, path: Path, now: float, settled: bool = False, walked: bool = False) -> None:
+        """Look at `path` now (after an event, or on a scan). `settled`: it is known to
+        have been finished already (a file whose retry is due, unchanged since it was
+        tried), so it does not wait for the window again. `walked`: it comes from the
+        Inbox walk, which hands over a folder only when it wants it handled.
+
+        The entry itself is looked at, never what a link points to: a link, a FIFO or a
+        device is handed out like a file (the intake puts it aside with a note), never
+        left unsaid; a dangling link is still an entry."""
         try:
-            info = path.stat()
+            info = path.lstat()
         except OSError:  # gone (renamed, deleted, Word's save dance): forget it
             self._seen.pop(path, None)
             return
-        if not stat.S_ISREG(info.st_mode):
-            # Folders too can arrive as "files": a polling observer matches entries by inode,
-            # and a new folder that reuses a deleted file's inode is reported as that file moved.
+        seen = self._seen.get(path)
+        folder = stat.S_ISDIR(info.st_mode)
+        if folder and not (walked or (seen is not None and seen.folder)):
+            # Folders also arrive as "files" in events: a polling observer matches entries
+            # by inode, and a new folder that reuses a deleted file's inode is reported as
+            # that file moved. Only the walk says which folders are to be handled.
             self._seen.pop(path, None)
             return
-        seen = self._seen.get(path)
         if seen is None or (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
-            self._seen[path] = _Seen(info.st_size, info.st_mtime_ns, now)
+            since = now - self.window if settled and seen is None else now
+            self._seen[path] = _Seen(info.st_size, info.st_mtime_ns, since, folder)
 
     def ready(self, now: float) -> list[Path]:
         """Files finished by now, oldest first (first seen, then last written: the Inbox as
@@ -69,15 +113,43 @@ class StabilityTracker:
             current = self._seen.get(path)
             if current is None or now - current.since < self.window:
                 continue
-            if is_open_in_office(path):
+            if self._held_by_owner(path, current):
                 continue  # still open in Word or LibreOffice; look again later
             out.append((current.since, current.mtime_ns, path))
             del self._seen[path]
         return [p for _, _, p in sorted(out)]
 
-    def note_all(self, paths: Iterable[Path], now: float) -> None:
+    def _held_by_owner(self, path: Path, seen: _Seen) -> bool:
+        """An owner file beside `path` that is live. Word writes its owner file once, when
+        the document is opened, and the document at each save: while someone works on it,
+        one of the two is recent. Neither changed for `stale_owner`: the suite is gone."""
+        stale: list[tuple[StaleOwner, int]] = []
+        wall = self.wall()
+        for owner in owner_files(path):
+            try:
+                info = owner.lstat()
+            except OSError:
+                continue  # no such owner file: the usual case
+            touched = max(info.st_mtime_ns, seen.mtime_ns) / 1e9
+            if wall - touched < self.stale_owner:
+                return True
+            minutes = int((wall - info.st_mtime_ns / 1e9) // 60)
+            stale.append((StaleOwner(owner, path, minutes), info.st_mtime_ns))
+        for found, mtime_ns in stale:
+            told = (found.owner, mtime_ns, path)
+            if told not in self._told:  # said once, not at every retry of the document
+                self._told.add(told)
+                self._stale.append(found)
+        return False
+
+    def take_stale_owners(self) -> list[StaleOwner]:
+        """The stale owner files found since the last call, each once: the service logs them."""
+        out, self._stale = self._stale, []
+        return out
+
+    def note_all(self, paths: Iterable[Path], now: float, walked: bool = False) -> None:
         for path in paths:
-            self.note(path, now)
+            self.note(path, now, walked=walked)
 
     def pending(self) -> list[Path]:
         return sorted(self._seen)
@@ -92,6 +164,7 @@ class Backoff:
         self.ceiling = ceiling
         self._tries: dict[Path, int] = {}
         self._due: dict[Path, float] = {}
+        self._as_tried: dict[Path, tuple[int, int] | None] = {}
 
     def failed(self, path: Path, now: float) -> float:
         """Note a failure; returns the delay before the next try."""
@@ -99,11 +172,28 @@ class Backoff:
         delay = min(self.first * 2.0**tries, self.ceiling)
         self._tries[path] = tries + 1
         self._due[path] = now + delay
+        self._as_tried[path] = _signature(path)
         return delay
 
     def succeeded(self, path: Path) -> None:
         self._tries.pop(path, None)
         self._due.pop(path, None)
+        self._as_tried.pop(path, None)
+
+    def unchanged(self, path: Path) -> bool:
+        """The file is as it was when it failed (same size and time, or still gone)."""
+        return path in self._as_tried and _signature(path) == self._as_tried[path]
+
+    def holds(self, path: Path) -> bool:
+        """The file waits for its next try: events and scans leave it alone until then, so
+        that the delay the log states is the delay kept (reading a file raises events of
+        its own). A file that changed meanwhile is a new version: it is let go at once."""
+        if path not in self._due:
+            return False
+        if self.unchanged(path):
+            return True
+        del self._due[path]
+        return False
 
     def tries(self, path: Path) -> int:
         return self._tries.get(path, 0)
@@ -114,3 +204,11 @@ class Backoff:
         for path in paths:
             del self._due[path]
         return paths
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
