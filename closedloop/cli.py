@@ -47,8 +47,9 @@ from watcher.demo import play
 from watcher.doctor import Check, checks
 from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
-from watcher.ingest import ingest_once
+from watcher.ingest import Limits, ingest_once
 from watcher.instance import InstanceLock
+from watcher.opening import open_registry
 from watcher.service import Watcher
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -293,6 +294,7 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
             closure_packets=settings.archive.closure_packets,
             mail=settings.mail,
             weekly_reports=settings.weekly_reports,
+            limits=Limits(evidence_bytes=settings.inbox.max_evidence_bytes),
         )
     if as_json:
         for r in results:
@@ -318,7 +320,7 @@ def status_cmd(case_id: str, root: Path, as_json: bool, clock: str | None) -> No
         folder = _shared(root)
         settings = load_settings(root)
         calendar = WorkingCalendar(settings.policy.calendar)
-        with Registry(folder.registry) as registry:
+        with open_registry(folder) as registry:
             case = registry.case(case_id)
             if case is None:
                 _fail(
@@ -371,7 +373,7 @@ def cases_cmd(
         settings = load_settings(root)
         calendar = WorkingCalendar(settings.policy.calendar)
         moment = now(clock)
-        with Registry(folder.registry) as registry:
+        with open_registry(folder) as registry:
             rows = []
             for case in registry.cases(state):
                 late = is_overdue(case, settings.policy, calendar, moment)
@@ -514,7 +516,7 @@ def close_quarter_cmd(quarter: str, root: Path, clock: str | None) -> None:
         which = Quarter.parse(quarter)
         with (
             InstanceLock(folder.state, "closedloop close-quarter"),
-            Registry(folder.registry) as registry,
+            open_registry(folder) as registry,
         ):
             moment = now(clock)
             settings = load_settings(root)
@@ -575,7 +577,7 @@ def report_quarterly_cmd(quarter: str | None, root: Path, clock: str | None) -> 
 def _write_report(root: Path, make: Callable[[Registry, Settings], Report]) -> None:
     folder = _shared(root)
     settings = load_settings(root)
-    with Registry(folder.registry) as registry:
+    with open_registry(folder) as registry:
         report = make(registry, settings)
         written = write_report(folder.reports, report)
     main = report.main
@@ -595,7 +597,7 @@ def index_cmd(root: Path, clock: str | None) -> None:
     with _errors():
         folder = _shared(root)
         settings = load_settings(root)
-        with Registry(folder.registry) as registry:
+        with open_registry(folder) as registry:
             count = AuditorPages(folder.archive, registry, settings.policy).rebuild_all(now(clock))
     click.echo(f"Wrote {folder.archive / 'index.html'} and {count} case pages.")
 
@@ -618,7 +620,7 @@ def packet_cmd(case_id: str, root: Path, out: Path | None, clock: str | None) ->
         moment = now(clock)
         with (
             InstanceLock(folder.state, "closedloop packet"),
-            Registry(folder.registry) as registry,
+            open_registry(folder) as registry,
         ):
             renderer = Renderer(folder.state / "libreoffice")
             pdf = build_packet(folder.archive, registry, settings.policy, case_id, renderer, moment)
@@ -677,7 +679,7 @@ def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
     send them all again."""
     with _errors(as_json):
         folder = _shared(root)
-        with Registry(folder.registry) as registry:
+        with open_registry(folder) as registry:
             again = registry.mail_retry(now(clock)) if retry else 0
             waiting = [m for m in registry.mails() if m.sent_at is None]
     rows = [

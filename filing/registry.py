@@ -191,7 +191,6 @@ class RegistryError(FilingError):
     """The registry file cannot be used."""
 
 
-@dataclass
 class RegistryMissing(RegistryError):
     """The registry file is not there (deleted, lost with a disk)."""
 
@@ -323,7 +322,6 @@ class Registry:
                 "make it again from the archive with `closedloop rebuild`"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         # Plans carried out whose pending rows are not yet deleted (see drop_pending).
         self._carried_out: set[int] = set()
@@ -614,6 +612,11 @@ class Registry:
         """Plans committed but not yet carried out, oldest first."""
         rows = self.db.execute("SELECT id, plan FROM pending ORDER BY id")
         return [(r[0], r[1]) for r in rows if r[0] not in self._carried_out]
+
+    def pending_since(self) -> list[datetime]:
+        """When each plan not yet carried out was committed (a jammed folder when old)."""
+        rows = self.db.execute("SELECT id, created_at FROM pending ORDER BY id")
+        return [datetime.fromisoformat(r[1]) for r in rows if r[0] not in self._carried_out]
 
     def drop_pending(self, pending_id: int) -> None:
         """The plan is carried out. Its row goes in the next transaction (or at close),

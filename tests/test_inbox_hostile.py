@@ -247,3 +247,39 @@ def test_a_place_made_a_link_out_of_the_folder_is_not_written_through(
     assert len(issued) == 1
     note = quarantined(folder.root)[issued[0] + " - what to fix.txt"]
     assert "is a link to somewhere outside" in note
+
+
+def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import archive.journal
+
+    folder = Folder(tmp_path / "share")
+    real_rename = archive.journal._rename
+
+    def disk_full(source: Path, target: Path) -> bool:
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr(archive.journal, "_rename", disk_full)
+    staged = tmp_path / "staged.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, REGISTRATION)
+    shutil.move(staged, folder.root / "Inbox" / "reg.docx")
+    code, results, output = ingest(folder.root)
+    assert code == 0, output
+    doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
+    assert doctor.exit_code != 0
+    assert "1 filing committed since 2026-11-20 10:00 could not put all" in doctor.output
+    # A second file is filed while the first plan waits; then the disk has room again.
+    (folder.root / "Inbox" / "junk.docx").write_bytes(b"not a form")
+    code, results, _ = ingest(folder.root)
+    assert code == 0
+    assert any("could not be put in place" in (r["reason"] or "") for r in results)
+    monkeypatch.setattr(archive.journal, "_rename", real_rename)
+    code, _, _ = ingest(folder.root)
+    assert code == 0
+    assert list((folder.root / "Archive").glob("CC-2026-0001*/01 registration v1.docx"))
+    doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
+    assert "every filing's files are in place" in doctor.output

@@ -10,10 +10,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from filing.registry import Registry, RegistryError
+from filing.registry import Registry, RegistryError, RegistryMissing
 from watcher.folders import SharedFolder
 from watcher.instance import InstanceLock
 from watcher.notify import MailSettings, connect, reason
+from watcher.opening import archive_case_numbers
 
 # File systems on which change events from other machines never arrive.
 NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}
@@ -82,11 +83,7 @@ def checks(
             else "closedloop can write everywhere it must",
         )
     )
-    try:
-        with Registry(folder.registry) as registry:
-            out.append(Check("registry", "ok", f"schema {registry.schema_version()}"))
-    except RegistryError as exc:
-        out.append(Check("registry", "fail", str(exc)))
+    out += _registry(folder)
     holder = _watcher(folder)
     out.append(
         Check(
@@ -127,6 +124,46 @@ def checks(
     out.append(_cjk_font())
     out.append(_mail(folder, mail or MailSettings()))
     return out
+
+
+def _registry(folder: SharedFolder) -> list[Check]:
+    """The registry opens, is not missing under an archive of cases, and holds no filing
+    whose files could not all be put in place (a jammed folder)."""
+    numbers = archive_case_numbers(folder.archive)
+    try:
+        # Never made here: a doctor that made an empty registry would hide a lost one.
+        with Registry(folder.registry, create=False) as registry:
+            checks = [Check("registry", "ok", f"schema {registry.schema_version()}")]
+            pending = registry.pending_since()
+    except RegistryMissing:
+        if numbers:
+            return [
+                Check(
+                    "registry",
+                    "fail",
+                    f"{folder.registry} is missing, but the Archive holds case folders; "
+                    f"nothing is filed until it is made again: `closedloop rebuild {folder.root}`",
+                )
+            ]
+        return [Check("registry", "ok", "not made yet: the first filing makes it")]
+    except RegistryError as exc:
+        return [Check("registry", "fail", str(exc))]
+    if pending:
+        count, oldest = len(pending), min(pending)
+        checks.append(
+            Check(
+                "journal",
+                "fail",
+                f"{count} filing{'s' if count > 1 else ''} committed since {oldest:%Y-%m-%d %H:%M} "
+                "could not put all their files in place (a full disk, a permission, a "
+                "folder someone made read-only); the service tries again at each file. "
+                "Free space or fix the permission, then run `closedloop ingest`; "
+                "the service's log says which file",
+            )
+        )
+    else:
+        checks.append(Check("journal", "ok", "every filing's files are in place"))
+    return checks
 
 
 def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
