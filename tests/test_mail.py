@@ -14,7 +14,7 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -307,8 +307,9 @@ def test_the_service_files_on_while_the_mail_server_hangs_then_mails(
     server = Controller(box, hostname="127.0.0.1", port=free_port())
     server.start()
     try:
-        # later, past every retry pause
-        w = service(folder, server.port, now=lambda: datetime(2026, 12, 1, 9, 0))
+        # later, past every retry pause (an hour past the real clock the first half ran on)
+        later = datetime.now() + timedelta(hours=1)
+        w = service(folder, server.port, now=lambda: later)
         w.start()
         try:
             until(lambda: len(box.messages) == 3, timeout=30)
