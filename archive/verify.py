@@ -85,7 +85,7 @@ class _Read:
     case_id: str | None = None  # as case.json says, else as the folder's name says
     present: dict[str, Path] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # the files hashed so far
-    history: list[dict[str, Any]] = field(default_factory=list)  # its readable lines
+    history: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (line, entry)
 
 
 def verify_archive(
@@ -131,7 +131,7 @@ class Verification:
                 self._broken.add(shown)
             if read.case_id is not None:
                 holders.setdefault(read.case_id, []).append(shown)
-                for entry in read.history:
+                for _, entry in read.history:
                     link = link_of(entry, read.case_id, shown)
                     if link is not None:
                         chain.add(link)
@@ -213,6 +213,8 @@ def _check_case(folder: Path, archive: Path | None) -> tuple[CaseCheck, _Read]:
         for file, kind, detail in record_problems:
             found.append(Finding(shown, file, kind, detail))
         named = _record_case_id(record)
+        for problem in _unkept(record, read.history):
+            found.append(Finding(shown, HISTORY, "history", problem))
         if record is not None and named is None:
             found.append(
                 Finding(shown, CASE_JSON, "unreadable", "case.json does not say which case it is")
@@ -267,11 +269,11 @@ def _against_manifest(
     return listed, present, found, size
 
 
-def _read_history(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
-    """The history's problems, and its lines that can be read (for the archive chain)."""
+def _read_history(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """The history's problems, and its lines that can be read, with their numbers."""
     previous = GENESIS
     problems: list[str] = []
-    entries: list[dict[str, Any]] = []
+    entries: list[tuple[int, dict[str, Any]]] = []
     last_seq = 0
     for n, line in enumerate(path.read_bytes().splitlines(), start=1):
         try:
@@ -295,7 +297,7 @@ def _read_history(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
                 )
             else:
                 last_seq = seq or last_seq
-                entries.append(entry)
+                entries.append((n, entry))
         previous = hashlib.sha256(line).hexdigest()
     return problems, entries
 
@@ -324,6 +326,29 @@ def _read_record(
         elif file not in listed:
             problems.append((file, "missing", "recorded in case.json, not in the manifest"))
     return record, problems
+
+
+def _unkept(record: dict[str, Any] | None, history: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    """Each filing's and each piece of evidence's event holds the file's SHA-256: the file
+    must still be the one case.json (and so the manifest and the folder) holds. This ties
+    the files to the history, and so to the archive chain and its anchor: a file replaced
+    with case.json and the manifest rewritten to match no longer has its event."""
+    if record is None:
+        return []
+    kept = {f.get("sha256") for f in record.get("filings", [])}
+    kept |= {e.get("sha256") for e in record.get("evidence", [])}
+    problems = []
+    for n, entry in history:
+        what, digest = entry.get("event"), entry.get("sha256")
+        if not isinstance(what, str) or not isinstance(digest, str):
+            continue
+        if (what.startswith("filed") or what == "evidence added") and digest not in kept:
+            problems.append(
+                f"line {n} ({what!r} at {entry.get('at')}) records a file with SHA-256 "
+                f"{digest}, which the folder no longer holds: the file was replaced after it "
+                "was filed"
+            )
+    return problems
 
 
 def _record_case_id(record: dict[str, Any] | None) -> str | None:

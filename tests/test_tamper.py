@@ -203,6 +203,7 @@ def test_a_replaced_original_with_its_manifest_and_case_json_updated(
     assert found(report) == {
         (ACME, "01 registration v1.docx", "registry"),
         (ACME, "case.json", "registry"),
+        (ACME, "history.jsonl", "history"),
     }
     assert f"the registry recorded {recorded} when it was filed: the file was replaced" in (
         detail(report, "registry")
@@ -210,14 +211,14 @@ def test_a_replaced_original_with_its_manifest_and_case_json_updated(
     assert "case.json is not the registry's record of the case (filings differ)" in detail(
         report, "registry"
     )
-    # The folder agrees with itself: without the registry nothing shows, and verify says
-    # what it did not do.
+    # Without the registry, the history still holds the hash the file was filed with.
     without_registry(root)
     code, report = verify(root)
-    assert (code, report["findings"], report["registry"]["checked"]) == (0, [], False)
-    assert "not against the registry" in report["registry"]["note"]
-    text = CliRunner().invoke(cli, ["verify", str(root)]).stdout
-    assert "Registry cross-check: NOT done: no registry at" in text
+    assert code == 1 and found(report) == {(ACME, "history.jsonl", "history")}
+    assert (
+        f"line 1 ('filed' at 2026-11-20T10:00:00) records a file with SHA-256 {recorded}, "
+        "which the folder no longer holds: the file was replaced after it was filed"
+    ) == detail(report, "history")
 
 
 def test_a_history_whose_last_line_was_removed(
@@ -261,6 +262,14 @@ def test_a_history_rewritten_with_its_chain_of_hashes_recomputed(
     assert "event 1 of the archive chain, in CC-2026-0001 ACME Windows, is not the one" in (
         detail(report, "chain")
     )
+    # The folder agrees with itself: without the registry nothing shows, and verify says
+    # what it did not do.
+    without_registry(root)
+    code, report = verify(root)
+    assert (code, report["findings"], report["registry"]["checked"]) == (0, [], False)
+    assert "not against the registry" in report["registry"]["note"]
+    text = CliRunner().invoke(cli, ["verify", str(root)]).stdout
+    assert "Registry cross-check: NOT done: no registry at" in text
 
 
 def test_a_deleted_case_folder(filed: tuple[Path, str, str], tmp_path: Path) -> None:
@@ -371,11 +380,19 @@ def test_a_lost_registry_that_numbered_anew_is_reported_by_rebuild(
 def test_a_consistent_forgery_of_share_and_registry_is_found_only_by_an_anchor(
     filed: tuple[Path, str, str], tmp_path: Path
 ) -> None:
+    """The CAPA report replaced, and everything that records its hash made to match: case
+    file, history (its chain recomputed), manifest, and the registry rebuilt from them."""
     root, early, latest = copy(filed, tmp_path), filed[1], filed[2]
     case = root / "Archive" / ACME
+    forged = (root / "Blank Forms" / "Corrective and Preventive Action Report.docx").read_bytes()
+    digest = hashlib.sha256(forged).hexdigest()
+    (case / "02 capa v1.docx").write_bytes(forged)
+    record = json.loads((case / "case.json").read_bytes())
+    record["filings"][1]["sha256"] = digest
+    write_record(case, record)
     entries = history(case)
-    assert entries[-1]["seq"] > 3  # after the early anchor was taken
-    entries[-1]["person"] = "Someone Else"
+    assert (entries[-1]["form"], entries[-1]["seq"]) == ("capa", 4)  # after the early anchor
+    entries[-1]["sha256"] = digest
     write_history(case, [{k: v for k, v in e.items() if k != "prev"} for e in entries])
     reseal(case)
     forger_rebuilds_the_registry(root)
