@@ -5,19 +5,32 @@ native events never arrive) only puts paths on a queue; it never waits for proce
 One worker thread owns the registry: it drains the queue into the stability tracker,
 rescans the Inbox periodically (events get lost), and files each finished file in the
 order it became ready. Files already in the Inbox at start are processed first.
+
+A file that fails is tried again after the delay the log states, not sooner. A registry
+that fails (watcher/faults.py) stops the service instead: every file after it would fail
+the same way. Log lines are escaped, so no name can break or forge one.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED_NO_WRITE,
+    EVENT_TYPE_CREATED,
+    EVENT_TYPE_MOVED,
+    EVENT_TYPE_OPENED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
@@ -25,28 +38,47 @@ from watchdog.observers.polling import PollingObserver
 from archive.errors import ArchiveError
 from archive.packet import Renderer, build_packet
 from filing.policy import Policy
-from filing.registry import Registry
+from watcher.faults import RegistryFailed, RegistryProbe, registry_failure
 from watcher.folders import SharedFolder
-from watcher.ingest import FileResult, Intake, inbox_files
+from watcher.ingest import FileResult, Intake, Limits, inbox_files
 from watcher.instance import InstanceLock
+from watcher.notes import shown
 from watcher.notify import MailSettings, queue_digest, send_due
+from watcher.opening import open_registry
 from watcher.stability import Backoff, StabilityTracker
 
 log = logging.getLogger("closedloop.watcher")
 
+# Reading a file (ours included) raises these; they say nothing changed.
+_READ_ONLY_EVENTS = (EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE)
+LOG_CHARS = 4000  # a log line: a name and a whole reason, never a 9 MB value
+
+
+def _say(level: int, text: str) -> None:
+    """Log `text` escaped (watcher.notes.shown): bytes of a name that are not UTF-8 would
+    make the log file's handler fail and drop the line; a line break or a terminal escape
+    in a name would forge a line or reach the terminal of whoever reads the log."""
+    log.log(level, "%s", shown(text, LOG_CHARS))
+
 
 class _Events(FileSystemEventHandler):
-    def __init__(self, inbox: Path, paths: queue.Queue[Path]) -> None:
+    def __init__(self, inbox: Path, paths: queue.Queue[Path], rescan: threading.Event) -> None:
         self.inbox = inbox
         self.paths = paths
+        self.rescan = rescan
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in _READ_ONLY_EVENTS:
+            return
         if event.is_directory:
+            # A folder moved in whole raises no event for the files in it: walk the Inbox.
+            if event.event_type in (EVENT_TYPE_CREATED, EVENT_TYPE_MOVED):
+                self.rescan.set()
             return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
-                path = Path(str(raw))
-                if self.inbox in (path.parent, path.parent.parent):  # or Inbox/<case>/
+                path = Path(os.fsdecode(raw))
+                if path != self.inbox and path.is_relative_to(self.inbox):  # at any depth
                     self.paths.put(path)
 
 
@@ -67,6 +99,10 @@ class Watcher:
         mail: MailSettings | None = None,
         weekly_reports: bool = False,
         mail_every: float = 30.0,
+        stale_owner: float = 15 * 60.0,
+        wall: Callable[[], float] = time.time,
+        first_retry: float = 1.0,
+        limits: Limits | None = None,
     ) -> None:
         self.folder = SharedFolder(root)
         self.mail = mail if mail is not None and mail.enabled else None
@@ -77,12 +113,16 @@ class Watcher:
         self.window = window
         self.poll = poll
         self.rescan = rescan
+        self.stale_owner = stale_owner  # seconds: [watch] stale_owner_minutes
+        self.wall = wall  # the clock of file times, for the age of owner files
         self.clock = clock
         self.now = now
         self.on_result = on_result
         self.close_quarters = close_quarters
         self.closure_packets = closure_packets
+        self.limits = limits  # what one file may cost ([inbox] max_evidence_mb); None: defaults
         self._paths: queue.Queue[Path] = queue.Queue()
+        self._rescan_soon = threading.Event()  # a folder arrived: walk before the next rescan
         self._stop = threading.Event()
         self._lock = InstanceLock(self.folder.state)
         self._observer: BaseObserver | None = None
@@ -92,9 +132,11 @@ class Watcher:
         self._mail_wake = threading.Event()  # set when a filing may have queued mail
         self._to_render: queue.Queue[str] = queue.Queue()
         self._rendered: queue.Queue[tuple[str, bytes | Exception]] = queue.Queue()
-        self._backoff = Backoff()
+        self._backoff = Backoff(first=first_retry)  # doubling from there, up to a minute
         self.processed = 0
         self.error: BaseException | None = None  # why the worker stopped, if it failed
+        self._probe = RegistryProbe(self.folder.registry)  # made again at start()
+        self.working = threading.Event()  # set once the worker holds the registry
 
     @property
     def failed(self) -> bool:
@@ -103,30 +145,32 @@ class Watcher:
     def start(self) -> None:
         self._lock.acquire()
         try:
-            Registry(self.folder.registry).close()  # a registry it cannot open: say so now
+            # A registry it cannot open, or one missing over an archive: say so now.
+            open_registry(self.folder).close()
+            # The file the service works on from now: another one at its path later is a
+            # registry replaced under it.
+            self._probe = RegistryProbe(self.folder.registry)
             observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
             observer.schedule(
-                _Events(self.folder.inbox, self._paths), str(self.folder.inbox), recursive=True
+                _Events(self.folder.inbox, self._paths, self._rescan_soon),
+                str(self.folder.inbox),
+                recursive=True,
             )
             observer.start()
         except BaseException:
             self._lock.release()
             raise
         self._observer = observer
-        self._worker = threading.Thread(target=self._work, name="closedloop-worker", daemon=True)
-        self._worker.start()
+        self._worker = self._thread(self._loop, "closedloop-worker")
         if self.closure_packets:
-            self._renderer = threading.Thread(
-                target=self._render_packets, name="closedloop-packets", daemon=True
-            )
-            self._renderer.start()
+            self._renderer = self._thread(self._render_packets, "closedloop-packets")
         if self.mail is not None:
-            self._mailer = threading.Thread(
-                target=self._send_mail, name="closedloop-mail", daemon=True
-            )
-            self._mailer.start()
+            self._mailer = self._thread(self._send_mail, "closedloop-mail")
         mode = f"polling every {self.poll:g} s" if self.poll else "native events"
-        log.info("watching %s (%s, stability window %g s)", self.folder.inbox, mode, self.window)
+        _say(
+            logging.INFO,
+            f"watching {self.folder.inbox} ({mode}, stability window {self.window:g} s)",
+        )
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the file in hand."""
@@ -146,15 +190,31 @@ class Watcher:
         self._lock.release()
         log.info("stopped")
 
-    def _work(self) -> None:
-        try:
-            self._loop()
-        except Exception as exc:  # the folder or registry went away: the service must stop
+    def _thread(self, work: Callable[[], None], name: str) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # the folder or registry went away: the service stops
+                self._fail(exc)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _fail(self, exc: BaseException) -> None:
+        """Stop the service for good (a thread's error), saying why."""
+        failure = registry_failure(exc)
+        if failure is None and isinstance(exc, sqlite3.DatabaseError):
+            failure = exc  # the intake lets only a registry's own errors through
+        if failure is not None and not isinstance(exc, RegistryFailed):
+            exc = RegistryFailed(self.folder.registry, failure)
+        if self.error is None:
             self.error = exc
-            log.error("the watcher stopped: %s", exc)
+            _say(logging.ERROR, f"the watcher stopped: {exc}")
+        self._stop.set()
 
     def _loop(self) -> None:
-        tracker = StabilityTracker(self.window)
+        tracker = StabilityTracker(self.window, self.stale_owner, self.wall)
         with Intake(
             self.folder.root,
             self.policy,
@@ -163,15 +223,25 @@ class Watcher:
             packets_later=True,
             mail=self.mail,
             weekly_reports=self.weekly_reports,
+            limits=self.limits,
         ) as intake:
             if intake.recovered:
                 log.info("finished %d filings an interrupted run left", intake.recovered)
             intake.wanted += intake.cases_missing_packets()
-            next_scan = 0.0  # the Inbox as found at start comes first
+            probe = self._probe
+            self.working.set()
+            next_scan = next_probe = 0.0  # the Inbox as found at start comes first
             while not self._stop.is_set():
                 now = self.clock()
+                if now >= next_probe:  # even while the folder is quiet:
+                    self._lock.check()  # .closedloop moved away: another may file beside us
+                    probe.check(intake.registry.schema_version)  # the registry gone bad
+                    next_probe = now + 1.0
+                if self._rescan_soon.is_set():
+                    self._rescan_soon.clear()
+                    self._note(tracker, inbox_files(self.folder), now, walked=True)
                 if now >= next_scan:
-                    tracker.note_all(inbox_files(self.folder), now)
+                    self._note(tracker, inbox_files(self.folder), now, walked=True)
                     next_scan = now + self.rescan
                     if self.close_quarters:  # the first look after a quarter ends seals it
                         for sealed in intake.seal_ended_quarters(self.now()):
@@ -179,11 +249,15 @@ class Watcher:
                     for reported in intake.weekly_report_due(self.now()):
                         self._report(reported)
                 self._drain(tracker, now)
-                tracker.note_all(self._backoff.due(now), now)
-                for path in tracker.ready(self.clock()):
+                for path in self._backoff.due(now):  # unchanged since it failed: no new wait
+                    tracker.note(path, now, settled=self._backoff.unchanged(path))
+                ready = tracker.ready(self.clock())
+                for stale in tracker.take_stale_owners():
+                    _say(logging.WARNING, stale.message())
+                for path in ready:
                     if self._stop.is_set():
                         break
-                    self._process(intake, path)
+                    self._process(intake, path, probe)
                 self._hand_over_packets(intake)
                 self._stop.wait(0.1)
 
@@ -221,7 +295,7 @@ class Watcher:
     def _render_packets(self) -> None:
         """The packet thread: renders with LibreOffice, reading the registry, writing nothing."""
         renderer = Renderer(self.folder.state / "libreoffice")
-        with Registry(self.folder.registry) as registry:
+        with open_registry(self.folder) as registry:  # never one made anew
             while not self._stop.is_set():
                 try:
                     case_id = self._to_render.get(timeout=0.2)
@@ -239,28 +313,43 @@ class Watcher:
         """The mail thread: queues the daily digest and sends what is due, with a registry
         connection of its own; a slow or absent mail server never holds up filing."""
         assert self.mail is not None
-        with Registry(self.folder.registry) as registry:
+        with open_registry(self.folder) as registry:  # never one made anew
             while not self._stop.is_set():
                 self._mail_wake.clear()  # before the look: a wake-up during it is kept
                 try:
                     queue_digest(registry, self.mail, self.policy, self.now())
                     send_due(registry, self.folder.archive, self.mail, self.now())
-                except Exception as exc:  # the registry busy or gone: logged, tried again
-                    log.warning("mail: %s; trying again shortly", exc)
+                except Exception as exc:  # the registry busy, the server away: tried again
+                    if registry_failure(exc) is not None:
+                        self._fail(exc)
+                        return
+                    _say(logging.WARNING, f"mail: {exc}; trying again shortly")
                 self._mail_wake.wait(self.mail_every)
 
     def _drain(self, tracker: StabilityTracker, now: float) -> None:
+        paths = []
         while True:
             try:
-                path = self._paths.get_nowait()
+                paths.append(self._paths.get_nowait())
             except queue.Empty:
-                return
-            tracker.note(path, now)
+                break
+        self._note(tracker, paths, now)
 
-    def _process(self, intake: Intake, path: Path) -> None:
-        if not path.exists():
+    def _note(
+        self, tracker: StabilityTracker, paths: Iterable[Path], now: float, walked: bool = False
+    ) -> None:
+        """Events and scans, except for files waiting for their next try."""
+        tracker.note_all((p for p in paths if not self._backoff.holds(p)), now, walked)
+
+    def _process(self, intake: Intake, path: Path, probe: RegistryProbe) -> None:
+        if not os.path.lexists(path):  # a dangling link is still an entry to handle
+            self._backoff.succeeded(path)  # gone: nothing left to try
             return
         result = intake.process(path, self.now())
+        if result.retry:
+            # A file's failure or the registry's? Every file would fail on a broken
+            # registry: stop rather than retry them all (RegistryFailed ends the loop).
+            probe.check(intake.registry.schema_version)
         self.processed += 1
         if result.issued:
             self._mail_wake.set()
@@ -275,14 +364,7 @@ class Watcher:
         self._report(result, level, retry)
 
     def _report(self, result: FileResult, level: int = logging.INFO, retry: str = "") -> None:
-        log.log(
-            level,
-            "%s %s%s: %s%s",
-            result.outcome,
-            result.file,
-            f" ({result.case_id})" if result.case_id else "",
-            result.reason or "",
-            retry,
-        )
+        case = f" ({result.case_id})" if result.case_id else ""
+        _say(level, f"{result.outcome} {result.file}{case}: {result.reason or ''}{retry}")
         if self.on_result is not None:
             self.on_result(result)
