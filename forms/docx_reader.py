@@ -133,6 +133,7 @@ def _layout(body: etree._Element, n: _Names) -> list[_Table]:
     target: _Cell | None = None
     last_para: _Cell | None = None
     skip: set[etree._Element] = set()
+    hidden: set[etree._Element] = set()  # content controls whose text is in skip
     for el in body.iter(TBL, TR, TC, P, T, BM, n.showing_placeholder, *chars):
         tag = el.tag
         if tag == T or tag in chars:
@@ -184,10 +185,15 @@ def _layout(body: etree._Element, n: _Names) -> list[_Table]:
         else:
             # showingPlcHdr: Word's prompt in an untouched content control ("Click or tap
             # here to enter text.") is not a value; leave out that control's content.
+            # Each control's text is listed once, and not again for a control inside one
+            # already listed: thousands of markers on nested controls would otherwise list
+            # the same text thousands of times (a small part, minutes of work).
             sdt = parent.getparent() if parent is not None else None
             content = sdt.find(n.sdt_content) if sdt is not None else None
-            if content is not None:
-                skip.update(content.iter(T, *chars))
+            if content is not None and content not in hidden:
+                hidden.add(content)
+                if not any(a in hidden for a in content.iterancestors(n.sdt_content)):
+                    skip.update(content.iter(T, *chars))
     return tables
 
 

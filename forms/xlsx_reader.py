@@ -19,7 +19,9 @@ from lxml import etree
 
 from forms.container import OfficePackage, resolve_target
 from forms.definition import FormDefinition, label_key
+from forms.errors import RefusedFile, shown
 from forms.extracted import Extracted, TableRows
+from forms.limits import MAX_SHEET_COLUMN, MAX_SHEET_ROW, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS
 from forms.markers import NAME_PREFIX
 from forms.values import Raw
 
@@ -31,10 +33,16 @@ R_NAMESPACES = (
 )
 SHEET_RELS = tuple(f"{base}/worksheet" for base in R_NAMESPACES)
 SST_RELS = tuple(f"{base}/sharedStrings" for base in R_NAMESPACES)
+# Row numbers of at most 7 digits: int() of a longer one costs (or fails past 4300 digits)
+# and no sheet has such a row anyway.
 _REF = re.compile(
-    r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$"
+    r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?$"
 )
-_CELL = re.compile(r"^([A-Z]{1,3})(\d+)$")
+_CELL = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
+_ROW = re.compile(r"^\d{1,7}$")
+# The longest reference a real sheet makes: a 31-character sheet name quoted (quotes
+# doubled) and two cell addresses. Longer text is no reference, and is never cached.
+_MAX_REF_CHARS = 100
 
 Coord = tuple[int, int]
 # A spreadsheet number holds 15 significant digits (Excel's documented precision); writers
@@ -58,16 +66,24 @@ def column_index(letters: str) -> int:
     return n
 
 
-@functools.lru_cache(maxsize=4096)
 def parse_ref(text: str) -> Area | None:
-    m = _REF.match(text.strip().split(",")[0])
+    """The first area of a reference (`'Sheet'!$B$7:$E$12`), corners in order, or None
+    when it is not one or lies outside any sheet."""
+    first = text.strip().split(",")[0]
+    return _parse_area(first) if len(first) <= _MAX_REF_CHARS else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_area(text: str) -> Area | None:
+    m = _REF.match(text)
     if not m:
         return None
     sheet = (m[1].replace("''", "'") if m[1] is not None else m[2]).strip()
-    top, left = int(m[4]), column_index(m[3])
-    bottom = int(m[6]) if m[6] else top
-    right = column_index(m[5]) if m[5] else left
-    return Area(sheet, top, left, bottom, right)
+    rows = (int(m[4]), int(m[6]) if m[6] else int(m[4]))
+    cols = (column_index(m[3]), column_index(m[5]) if m[5] else column_index(m[3]))
+    if min(rows) < 1 or max(rows) > MAX_SHEET_ROW or max(cols) > MAX_SHEET_COLUMN:
+        return None
+    return Area(sheet, min(rows), min(cols), max(rows), max(cols))
 
 
 class _Book:
@@ -81,7 +97,7 @@ class _Book:
         rels: dict[str | None, tuple[str | None, str]] = {}
         rels_name = _rels_name(pkg.main_part)
         if pkg.has(rels_name):
-            for rel in pkg.parse(rels_name):
+            for rel in pkg.relationships(rels_name):
                 rels[rel.get("Id")] = (rel.get("Type"), rel.get("Target", ""))
         self.sheets: dict[str, str] = {}
         self.sheet_order: list[str] = []
@@ -107,6 +123,7 @@ class _Book:
         self._sst_text: dict[int, str] = {}
         self._valued_cells = _valued_cells_query(self.s)
         self._cells: dict[tuple[str, bool], dict[Coord, Raw]] = {}
+        # by part, not by sheet name: many sheet names may point at one (huge) part
         self._roots: dict[str, etree._Element | None] = {}
 
     def shared_string(self, index: int) -> str | None:
@@ -135,10 +152,12 @@ class _Book:
         return self._cells[key]
 
     def _sheet_root(self, sheet: str) -> etree._Element | None:
-        if sheet not in self._roots:
-            part = self.sheets.get(sheet)
-            self._roots[sheet] = self.pkg.parse(part) if part and self.pkg.has(part) else None
-        return self._roots[sheet]
+        part = self.sheets.get(sheet)
+        if part is None or not self.pkg.has(part):
+            return None
+        if part not in self._roots:
+            self._roots[part] = self.pkg.parse(part)
+        return self._roots[part]
 
     def merges(self, sheet: str) -> list[Area]:
         """Merged ranges, needed only when fields are found by label."""
@@ -185,8 +204,8 @@ class _Book:
         if data is not None:
             row_no = 0
             for row in data.iterchildren(row_tag):
-                r = row.get("r")
-                row_no = int(r) if r else row_no + 1
+                r = row.get("r") or ""
+                row_no = int(r) if _ROW.match(r) else row_no + 1
                 if wanted_rows is not None and row_no not in wanted_rows:
                     continue
                 col_no = 0
@@ -218,9 +237,14 @@ class _Book:
             except ValueError:
                 return text
         try:
-            return _SPREADSHEET_DIGITS.plus(Decimal(text.strip()))
+            number = _SPREADSHEET_DIGITS.plus(Decimal(text.strip()))
         except InvalidOperation:
             return text
+        # A cell holds a double: no NaN, no infinity, nothing past 1.8E+308. Anything else
+        # is kept as the text it is (and refused as a number when typed).
+        if not number.is_finite() or (not number.is_zero() and abs(number.adjusted()) > 308):
+            return text
+        return number
 
 
 @functools.cache
@@ -228,8 +252,13 @@ def _valued_cells_query(ns: str) -> etree.XPath:
     return etree.XPath("s:sheetData/s:row/s:c[s:v or s:is]", namespaces={"s": ns})
 
 
-@functools.lru_cache(maxsize=65536)
 def _coord(ref: str) -> Coord | None:
+    # "XFD1048576" is the longest address; longer text is none, and is never cached
+    return _cell_coord(ref) if len(ref) <= 10 else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _cell_coord(ref: str) -> Coord | None:
     m = _CELL.match(ref)
     return (int(m[2]), column_index(m[1])) if m else None
 
@@ -259,15 +288,21 @@ def extract_xlsx(pkg: OfficePackage, form: FormDefinition) -> Extracted:
     areas: dict[str, Area] = {}
     wanted: dict[str, set[Coord]] = {}
     for f in form.fields:
-        area = parse_ref(book.names.get(f.id.lower(), ""))
+        ref = book.names.get(f.id.lower(), "")
+        area = parse_ref(ref)
         if area is None or area.sheet not in book.sheets:
             missing.append(f.id)
             continue
         areas[f.id] = area
         coords = wanted.setdefault(area.sheet, set())
-        top = area.top - 1 if f.type == "table" else area.top  # the header row too
-        coords.update(
-            (r, c) for r in range(top, area.bottom + 1) for c in range(area.left, area.right + 1)
+        if f.type != "table":
+            coords.add((area.top, area.left))  # a field's value is its range's first cell
+            continue
+        _check_table_area(book, f.id, ref, area)
+        coords.update(  # the header row too
+            (r, c)
+            for r in range(area.top - 1, area.bottom + 1)
+            for c in range(area.left, area.right + 1)
         )
     for f in form.fields:
         if f.id not in areas:
@@ -287,6 +322,20 @@ def extract_xlsx(pkg: OfficePackage, form: FormDefinition) -> Extracted:
     if missing:
         _by_label(book, form, missing, out)
     return out
+
+
+def _check_table_area(book: _Book, field_id: str, ref: str, area: Area) -> None:
+    """Refuse a table's defined name that covers more than a form's table can hold, before
+    a cell of it is listed (a whole sheet is 17 billion cells)."""
+    rows, cols = area.bottom - area.top + 1, area.right - area.left + 1
+    if rows > MAX_TABLE_ROWS or cols > MAX_TABLE_COLUMNS:
+        raise RefusedFile(
+            book.pkg.path,
+            "unsafe",
+            f"its defined name {NAME_PREFIX}{field_id} covers {shown(ref.strip())} "
+            f"({rows} rows by {cols} columns), far more than a form's table holds "
+            f"(at most {MAX_TABLE_ROWS} rows by {MAX_TABLE_COLUMNS} columns).",
+        )
 
 
 def _column_positions(
