@@ -5,17 +5,20 @@ The file name plays no part: the form and case come from inside the file.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forms.container import CT_CUSTOM_PROPS, OfficePackage, open_package
+from forms.container import CT_CUSTOM_PROPS, MAX_FILE_BYTES, OfficePackage, open_package
 from forms.definition import FormDefinition, all_forms
 from forms.docprops import parse_custom_properties
 from forms.docx_reader import docx_identity_text, extract_docx
-from forms.errors import RefusedFile
+from forms.errors import RefusedFile, shown
 from forms.extracted import Extracted
 from forms.identity import CASE_ID, Identity, from_properties, from_text
+from forms.limits import MAX_TABLE_ROWS, max_chars
 from forms.values import Problem, Value, ValueProblem, convert, format_value, to_json
 from forms.xlsx_reader import extract_xlsx, xlsx_identity_text
 
@@ -58,21 +61,28 @@ class FormRead:
 def read_form(path: Path, data: bytes | None = None) -> FormRead:
     """Read the form in `path` (or in `data`, the bytes of path). Raises RefusedFile."""
     if data is None:
-        try:
-            data = path.read_bytes()
-        except IsADirectoryError:
-            raise RefusedFile(path, "unsupported_type", "it is a folder, not a file.") from None
+        data = read_capped(path)
     pkg = open_package(path, data)
     try:
         identity = _identity(pkg)
         form = all_forms().get(identity.form_id)
         if form is None:
             raise RefusedFile(
-                path, "not_a_form", f"it names a form '{identity.form_id}' that does not exist."
+                path,
+                "not_a_form",
+                f"it names a form '{shown(identity.form_id)}' that does not exist.",
+            )
+        if identity.version and identity.version != form.version:
+            raise RefusedFile(
+                path,
+                "not_a_form",
+                f"it was made for template version {shown(identity.version)} of the "
+                f"{form.title}; this closedloop knows version {form.version}.",
             )
         extracted = extract_docx(pkg, form) if pkg.kind == "docx" else extract_xlsx(pkg, form)
     finally:
         pkg.close()
+    _check_tables(path, form, extracted)
     values, problems = type_values(form, extracted)
     case_id = identity.case_id
     if case_id is not None and not CASE_ID.match(case_id):
@@ -88,6 +98,61 @@ def read_form(path: Path, data: bytes | None = None) -> FormRead:
     return FormRead(
         path, pkg.kind, form, identity.version or form.version, case_id, values, problems
     )
+
+
+def read_capped(path: Path) -> bytes:
+    """The bytes of path, reading no more than a form can be: a multi-GB (or sparse) file
+    is refused by its size, never read whole; a pipe or device is never read at all (an
+    open would wait for a writer, a read might never end)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise RefusedFile(path, "unsupported_type", "it is a folder, not a file.") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise RefusedFile(path, "unsupported_type", "it is a folder, not a file.")
+        if not stat.S_ISREG(st.st_mode):
+            raise RefusedFile(
+                path, "unsupported_type", "it is not a file but a pipe, socket or device."
+            )
+        if st.st_size > MAX_FILE_BYTES:
+            raise RefusedFile(
+                path, "unsafe", f"the file is {st.st_size // 2**20} MB, too large for a form."
+            )
+        # To the end, or to one byte past the cap should it have grown since (open_package
+        # refuses that byte); in steps, as read(n) would set n bytes aside first.
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _check_tables(path: Path, form: FormDefinition, ex: Extracted) -> None:
+    """Refuse a table longer than any form holds before a row of it is typed."""
+    for field_id, table in ex.tables.items():
+        last = table.rows[-1][0] if table.rows else 0
+        if last > MAX_TABLE_ROWS:
+            raise RefusedFile(
+                path,
+                "unsafe",
+                f"its table {form.field(field_id).label} runs to row {last}, "
+                f"far more than a form holds (at most {MAX_TABLE_ROWS}).",
+            )
+
+
+def _shown_value(raw: object, field_type: str) -> str:
+    """A bad value as kept with its problem: cut, so a 9 MB name is not kept whole."""
+    text = str(raw)
+    return text[: max_chars(field_type)]
 
 
 def _identity(pkg: OfficePackage) -> Identity:
@@ -121,7 +186,9 @@ def type_values(form: FormDefinition, ex: Extracted) -> tuple[dict[str, Value], 
                         row[col.id] = convert(col, raw, ex.date1904)
                     except ValueProblem as exc:
                         row[col.id] = None
-                        problems.append(Problem(f.id, f"{where}: {exc}", str(raw)))
+                        problems.append(
+                            Problem(f.id, f"{where}: {exc}", _shown_value(raw, col.type))
+                        )
                         continue
                     if row[col.id] is None and col.required:
                         problems.append(
@@ -156,7 +223,7 @@ def type_values(form: FormDefinition, ex: Extracted) -> tuple[dict[str, Value], 
             values[f.id] = convert(f, raw, ex.date1904)
         except ValueProblem as exc:
             values[f.id] = None
-            problems.append(Problem(f.id, f"{f.label}: {exc}", str(raw)))
+            problems.append(Problem(f.id, f"{f.label}: {exc}", _shown_value(raw, f.type)))
             continue
         if values[f.id] is None and f.required:
             problems.append(Problem(f.id, f"{f.label}: this is required; fill it in"))

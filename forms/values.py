@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
 from forms.definition import Field
+from forms.limits import MAX_NUMBER_EXPONENT, max_chars
 
 #: What a reader finds in a cell before it is typed: text, or for .xlsx the cell's own
 #: number (kept exact as Decimal), boolean or ISO date.
@@ -147,7 +148,10 @@ def parse_integer(text: str) -> int:
     t = _numeric_text(text)
     if not _INT.match(t):
         raise ValueProblem(f"'{text}' is not a whole number", "write it like 12")
-    return int(t.split(".")[0].replace(",", ""))
+    digits = t.split(".")[0].replace(",", "")
+    if len(digits.lstrip("+-0")) > MAX_NUMBER_EXPONENT + 1:
+        raise ValueProblem(f"'{text}' is beyond the numbers a form holds", "write it like 12")
+    return int(digits)
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -155,9 +159,31 @@ def parse_decimal(text: str) -> Decimal:
     if not t or not _DEC.match(t) or not any(c.isdigit() for c in t):
         raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50")
     try:
-        return normalise_decimal(Decimal(t.replace(",", "")))
+        number = Decimal(t.replace(",", ""))
     except InvalidOperation:
         raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50") from None
+    return normalise_decimal(bounded_number(number, text))
+
+
+def bounded_number(d: Decimal, text: str) -> Decimal:
+    """d, if it is a number a form can hold: finite, and not so large or small that
+    writing it out (normalise_decimal does) would take megabytes."""
+    if not d.is_finite():
+        raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50")
+    if not d.is_zero() and abs(d.adjusted()) > MAX_NUMBER_EXPONENT:
+        raise ValueProblem(f"'{text}' is beyond the numbers a form holds", "write it like 1250.50")
+    return d
+
+
+def check_length(f: Field, text: str) -> str:
+    """text, if it is no longer than a field of f's type takes."""
+    limit = max_chars(f.type)
+    if len(text) > limit:
+        raise ValueProblem(
+            f"the text is {len(text)} characters long, more than the {limit} this field holds",
+            "shorten it",
+        )
+    return text
 
 
 def normalise_decimal(d: Decimal) -> Decimal:
@@ -214,6 +240,7 @@ def convert(f: Field, raw: Raw, date1904: bool = False) -> Scalar | None:
             return raw
         raw = "Yes" if raw else "No"
     if isinstance(raw, Decimal):
+        raw = bounded_number(raw, str(raw))
         if t == "decimal":
             return normalise_decimal(raw)
         if t == "integer":
@@ -241,7 +268,7 @@ def convert(f: Field, raw: Raw, date1904: bool = False) -> Scalar | None:
         raw = format_value(
             Field("_", "_", "datetime" if isinstance(raw, datetime) else "date"), raw
         )
-    text = clean_text(raw)
+    text = check_length(f, clean_text(raw))
     if t == "text":
         return " ".join(text.split("\n")) if "\n" in text else text
     if t == "multiline":
@@ -329,7 +356,7 @@ def coerce(f: Field, value: Any) -> Value:
 def _coerce_typed(f: Field, value: object) -> Value:
     t = f.type
     if t in ("text", "multiline") and isinstance(value, str):
-        return clean_text(xml_safe(value)) or None
+        return check_length(f, clean_text(xml_safe(value))) or None
     if t == "multichoice" and isinstance(value, list | tuple):
         return [parse_choice(f, str(v)) for v in value]
     if t == "datetime" and isinstance(value, datetime):
@@ -339,7 +366,7 @@ def _coerce_typed(f: Field, value: object) -> Value:
     if t == "integer" and isinstance(value, int) and not isinstance(value, bool):
         return value
     if t == "decimal" and isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return normalise_decimal(Decimal(value))
+        return normalise_decimal(bounded_number(Decimal(value), str(value)))
     if t == "yesno" and isinstance(value, bool):
         return value
     raise ValueProblem(f"{value!r} does not fit a {t} field", f"give a {t} value")

@@ -114,3 +114,52 @@ def test_empty_is_none() -> None:
     for f in (DATE, INTEGER, TEXT, YESNO):
         assert convert(f, "  ") is None
         assert convert(f, None) is None
+
+
+MULTILINE = Field("m", "M", "multiline")
+
+
+@pytest.mark.parametrize(
+    ("field", "length", "limit"),
+    [(TEXT, 9 * 2**20, 2000), (TEXT, 2001, 2000), (MULTILINE, 30_001, 30_000), (DATE, 101, 100)],
+)
+def test_over_long_values_name_their_length_the_limit_and_the_fix(
+    field: Field, length: int, limit: int
+) -> None:
+    with pytest.raises(ValueProblem) as exc:
+        convert(field, "x" * length)
+    assert str(exc.value) == (
+        f"the text is {length} characters long, more than the {limit} this field holds; shorten it"
+    )
+    assert convert(field, "2026-11-30" if field is DATE else "x" * limit) is not None
+
+
+def test_long_values_given_on_the_command_line_are_refused_too() -> None:
+    from forms.values import coerce
+
+    with pytest.raises(ValueProblem, match="the text is 2001 characters long"):
+        coerce(TEXT, "x" * 2001)
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        # written out (as normalise_decimal does), 1E+999999999 is a gigabyte
+        (DECIMAL, "1e999999999", "'1e999999999' is beyond the numbers a form holds"),
+        (DECIMAL, "1e-999999999", "'1e-999999999' is beyond the numbers a form holds"),
+        (DECIMAL, Decimal("1E+999999"), "'1E+999999' is beyond the numbers a form holds"),
+        (INTEGER, Decimal("1E+999999"), "'1E+999999' is beyond the numbers a form holds"),
+        (DATE, Decimal("1E+999999"), "'1E+999999' is beyond the numbers a form holds"),
+        (TEXT, Decimal("1E+999999"), "'1E+999999' is beyond the numbers a form holds"),
+        (INTEGER, Decimal("Infinity"), "'Infinity' is not a number"),
+        # int() of more than 4300 digits raises ValueError, not a problem
+        (INTEGER, "9" * 99, "'" + "9" * 99 + "' is beyond the numbers a form holds"),
+        (INTEGER, "9" * 5000, "the text is 5000 characters long"),
+    ],
+)
+def test_numbers_no_form_holds_are_problems_not_costs(
+    field: Field, typed: object, message: str
+) -> None:
+    with pytest.raises(ValueProblem) as exc:
+        convert(field, typed)  # type: ignore[arg-type]
+    assert str(exc.value).startswith(message)
