@@ -16,6 +16,9 @@ MAX_CUSTOMER_CHARS = 40
 MAX_NAME_BYTES = 255
 # A sealed quarter: Archive/2026Q4 Customer Complaint Closed-Loop/<case folders>
 QUARTER_SUFFIX = " Customer Complaint Closed-Loop"
+# A quarter folder's whole name: it starts with a year, which no case folder's name does,
+# so a customer named "Q Customer Complaint Closed-Loop" cannot make one.
+QUARTER_FOLDER = re.compile(rf"^\d{{4}}Q[1-4]{re.escape(QUARTER_SUFFIX)}$")
 
 
 @functools.lru_cache(maxsize=8192)  # pathvalidate takes ~0.2 ms a name; names repeat
@@ -38,7 +41,9 @@ def case_folder(archive: Path, case_id: str, customer: str | None, new: bool = F
     if archive.is_dir():  # renamed since (customer corrected), or sealed in its quarter
         for pattern in (f"{case_id}*", f"*{QUARTER_SUFFIX}/{case_id}*"):
             for existing in archive.glob(pattern):
-                if existing.is_dir() and re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name):
+                placed = existing.parent == archive or QUARTER_FOLDER.match(existing.parent.name)
+                named = re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name)
+                if named and placed and existing.is_dir() and not existing.is_symlink():
                     return existing
     return archive / name
 

@@ -10,13 +10,10 @@ name does. Its manifest is what seals it (archive/verify.py checks it).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from archive.casefolder import QUARTER_SUFFIX
+from archive.casefolder import QUARTER_FOLDER
 from forms.identity import CASE_ID
-
-QUARTER_FOLDER = re.compile(rf"^\d{{4}}Q[1-4]{re.escape(QUARTER_SUFFIX)}$")
 
 
 def folder_case_id(name: str) -> str | None:

@@ -32,7 +32,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pypdf import PdfReader, PdfWriter
 
 from archive.casefile import stage_case_files
-from archive.casefolder import QUARTER_SUFFIX, case_folder
+from archive.casefolder import QUARTER_FOLDER, QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
 from archive.journal import journaled
 from filing.calendar import WorkingCalendar
@@ -174,7 +174,7 @@ def build_packet(
             _cover_template().render(
                 case=case,
                 sealed=folder.parent.name[: -len(QUARTER_SUFFIX)]
-                if folder.parent.name.endswith(QUARTER_SUFFIX)
+                if QUARTER_FOLDER.match(folder.parent.name)
                 else "",
                 settled=settled,
                 deadlines=[
@@ -222,7 +222,7 @@ def file_packet(root: Path, registry: Registry, case_id: str, pdf: bytes, now: d
     if case is None:
         raise PacketError(f"there is no case {case_id}")
     folder = case_folder(archive, case_id, case.customer)
-    if folder.parent.name.endswith(QUARTER_SUFFIX):
+    if QUARTER_FOLDER.match(folder.parent.name):
         raise PacketError(
             f"{case_id} is sealed in {folder.parent.name}; its folder is read-only. "
             "Write the packet elsewhere with --out"

@@ -775,6 +775,8 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
             closure_packets=settings.archive.closure_packets,
             mail=settings.mail,
             weekly_reports=settings.weekly_reports,
+            stale_owner=settings.watch.stale_owner_seconds,
+            limits=Limits(evidence_bytes=settings.inbox.max_evidence_bytes),
         )
         watcher.start()
     while not stop.wait(0.5) and not watcher.failed:

@@ -191,6 +191,10 @@ class RegistryError(FilingError):
     """The registry file cannot be used."""
 
 
+class DiskFull(RegistryError):
+    """The disk holding the registry is full: nothing was recorded, nothing is broken."""
+
+
 class RegistryMissing(RegistryError):
     """The registry file is not there (deleted, lost with a disk)."""
 
@@ -407,7 +411,7 @@ class Registry:
                 self.db.execute("ROLLBACK")
             self._carried_out |= dropped  # their rows are back: drop them next time
             if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
-                raise RegistryError(
+                raise DiskFull(
                     f"{self.path}: the disk is full ({exc}); nothing was recorded. "
                     "Free some space on it; the files wait in the Inbox"
                 ) from exc

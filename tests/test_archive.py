@@ -195,11 +195,11 @@ def test_rebuild_refuses_a_tampered_archive_and_names_the_folder(
 
 
 @pytest.mark.parametrize(
-    "target", ["../outside.docx", "/tmp/outside.docx", "Inbox/../../outside.docx", "linked/x.docx"]
+    "target", ["../outside.docx", "/tmp/outside.docx", "Inbox/../../outside.docx"]
 )
 def test_a_plan_that_leads_outside_the_folder_is_refused(tmp_path: Path, target: str) -> None:
     """A pending plan is read back from the registry: one edited to point outside the
-    shared folder (by .., an absolute path, or a folder linked elsewhere) moves nothing."""
+    shared folder (by .. or an absolute path) moves nothing."""
     root = tmp_path / "share"
     (root / "Inbox").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
@@ -213,3 +213,20 @@ def test_a_plan_that_leads_outside_the_folder_is_refused(tmp_path: Path, target:
     assert staged.read_bytes() == b"form"
     assert not (tmp_path / "outside.docx").exists()
     assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_a_plan_whose_folder_became_a_link_puts_its_file_in_quarantine(tmp_path: Path) -> None:
+    """A folder made a link to elsewhere after the plan was committed is never written
+    through: the file goes to Quarantine beside a note, and nothing stops."""
+    root = tmp_path / "share"
+    (root / "Inbox").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "linked").symlink_to(tmp_path / "elsewhere")
+    staged = root / ".closedloop" / "staging" / "p" / "0"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"form")
+    Plan(root, "p", [(".closedloop/staging/p/0", "linked/x.docx", None)]).carry_out()
+    assert not any((tmp_path / "elsewhere").iterdir())
+    assert (root / "Quarantine" / "x.docx").read_bytes() == b"form"
+    note = (root / "Quarantine" / "x.docx - what to fix.txt").read_text(encoding="utf-8")
+    assert "a folder on that path is a link to somewhere outside" in note

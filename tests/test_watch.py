@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import watcher.ingest
 from closedloop.settings import settings_template
 from filing.policy import Policy
 from tests.office import fill_docx
@@ -177,16 +179,16 @@ def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
     folder = Folder(tmp_path / "share")
     staged = triaged(folder, "locked.docx")
     denied = {"left": 2}
-    read_bytes = Path.read_bytes
+    read_regular = watcher.ingest.read_regular
 
-    def locked_twice(self: Path) -> bytes:
+    def locked_twice(root: Path, relative: Path, limit: int) -> Any:
         # Someone holds the file open with a share lock (as Windows does over SMB).
-        if self.name == "locked.docx" and self.parent.name == "Inbox" and denied["left"]:
+        if relative.as_posix() == "Inbox/locked.docx" and denied["left"]:
             denied["left"] -= 1
-            raise PermissionError(13, "Permission denied", str(self))
-        return read_bytes(self)
+            raise PermissionError(13, "Permission denied", str(root / relative))
+        return read_regular(root, relative, limit)
 
-    monkeypatch.setattr(Path, "read_bytes", locked_twice)
+    monkeypatch.setattr(watcher.ingest, "read_regular", locked_twice)
     results: list[FileResult] = []
     w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, on_result=results.append)
     caplog.set_level("INFO", logger="closedloop")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import sqlite3
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -44,7 +43,7 @@ from archive.report import weekly_name, weekly_report, write_report
 from filing.engine import Engine, FilingRefused, IssuedForm, Outcome
 from filing.figures import Span
 from filing.policy import Policy
-from filing.registry import Event, Evidence, Registry, RegistryError
+from filing.registry import DiskFull, Event, Evidence, Registry
 from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
 from forms.errors import RefusedFile
@@ -52,6 +51,7 @@ from forms.identity import CASE_ID
 from forms.isolated import IsolatedReader
 from forms.reader import FormRead, read_form
 from forms.writer import render_form
+from watcher.faults import registry_failure
 from watcher.folders import SharedFolder, is_junk
 from watcher.instance import InstanceLock
 from watcher.notes import quarantine_note, shown
@@ -253,21 +253,13 @@ class Intake:
                 self._mail_for_issued(now),
                 self.limits,
             )
-        except (RegistryError, JournalError):
-            raise  # the registry itself failed: no file can be filed, the run stops
-        except sqlite3.DatabaseError as exc:
-            if not _busy(exc):
-                raise RegistryError(
-                    f"{self.folder.registry}: the registry failed ({exc}); nothing more is "
-                    "filed. Run `closedloop doctor`, then `closedloop rebuild` if it says so"
-                ) from exc
-            return FileResult(
-                shown(path.name),
-                "ignored",
-                reason=f"the registry is busy ({exc}); it stays in the Inbox",
-                retry=True,
-            )
+        except DiskFull as exc:  # not the file's fault, nor a broken registry: wait for room
+            return FileResult(shown(path.name), "ignored", reason=str(exc), retry=True)
+        except JournalError:
+            raise  # a plan in the registry leads outside the folder: edited by hand
         except Exception as exc:  # one file must not stop the others; it stays put
+            if registry_failure(exc) is not None:
+                raise  # the registry itself failed: no file can be filed, the run stops
             return FileResult(
                 shown(path.name),
                 "ignored",
@@ -571,11 +563,6 @@ def _ingest_evidence(
 
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} kB"
-
-
-def _busy(exc: sqlite3.DatabaseError) -> bool:
-    """A registry held by someone else for a moment, not a broken one."""
-    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _finished(done: _AlreadyFiled) -> str:
