@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import re
 import signal
 import socket
 import sqlite3
@@ -228,6 +229,11 @@ def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
     assert "waiting for Corrective and Preventive Action Report" in overdue
     assert "CC-2026-0002" not in text  # its next deadline is 1 December, beyond two days
     assert "Nothing due in the next 2 days." in soon
+    # The archive chain's head, kept in the mail where the share's writers cannot reach
+    # it, checks the archive up to it.
+    [head] = re.findall(r"ARCHIVE CHAIN\r?\n  Event \d+, head ([0-9a-f]{64})\r?\n", text)
+    assert "ARCHIVE CHAIN" not in department.get_body().get_content()  # type: ignore[union-attr]
+    assert "anchor" in folder.run("verify", str(folder.root), "--anchor", head).lower()
     assert folder.ingest("2026-11-25T12:00") == []  # once a day
     assert [r["outcome"] for r in folder.ingest("2026-11-30T08:30")] == ["mailed", "mailed"]
     text = mailbox.messages[-2].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -202,6 +203,8 @@ def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
     assert "cannot be read now (Permission denied)" in (results[0].reason or "")
     assert "trying again in 1 s (try 1)" in caplog.text
     assert "trying again in 2 s (try 2)" in caplog.text
+    # Each filing writes the archive chain's head to the log, for `verify --anchor`.
+    assert re.search(r"archive chain: event 1, head [0-9a-f]{64}", caplog.text)
     assert not any((folder.root / "Quarantine").iterdir())
 
 

@@ -139,6 +139,7 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
     if not readers:
         return 0
     overdue, due_soon = _due(registry, policy, now, settings.due_soon_days)
+    chain_seq, chain_head = registry.chain_head()
     queued = 0
     for key, department, addresses in readers:
         mine = [r for r in overdue if department in (None, r["case"].department)]
@@ -159,6 +160,8 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                     overdue=mine,
                     due_soon=soon,
                     days=settings.due_soon_days,
+                    chain_seq=chain_seq,
+                    chain_head=chain_head,
                 ),
                 attachment=None,
                 created_at=now,

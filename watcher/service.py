@@ -362,6 +362,11 @@ class Watcher:
         else:
             self._backoff.succeeded(path)
         self._report(result, level, retry)
+        if result.outcome == "filed":
+            # Written where the share's writers cannot reach (this log, the digest), the
+            # head lets `verify --anchor` prove later that nothing up to it was changed.
+            seq, head = intake.registry.chain_head()
+            _say(logging.INFO, f"archive chain: event {seq}, head {head}")
 
     def _report(self, result: FileResult, level: int = logging.INFO, retry: str = "") -> None:
         case = f" ({result.case_id})" if result.case_id else ""
