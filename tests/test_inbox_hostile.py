@@ -20,6 +20,7 @@ from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
 
 NOW = "2026-11-20T10:00"
+pytestmark = pytest.mark.budget(seconds=5, megabytes=500)
 
 
 def register(folder: Folder, tmp_path: Path, name: str = "reg.docx", **labels: str) -> str:
