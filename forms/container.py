@@ -314,7 +314,13 @@ def _open_zip(path: Path, data: bytes) -> OfficePackage:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        ValueError,
+        NotImplementedError,  # a zip "version" beyond zipfile's, from a damaged header
+    ) as exc:
         raise RefusedFile(
             path,
             "corrupt",

@@ -230,8 +230,8 @@ def test_directory_entries_pointing_at_one_local_header_are_unsafe(tmp_path: Pat
     refused(other, "unsafe", "part word/copy0.xml carries another name in its own header")
 
 
-def test_build_writes_no_central_entry_without_its_local_header() -> None:
-    # the helper above relies on build() laying members out as 30-byte headers + name + data
+def test_build_lays_members_out_as_the_test_above_counts_them() -> None:
+    # the test above finds a member's header as 30 bytes + name + data per member before it
     data = build([Member.of("a.xml", b"<a/>"), Member.of("bb.xml", b"<b/>")])
     second = 30 + len(b"a.xml") + len(Member.of("a.xml", b"<a/>").data)
     assert data[second : second + 4] == LOCAL

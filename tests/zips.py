@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -61,9 +62,9 @@ def deflate(content: bytes) -> bytes:
     return packer.compress(content) + packer.flush()
 
 
-def members_of(path: Path) -> list[Member]:
-    """The entries of a real zip, re-deflated, in order."""
-    with zipfile.ZipFile(path) as zf:
+def members_of(source: Path | bytes) -> list[Member]:
+    """The entries of a real zip (a file, or its bytes), re-deflated, in order."""
+    with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
         return [Member.of(i.filename, zf.read(i)) for i in zf.infolist()]
 
 
