@@ -31,6 +31,9 @@ from forms.reader import FormRead, read_form
 from forms.writer import render_form
 from tests.zips import CENTRAL, END, LOCAL, Member, build, members_of, overlapping_bomb
 
+# Each test under the OS-enforced budget the issue sets: 5 s of wall time, 500 MB.
+pytestmark = pytest.mark.budget
+
 MB = 2**20
 REPO = Path(__file__).resolve().parent.parent
 
