@@ -25,7 +25,8 @@ MAX_CHARS: dict[str, int] = {
     "multichoice": 2_000,
     "choice": 200,
 }
-#: Dates, numbers and yes/no: what no typing of one needs more than.
+#: Dates, numbers and yes/no: what no typing of one needs more than. The smallest limit
+#: (forms.values checks no shorter text).
 MAX_CHARS_OTHER = 100
 #: Numbers beyond 10^20 (or below 10^-20) are not amounts or counts on a form, and written
 #: out in full (which a reader does) 1E+999999999 is a gigabyte.

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
 from forms.definition import Field
-from forms.limits import MAX_NUMBER_EXPONENT, max_chars
+from forms.limits import MAX_CHARS_OTHER, MAX_NUMBER_EXPONENT, max_chars
 
 #: What a reader finds in a cell before it is typed: text, or for .xlsx the cell's own
 #: number (kept exact as Decimal), boolean or ISO date.
@@ -268,7 +268,9 @@ def convert(f: Field, raw: Raw, date1904: bool = False) -> Scalar | None:
         raw = format_value(
             Field("_", "_", "datetime" if isinstance(raw, datetime) else "date"), raw
         )
-    text = check_length(f, clean_text(raw))
+    text = clean_text(raw)
+    if len(text) > MAX_CHARS_OTHER:  # the smallest limit: most values need no look-up
+        check_length(f, text)
     if t == "text":
         return " ".join(text.split("\n")) if "\n" in text else text
     if t == "multiline":

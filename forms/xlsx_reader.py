@@ -173,7 +173,9 @@ class _Book:
         # Fast path: only cells holding a value, each found by its own r="B7" reference.
         found: dict[Coord, Raw] = {}
         for c in cast(list[etree._Element], self._valued_cells(root)):
-            coord = _coord(c.get("r") or "")
+            ref = c.get("r") or ""
+            # "XFD1048576" is the longest address: longer text is none, and is not cached
+            coord = _coord(ref) if len(ref) <= 10 else None
             if coord is None:  # no reference: positions must be counted instead
                 self._load_by_position(out, root, wanted)
                 return
@@ -252,13 +254,9 @@ def _valued_cells_query(ns: str) -> etree.XPath:
     return etree.XPath("s:sheetData/s:row/s:c[s:v or s:is]", namespaces={"s": ns})
 
 
-def _coord(ref: str) -> Coord | None:
-    # "XFD1048576" is the longest address; longer text is none, and is never cached
-    return _cell_coord(ref) if len(ref) <= 10 else None
-
-
 @functools.lru_cache(maxsize=65536)
-def _cell_coord(ref: str) -> Coord | None:
+def _coord(ref: str) -> Coord | None:
+    """A cell address as (row, column); callers pass only short text (the cache keeps it)."""
     m = _CELL.match(ref)
     return (int(m[2]), column_index(m[1])) if m else None
 

@@ -13,6 +13,7 @@ import bz2
 import os
 import random
 import re
+import struct
 import subprocess
 import sys
 import textwrap
@@ -256,8 +257,10 @@ def test_a_local_header_naming_another_part_is_unsafe(tmp_path: Path) -> None:
 def test_a_huge_directory_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     # 200,000 directory entries: zipfile would build an object for each (600 MB a million).
     path = tmp_path / "directory.xlsx"
-    entry = CENTRAL + bytes(42) + b"a"
-    path.write_bytes(LOCAL + bytes(26) + entry * 200_000 + END + bytes(18))
+    entry = CENTRAL + bytes(24) + b"\x01" + bytes(17) + b"a"  # name length 1
+    directory = entry * 200_000
+    end = END + struct.pack("<HHHHIIH", 0, 0, 0xFFFF, 0xFFFF, len(directory), 30, 0)
+    path.write_bytes(LOCAL + bytes(26) + directory + end)
     # the file's own 9 MB, read: zipfile's objects would take some 120 MB
     refused(path, "unsafe", "it holds 200000 parts or more, far more than a form has.", mb=32)
 

@@ -163,3 +163,11 @@ def test_numbers_no_form_holds_are_problems_not_costs(
     with pytest.raises(ValueProblem) as exc:
         convert(field, typed)  # type: ignore[arg-type]
     assert str(exc.value).startswith(message)
+
+
+def test_no_field_type_takes_less_than_the_length_every_value_may_have() -> None:
+    # convert() looks a limit up only for text past MAX_CHARS_OTHER characters
+    from forms.definition import FIELD_TYPES
+    from forms.limits import MAX_CHARS_OTHER, max_chars
+
+    assert min(max_chars(t) for t in FIELD_TYPES) == MAX_CHARS_OTHER
