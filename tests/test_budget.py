@@ -16,5 +16,5 @@ def test_an_allocation_past_the_budget_fails() -> None:
 
 @pytest.mark.budget(seconds=0.5)
 def test_a_test_past_its_time_is_stopped() -> None:
-    with pytest.raises(TimeoutError, match="budget of 0.5 s"):
+    with pytest.raises(TimeoutError, match=r"budget of 0\.5 s"):
         time.sleep(3)
