@@ -62,16 +62,30 @@ def kind_of(mode: int) -> str:
     return "not a file"
 
 
+# Windows has no dir_fd: there each folder on the way is checked with lstat (a link or a
+# junction is a reparse point) and the path itself is used. A race between the check and
+# the use remains there; links on Windows need privileges to make.
+_AT = all(f in os.supports_dir_fd for f in (os.open, os.stat, os.unlink, os.rename))
+_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT
+
+#: A folder reached without links: its handle (POSIX), or its checked path (Windows).
+Place = int | Path
+
+
 @contextlib.contextmanager
-def folder_fd(root: Path, relative: Path) -> Iterator[int]:
+def folder_fd(root: Path, relative: Path) -> Iterator[Place]:
     """A handle on root/relative, opened one name at a time without following a link.
     Raises NotARegularFile (what="a link ...") when any step is not a real folder, and
     OSError (ENOENT ...) when one is missing. `root` itself is the administrator's."""
+    for part in relative.parts:
+        if part in ("", ".", "..") or "/" in part or "\\" in part:
+            raise NotARegularFile(root / relative, "a path that leaves its folder")
+    if not _AT:
+        yield _checked_path(root, relative)
+        return
     fd = os.open(root, os.O_RDONLY | _DIRECTORY)
     try:
         for part in relative.parts:
-            if part in ("", ".", "..") or "/" in part:
-                raise NotARegularFile(root / relative, "a path that leaves its folder")
             try:
                 child = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=fd)
             except OSError as exc:
@@ -86,10 +100,52 @@ def folder_fd(root: Path, relative: Path) -> Iterator[int]:
         os.close(fd)
 
 
+def _checked_path(root: Path, relative: Path) -> Path:
+    path = root
+    for part in relative.parts:
+        path = path / part
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode) or getattr(info, "st_file_attributes", 0) & _REPARSE_POINT:
+            raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK))
+        if not stat.S_ISDIR(info.st_mode):
+            raise NotARegularFile(root / relative, kind_of(info.st_mode))
+    return path
+
+
+def _stat(place: Place, name: str) -> os.stat_result:
+    if isinstance(place, Path):
+        return os.lstat(place / name)
+    return os.stat(name, dir_fd=place, follow_symlinks=False)
+
+
+def _open(place: Place, name: str) -> int:
+    """A file of the folder opened for reading, never through a link (ELOOP)."""
+    flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY
+    if isinstance(place, Path):
+        if stat.S_ISLNK(os.lstat(place / name).st_mode):
+            raise OSError(errno.ELOOP, "a link", str(place / name))
+        return os.open(place / name, flags)
+    return os.open(name, flags, dir_fd=place)
+
+
+def _unlink(place: Place, name: str) -> None:
+    if isinstance(place, Path):
+        (place / name).unlink()
+    else:
+        os.unlink(name, dir_fd=place)
+
+
+def _rename(place: Place, name: str, target: Path) -> None:
+    if isinstance(place, Path):
+        (place / name).rename(target)
+    else:
+        os.rename(name, target, src_dir_fd=place)
+
+
 def lstat_at(root: Path, relative: Path) -> os.stat_result:
     """The entry's own status (a link's, not its target's)."""
-    with folder_fd(root, relative.parent) as fd:
-        return os.stat(relative.name, dir_fd=fd, follow_symlinks=False)
+    with folder_fd(root, relative.parent) as place:
+        return _stat(place, relative.name)
 
 
 @dataclass(frozen=True)
@@ -102,11 +158,9 @@ class Read:
 def read_regular(root: Path, relative: Path, limit: int) -> Read:
     """The bytes of the regular file root/relative, read without following any link, and
     at most `limit` of them (a sparse multi-GB file is not read to find out it is big)."""
-    with folder_fd(root, relative.parent) as dir_fd:
+    with folder_fd(root, relative.parent) as place:
         try:
-            fd = os.open(
-                relative.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY, dir_fd=dir_fd
-            )
+            fd = _open(place, relative.name)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK)) from None
@@ -136,11 +190,9 @@ def hash_regular(root: Path, relative: Path, limit: int | None = None) -> tuple[
 
 def stream_regular(root: Path, relative: Path, limit: int | None = None) -> Iterator[bytes]:
     """The file's bytes in chunks, opened without following a link."""
-    with folder_fd(root, relative.parent) as dir_fd:
+    with folder_fd(root, relative.parent) as place:
         try:
-            fd = os.open(
-                relative.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY, dir_fd=dir_fd
-            )
+            fd = _open(place, relative.name)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK)) from None
@@ -163,10 +215,10 @@ def unlink_regular(root: Path, relative: Path, sha256: str) -> bool:
     """Remove root/relative if it is still a regular file holding bytes hashing to
     sha256; never through a link. Returns whether it was removed."""
     try:
-        with folder_fd(root, relative.parent) as dir_fd:
-            if _sha256_at(dir_fd, relative.name) != sha256:
+        with folder_fd(root, relative.parent) as place:
+            if _sha256_at(place, relative.name) != sha256:
                 return False
-            os.unlink(relative.name, dir_fd=dir_fd)
+            _unlink(place, relative.name)
             return True
     except (NotARegularFile, FileNotFoundError, NotADirectoryError):
         return False
@@ -177,10 +229,10 @@ def rename_regular(root: Path, source: Path, target: Path, sha256: str) -> bool:
     regular file holding bytes hashing to sha256; the link-free folder handle is used for
     the source side, so a folder swapped for a link is never gone through."""
     try:
-        with folder_fd(root, source.parent) as dir_fd:
-            if _sha256_at(dir_fd, source.name) != sha256:
+        with folder_fd(root, source.parent) as place:
+            if _sha256_at(place, source.name) != sha256:
                 return False
-            os.rename(source.name, target, src_dir_fd=dir_fd)
+            _rename(place, source.name, target)
             return True
     except (NotARegularFile, FileNotFoundError, NotADirectoryError):
         return False
@@ -190,19 +242,19 @@ def rename_entry(root: Path, source: Path, target: Path, identity: tuple[int, in
     """Move the entry root/source (a link, FIFO, device: anything) itself to target, if it
     is still the entry (device, inode) seen. rename() moves a link, not what it names."""
     try:
-        with folder_fd(root, source.parent) as dir_fd:
-            info = os.stat(source.name, dir_fd=dir_fd, follow_symlinks=False)
+        with folder_fd(root, source.parent) as place:
+            info = _stat(place, source.name)
             if (info.st_dev, info.st_ino) != identity:
                 return False
-            os.rename(source.name, target, src_dir_fd=dir_fd)
+            _rename(place, source.name, target)
             return True
     except (NotARegularFile, FileNotFoundError, NotADirectoryError):
         return False
 
 
-def _sha256_at(dir_fd: int, name: str) -> str | None:
+def _sha256_at(place: Place, name: str) -> str | None:
     try:
-        fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY, dir_fd=dir_fd)
+        fd = _open(place, name)
     except OSError:  # gone, a link (ELOOP), unreadable: not the bytes a plan was made for
         return None
     with os.fdopen(fd, "rb") as fh:
