@@ -14,10 +14,13 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from forms.atomicfile import atomic_writer
 
 # O_NOFOLLOW and O_DIRECTORY are POSIX; on Windows (a scheduled one-shot ingest) links are
 # rare and need privileges to make, so the flags fall back to nothing there.
@@ -136,10 +139,18 @@ def _unlink(place: Place, name: str) -> None:
 
 
 def _rename(place: Place, name: str, target: Path) -> None:
-    if isinstance(place, Path):
-        (place / name).rename(target)
-    else:
-        os.rename(name, target, src_dir_fd=place)
+    try:
+        if isinstance(place, Path):
+            (place / name).rename(target)
+        else:
+            os.rename(name, target, src_dir_fd=place)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # Quarantine on another file system than the Inbox: copy atomically, then remove.
+        with os.fdopen(_open(place, name), "rb") as src, atomic_writer(target) as dst:
+            shutil.copyfileobj(src, dst)
+        _unlink(place, name)
 
 
 def lstat_at(root: Path, relative: Path) -> os.stat_result:
