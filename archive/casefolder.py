@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from pathvalidate import sanitize_filename
@@ -14,6 +15,7 @@ from pathvalidate import sanitize_filename
 MAX_CUSTOMER_CHARS = 40
 # One name, in bytes, on ext4, XFS, btrfs, ZFS and (in UTF-16 units, never more) NTFS/SMB.
 MAX_NAME_BYTES = 255
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # A sealed quarter: Archive/2026Q4 Customer Complaint Closed-Loop/<case folders>
 QUARTER_SUFFIX = " Customer Complaint Closed-Loop"
 # A quarter folder's whole name: it starts with a year, which no case folder's name does,
@@ -25,8 +27,13 @@ QUARTER_FOLDER = re.compile(rf"^\d{{4}}Q[1-4]{re.escape(QUARTER_SUFFIX)}$")
 def safe_name(text: str, max_len: int = 120) -> str:
     """A file or folder name from user data: no separators, reserved names, control or
     invalid characters, no leading/trailing dots or spaces, bounded length."""
-    cleaned = sanitize_filename(" ".join(text.split()), platform="windows", max_len=max_len)
-    cleaned = cleaned.strip(" .")
+    # Controls of every kind (C1's CSI, U+009B, starts a terminal escape as ESC does),
+    # invisible format characters (a right-to-left override shows "exe.docx" for
+    # "xcod.exe") and lone surrogates go, before pathvalidate handles the rest.
+    text = "".join(c for c in text if unicodedata.category(c) not in _INVISIBLE)
+    cleaned = sanitize_filename(" ".join(text.split()), platform="windows", max_len=255)
+    # Cut by bytes to max_len with the extension kept (pathvalidate cuts the end off).
+    cleaned = fit_name(cleaned.strip(" ."), MAX_NAME_BYTES - max_len).strip(" ")
     return cleaned if cleaned not in ("", ".", "..") else "_"
 
 

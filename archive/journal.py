@@ -176,6 +176,17 @@ class Plan:
         folder = real.get(path.parent) or real.setdefault(path.parent, path.parent.resolve())
         return not folder.is_relative_to(root)
 
+    def _fallback(self, real: dict[Path, Path]) -> Path:
+        """The fallback folder (Quarantine), made if missing; if it is itself a link out of
+        the shared folder, nothing goes there: the plan waits (OSError), reported."""
+        fallback = self.root / self.fallback
+        fallback.mkdir(parents=True, exist_ok=True)
+        if self._escapes(fallback / "_", real):
+            raise OSError(
+                errno.ELOOP, "the fallback folder is a link out of the folder", str(fallback)
+            )
+        return fallback
+
     def _target(self, relative: str, real: dict[Path, Path]) -> Path:
         """Where a file goes: its place, or, when someone made that place a link leading
         out of the shared folder, the fallback folder (Quarantine) beside a note: a link
@@ -183,8 +194,7 @@ class Plan:
         target = self._checked(relative)
         if not self._escapes(target, real):
             return target
-        fallback = self.root / self.fallback
-        fallback.mkdir(parents=True, exist_ok=True)
+        fallback = self._fallback(real)
         put = free_name(fallback / target.name, len(NOTE_SUFFIX))
         note = (
             f"closedloop could not put this file where it belongs:\n  {relative}\n"
@@ -196,11 +206,10 @@ class Plan:
             fh.write(note.encode("utf-8"))
         return put
 
-    def _put_aside(self, target_name: str, exc: OSError) -> Path:
+    def _put_aside(self, target_name: str, exc: OSError, real: dict[Path, Path]) -> Path:
         """A place in the fallback folder for a file that cannot go where it should (a
         name the file system refuses): a short name of closedloop's own, and a note."""
-        fallback = self.root / self.fallback
-        fallback.mkdir(parents=True, exist_ok=True)
+        fallback = self._fallback(real)
         suffix = Path(target_name).suffix[:16]
         put = free_name(fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX))
         note = (
@@ -224,7 +233,7 @@ class Plan:
         except OSError as exc:
             if exc.errno not in _CANNOT_GO_THERE:
                 raise  # a full disk, a permission: the plan stays, tried again later
-            aside = self._put_aside(target_name, exc)
+            aside = self._put_aside(target_name, exc, real)
             return aside if move(aside) else None
 
     def carry_out(self) -> None:

@@ -49,6 +49,7 @@ from watcher.errors import NotASharedFolder, WatcherError
 from watcher.folders import SharedFolder, init
 from watcher.ingest import Limits, ingest_once
 from watcher.instance import InstanceLock
+from watcher.notes import shown
 from watcher.opening import open_registry
 from watcher.service import Watcher
 
@@ -302,9 +303,9 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
         return
     for r in results:
         where = f" {r.case_id}" if r.case_id else ""
-        click.echo(f"{r.outcome:<8} {r.file}{where}: {r.reason or ''}".rstrip(": "))
+        click.echo(f"{r.outcome:<8} {r.file}{where}: {shown(r.reason or '', 2000)}".rstrip(": "))
         for i in r.issued:
-            click.echo(f"         -> {i['file']}")
+            click.echo(f"         -> {shown(i['file'])}")
     if not results:
         click.echo("The Inbox is empty.")
 
@@ -344,16 +345,17 @@ def status_cmd(case_id: str, root: Path, as_json: bool, clock: str | None) -> No
         + (f" ({data['resolution']})" if data["resolution"] else "")
     )
     click.echo(
-        f"  {data['customer']} · {data['product']} · {data['category']} · {data['department'] or 'not routed'}"
+        f"  {shown(data['customer'] or '')} · {shown(data['product'] or '')} · "
+        f"{data['category']} · {data['department'] or 'not routed'}"
     )
     if data["outstanding"]:
         click.echo("  waiting for: " + ", ".join(data["outstanding"]))
     for d in data["deadlines"]:
         click.echo(f"  {d['name']:<12} due {d['due']}  {d['status']}")
     for f in data["filed"]:
-        click.echo(f"  filed  {f['filed_at']}  {f['form']} v{f['version']}  {f['file']}")
+        click.echo(f"  filed  {f['filed_at']}  {f['form']} v{f['version']}  {shown(f['file'])}")
     for i in data["issued"]:
-        click.echo(f"  issued {i['form']} to {i['department']}: {i['file']}")
+        click.echo(f"  issued {i['form']} to {i['department']}: {shown(i['file'])}")
 
 
 @cli.command("cases")
@@ -387,7 +389,8 @@ def cases_cmd(
     for row in rows:
         flag = "  OVERDUE" if row["overdue"] else ""
         click.echo(
-            f"{row['case_id']}  {row['state']:<17} {row['customer'] or '':<24} {row['product'] or ''}{flag}"
+            f"{row['case_id']}  {row['state']:<17} {shown(row['customer'] or ''):<24} "
+            f"{shown(row['product'] or '')}{flag}"
         )
 
 

@@ -336,6 +336,13 @@ class Registry:
             # (where this folder may live) do not provide.
             self.db.execute("PRAGMA journal_mode = DELETE")
             self.db.execute("PRAGMA synchronous = FULL")
+            if not create and not self._is_registry():
+                # A database someone put in its place (or an empty one): made into a new
+                # registry, it would number cases anew over the archive.
+                raise RegistryMissing(
+                    f"{path}: this database is not a closedloop registry; "
+                    "make the registry again from the archive with `closedloop rebuild`"
+                )
             self.migrate()
         except RegistryError:
             self.db.close()
@@ -346,6 +353,12 @@ class Registry:
                 f"{path}: the registry cannot be opened ({exc}); "
                 "rebuild it from the archive with `closedloop rebuild`"
             ) from None
+
+    def _is_registry(self) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+        ).fetchone()
+        return row is not None
 
     def close(self) -> None:
         if self._carried_out and not self.db.in_transaction:
@@ -444,8 +457,12 @@ class Registry:
                     self.note_case_number(f"CC-{year}-{number:04d}")
 
     def note_case_number(self, case_id: str) -> None:
-        """Record that `case_id`'s number is taken (rebuilding from the archive)."""
+        """Record that `case_id`'s number is taken (rebuilding from the archive). A number
+        closedloop never gives (a year outside 1900-2199, more than six digits) is no
+        case of ours and lifts nothing: it would overflow the numbering."""
         _, year, number = case_id.split("-")
+        if not (1900 <= int(year) <= 2199 and int(number) < 10**6):
+            return
         self.db.execute(
             "INSERT INTO case_numbers VALUES (?, ?) "
             "ON CONFLICT(year) DO UPDATE SET last = max(last, excluded.last)",

@@ -230,8 +230,29 @@ def excel_serial_to_datetime(serial: Decimal, date1904: bool) -> datetime:
     return epoch + timedelta(seconds=seconds)
 
 
+#: The years a date of the loop may fall in. A complaint dated 9999-12-31 once overflowed
+#: the deadline arithmetic (its close date lies past the last date Python has) on every
+#: pass after it was filed; no real complaint, delivery or action is outside these years.
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
 def convert(f: Field, raw: Raw, date1904: bool = False) -> Scalar | None:
     """Type one raw cell for field (or column) f; None when empty. Raises ValueProblem."""
+    value = _convert(f, raw, date1904)
+    if isinstance(value, date) and not MIN_YEAR <= value.year <= MAX_YEAR:
+        shown = (
+            value.isoformat(sep=" ", timespec="minutes")
+            if isinstance(value, datetime)
+            else value.isoformat()
+        )
+        raise ValueProblem(
+            f"'{shown}' is not a date this loop can hold (years {MIN_YEAR} to {MAX_YEAR})",
+            f"write it like {DATE_EXAMPLE if f.type == 'date' else DATETIME_EXAMPLE}",
+        )
+    return value
+
+
+def _convert(f: Field, raw: Raw, date1904: bool) -> Scalar | None:
     if raw is None or (isinstance(raw, str) and not clean_text(raw)):
         return None
     t = f.type

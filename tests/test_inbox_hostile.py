@@ -230,24 +230,21 @@ def test_numbering_never_goes_below_the_archive(tmp_path: Path) -> None:
     assert len(list((folder.root / "Archive").glob("CC-2026-0001*"))) == 1
 
 
-def test_a_place_made_a_link_out_of_the_folder_is_not_written_through(
+def test_an_outbox_made_a_link_out_of_the_folder_is_not_written_through(
     tmp_path: Path, outside: Path
 ) -> None:
     folder = Folder(tmp_path / "share")
-    sales = folder.root / "Outbox" / "Customer Window"
-    shutil.rmtree(sales)
-    sales.symlink_to(outside, target_is_directory=True)
+    window = folder.root / "Outbox" / "Customer Window"
+    shutil.rmtree(window)
+    window.symlink_to(outside, target_is_directory=True)
     staged = tmp_path / "staged.docx"
     shutil.copyfile(folder.blank("registration"), staged)
     fill_docx(staged, REGISTRATION)
     shutil.move(staged, folder.root / "Inbox" / "reg.docx")
-    code, [result], _ = ingest(folder.root)
-    assert code == 0 and result["outcome"] == "filed", result
+    code, _, output = ingest(folder.root)
+    assert code == 2 and "Customer Window: this folder is a link to" in output, output
     assert sorted(os.listdir(outside)) == ["secret.txt"]
-    issued = [n for n in os.listdir(folder.root / "Quarantine") if n.endswith(".docx")]
-    assert len(issued) == 1
-    note = quarantined(folder.root)[issued[0] + " - what to fix.txt"]
-    assert "is a link to somewhere outside" in note
+    assert (folder.root / "Inbox" / "reg.docx").exists()  # nothing filed, nothing lost
 
 
 def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
@@ -284,3 +281,73 @@ def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
     assert list((folder.root / "Archive").glob("CC-2026-0001*/01 registration v1.docx"))
     doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
     assert "every filing's files are in place" in doctor.output
+
+
+def test_a_date_no_loop_can_hold_is_refused_and_the_folder_goes_on(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    staged = tmp_path / "staged.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, {**REGISTRATION, "Received at (date and time)": "9999-12-31 23:59"})
+    shutil.move(staged, folder.root / "Inbox" / "typo.docx")
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "refused", result
+    assert (
+        "'9999-12-31 23:59' is not a date this loop can hold (years 1900 to 2100)"
+        in (result["reason"])
+    )
+    assert register(folder, tmp_path) == "CC-2026-0001"
+    assert ingest(folder.root)[0] == 0
+
+
+def test_a_case_folder_no_closedloop_made_lifts_no_numbering(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    (folder.root / "Archive" / "CC-2026-99999999999999999999").mkdir()
+    (folder.root / "Archive" / "CC-2026-9223372036854775807").mkdir()
+    assert register(folder, tmp_path) == "CC-2026-0001"
+
+
+def test_a_database_that_is_not_the_registry_is_never_made_into_one(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    register(folder, tmp_path)
+    path = folder.root / ".closedloop" / "registry.sqlite"
+    path.unlink()
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    code, _, output = ingest(folder.root)
+    assert code == 2 and "is not a closedloop registry" in output, output
+    assert "closedloop rebuild" in output
+
+
+def test_a_folder_closedloop_writes_into_made_a_link_stops_it(
+    tmp_path: Path, outside: Path
+) -> None:
+    folder = Folder(tmp_path / "share")
+    quarantine = folder.root / "Quarantine"
+    quarantine.rmdir()
+    quarantine.symlink_to(outside, target_is_directory=True)
+    (folder.root / "Inbox" / "junk.docx").write_bytes(b"not a form")
+    code, _, output = ingest(folder.root)
+    assert code == 2
+    assert f"{quarantine}: this folder is a link to {outside}" in " ".join(output.split())
+    assert sorted(os.listdir(outside)) == ["secret.txt"]
+    assert (folder.root / "Inbox" / "junk.docx").exists()
+    doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
+    assert doctor.exit_code != 0 and "is a link to" in doctor.output
+
+
+def test_evidence_names_keep_their_extension_and_lose_invisible_characters(
+    tmp_path: Path,
+) -> None:
+    folder = Folder(tmp_path / "share")
+    case_id = register(folder, tmp_path, Customer="ACME\u009b2J\u202eevil")
+    [case_dir] = (folder.root / "Archive").glob(f"{case_id}*")
+    assert case_dir.name == f"{case_id} ACME2Jevil"
+    evidence = folder.root / "Inbox" / case_id
+    evidence.mkdir()
+    (evidence / ("图" * 80 + ".jpg")).write_bytes(b"\xff\xd8\xff photo")
+    code, [result], _ = ingest(folder.root)
+    assert code == 0 and result["outcome"] == "filed"
+    [kept] = (case_dir / "evidence").iterdir()
+    assert kept.suffix == ".jpg" and len(kept.name.encode()) <= 120

@@ -14,7 +14,7 @@ from filing.registry import Registry, RegistryError, RegistryMissing
 from watcher.folders import SharedFolder
 from watcher.instance import InstanceLock
 from watcher.notify import MailSettings, connect, reason
-from watcher.opening import archive_case_numbers
+from watcher.opening import LinkedFolder, archive_case_numbers, refuse_links
 
 # File systems on which change events from other machines never arrive.
 NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}
@@ -83,6 +83,11 @@ def checks(
             else "closedloop can write everywhere it must",
         )
     )
+    try:
+        refuse_links(folder)
+        out.append(Check("links", "ok", "every folder closedloop writes into is a real folder"))
+    except LinkedFolder as exc:
+        out.append(Check("links", "fail", str(exc)))
     out += _registry(folder)
     holder = _watcher(folder)
     out.append(
@@ -145,7 +150,10 @@ def _registry(folder: SharedFolder) -> list[Check]:
                     f"nothing is filed until it is made again: `closedloop rebuild {folder.root}`",
                 )
             ]
-        return [Check("registry", "ok", "not made yet: the first filing makes it")]
+        return [
+            Check("registry", "ok", "not made yet: the first filing makes it"),
+            Check("journal", "ok", "nothing filed yet"),
+        ]
     except RegistryError as exc:
         return [Check("registry", "fail", str(exc))]
     if pending:

@@ -56,7 +56,7 @@ from watcher.folders import SharedFolder, is_junk
 from watcher.instance import InstanceLock
 from watcher.notes import quarantine_note, shown
 from watcher.notify import MailSettings, queue_digest, queue_issued, send_due
-from watcher.opening import open_registry
+from watcher.opening import open_registry, refuse_links
 
 #: Called inside a filing's transaction for each form it issues, with the issued copy's
 #: place in the case folder.
@@ -170,8 +170,10 @@ class Intake:
         self.wanted: list[str] = []
         self.renderer = Renderer(self.folder.state / "libreoffice")
         self.pages = AuditorPages(self.folder.archive, self.registry, policy)
-        # Pages are derived: any a stopped run did not write are written now.
-        self.pages.refresh_stale(datetime.now().replace(microsecond=0))
+        # Pages are derived: any a stopped run did not write are written now. A case whose
+        # page cannot be made (a value an older closedloop let in) must not stop the folder.
+        with contextlib.suppress(OSError, ArithmeticError, ValueError):
+            self.pages.refresh_stale(datetime.now().replace(microsecond=0))
         limits = limits or Limits()
         # One reading process for the whole run: it starts at the first form (an empty
         # Inbox costs nothing) and is reused, so a form costs a fraction of a ms more.
@@ -239,6 +241,8 @@ class Intake:
 
     def process(self, path: Path, now: datetime) -> FileResult:
         """File, refuse or leave one file; a failure leaves it in the Inbox, reported."""
+        # A folder made a link while we run: stop (LinkedFolder) rather than write there.
+        refuse_links(self.folder)
         try:
             if self.registry.pending():  # a plan a failed move left: finish it first
                 self.jammed = []
@@ -384,8 +388,10 @@ class Intake:
 
     def _pages_changed(self, case_ids: list[str], now: datetime) -> None:
         for case_id in case_ids:
-            # Derived pages: one that cannot be written now is written at the next start.
-            with contextlib.suppress(OSError):
+            # Derived pages: one that cannot be written now is written at the next start;
+            # one that cannot be made at all (a value an older closedloop let in) never
+            # stops the filing that changed it.
+            with contextlib.suppress(OSError, ArithmeticError, ValueError):
                 self.pages.case_changed(case_id, now)
 
 

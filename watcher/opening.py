@@ -9,14 +9,21 @@ archive's folder names show.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import stat
 from pathlib import Path
 
+from archive.auditor import DATA, PAGES
 from filing.registry import Registry, RegistryMissing
+from watcher.errors import WatcherError
 from watcher.folders import SharedFolder
 
-_CASE_FOLDER = re.compile(r"^CC-(\d{4})-(\d{4,})(?:\s|$)")
+# Case numbers closedloop gives: a year, and four to six digits. A folder someone made as
+# "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past
+# what the registry can hold.
+_CASE_FOLDER = re.compile(r"^CC-((?:19|20|21)\d\d)-(\d{4,6})(?:\s|$)")
 _QUARTER_FOLDER = re.compile(r"^\d{4}Q[1-4] ")
 
 
@@ -45,16 +52,65 @@ def archive_case_numbers(archive: Path) -> dict[int, int]:
     return highest
 
 
+class LinkedFolder(WatcherError):
+    """A folder closedloop writes into is a link: writing there could land anywhere."""
+
+
+def folders_written(folder: SharedFolder) -> list[Path]:
+    """The folders closedloop writes into, the shared folder's own below its root."""
+    places = [
+        folder.inbox,
+        folder.outbox,
+        folder.archive,
+        folder.archive / PAGES,
+        folder.archive / PAGES / DATA,
+        folder.quarantine,
+        folder.reports,
+        folder.blank_forms,
+        folder.state,
+        folder.state / "staging",
+    ]
+    with contextlib.suppress(OSError), os.scandir(folder.outbox) as entries:
+        places += [Path(e.path) for e in entries]
+    return places
+
+
+def refuse_links(folder: SharedFolder) -> None:
+    """Refuse to work on a shared folder where one of the folders closedloop writes into
+    is a link (or a Windows junction): someone made it lead elsewhere, and every file put
+    there would go outside. A missing folder is not refused here (init or the first
+    write makes it)."""
+    for place in folders_written(folder):
+        try:
+            info = os.lstat(place)
+        except OSError:
+            continue
+        linked = stat.S_ISLNK(info.st_mode) or getattr(info, "st_file_attributes", 0) & 0x400
+        if linked:
+            raise LinkedFolder(
+                f"{place}: this folder is a link to {os.path.realpath(place)}; closedloop "
+                "writes only into real folders of the shared folder and has stopped. Replace "
+                f"the link with a real folder (move what it holds into it), then start again"
+            )
+
+
 def open_registry(folder: SharedFolder) -> Registry:
     """The folder's registry, refused (RegistryMissing) when it is missing over an archive
-    that holds cases; its numbering kept above every case number in the archive."""
+    that holds cases; its numbering kept above every case number in the archive. A
+    folder closedloop writes into that is a link is refused first (LinkedFolder)."""
+    refuse_links(folder)
     numbers = archive_case_numbers(folder.archive)
     try:
         registry = Registry(folder.registry, create=not numbers)
-    except RegistryMissing:
+    except RegistryMissing as exc:
         count = "a case folder" if len(numbers) == 1 else "case folders"
+        what = (
+            "this database is not a closedloop registry"
+            if "not a closedloop registry" in str(exc)
+            else "the registry is missing"
+        )
         raise RegistryMissing(
-            f"{folder.registry}: the registry is missing, but {folder.archive} holds "
+            f"{folder.registry}: {what}, but {folder.archive} holds "
             f"{count}. Nothing was filed, so that no case number is given twice. "
             f"Make the registry again from the archive with `closedloop rebuild "
             f"{folder.root}`, then start again"
