@@ -244,3 +244,20 @@ def test_a_watcher_whose_state_folder_is_moved_away_stops(
     until(lambda: w.failed)
     assert isinstance(w.error, LockLost)
     assert "was renamed, deleted or replaced while this process held it" in str(w.error)
+
+
+def test_a_folder_made_a_link_under_a_running_watcher_stops_it_before_writing_there(
+    folder: Folder, watched: tuple[Watcher, list[FileResult]], tmp_path: Path
+) -> None:
+    w, results = watched
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    reports = folder.root / "Reports"
+    shutil.rmtree(reports)
+    reports.symlink_to(outside, target_is_directory=True)
+    inbox = folder.root / "Inbox"
+    staged(folder, "first.docx", "First Customer").replace(inbox / "first.docx")
+    until(lambda: w.failed)
+    assert f"{reports}: this folder is a link to {outside}" in str(w.error)
+    assert (inbox / "first.docx").exists() and not list(outside.iterdir())
+    assert results == []
