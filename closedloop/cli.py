@@ -40,7 +40,8 @@ from filing.status import case_status, case_summary, is_overdue
 from forms.atomicfile import atomic_write_bytes
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError, RefusedFile
-from forms.reader import FormRead, read_form
+from forms.isolated import IsolatedReader
+from forms.reader import FormRead, read_capped
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
 from watcher.demo import play
@@ -203,7 +204,10 @@ def read_cmd(file: Path, as_json: bool) -> None:
     Exit 0: read, no problems; 1: read, with problems; 2: refused (not a readable form).
     """
     with _errors(as_json):
-        result = read_form(file)
+        data = read_capped(file)
+        # Read as the service reads: in a process the OS holds to its memory and time budget.
+        with IsolatedReader() as reader:
+            result = reader.read(file, data)
     if as_json:
         _echo_json(result.to_json())
     else:
