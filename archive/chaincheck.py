@@ -14,6 +14,7 @@ from typing import Any
 from filing.chain import GENESIS, event_digest, next_head
 
 HEX = frozenset("0123456789abcdef")
+UNHASHABLE = "-"  # the digest of a line that cannot be hashed: equal to no SHA-256
 
 
 def is_head(text: str) -> bool:
@@ -34,16 +35,21 @@ def link_of(entry: dict[str, Any], case_id: str, folder: str) -> Link | None:
     seq = entry.get("seq")
     if seq is None:
         return None
-    digest = event_digest(
-        seq,
-        case_id,
-        entry.get("at"),  # type: ignore[arg-type]  # as the line has it: any change shows
-        entry.get("event"),  # type: ignore[arg-type]
-        entry.get("form"),
-        entry.get("sha256"),
-        entry.get("person"),
-        entry.get("detail"),  # type: ignore[arg-type]
-    )
+    try:
+        digest = event_digest(
+            seq,
+            case_id,
+            entry.get("at"),  # type: ignore[arg-type]  # as the line has it: any change shows
+            entry.get("event"),  # type: ignore[arg-type]
+            entry.get("form"),
+            entry.get("sha256"),
+            entry.get("person"),
+            entry.get("detail"),  # type: ignore[arg-type]
+        )
+    except (TypeError, ValueError, RecursionError):
+        # A line from the share that cannot be hashed as an event (a value nested too deep,
+        # a number too long) is no event closedloop recorded: it matches none.
+        digest = UNHASHABLE
     return Link(seq, digest, folder, case_id)
 
 

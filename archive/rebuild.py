@@ -20,8 +20,10 @@ from typing import Any
 from archive.casefile import CASE_JSON, HISTORY, SCHEMA, case_from_record
 from archive.errors import ArchiveError
 from archive.layout import case_folders, quarter_folders
+from archive.listing import NEVER_FOLLOWED, first_not_a_folder
+from archive.nofollow import read_regular
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
-from archive.verify import verify_case, verify_quarter
+from archive.verify import JSON_ERRORS, MAX_RECORD_BYTES, verify_case, verify_quarter
 from filing.registry import Event, Evidence, Filing, Issued, Registry
 from forms.atomicfile import fsync_dir
 
@@ -70,7 +72,15 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
                     filings += _load_case(registry, folder, events)
                 _load_history(registry, events)
             chain = registry.chain_head()
-    except (sqlite3.Error, KeyError, TypeError, ValueError) as exc:
+    except (
+        sqlite3.Error,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
         # Checked above, so not expected; but a folder the checks let through must end in
         # a message, never a traceback.
         for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
@@ -106,6 +116,10 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
     holders: dict[str, list[Path]] = {}
     seqs: dict[int, Path] = {}
     for folder in folders:  # rebuild only from folders that are as they were filed
+        step = first_not_a_folder(archive, folder)
+        if step is not None:  # a link to a folder elsewhere: never read
+            problems.append(f"{archive / step[0]}: it is {step[1]}, not a folder: {NEVER_FOLLOWED}")
+            continue
         check = verify_case(folder)
         case_id = _case_id(folder)
         if case_id is not None:  # a copy under another number holds its case all the same
@@ -114,21 +128,26 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
             first = check.findings[0]
             problems.append(
                 f"{folder}: {first.detail}"
-                if first.kind == "identity"
+                if first.kind == "identity" or not first.file
                 else f"{folder}: {first.file} is {first.kind} ({first.detail})"
             )
             continue
-        for line in (folder / HISTORY).read_bytes().splitlines():
-            seq = json.loads(line).get("seq")
-            if seq is None:
-                continue
+        try:
+            lines = _read(folder, HISTORY).splitlines()
+            seqs_here = [json.loads(line).get("seq") for line in lines]
+        except (RebuildRefused, *JSON_ERRORS, AttributeError) as exc:  # changed since checked
+            problems.append(f"{folder / HISTORY}: cannot be read ({exc})")
+            continue
+        for seq in seqs_here:
+            if type(seq) is not int:  # none: an event from before the chain (verify_case
+                continue  # found any other)
             if seq in seqs:
                 problems.append(
                     f"{folder}: event {seq} of the archive chain is in {seqs[seq].name} too"
                 )
             seqs.setdefault(seq, folder)
     for quarter in quarter_folders(archive):
-        if not (quarter / QUARTER_MANIFEST).exists():
+        if not os.path.lexists(quarter / QUARTER_MANIFEST):  # a link or FIFO is a finding
             continue  # a close that did not finish: its case folders were checked above
         for finding in verify_quarter(quarter, archive).findings:
             problems.append(
@@ -159,11 +178,19 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
     return problems
 
 
+def _read(folder: Path, name: str) -> bytes:
+    """A file of the case folder, never through a link nor from a FIFO."""
+    try:
+        return read_regular(folder, Path(name), MAX_RECORD_BYTES).data
+    except OSError as exc:
+        raise RebuildRefused(f"{folder / name}: cannot be read ({exc.strerror or exc})") from None
+
+
 def _case_id(folder: Path) -> str | None:
     """The case the folder's case.json is of (None when it cannot be told)."""
     try:
-        case = json.loads((folder / CASE_JSON).read_bytes()).get("case")
-    except (OSError, ValueError, AttributeError):
+        case = json.loads(_read(folder, CASE_JSON)).get("case")
+    except (RebuildRefused, *JSON_ERRORS, AttributeError):
         return None
     case_id = case.get("case_id") if isinstance(case, dict) else None
     return case_id if isinstance(case_id, str) else None
@@ -173,9 +200,10 @@ def _load_case(
     registry: Registry, folder: Path, events: list[tuple[int | None, Event, Path]]
 ) -> int:
     try:
-        record: dict[str, Any] = json.loads((folder / CASE_JSON).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise RebuildRefused(f"{folder / CASE_JSON}: cannot be read ({exc})") from None
+        record: dict[str, Any] = json.loads(_read(folder, CASE_JSON))
+    except JSON_ERRORS as exc:
+        why = "nested too deep" if isinstance(exc, RecursionError) else str(exc) or "too large"
+        raise RebuildRefused(f"{folder / CASE_JSON}: cannot be read ({why})") from None
     if record.get("schema") != SCHEMA:
         raise RebuildRefused(
             f"{folder / CASE_JSON}: schema {record.get('schema')!r}, this closedloop knows "
@@ -220,8 +248,8 @@ def _load_case(
                 e["source"],
             )
         )
-    for line in (folder / HISTORY).read_bytes().splitlines():
-        h = json.loads(line)
+    for line in _read(folder, HISTORY).splitlines():
+        h = json.loads(line)  # checked by verify_case; anything else ends in a refusal
         event = Event(
             case.case_id,
             datetime.fromisoformat(h["at"]),

@@ -2,6 +2,8 @@
 
 For each case folder: every file its manifest lists is there (else *missing*) with the
 hash listed (else *altered*); every file in the folder is listed (else *unexpected*);
+nothing in the folder is a link, a FIFO, a device or anything else but a file or a folder
+(else *not-a-file*: never followed, opened or read, archive/listing.py);
 the history's chain of hashes is whole (else *history*); case.json can be read, is of
 the case the folder's name says (else *identity*) and agrees with the manifest about
 every filed original, piece of evidence and issued copy.
@@ -38,8 +40,9 @@ from archive.casefile import (
     parse_manifest,
 )
 from archive.chaincheck import ChainCheck, ChainReport, link_of
-from archive.hashing import file_sha256
 from archive.layout import case_folders, folder_case_id, quarter_folders
+from archive.listing import NEVER_FOLLOWED, first_not_a_folder, list_folder, what_is
+from archive.nofollow import NotARegularFile, hash_regular, read_regular
 from filing.registry import Registry
 
 __all__ = [
@@ -58,8 +61,8 @@ __all__ = [
 class Finding:
     folder: str  # the case folder, relative to Archive/ ("" for the archive as a whole)
     file: str  # relative to the case folder
-    # missing | altered | unexpected | history | unreadable | identity | registry | chain
-    # | anchor
+    # missing | altered | unexpected | not-a-file | history | unreadable | identity
+    # | registry | chain | anchor
     kind: str
     detail: str
 
@@ -82,9 +85,11 @@ class _Read:
     """What checking one case folder read, for the checks against the registry and
     across folders (nothing is read twice)."""
 
+    folder: Path
     case_id: str | None = None  # as case.json says, else as the folder's name says
     present: dict[str, Path] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # the files hashed so far
+    data: dict[str, bytes] = field(default_factory=dict)  # case.json and history, as read
     history: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (line, entry)
 
 
@@ -187,9 +192,12 @@ class Verification:
 def verify_quarter(folder: Path, archive: Path) -> CaseCheck:
     """A sealed quarter's manifest covers every file in it, the case folders included."""
     shown = folder.relative_to(archive).as_posix()
+    linked = _not_a_folder(folder, archive, shown)
+    if linked is not None:
+        return CaseCheck(folder, 0, 0, [linked], quarter=True)
     listed, _, found, _ = _against_manifest(folder, shown, "the quarter's manifest", {})
-    if listed is None:  # nothing to compare the files with
-        found = found[:1]
+    if listed is None:  # nothing to compare the files with: each would be "unexpected"
+        found = [f for f in found if f.kind != "unexpected"]
     return CaseCheck(folder, 0, 0, found, quarter=True)
 
 
@@ -198,18 +206,58 @@ def verify_case(folder: Path, archive: Path | None = None) -> CaseCheck:
     return _check_case(folder, archive)[0]
 
 
+# case.json and the history are read whole: far more than any case holds, and a file that
+# claims more is not read to find out (a sparse one may claim gigabytes).
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+# What json.loads raises on a file from the share: bad JSON (ValueError), nesting deeper
+# than the interpreter's stack ('[' * 100000: RecursionError), or more than memory holds.
+JSON_ERRORS = (ValueError, RecursionError, MemoryError)
+
+
+def _not_a_folder(folder: Path, archive: Path | None, shown: str) -> Finding | None:
+    """A finding when the folder, or a folder on its way from the Archive, is not a real
+    folder (a link to one elsewhere): it is not read at all."""
+    try:
+        if archive is not None:
+            step = first_not_a_folder(archive, folder)
+        else:
+            what = what_is(folder)
+            step = (folder.name, what) if what is not None else None
+    except OSError as exc:
+        return Finding(shown, "", "unreadable", f"the folder cannot be read ({exc.strerror})")
+    if step is None:
+        return None
+    where, what = step
+    return Finding(
+        shown,
+        "",
+        "not-a-file",
+        f"{where} is {what}, not a folder: {NEVER_FOLLOWED}, so nothing in it was checked; "
+        "remove the link and restore the folder from a backup",
+    )
+
+
 def _check_case(folder: Path, archive: Path | None) -> tuple[CaseCheck, _Read]:
     shown = folder.relative_to(archive).as_posix() if archive else folder.name
-    read = _Read(case_id=folder_case_id(folder.name))
+    linked = _not_a_folder(folder, archive, shown)
+    if linked is not None:  # not this case's folder: held against nothing, read not at all
+        return CaseCheck(folder, 0, 0, [linked]), _Read(folder)
+    read = _Read(folder, case_id=folder_case_id(folder.name))
     listed, read.present, found, size = _against_manifest(
         folder, shown, "the manifest", read.hashes
     )
-    if HISTORY in read.present:
-        problems, read.history = _read_history(read.present[HISTORY])
+    for name in (HISTORY, CASE_JSON):
+        if name in read.present:
+            try:
+                read.data[name] = read_regular(folder, Path(name), MAX_RECORD_BYTES).data
+            except OSError as exc:
+                found.append(Finding(shown, name, *_unread(exc, "the manifest", listed=True)))
+    if HISTORY in read.data:
+        problems, read.history = _read_history(read.data[HISTORY])
         for problem in problems:
             found.append(Finding(shown, HISTORY, "history", problem))
-    if CASE_JSON in read.present:
-        record, record_problems = _read_record(read.present[CASE_JSON], listed or {})
+    if CASE_JSON in read.data:
+        record, record_problems = _read_record(read.data[CASE_JSON], listed or {})
         for file, kind, detail in record_problems:
             found.append(Finding(shown, file, kind, detail))
         named = _record_case_id(record)
@@ -234,54 +282,111 @@ def _check_case(folder: Path, archive: Path | None) -> tuple[CaseCheck, _Read]:
     return CaseCheck(folder, len(read.present), size, found), read
 
 
+def _unread(exc: OSError, whose: str, listed: bool) -> tuple[str, str]:
+    """The kind and detail of a finding about a file that could not be read."""
+    if isinstance(exc, NotARegularFile):  # swapped for a link or a FIFO since the listing
+        return "not-a-file", _foreign(exc.what, whose, listed)
+    return "unreadable", f"cannot be read ({exc.strerror or exc})"
+
+
+def _foreign(what: str, whose: str, listed: bool) -> str:
+    if listed:
+        return (
+            f"{what} where {whose} lists a file: {NEVER_FOLLOWED}, so it was not read; "
+            "remove it and restore the file from a backup"
+        )
+    return f"{what}, not in {whose}: {NEVER_FOLLOWED}, so it was not read; remove it"
+
+
 def _against_manifest(
     folder: Path, shown: str, whose: str, hashes: dict[str, str]
 ) -> tuple[dict[str, str] | None, dict[str, Path], list[Finding], int]:
     """The folder's files against its manifest: what is listed (None if the manifest
     cannot be read), what is there, the findings, and the bytes read. The hashes it
-    computes go into `hashes`."""
+    computes go into `hashes`. Nothing is read through a link, nor from a FIFO or device:
+    such an entry is a finding of its own."""
     found: list[Finding] = []
     try:
-        listed: dict[str, str] | None = parse_manifest((folder / MANIFEST).read_bytes())
-    except (OSError, UnicodeDecodeError) as exc:
-        found.append(Finding(shown, MANIFEST, "unreadable", f"{whose} cannot be read ({exc})"))
-        listed = None
-    present = {
-        p.relative_to(folder).as_posix(): p
-        for p in folder.rglob("*")
-        if p.is_file() and p != folder / MANIFEST
-    }
+        listing = list_folder(folder)
+    except OSError as exc:
+        return None, {}, [Finding(shown, "", "unreadable", f"cannot be listed ({exc.strerror})")], 0
+    listed: dict[str, str] | None = None
+    if MANIFEST not in listing.foreign:
+        try:
+            data = read_regular(folder, Path(MANIFEST), MAX_RECORD_BYTES).data
+            listed = parse_manifest(data)
+        except NotARegularFile as exc:
+            listing.foreign[MANIFEST] = exc.what
+        except (OSError, UnicodeDecodeError) as exc:
+            found.append(Finding(shown, MANIFEST, "unreadable", f"{whose} cannot be read ({exc})"))
+    present = {name: folder / name for name in listing.files if name != MANIFEST}
     size = 0
     for name, digest in sorted((listed or {}).items()):
+        if name in listing.foreign:
+            continue  # said below, once
         path = present.get(name)
         if path is None:
-            found.append(Finding(shown, name, "missing", f"listed in {whose}, not in the folder"))
+            above = listing.foreign_above(name)
+            found.append(
+                Finding(
+                    shown,
+                    name,
+                    "missing",
+                    f"listed in {whose}, not in the folder"
+                    + (f": {above[0]} on its way is {above[1]}, not followed" if above else ""),
+                )
+            )
             continue
-        actual, length = file_sha256(path)
+        try:
+            actual, length = hash_regular(folder, Path(name))
+        except OSError as exc:
+            found.append(Finding(shown, name, *_unread(exc, whose, listed=True)))
+            continue
         hashes[name] = actual
         size += length
         if actual != digest:
             found.append(
                 Finding(shown, name, "altered", f"SHA-256 is {actual}, {whose} says {digest}")
             )
+    for name, what in sorted(listing.foreign.items()):
+        if name == MANIFEST:
+            detail = (
+                f"{whose} is {what}: {NEVER_FOLLOWED}, so it was not read and nothing in "
+                "the folder could be checked against it; remove it and restore the manifest "
+                "from a backup"
+            )
+        else:
+            detail = _foreign(what, whose, name in (listed or {}))
+        found.append(Finding(shown, name, "not-a-file", detail))
     for name in sorted(set(present) - set(listed or {})):
         found.append(Finding(shown, name, "unexpected", f"in the folder, not in {whose}"))
     return listed, present, found, size
 
 
-def _read_history(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+def _history_entry(line: bytes) -> dict[str, Any] | None:
+    """The line as a history entry, None when it is not one: JSON of one object whose
+    values are plain (a nested value is no field closedloop writes, and would cost a deep
+    recursion again where the archive chain hashes it)."""
+    try:
+        entry = json.loads(line)
+    except JSON_ERRORS:
+        return None
+    if not isinstance(entry, dict) or any(isinstance(v, dict | list) for v in entry.values()):
+        return None
+    return entry
+
+
+def _read_history(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """The history's problems, and its lines that can be read, with their numbers."""
     previous = GENESIS
     problems: list[str] = []
     entries: list[tuple[int, dict[str, Any]]] = []
     last_seq = 0
-    for n, line in enumerate(path.read_bytes().splitlines(), start=1):
-        try:
-            entry = json.loads(line)
-            prev = entry.get("prev")
-        except (ValueError, AttributeError):
+    for n, line in enumerate(data.splitlines(), start=1):
+        entry = _history_entry(line)
+        prev = entry.get("prev") if entry is not None else None
+        if entry is None:
             problems.append(f"line {n} is not a history entry")
-            entry, prev = None, None
         if prev != previous:
             problems.append(
                 f"line {n} does not follow line {n - 1}: the chain of hashes is broken there"
@@ -303,13 +408,17 @@ def _read_history(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]
 
 
 def _read_record(
-    path: Path, listed: dict[str, str]
+    data: bytes, listed: dict[str, str]
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str, str]]]:
     try:
-        record: dict[str, Any] = json.loads(path.read_bytes())
+        record: dict[str, Any] = json.loads(data)
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    except RecursionError:
+        return None, [(CASE_JSON, "unreadable", "case.json cannot be read (nested too deep)")]
+    except MemoryError:
+        return None, [(CASE_JSON, "unreadable", "case.json cannot be read (too large to hold)")]
+    except ValueError as exc:
         return None, [(CASE_JSON, "unreadable", f"case.json cannot be read ({exc})")]
     if record.get("schema") != SCHEMA:
         return None, [(CASE_JSON, "unreadable", f"case.json has schema {record.get('schema')!r}")]
@@ -320,6 +429,10 @@ def _read_record(
         files += [(i["copy"], i["sha256"]) for i in record.get("issued", []) if i.get("copy")]
     except (KeyError, TypeError, AttributeError) as exc:
         return None, [(CASE_JSON, "unreadable", f"case.json lacks a file's name or hash ({exc})")]
+    if not all(isinstance(v, str) for pair in files for v in pair):
+        return None, [
+            (CASE_JSON, "unreadable", "case.json gives a file's name or hash not as text")
+        ]
     for file, digest in files:
         if listed.get(file, digest) != digest:
             problems.append((file, "altered", "case.json and the manifest record other hashes"))
@@ -387,13 +500,17 @@ def _against_registry(
             )
             continue
         if name not in read.hashes:
-            read.hashes[name] = file_sha256(path)[0]
+            try:
+                read.hashes[name] = hash_regular(read.folder, Path(name))[0]
+            except OSError as exc:
+                found.append(Finding(shown, name, *_unread(exc, "the registry", listed=True)))
+                continue
         if read.hashes[name] == digest:
             continue
         if name == HISTORY:
-            detail = _history_difference(path.read_bytes(), expected[HISTORY])
+            detail = _history_difference(read.data.get(name, b""), expected[HISTORY])
         elif name == CASE_JSON:
-            detail = _record_difference(path.read_bytes(), expected[CASE_JSON])
+            detail = _record_difference(read.data.get(name, b""), expected[CASE_JSON])
         else:
             detail = (
                 f"SHA-256 is {read.hashes[name]}, the registry recorded {digest} when it was "
@@ -435,15 +552,18 @@ def _record_difference(mine: bytes, theirs: bytes) -> str:
     want: dict[str, Any] = json.loads(theirs)
     try:
         have = json.loads(mine)
-    except ValueError:
+    except JSON_ERRORS:
         have = {}
     if not isinstance(have, dict):
         have = {}
-    differ = [k for k in sorted(want) if k != "case" and have.get(k) != want[k]]
     case = have.get("case")
     if not isinstance(case, dict):
         case = {}
-    differ += [f"case.{k}" for k in sorted(want["case"]) if case.get(k) != want["case"][k]]
+    try:  # a value nested near the stack's limit may not compare
+        differ = [k for k in sorted(want) if k != "case" and have.get(k) != want[k]]
+        differ += [f"case.{k}" for k in sorted(want["case"]) if case.get(k) != want["case"][k]]
+    except RecursionError:
+        differ = ["values nested too deep"]
     differ += sorted(set(have) - set(want))
     return (
         f"case.json is not the registry's record of the case ({', '.join(differ) or 'spelling'} "
