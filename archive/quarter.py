@@ -3,6 +3,14 @@
 a manifest of every file in it, and the files are made read-only. Open cases stay where
 they are.
 
+Nothing is sealed through a link: the cases to seal and the quarter folder are looked at
+first without following links (archive/listing.py), and a link, a FIFO or a device in any
+of them (a filed original or a piece of evidence replaced by a link to a file elsewhere)
+refuses the close, naming each, before anything is moved or made read-only. The modes are
+set through handles opened without following links, and the manifest hashes only regular
+files opened so, so nothing outside the Archive is changed or sealed even by an entry
+swapped in while the close runs.
+
 Each step can be done again: a case folder is moved by one rename (a case already in the
 quarter folder is left there), and the summary and the manifest are rewritten whole,
 atomically, from what the quarter folder holds. So a close that stopped half way is
@@ -12,6 +20,7 @@ finished by running it again, and running it twice changes nothing.
 from __future__ import annotations
 
 import io
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -23,8 +32,9 @@ from openpyxl import Workbook
 from archive.casefile import manifest
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
-from archive.hashing import file_sha256
 from archive.layout import is_quarter_folder
+from archive.listing import NEVER_FOLLOWED, list_folder, set_modes, what_is
+from archive.nofollow import NotARegularFile, hash_regular
 from archive.report import list_sheet, quarterly_report, workbook_bytes, write_report
 from filing.policy import Policy
 from filing.registry import Case, Registry
@@ -36,6 +46,15 @@ MANIFEST = "manifest.sha256"
 # forms/atomicfile.py's temp file: `.<name>.<12 hex digits>.part`, left behind when a write
 # was killed before its rename. Nothing closedloop files starts with a dot (safe_name).
 LEFTOVER = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")
+
+
+# Enough of them to see what happened and where.
+SHOWN_ENTRIES = 10
+
+
+class QuarterRefused(ArchiveError):
+    """The quarter cannot be sealed as its folders are; the message names each entry and
+    what to do."""
 
 
 class BadQuarter(ArchiveError):
@@ -120,12 +139,17 @@ def close_quarter(
         )
     cases = closed_in(registry, quarter)
     target = archive / quarter.folder_name
+    folders = {case.case_id: case_folder(archive, case.case_id, case.customer) for case in cases}
+    # The cases sealed by an earlier run are looked at with the quarter folder.
+    _refuse_foreign(
+        archive, quarter, [target, *(f for f in folders.values() if f.parent != target)]
+    )
     _writable(target)
     target.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
     moved = []
     for case in cases:
-        current = case_folder(archive, case.case_id, case.customer)
+        current = folders[case.case_id]
         if current.parent == target:
             continue  # sealed by an earlier run
         if not current.is_dir():
@@ -142,7 +166,7 @@ def close_quarter(
     atomic_write_bytes(target / f"{report.name}.xlsx", workbook_bytes(report))
     if reports is not None:
         write_report(reports, report)
-    atomic_write_bytes(target / MANIFEST, _quarter_manifest(target))
+    atomic_write_bytes(target / MANIFEST, _quarter_manifest(target, quarter))
     _read_only(target)
     return QuarterClosed(quarter, target, moved, [c.case_id for c in cases])
 
@@ -185,39 +209,77 @@ def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
     return buf.getvalue()
 
 
-def _quarter_manifest(folder: Path) -> bytes:
+def _refuse_foreign(archive: Path, quarter: Quarter, folders: list[Path]) -> None:
+    """Refuse the close, before anything is moved or its mode changed, when a folder to
+    seal is not a real folder or holds anything but files and folders. Sealing goes
+    through no link: a filed file replaced by a link to one elsewhere (a key, a private
+    folder) would otherwise be made read-only and its bytes sealed as the case's."""
+    found: list[str] = []
+    for folder in folders:
+        shown = f"{archive.name}/{folder.relative_to(archive).as_posix()}"
+        try:
+            what = what_is(folder)
+        except FileNotFoundError:
+            continue  # the quarter not started yet; a missing case folder is said below
+        if what is not None:
+            found.append(f"{shown} is {what}, not a folder")
+            continue
+        for name, entry in sorted(list_folder(folder).foreign.items()):
+            found.append(f"{shown}/{name} is {entry}")
+    if found:
+        raise _refusal(quarter, found)
+
+
+def _refusal(quarter: Quarter, found: list[str]) -> QuarterRefused:
+    more = len(found) - SHOWN_ENTRIES
+    return QuarterRefused(
+        f"{quarter} was not sealed: {NEVER_FOLLOWED}, and seals only files and folders. "
+        "In the folders to seal:\n"
+        + "".join(f"  {line}\n" for line in found[:SHOWN_ENTRIES])
+        + (f"  and {more} more\n" if more > 0 else "")
+        + "Remove each of them (where one took the place of a filed file, restore that file "
+        "from a backup: `closedloop verify` lists what is missing or altered), then close "
+        "the quarter again"
+    )
+
+
+def _quarter_manifest(folder: Path, quarter: Quarter) -> bytes:
+    """The SHA-256 of every regular file in the quarter folder, each opened without
+    following a link; anything else found now (swapped in since the check) refuses."""
+    listing = list_folder(folder)
+    shown = f"{folder.parent.name}/{folder.name}"
+    if listing.foreign:
+        raise _refusal(quarter, [f"{shown}/{n} is {w}" for n, w in sorted(listing.foreign.items())])
     hashes = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path != folder / MANIFEST and not LEFTOVER.match(path.name):
-            hashes[path.relative_to(folder).as_posix()] = file_sha256(path)[0]
+    for name in listing.files:
+        if name != MANIFEST and not LEFTOVER.match(name.rsplit("/", 1)[-1]):
+            try:
+                hashes[name] = hash_regular(folder, Path(name))[0]
+            except NotARegularFile as exc:
+                raise _refusal(quarter, [f"{shown}/{name} is {exc.what}"]) from None
     return manifest(hashes)
 
 
 def _remove_leftovers(folder: Path) -> None:
     """Temp files of writes killed before their rename (a close stopped half way): half
-    written, never meant to be kept, and never sealed."""
-    for path in folder.rglob(".*.part"):
-        if path.is_file() and LEFTOVER.match(path.name):
+    written, never meant to be kept, and never sealed. Only regular files: unlink removes
+    a link itself, never its target, but a link is refused before this anyway."""
+    for name in list_folder(folder).files:
+        path = folder / name
+        if LEFTOVER.match(path.name) and stat.S_ISREG(os.lstat(path).st_mode):
             path.unlink()
 
 
 def _read_only(folder: Path) -> None:
     """Files r--r--r--, folders r-xr-xr-x: what is sealed is not changed by accident."""
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file():
-            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        elif path.is_dir():
-            path.chmod(0o555)
-    folder.chmod(0o555)
+    set_modes(folder, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH, 0o555)
 
 
 def _writable(folder: Path) -> None:
     """Open a sealed quarter folder again for a re-run (it is sealed again at the end)."""
-    if not folder.is_dir():
+    try:
+        if what_is(folder) is not None:
+            return  # refused before: never through a link
+    except FileNotFoundError:
         return
-    folder.chmod(0o755)
-    for path in folder.rglob("*"):
-        if path.is_dir():
-            path.chmod(0o755)
-        elif path.is_file():
-            path.chmod(0o644)
+    set_modes(folder, 0o644, 0o755)
