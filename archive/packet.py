@@ -8,7 +8,10 @@ document for the customer file and the auditor.
 - The originals embedded as attachments, and an outline entry per document.
 
 A form LibreOffice cannot render is named on the cover, never left out in silence; its
-original is still attached. The packet is recorded like any filing (its hash in the
+original is still attached. An original that is not in the case folder as it was filed (a
+link to a file elsewhere, a FIFO, bytes that are not the ones filed) is neither rendered
+nor attached, and a page after the cover names it: the packet never carries bytes from
+outside the Archive (it is read with O_NOFOLLOW | O_NONBLOCK and its hash checked). The packet is recorded like any filing (its hash in the
 registry, case.json, the manifest and the history), through the journal.
 """
 
@@ -35,10 +38,13 @@ from archive.casefile import stage_case_files
 from archive.casefolder import QUARTER_FOLDER, QUARTER_SUFFIX, case_folder
 from archive.errors import ArchiveError
 from archive.journal import journaled
+from archive.listing import NEVER_FOLLOWED
+from archive.nofollow import NotARegularFile, TooLarge, read_regular
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
-from filing.registry import Event, Registry
+from filing.registry import Event, Filing, Registry
 from filing.status import case_deadlines
+from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
 
 PACKET = "{case_id} Closure Packet.pdf"
@@ -61,10 +67,35 @@ class PacketError(ArchiveError):
 
 
 @cache
-def _cover_template() -> Template:
+def _template(name: str) -> Template:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
-    text = resources.files("templates").joinpath("packet_cover.html").read_text(encoding="utf-8")
+    text = resources.files("templates").joinpath(name).read_text(encoding="utf-8")
     return env.from_string(text)
+
+
+def _cover_template() -> Template:
+    return _template("packet_cover.html")
+
+
+def original(archive: Path, folder: Path, filing: Filing) -> bytes | str:
+    """The filed original's bytes as they were filed, or why the packet cannot hold them.
+    Read without following a link (at any step from the Archive down) and without waiting
+    on a FIFO, and held against the hash it was filed with: a file swapped for a link to
+    one elsewhere, or for other bytes, is named as unavailable, never embedded."""
+    try:
+        data = read_regular(archive, folder.relative_to(archive) / filing.file, MAX_FILE_BYTES)
+    except NotARegularFile as exc:
+        return f"unavailable: {exc.what} is where the case folder should hold it; {NEVER_FOLLOWED}"
+    except TooLarge as exc:
+        return f"unavailable: the file in the case folder holds {exc.size} bytes, more than a form"
+    except OSError as exc:
+        return f"unavailable: it cannot be read from the case folder ({exc.strerror or exc})"
+    if data.sha256 != filing.sha256:
+        return (
+            f"unavailable: the file in the case folder is not the one filed (its SHA-256 is "
+            f"{data.sha256})"
+        )
+    return data.data
 
 
 @dataclass
@@ -156,17 +187,28 @@ def build_packet(
     calendar = WorkingCalendar(policy.calendar)
     with tempfile.TemporaryDirectory(prefix="closedloop-packet-") as tmp:
         work = Path(tmp)
-        sources = []
+        # Each original read once, without following a link: what is attached is what is
+        # rendered, and both are the bytes that were filed.
+        originals = {f.file: original(archive, folder, f) for f in filings}
+        sources: dict[str, Path] = {}
         for n, filing in enumerate(filings, start=1):
+            data = originals[filing.file]
+            if isinstance(data, str):
+                continue
             source = work / "in" / f"{n:02d}{Path(filing.file).suffix}"
             source.parent.mkdir(exist_ok=True)
-            shutil.copyfile(folder / filing.file, source)
-            sources.append(source)
-        rendered = renderer.to_pdf(sources, work / "out") if sources else {}
+            source.write_bytes(data)
+            sources[filing.file] = source
+        rendered = renderer.to_pdf(list(sources.values()), work / "out") if sources else {}
         failures = [
-            {"file": f.file, "reason": rendered[s]}
-            for f, s in zip(filings, sources, strict=True)
+            {"file": file, "reason": rendered[s]}
+            for file, s in sources.items()
             if isinstance(rendered[s], str)
+        ]
+        unavailable = [
+            {"file": f.file, "sha256": f.sha256, "reason": reason}
+            for f in filings
+            if isinstance(reason := originals[f.file], str)
         ]
         cover_html = work / "cover" / "cover.html"
         cover_html.parent.mkdir()
@@ -188,21 +230,39 @@ def build_packet(
             ),
             encoding="utf-8",
         )
-        cover = renderer.to_pdf([cover_html], work / "cover-out")[cover_html]
-        if isinstance(cover, str):
-            raise PacketError(f"{case_id}: the cover could not be rendered ({cover})")
+        pages = [cover_html]
+        if unavailable:
+            notice_html = cover_html.with_name("unavailable.html")
+            notice_html.write_text(
+                _template("packet_unavailable.html").render(
+                    case_id=case_id, unavailable=unavailable
+                ),
+                encoding="utf-8",
+            )
+            pages.append(notice_html)
+        front = renderer.to_pdf(pages, work / "cover-out")
+        for page, title in zip(pages, ("cover", "page of unavailable documents"), strict=False):
+            if isinstance(front[page], str):
+                raise PacketError(f"{case_id}: the {title} could not be rendered ({front[page]})")
         writer = PdfWriter()
         writer.append(
-            PdfReader(cover),
+            PdfReader(front[cover_html]),
             outline_item="Case summary, deadlines and timeline",
             import_outline=False,
         )
-        for filing, source in zip(filings, sources, strict=True):
+        if unavailable:
+            writer.append(
+                PdfReader(front[pages[1]]),
+                outline_item="Documents not in this packet",
+                import_outline=False,
+            )
+        for file, source in sources.items():
             pdf = rendered[source]
             if isinstance(pdf, Path):
-                writer.append(PdfReader(pdf), outline_item=filing.file, import_outline=False)
-        for filing in filings:
-            writer.add_attachment(filing.file, (folder / filing.file).read_bytes())
+                writer.append(PdfReader(pdf), outline_item=file, import_outline=False)
+        for file, data in originals.items():
+            if isinstance(data, bytes):
+                writer.add_attachment(file, data)
         writer.add_metadata(
             {
                 "/Title": f"{case_id} Closure Packet",
