@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from archive.casefolder import case_folder
+from archive.listing import NEVER_FOLLOWED
+from archive.nofollow import NotARegularFile, TooLarge, read_regular
 from filing.calendar import WorkingCalendar
 from filing.engine import IssuedForm
 from filing.figures import category_label
 from filing.policy import Policy
 from filing.registry import Mail, Registry
 from filing.status import case_deadlines, outstanding
+from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
 from watcher.headers import address_list, header_text, is_clean
 from watcher.notes import shown, text_template
@@ -269,10 +272,9 @@ def _send_one(
     if mail.attachment and mail.case_id:
         case = registry.case(mail.case_id)
         path = case_folder(archive, mail.case_id, case.customer if case else None) / mail.attachment
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return _failed(registry, settings, mail, f"the attachment {path}: {exc.strerror}", now)
+        data = _attachment(registry, archive, path, mail)
+        if isinstance(data, _Unsendable):
+            return _failed(registry, settings, mail, data.reason, now, data.permanent)
         kind = XLSX if path.suffix.lower() == ".xlsx" else DOCX
         main, sub = kind.split("/")
         message.add_attachment(data, maintype=main, subtype=sub, filename=header_text(path.name))
@@ -285,6 +287,45 @@ def _send_one(
     registry.mail_sent(mail.mail_id, now)
     log.info("mailed %s to %s", mail.subject, mail.to)
     return Sent(mail.mail_id, mail.to, mail.subject)
+
+
+@dataclass(frozen=True)
+class _Unsendable:
+    reason: str
+    permanent: bool  # no retry can mend it: given up at once
+
+
+def _attachment(registry: Registry, archive: Path, path: Path, mail: Mail) -> bytes | _Unsendable:
+    """The issued copy as it was issued. Read without following a link at any step from
+    the Archive down and without waiting on a FIFO, and held against the hash recorded
+    when it was issued: a copy replaced by a link to a file elsewhere (or by other bytes)
+    is never sent, and a FIFO never holds up the mail."""
+    shown_path = f"{archive.name}/{path.relative_to(archive).as_posix()}"
+    try:
+        read = read_regular(archive, path.relative_to(archive), MAX_FILE_BYTES)
+    except NotARegularFile as exc:
+        return _Unsendable(
+            f"the attachment {shown_path} is not sent: {exc.what} is in its place; "
+            f"{NEVER_FOLLOWED}; restore the issued copy from a backup",
+            permanent=True,
+        )
+    except TooLarge as exc:
+        return _Unsendable(
+            f"the attachment {shown_path} is not sent: it holds {exc.size} bytes, more than "
+            "any form; restore the issued copy from a backup",
+            permanent=True,
+        )
+    except OSError as exc:  # missing for now, a permission: tried again later
+        return _Unsendable(f"the attachment {path}: {exc.strerror}", permanent=False)
+    issued = {i.copy: i.sha256 for i in registry.issued(mail.case_id or "")}
+    recorded = issued.get(mail.attachment)
+    if recorded is not None and read.sha256 != recorded:
+        return _Unsendable(
+            f"the attachment {shown_path} is not sent: it is not the copy issued (its SHA-256 "
+            f"is {read.sha256}, {recorded} was issued); restore the issued copy from a backup",
+            permanent=True,
+        )
+    return read.data
 
 
 def _failed(
