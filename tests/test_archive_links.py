@@ -303,9 +303,12 @@ def test_a_case_folder_replaced_by_a_link_is_not_sealed(root: Path, outside: Pat
     assert case.is_symlink() and not (root / "Archive" / QUARTER).exists()
 
 
+@pytest.mark.parametrize("walk", ["handles", "paths"])
 def test_modes_are_set_on_files_and_folders_and_never_through_a_link(
-    tmp_path: Path, outside: Path
+    tmp_path: Path, outside: Path, walk: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if walk == "paths":  # as on Windows, which has no os.fwalk (no dir_fd)
+        monkeypatch.delattr(os, "fwalk")
     folder = tmp_path / "sealed"
     (folder / "evidence").mkdir(parents=True)
     (folder / "form.docx").write_bytes(b"form")
