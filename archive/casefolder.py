@@ -43,7 +43,8 @@ def case_folder(archive: Path, case_id: str, customer: str | None, new: bool = F
     opened: `new`)."""
     label = safe_name(customer or "", MAX_CUSTOMER_CHARS) if customer else ""
     name = safe_name(f"{case_id} {label}".strip()) if label not in ("", "_") else case_id
-    if new or (archive / name).is_dir():  # the usual cases, without listing a large Archive
+    # The usual cases, without listing a large Archive (a link is never a case folder).
+    if new or ((archive / name).is_dir() and not (archive / name).is_symlink()):
         return archive / name
     if archive.is_dir():  # renamed since (customer corrected), or sealed in its quarter
         for pattern in (f"{case_id}*", f"*{QUARTER_SUFFIX}/{case_id}*"):

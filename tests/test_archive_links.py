@@ -471,3 +471,26 @@ def test_a_packet_names_an_original_replaced_by_a_link_and_embeds_nothing_of_it(
         in notice
     )
     untouched(outside)
+
+
+def test_an_automatic_close_refused_by_a_link_is_said_once_and_filing_goes_on(
+    root: Path, outside: Path
+) -> None:
+    """With close_quarters on, ingest seals ended quarters by itself: one it must refuse
+    is reported, the pass still ends well and files what it holds."""
+    settings = root / "closedloop.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(
+        text.replace("close_quarters = false", "close_quarters = true"), encoding="utf-8"
+    )
+    case = root / "Archive" / ACME
+    swap(case / "notes", link=outside / "private")
+    result = CliRunner().invoke(cli, ["ingest", str(root), "--json", "--now", "2027-01-05T09:00"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    [refusal] = [x for x in lines if x["file"] == f"Archive/{QUARTER}"]
+    assert refusal["outcome"] == "refused"
+    assert refusal["reason"].startswith("2026Q4 could not be sealed: 2026Q4 was not sealed:")
+    assert f"Archive/{ACME}/notes is a link (shortcut) to somewhere else" in refusal["reason"]
+    untouched(outside)
+    assert not (root / "Archive" / QUARTER).exists()

@@ -168,6 +168,7 @@ class Intake:
         # cases that want one wait here for it to take them.
         self.packets_later = packets_later
         self.wanted: list[str] = []
+        self.unsealable: set[str] = set()  # quarters whose close was refused this run
         self.renderer = Renderer(self.folder.state / "libreoffice")
         self.pages = AuditorPages(self.folder.archive, self.registry, policy)
         # Pages are derived: any a stopped run did not write are written now. A case whose
@@ -220,15 +221,29 @@ class Intake:
         """Seal every quarter that has ended with closed cases not yet in its folder."""
         out = []
         for quarter in unsealed_quarters(self.folder.archive, self.registry, now):
-            done = close_quarter(
-                self.folder.archive,
-                self.registry,
-                quarter,
-                now,
-                self.policy,
-                self.company,
-                self.folder.reports,
-            )
+            try:
+                done = close_quarter(
+                    self.folder.archive,
+                    self.registry,
+                    quarter,
+                    now,
+                    self.policy,
+                    self.company,
+                    self.folder.reports,
+                )
+            except ArchiveError as exc:
+                # A quarter that cannot be sealed (a link planted in a case folder) is said
+                # once a run; the filing goes on, and the next run tries again.
+                if str(quarter) not in self.unsealable:
+                    self.unsealable.add(str(quarter))
+                    out.append(
+                        FileResult(
+                            f"Archive/{quarter.folder_name}",
+                            "refused",
+                            reason=f"{quarter} could not be sealed: {exc}",
+                        )
+                    )
+                continue
             self._pages_changed(done.moved, now)  # their documents moved
             out.append(
                 FileResult(
@@ -571,6 +586,14 @@ def _megabytes(size: int) -> str:
     return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} kB"
 
 
+def _holds(root: Path, path: Path, sha256: str) -> bool:
+    """Whether `path` is a regular file (reached without links) holding those bytes."""
+    try:
+        return hash_regular(root, path.relative_to(root))[0] == sha256
+    except (OSError, ValueError):
+        return False
+
+
 def _finished(done: _AlreadyFiled) -> str:
     return f"already filed as {done.where}; the Inbox copy an interrupted run left was removed"
 
@@ -594,7 +617,7 @@ def _file(
         case = registry.case(first.case_id)
         where = case_folder(folder.archive, first.case_id, case.customer if case else None)
         archived = where / first.file
-        if first.source == source.name and archived.is_file() and archived.read_bytes() == data:
+        if first.source == source.name and _holds(folder.root, archived, sha256):
             # The same file, under the same name, already filed: its removal from the Inbox
             # failed (a permission, a file held open). Finish it.
             raise _AlreadyFiled(first.case_id, first.form, str(archived.relative_to(folder.root)))
