@@ -410,8 +410,8 @@ def cases_cmd(
 def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
     """Check every case folder in ROOT/Archive against its manifest and history, and against
     the registry: lists what is missing, altered, unexpected, not a file at all (a link, a
-    FIFO: never followed) or not as the registry recorded it; exit 1 if anything is. A case being filed while verify runs may show up: run it
-    again."""
+    FIFO: never followed) or not as the registry recorded it; exit 1 if anything is. A case
+    being filed while verify runs may show up: run it again."""
     if anchor is not None:
         anchor = anchor.strip().lower()
         if not is_head(anchor):
