@@ -444,7 +444,9 @@ def _member_starts(path: Path, data: bytes, infos: list[zipfile.ZipInfo]) -> dic
     size, lengths = len(data), _NAME_EXTRA.unpack_from  # (hot loop: names bound to locals)
     for info in infos:
         offset = info.header_offset
-        if offset + 30 > size or not data.startswith(_LOCAL_HEADER, offset):
+        # A directory may claim a negative offset (zipfile subtracts what it thinks is a
+        # prefix): startswith would then look from the end of the file.
+        if offset < 0 or offset + 30 > size or not data.startswith(_LOCAL_HEADER, offset):
             raise _refused_part(path, "corrupt", info, "is damaged (its header is missing).")
         if info.flag_bits & 0x1:
             raise _refused_part(path, "corrupt", info, "is damaged (it is zip-encrypted).")

@@ -30,6 +30,7 @@ from forms.definition import get_form
 from forms.errors import RefusedFile
 from forms.reader import FormRead, read_form
 from forms.writer import render_form
+from tests.conftest import DATA
 from tests.zips import CENTRAL, END, LOCAL, Member, build, members_of, overlapping_bomb
 
 # Each test under the OS-enforced budget the issue sets: 5 s of wall time, 500 MB.
@@ -660,3 +661,13 @@ def test_a_9_mb_name_is_refused_by_the_size_of_its_part(tmp_path: Path) -> None:
     name = base64.b64encode(random.Random(11).randbytes(9 * MB * 3 // 4))  # hardly packs
     path = _customer(form(tmp_path, "docx"), tmp_path / "9MB.docx", "word/document.xml", name)
     refused(path, "unsafe", "part word/document.xml is 9 MB of XML, far more than a form holds.")
+
+
+def test_a_directory_claiming_a_negative_offset_is_corrupt_not_a_crash() -> None:
+    """Found by the fuzz test in CI: zipfile computed a header offset below zero for a
+    mutated workbook, and bytes were then looked for counting from the file's end."""
+    data = (DATA / "fuzz-negative-header-offset.xlsx").read_bytes()
+    with pytest.raises(RefusedFile) as refused:
+        read_form(Path("registration.xlsx"), data)
+    assert refused.value.kind == "corrupt"
+    assert "is damaged (its header is missing)" in refused.value.reason
