@@ -51,7 +51,7 @@ from watcher.folders import SharedFolder, init
 from watcher.ingest import Limits, ingest_once
 from watcher.instance import InstanceLock
 from watcher.notes import shown
-from watcher.opening import open_registry
+from watcher.opening import open_registry, refuse_links
 from watcher.service import Watcher
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
@@ -425,8 +425,10 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
         registry: Registry | None = None
         note, problem = "", None
         try:
+            refuse_links(folder)  # a registry or folder that is a link is read nowhere
             if folder.registry.is_file() and folder.registry.stat().st_size > 0:
-                registry = Registry(folder.registry)
+                # Never made or migrated here: verify only reads.
+                registry = Registry(folder.registry, create=False)
             else:
                 note = (
                     f"no registry at {folder.registry}: the case folders were checked against "
@@ -501,6 +503,7 @@ def rebuild_cmd(root: Path, clock: str | None) -> None:
     a folder is not as it was filed or a case is in two folders."""
     with _errors():
         folder = _shared(root)
+        refuse_links(folder)  # the new registry is written into .closedloop: never a link
         with InstanceLock(folder.state, "closedloop rebuild"):
             done = rebuild_registry(folder.archive, folder.registry, now(clock))
     click.echo(

@@ -320,6 +320,11 @@ class Registry:
         """Open the registry at `path`; a missing one is made only when `create` (a new
         folder, or `rebuild`): over an archive, an empty registry would number cases anew."""
         self.path = path
+        if path.is_dir():
+            raise RegistryError(
+                f"{path}: this is a folder where the registry file should be; "
+                "remove it, then make the registry again with `closedloop rebuild`"
+            )
         if not create and not _has_database(path):
             raise RegistryMissing(
                 f"{path}: the registry is missing or empty; "
@@ -458,10 +463,10 @@ class Registry:
 
     def note_case_number(self, case_id: str) -> None:
         """Record that `case_id`'s number is taken (rebuilding from the archive). A number
-        closedloop never gives (a year outside 1900-2199, more than six digits) is no
+        closedloop never gives (a year outside 1900-2199, more than nine digits) is no
         case of ours and lifts nothing: it would overflow the numbering."""
         _, year, number = case_id.split("-")
-        if not (1900 <= int(year) <= 2199 and int(number) < 10**6):
+        if not (1900 <= int(year) <= 2199 and int(number) < 10**9):
             return
         self.db.execute(
             "INSERT INTO case_numbers VALUES (?, ?) "

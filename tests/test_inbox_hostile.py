@@ -351,3 +351,45 @@ def test_evidence_names_keep_their_extension_and_lose_invisible_characters(
     assert code == 0 and result["outcome"] == "filed"
     [kept] = (case_dir / "evidence").iterdir()
     assert kept.suffix == ".jpg" and len(kept.name.encode()) <= 120
+
+
+def test_verify_never_makes_a_foreign_database_into_the_registry(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    register(folder, tmp_path)
+    path = folder.root / ".closedloop" / "registry.sqlite"
+    path.unlink()
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    result = CliRunner().invoke(cli, ["verify", str(folder.root)])
+    assert "is not a closedloop registry" in result.output
+    db = sqlite3.connect(path)
+    assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["t"]
+    db.close()
+    assert ingest(folder.root)[0] == 2  # still refused, pointing to rebuild
+
+
+def test_a_registry_file_that_is_a_link_is_never_read_or_written(
+    tmp_path: Path, outside: Path
+) -> None:
+    folder = Folder(tmp_path / "share")
+    register(folder, tmp_path)
+    registry = folder.root / ".closedloop" / "registry.sqlite"
+    shutil.move(registry, outside / "registry.sqlite")
+    registry.symlink_to(outside / "registry.sqlite")
+    before = (outside / "registry.sqlite").read_bytes()
+    for command in (["ingest", str(folder.root)], ["rebuild", str(folder.root)]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, result.output
+        assert "is not the registry's own file (it is a link to" in " ".join(result.output.split())
+    assert (outside / "registry.sqlite").read_bytes() == before
+    assert sorted(os.listdir(outside)) == ["registry.sqlite", "secret.txt"]
+
+
+def test_numbering_stays_above_long_case_numbers_in_the_archive(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    assert register(folder, tmp_path) == "CC-2026-0001"
+    (folder.root / "Archive" / "CC-2026-999999 X").mkdir()
+    (folder.root / "Archive" / "CC-2026-1000005 X").mkdir()
+    assert register(folder, tmp_path, name="two.docx", Customer="B") == "CC-2026-1000006"

@@ -20,10 +20,10 @@ from filing.registry import Registry, RegistryMissing
 from watcher.errors import WatcherError
 from watcher.folders import SharedFolder
 
-# Case numbers closedloop gives: a year, and four to six digits. A folder someone made as
+# Case numbers closedloop gives: a year, and four to nine ASCII digits. A folder someone made as
 # "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past
 # what the registry can hold.
-_CASE_FOLDER = re.compile(r"^CC-((?:19|20|21)\d\d)-(\d{4,6})(?:\s|$)")
+_CASE_FOLDER = re.compile(r"^CC-((?:19|20|21)[0-9][0-9])-([0-9]{4,9})(?:\s|$)")
 _QUARTER_FOLDER = re.compile(r"^\d{4}Q[1-4] ")
 
 
@@ -75,18 +75,45 @@ def folders_written(folder: SharedFolder) -> list[Path]:
     return places
 
 
+def files_written(folder: SharedFolder) -> list[Path]:
+    """The files of .closedloop that SQLite and closedloop open by name."""
+    registry = folder.registry
+    return [
+        registry,
+        *(registry.with_name(registry.name + side) for side in ("-journal", "-wal", "-shm")),
+        folder.state / "libreoffice",
+    ]
+
+
+def _linked(info: os.stat_result) -> bool:
+    """A link, or a Windows junction (a reparse point)."""
+    return stat.S_ISLNK(info.st_mode) or bool(getattr(info, "st_file_attributes", 0) & 0x400)
+
+
 def refuse_links(folder: SharedFolder) -> None:
     """Refuse to work on a shared folder where one of the folders closedloop writes into
     is a link (or a Windows junction): someone made it lead elsewhere, and every file put
     there would go outside. A missing folder is not refused here (init or the first
     write makes it)."""
+    for place in files_written(folder):
+        try:
+            info = os.lstat(place)
+        except OSError:
+            continue
+        if _linked(info) or (place == folder.registry and stat.S_ISDIR(info.st_mode)):
+            raise LinkedFolder(
+                f"{place}: this is not the registry's own file (it is "
+                f"{'a link to ' + os.path.realpath(place) if _linked(info) else 'a folder'}); "
+                "closedloop reads and writes its registry only in .closedloop and has "
+                f"stopped. Remove it, then make the registry again: `closedloop rebuild "
+                f"{folder.root}`"
+            )
     for place in folders_written(folder):
         try:
             info = os.lstat(place)
         except OSError:
             continue
-        linked = stat.S_ISLNK(info.st_mode) or getattr(info, "st_file_attributes", 0) & 0x400
-        if linked:
+        if _linked(info):
             raise LinkedFolder(
                 f"{place}: this folder is a link to {os.path.realpath(place)}; closedloop "
                 "writes only into real folders of the shared folder and has stopped. Replace "
