@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from forms.atomicfile import atomic_writer
 
@@ -163,12 +164,12 @@ def lstat_at(root: Path, relative: Path) -> os.stat_result:
 class Read:
     data: bytes
     sha256: str
-    identity: tuple[int, int]  # (device, inode) of the file read
 
 
-def read_regular(root: Path, relative: Path, limit: int) -> Read:
-    """The bytes of the regular file root/relative, read without following any link, and
-    at most `limit` of them (a sparse multi-GB file is not read to find out it is big)."""
+@contextlib.contextmanager
+def _opened_regular(root: Path, relative: Path, limit: int | None) -> Iterator[IO[bytes]]:
+    """root/relative opened for reading: a regular file reached without any link, not
+    larger than `limit` by its size (its bytes are not read to find out it is big)."""
     with folder_fd(root, relative.parent) as place:
         try:
             fd = _open(place, relative.name)
@@ -180,12 +181,19 @@ def read_regular(root: Path, relative: Path, limit: int) -> Read:
             info = os.fstat(fh.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise NotARegularFile(root / relative, kind_of(info.st_mode))
-            if info.st_size > limit:
+            if limit is not None and info.st_size > limit:
                 raise TooLarge(root / relative, info.st_size, limit)
-            data = fh.read(limit + 1)
-            if len(data) > limit:  # grew while we read
-                raise TooLarge(root / relative, len(data), limit)
-    return Read(data, hashlib.sha256(data).hexdigest(), (info.st_dev, info.st_ino))
+            yield fh
+
+
+def read_regular(root: Path, relative: Path, limit: int) -> Read:
+    """The bytes of the regular file root/relative, read without following any link, and
+    at most `limit` of them (a sparse multi-GB file is not read to find out it is big)."""
+    with _opened_regular(root, relative, limit) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # grew while we read
+        raise TooLarge(root / relative, len(data), limit)
+    return Read(data, hashlib.sha256(data).hexdigest())
 
 
 def hash_regular(root: Path, relative: Path, limit: int | None = None) -> tuple[str, int]:
@@ -201,25 +209,13 @@ def hash_regular(root: Path, relative: Path, limit: int | None = None) -> tuple[
 
 def stream_regular(root: Path, relative: Path, limit: int | None = None) -> Iterator[bytes]:
     """The file's bytes in chunks, opened without following a link."""
-    with folder_fd(root, relative.parent) as place:
-        try:
-            fd = _open(place, relative.name)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK)) from None
-            raise
-        with os.fdopen(fd, "rb") as fh:
-            info = os.fstat(fh.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise NotARegularFile(root / relative, kind_of(info.st_mode))
-            if limit is not None and info.st_size > limit:
-                raise TooLarge(root / relative, info.st_size, limit)
-            size = 0
-            while chunk := fh.read(_CHUNK):
-                size += len(chunk)
-                if limit is not None and size > limit:
-                    raise TooLarge(root / relative, size, limit)
-                yield chunk
+    with _opened_regular(root, relative, limit) as fh:
+        size = 0
+        while chunk := fh.read(_CHUNK):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise TooLarge(root / relative, size, limit)
+            yield chunk
 
 
 def unlink_regular(root: Path, relative: Path, sha256: str) -> bool:
@@ -277,7 +273,7 @@ def _sha256_at(place: Place, name: str) -> str | None:
         return digest.hexdigest()
 
 
-def display(path: Path | str) -> str:
+def utf8_name(path: Path | str) -> str:
     """A name as a person may be shown it: bytes that are not UTF-8 as \\xNN escapes."""
     text = os.fspath(path)
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

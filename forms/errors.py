@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+from forms.shown import shown as shown_line
 
 
 class FormError(Exception):
@@ -79,12 +78,6 @@ class RefusedFile(FormError):
 
 
 def shown(text: str, limit: int = 80) -> str:
-    """Text taken from a file (a part name, a form id, a version) as a message may show it.
-
-    A file can hold anything there: control characters (terminal escapes, line breaks that
-    would forge a log line) are shown as escapes, and a long text is cut, so a message stays
-    one short line whatever the file says.
-    """
-    cut = text[:limit]
-    out = _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), cut)
-    return out + "…" if len(text) > limit else out
+    """Text taken from a file (a part name, a form id, a version) as a refusal may show it:
+    one short line whatever the file says (forms/shown.py)."""
+    return shown_line(text, limit)

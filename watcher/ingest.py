@@ -35,8 +35,8 @@ from archive.nofollow import (
     lstat_at,
     read_regular,
     unlink_regular,
+    utf8_name,
 )
-from archive.nofollow import display as shown_name
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
 from archive.report import weekly_name, weekly_report, write_report
@@ -469,12 +469,7 @@ def _ingest(
     except NotARegularFile as exc:  # a folder above it became a link since the listing
         return FileResult(name, "ignored", reason=f"{exc.what} is on its path; not followed")
     except OSError as exc:
-        return FileResult(
-            name,
-            "ignored",
-            reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
-            retry=True,
-        )
+        return _not_now(name, exc)
     if not stat.S_ISREG(info.st_mode):
         # Never opened, read through or removed through: the entry itself goes aside.
         _quarantine_entry(path, name, info, folder, registry, now)
@@ -498,16 +493,11 @@ def _ingest(
         )
         return FileResult(name, "refused", reason=f"unsafe: it is {exc.size // 2**20} MB")
     except NotARegularFile as exc:  # swapped for a link since it was looked at
-        return FileResult(name, "ignored", reason=f"it became {exc.what}; looked at again later")
+        return _became(name, exc)
     except OSError as exc:
-        return FileResult(
-            name,
-            "ignored",
-            reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
-            retry=True,
-        )
+        return _not_now(name, exc)
     data, sha256 = read.data, read.sha256
-    quarantine = _Quarantine(path, name, sha256, folder, registry, now)
+    quarantine = _Quarantine(path, name, folder, registry, now, sha256=sha256)
     try:
         outcome = _file(
             path, data, sha256, folder, registry, engine, company, now, on_issued, limits
@@ -563,15 +553,10 @@ def _ingest_evidence(
         )
         return FileResult(name, "refused", reason=f"it is {_megabytes(exc.size)}: too large")
     except NotARegularFile as exc:
-        return FileResult(name, "ignored", reason=f"it became {exc.what}; looked at again later")
+        return _became(name, exc)
     except OSError as exc:
-        return FileResult(
-            name,
-            "ignored",
-            reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
-            retry=True,
-        )
-    quarantine = _Quarantine(path, name, sha256, folder, registry, now)
+        return _not_now(name, exc)
+    quarantine = _Quarantine(path, name, folder, registry, now, sha256=sha256)
     try:
         return _file_evidence(path, relative, name, sha256, size, folder, registry, now, limits)
     except _Refusal as refusal:
@@ -580,6 +565,21 @@ def _ingest_evidence(
     except _AlreadyFiled as done:
         unlink_regular(folder.root, relative, sha256)
         return FileResult(name, "filed", done.case_id, reason=_finished(done))
+
+
+def _not_now(name: str, exc: OSError) -> FileResult:
+    """A file that cannot be read now (held open, permission denied): tried again later."""
+    return FileResult(
+        name,
+        "ignored",
+        reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
+        retry=True,
+    )
+
+
+def _became(name: str, exc: NotARegularFile) -> FileResult:
+    """An entry swapped for a link (or a FIFO) since it was listed: looked at anew."""
+    return FileResult(name, "ignored", reason=f"it became {exc.what}; looked at again later")
 
 
 def _megabytes(size: int) -> str:
@@ -611,7 +611,7 @@ def _file(
     limits: Limits | None = None,
 ) -> Outcome:
     # The name the registry and the notes keep: one that is not UTF-8 is kept escaped.
-    source = path.with_name(shown_name(path.name))
+    source = path.with_name(utf8_name(path.name))
     first = registry.filing_by_sha256(sha256)
     if first is not None:
         case = registry.case(first.case_id)
@@ -689,23 +689,27 @@ NOTE_SUFFIX = " - what to fix.txt"
 def quarantine_place(folder: SharedFolder, name: str) -> Path:
     """A free place in Quarantine for a refused file named `name`: a name Windows takes,
     that fits 255 bytes with its note's suffix (the note is the name plus NOTE_SUFFIX)."""
-    return free_name(folder.quarantine / safe_name(shown_name(name), 255), len(NOTE_SUFFIX))
+    return free_name(folder.quarantine / safe_name(utf8_name(name), 255), len(NOTE_SUFFIX))
 
 
 class _Quarantine:
-    """Moves a refused file to Quarantine beside a note saying what to fix, through the
-    journal: a crash leaves the file in the Inbox, or both in place."""
+    """Moves a refused Inbox entry to Quarantine beside a note saying what to fix, through
+    the journal: a crash leaves it in the Inbox, or both in place. A file is moved while it
+    holds the bytes hashing to `sha256`; an entry not to be read (a link, a FIFO) is moved
+    as the entry itself while it is still the (device, inode) `entry` seen."""
 
     def __init__(
         self,
         path: Path,
         shown: str,
-        sha256: str,
         folder: SharedFolder,
         registry: Registry,
         now: datetime,
+        *,
+        sha256: str | None = None,
+        entry: tuple[int, int] | None = None,
     ) -> None:
-        self.path, self.shown, self.sha256 = path, shown, sha256
+        self.path, self.shown, self.sha256, self.entry = path, shown, sha256, entry
         self.folder, self.registry, self.now = folder, registry, now
 
     def __call__(self, reasons: list[str], fix: str) -> None:
@@ -713,7 +717,10 @@ class _Quarantine:
         note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
         with journaled(self.registry, self.folder.root, self.now) as plan:
             plan.write(target.with_name(target.name + NOTE_SUFFIX), note)
-            plan.move(self.path, target, self.sha256)
+            if self.sha256 is not None:
+                plan.move(self.path, target, self.sha256)
+            elif self.entry is not None:
+                plan.move_entry(self.path, target, self.entry)
 
 
 def _quarantine_entry(
@@ -741,11 +748,8 @@ def _quarantine_entry(
             "Save the document itself (not a link or shortcut to it) into the Inbox, or into "
             "Inbox/<case number>/ for a photo or other file of a case."
         )
-    target = quarantine_place(folder, path.name)
-    note = quarantine_note(shown, reasons, fix, now).encode("utf-8")
-    with journaled(registry, folder.root, now) as plan:
-        plan.write(target.with_name(target.name + NOTE_SUFFIX), note)
-        plan.move_entry(path, target, (info.st_dev, info.st_ino))
+    entry = (info.st_dev, info.st_ino)
+    _Quarantine(path, shown, folder, registry, now, entry=entry)(reasons, fix)
 
 
 def _file_evidence(
@@ -764,7 +768,7 @@ def _file_evidence(
     inside = path.relative_to(folder.inbox)
     case_id = inside.parts[0]
     # Inbox/CC-2026-0001/visit/photo.jpg is kept as "visit - photo.jpg".
-    kept_name = " - ".join(shown_name(p) for p in inside.parts[1:])
+    kept_name = " - ".join(utf8_name(p) for p in inside.parts[1:])
     fix_folder = "Put files for a case into the Inbox folder named by its case number, like Inbox/CC-2026-0001/."
     if not CASE_ID.match(case_id):
         raise _Refusal(
