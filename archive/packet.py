@@ -226,6 +226,7 @@ def build_packet(
                 history=registry.history(case_id),
                 documents=[{"file": f.file, "sha256": f.sha256} for f in filings],
                 failures=failures,
+                unavailable=unavailable,
                 written=now.isoformat(sep=" ", timespec="minutes"),
             ),
             encoding="utf-8",

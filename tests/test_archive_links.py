@@ -465,7 +465,8 @@ def test_a_packet_names_an_original_replaced_by_a_link_and_embeds_nothing_of_it(
     assert reader.attachments == {}
     notice = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert (
-        "01 registration v1.docx (filed with SHA-256 " in notice
+        'Except 1 named under "Documents not in this packet" at the end of the cover' in notice
+        and "01 registration v1.docx (filed with SHA-256 " in notice
         and "unavailable: a link (shortcut) to somewhere else is where the case folder should "
         "hold it; closedloop never follows links, nor reads anything that is not a file."
         in notice
