@@ -35,10 +35,10 @@ from archive.errors import ArchiveError
 from archive.layout import is_quarter_folder
 from archive.listing import NEVER_FOLLOWED, list_folder, set_modes, what_is
 from archive.nofollow import NotARegularFile, hash_regular
-from archive.report import list_sheet, quarterly_report, workbook_bytes, write_report
 from filing.policy import Policy
 from filing.registry import Case, Registry
 from forms.atomicfile import atomic_write_bytes, fsync_dir
+from reports.report import list_sheet, quarterly_report, workbook_bytes, write_report
 
 QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
 SUMMARY = "{quarter} Summary.xlsx"

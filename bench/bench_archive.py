@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from archive.auditor import AuditorPages
 from archive.casefile import manifest
 from archive.casefolder import case_folder
-from archive.report import html_bytes, weekly_report, workbook_bytes
 from archive.verify import verify_archive
-from filing.figures import Span
 from filing.policy import Policy
 from filing.registry import Case, Event, Registry
+from reports.figures import Span
+from reports.report import html_bytes, weekly_report, workbook_bytes
 
 NOW = datetime(2026, 11, 20, 9, 0)
 
@@ -139,12 +139,12 @@ def bench_pages(base: Path, cases: int) -> None:
 
 def bench_packet(base: Path) -> None:
     """A case played to closure (registration, CAPA, survey), then its packet built."""
+    from app.folder import init
+    from app.intake import ingest_once
+    from app.settings import settings_template
     from archive.packet import Renderer, build_packet
-    from closedloop.settings import settings_template
     from forms.definition import get_form
     from forms.writer import write_form
-    from watcher.folders import init
-    from watcher.ingest import ingest_once
 
     root = base / "packet"
     init(root, Policy(), "Bench Co.", settings_template())

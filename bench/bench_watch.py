@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from closedloop.settings import settings_template
+from app.folder import init
+from app.settings import settings_template
 from filing.policy import Policy
 from forms.definition import get_form
 from forms.writer import render_form
-from watcher.folders import init
 
 COMPANY = "Bench Co."
 VALUES = {

@@ -21,6 +21,13 @@ from typing import Any, NoReturn
 
 import click
 
+from app.errors import NotASharedFolder, WatcherError
+from app.folder import SharedFolder, init
+from app.instance import InstanceLock
+from app.intake import Limits, ingest_once
+from app.notes import shown
+from app.opening import open_registry, refuse_links
+from app.settings import Settings, SettingsError, load_settings, now, settings_template
 from archive.auditor import AuditorPages
 from archive.casefolder import case_folder
 from archive.chaincheck import is_head
@@ -29,12 +36,11 @@ from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
-from archive.report import Report, quarterly_report, weekly_report, write_report
 from archive.verify import Verification
-from closedloop.settings import Settings, SettingsError, load_settings, now, settings_template
+from closedloop.demo import play
+from closedloop.doctor import Check, checks
 from filing.calendar import WorkingCalendar
 from filing.errors import FilingError
-from filing.figures import Span
 from filing.registry import Registry
 from filing.status import case_status, case_summary, is_overdue
 from forms.atomicfile import atomic_write_bytes
@@ -44,14 +50,8 @@ from forms.isolated import IsolatedReader
 from forms.reader import FormRead, read_capped
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
-from watcher.demo import play
-from watcher.doctor import Check, checks
-from watcher.errors import NotASharedFolder, WatcherError
-from watcher.folders import SharedFolder, init
-from watcher.ingest import Limits, ingest_once
-from watcher.instance import InstanceLock
-from watcher.notes import shown
-from watcher.opening import open_registry, refuse_links
+from reports.figures import Span
+from reports.report import Report, quarterly_report, weekly_report, write_report
 from watcher.service import Watcher
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2

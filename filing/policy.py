@@ -1,6 +1,6 @@
 """The numbers and rules of the loop that a site may change (DOMAIN.md's bold numbers).
 
-Resolved once from the settings file by `closedloop.settings` and passed down explicitly.
+Resolved once from the settings file by `app.settings` and passed down explicitly.
 """
 
 from __future__ import annotations

@@ -25,18 +25,18 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from app.settings import load_settings
 from archive.listing import list_folder, set_modes
 from archive.packet import Renderer, build_packet, original
 from closedloop.cli import cli
-from closedloop.settings import load_settings
 from filing.policy import Policy
 from filing.registry import Registry
+from mail.notify import send_due
 from tests.office import LibreOffice
 from tests.scenario import Folder
 from tests.test_mail import LOGISTICS, Mailbox, established, free_port, mails, with_mail
 from tests.test_scenarios import register
 from tests.test_tamper import detail, found, reseal, verify
-from watcher.notify import send_due
 
 pytestmark = pytest.mark.budget(seconds=5, megabytes=500)
 

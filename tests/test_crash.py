@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 import filing.registry
+from app.intake import ingest_once
 from filing.policy import Policy
 from tests.consistency import assert_consistent, sha256, state
 from tests.office import fill_docx, fill_docx_table, fill_xlsx
 from tests.scenario import CAPA_DONE, REGISTRATION, Folder
-from watcher.ingest import ingest_once
 
 NOW = datetime(2026, 11, 23, 10, 0)
 KILLED = 137

@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from closedloop.cli import cli
+from closedloop.doctor import checks, filesystem_of
 from tests.scenario import Folder
-from watcher.doctor import checks, filesystem_of
 
 
 def doctor(root: Path) -> tuple[int, dict[str, tuple[str, str]]]:

@@ -12,13 +12,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from closedloop.settings import settings_template
+from app.folder import SharedFolder, init
+from app.intake import ingest_once
+from app.settings import settings_template
 from filing.policy import Policy
 from filing.registry import Registry
 from forms.definition import get_form
 from forms.writer import write_form
-from watcher.folders import SharedFolder, init
-from watcher.ingest import ingest_once
 
 REG = {
     "complaint_date": "2026-11-20",

@@ -16,11 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import watcher.instance
-from closedloop.cli import cli
-from tests.conftest import REPO
-from tests.scenario import REGISTRATION, Folder
-from watcher.instance import (
+import app.instance
+from app.instance import (
     WINDOWS_BYTE,
     AlreadyWatched,
     CannotLock,
@@ -30,13 +27,16 @@ from watcher.instance import (
     _FolderLock,
     _platform_lock,
 )
+from closedloop.cli import cli
+from tests.conftest import REPO
+from tests.scenario import REGISTRATION, Folder
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows")
 
 HOLD = """
 import sys
 from pathlib import Path
-from watcher.instance import InstanceLock
+from app.instance import InstanceLock
 InstanceLock(Path(sys.argv[1]), "closedloop watch").acquire()
 print("held", flush=True)
 sys.stdin.read()  # until the test closes it
@@ -164,10 +164,10 @@ class LockfByteLock(_ByteLock):
 HOLD_BYTE = """
 import sys
 from pathlib import Path
-import watcher.instance
+import app.instance
 from tests.test_instance import LockfByteLock
-watcher.instance._platform_lock = lambda: LockfByteLock
-watcher.instance.InstanceLock(Path(sys.argv[1]), sys.argv[2]).acquire()
+app.instance._platform_lock = lambda: LockfByteLock
+app.instance.InstanceLock(Path(sys.argv[1]), sys.argv[2]).acquire()
 print("held", flush=True)
 sys.stdin.read()  # until the test closes it
 """
@@ -195,7 +195,7 @@ def held_by_byte(state: Path, holder: str) -> Iterator[subprocess.Popen[str]]:
 
 @pytest.fixture
 def windows_lock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(watcher.instance, "_platform_lock", lambda: LockfByteLock)
+    monkeypatch.setattr(app.instance, "_platform_lock", lambda: LockfByteLock)
 
 
 def test_each_system_gets_its_lock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -203,11 +203,11 @@ def test_each_system_gets_its_lock(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     with monkeypatch.context() as m:
         m.setattr(sys, "platform", "win32")
         assert _platform_lock() is _ByteLock  # fcntl or not
-        m.setattr(watcher.instance, "fcntl", None)
+        m.setattr(app.instance, "fcntl", None)
         assert _platform_lock() is _ByteLock
     # The outside test's stand-in for Windows, fcntl gone: it used to run with no lock at
     # all (two ingests side by side filed 60 forms into 110 cases); now nothing is filed.
-    monkeypatch.setattr(watcher.instance, "fcntl", None)
+    monkeypatch.setattr(app.instance, "fcntl", None)
     assert _platform_lock() is None
     state = tmp_path / ".closedloop"
     with pytest.raises(CannotLock) as refused:

@@ -25,15 +25,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 
+from app.intake import FileResult
+from app.settings import load_settings
 from closedloop.cli import cli
-from closedloop.settings import load_settings
 from filing.registry import Mail, Registry
+from mail.headers import address_list, header_text
+from mail.notify import MailSettings, send_due
 from tests.scenario import REGISTRATION, Folder
 from tests.test_doctor import doctor
 from tests.test_watch import until
-from watcher.headers import address_list, header_text
-from watcher.ingest import FileResult
-from watcher.notify import MailSettings, send_due
 from watcher.service import Watcher
 
 LOGISTICS = "logistics@example.com"

@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.notes import ESCAPED, quarantine_note, shown
 from tests.scenario import Folder
-from watcher.notes import ESCAPED, quarantine_note, shown
 
 # Sets the terminal's title, rings its bell and clears the screen, when printed raw.
 TITLE_AND_CLEAR = "report\x1b]0;owned\x07\x1b[2J.docx"

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from app.intake import FileResult
 from archive.packet import Renderer, build_packet
 from closedloop.cli import cli
 from filing.policy import Policy
@@ -20,7 +21,6 @@ from tests.office import LibreOffice, fill_docx
 from tests.scenario import REGISTRATION, Folder
 from tests.test_scenarios import close_capa, register
 from tests.test_watch import until
-from watcher.ingest import FileResult
 from watcher.service import Watcher
 
 pytestmark = pytest.mark.libreoffice

@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from app.intake import FileResult
 from closedloop.cli import cli
 from filing.policy import Policy
 from tests.scenario import Folder
 from tests.test_archive import registry_rows
 from tests.test_scenarios import register
 from tests.test_watch import until
-from watcher.ingest import FileResult
 from watcher.service import Watcher
 
 QUARTER = "2026Q4 Customer Complaint Closed-Loop"

@@ -387,16 +387,16 @@ def test_product_in_shipment_needs_containment_within_four_hours_of_registration
 def test_a_failure_on_one_file_leaves_it_in_the_inbox_and_the_pass_goes_on(
     folder: Folder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import watcher.ingest
+    import app.intake
 
-    real = watcher.ingest._ingest
+    real = app.intake._ingest
 
     def flaky(path: Path, *args: object) -> object:
         if path.name == "001 broken.docx":
             raise RuntimeError("disk went away")
         return real(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(watcher.ingest, "_ingest", flaky)
+    monkeypatch.setattr(app.intake, "_ingest", flaky)
     folder.save(folder.blank("registration"), REGISTRATION, name="001 broken.docx")
     folder.save(
         folder.blank("registration"),
@@ -470,8 +470,8 @@ def test_evidence_saved_under_a_case_number_is_filed_with_its_hash(folder: Folde
 def test_a_file_that_goes_while_the_inbox_is_listed_is_skipped(
     folder: Folder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watcher.folders import SharedFolder
-    from watcher.ingest import inbox_files
+    from app.folder import SharedFolder
+    from app.intake import inbox_files
 
     inbox = folder.root / "Inbox"
     (inbox / "kept.docx").write_bytes(b"x")

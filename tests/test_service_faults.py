@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from app.faults import RegistryFailed, registry_failure
+from app.instance import LockLost
+from app.intake import FileResult, Intake
 from filing.policy import Policy
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
-from watcher.faults import RegistryFailed, registry_failure
-from watcher.ingest import FileResult, Intake
-from watcher.instance import LockLost
 from watcher.service import Watcher
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app.settings import Settings, SettingsError, load_settings, settings_template
 from closedloop.cli import cli
-from closedloop.settings import Settings, SettingsError, load_settings, settings_template
 
 
 def written(tmp_path: Path, old: str, new: str) -> Path:

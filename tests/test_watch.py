@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-import watcher.ingest
-from closedloop.settings import settings_template
+import app.intake
+from app.folder import init
+from app.instance import AlreadyWatched
+from app.intake import FileResult
+from app.settings import settings_template
 from filing.policy import Policy
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
-from watcher.folders import init
-from watcher.ingest import FileResult
-from watcher.instance import AlreadyWatched
 from watcher.service import Watcher
 
 OUTBOX_CAPA = (
@@ -180,7 +180,7 @@ def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
     folder = Folder(tmp_path / "share")
     staged = triaged(folder, "locked.docx")
     denied = {"left": 2}
-    read_regular = watcher.ingest.read_regular
+    read_regular = app.intake.read_regular
 
     def locked_twice(root: Path, relative: Path, limit: int) -> Any:
         # Someone holds the file open with a share lock (as Windows does over SMB).
@@ -189,7 +189,7 @@ def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
             raise PermissionError(13, "Permission denied", str(root / relative))
         return read_regular(root, relative, limit)
 
-    monkeypatch.setattr(watcher.ingest, "read_regular", locked_twice)
+    monkeypatch.setattr(app.intake, "read_regular", locked_twice)
     results: list[FileResult] = []
     w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, on_result=results.append)
     caplog.set_level("INFO", logger="closedloop")

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from app.intake import FileResult
 from filing.policy import Policy
 from tests.consistency import assert_consistent, sha256
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
 from tests.test_corpus import EXPECTED
 from tests.test_watch import until
-from watcher.ingest import FileResult
 from watcher.service import Watcher
 
 

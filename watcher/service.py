@@ -7,7 +7,7 @@ rescans the Inbox periodically (events get lost), and files each finished file i
 order it became ready. Files already in the Inbox at start are processed first.
 
 A file that fails is tried again after the delay the log states, not sooner. A registry
-that fails (watcher/faults.py) stops the service instead: every file after it would fail
+that fails (app/faults.py) stops the service instead: every file after it would fail
 the same way. Log lines are escaped, so no name can break or forge one.
 """
 
@@ -35,16 +35,16 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from app.faults import RegistryFailed, RegistryProbe, registry_failure
+from app.folder import SharedFolder
+from app.instance import InstanceLock
+from app.intake import FileResult, Intake, Limits, inbox_files
+from app.notes import shown
+from app.opening import open_registry
 from archive.errors import ArchiveError
 from archive.packet import Renderer, build_packet
 from filing.policy import Policy
-from watcher.faults import RegistryFailed, RegistryProbe, registry_failure
-from watcher.folders import SharedFolder
-from watcher.ingest import FileResult, Intake, Limits, inbox_files
-from watcher.instance import InstanceLock
-from watcher.notes import shown
-from watcher.notify import MailSettings, queue_digest, send_due
-from watcher.opening import open_registry
+from mail.notify import MailSettings, queue_digest, send_due
 from watcher.stability import Backoff, StabilityTracker
 
 log = logging.getLogger("closedloop.watcher")
@@ -55,7 +55,7 @@ LOG_CHARS = 4000  # a log line: a name and a whole reason, never a 9 MB value
 
 
 def _say(level: int, text: str) -> None:
-    """Log `text` escaped (watcher.notes.shown): bytes of a name that are not UTF-8 would
+    """Log `text` escaped (app.notes.shown): bytes of a name that are not UTF-8 would
     make the log file's handler fail and drop the line; a line break or a terminal escape
     in a name would forge a line or reach the terminal of whoever reads the log."""
     log.log(level, "%s", shown(text, LOG_CHARS))

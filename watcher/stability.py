@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from watcher.folders import is_junk
+from app.folder import is_junk
 
 
 @dataclass

@@ -22,19 +22,19 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
+from app.notes import shown, text_template
 from archive.casefolder import case_folder
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile, TooLarge, read_regular
 from filing.calendar import WorkingCalendar
 from filing.engine import IssuedForm
-from filing.figures import category_label
 from filing.policy import Policy
 from filing.registry import Mail, Registry
 from filing.status import case_deadlines, outstanding
 from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
-from watcher.headers import address_list, header_text, is_clean
-from watcher.notes import shown, text_template
+from mail.headers import address_list, header_text, is_clean
+from reports.figures import category_label
 
 log = logging.getLogger("closedloop.mail")
 SECURITY = ("none", "starttls", "ssl")

@@ -1,7 +1,7 @@
 """The weekly meeting's report and the quarter's, as a workbook with native Excel charts and
 as an HTML page, written into `Reports/` (the quarter's also into its sealed folder).
 
-The numbers come from `filing.figures`; this module only lays them out. A weekly report
+The numbers come from `reports.figures`; this module only lays them out. A weekly report
 counts its headline over the week and its charts over the 13 weeks that end with it (a
 single week is too few complaints for a Pareto); a quarterly report counts both over the
 quarter.
@@ -28,11 +28,11 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from archive.auditor import page_template
-from filing.figures import DEADLINE_STATES, Count, Figures, Span, figures, trend_span
 from filing.policy import Policy
 from filing.registry import Registry
 from forms.atomicfile import atomic_write_bytes
 from forms.xlsx_writer import set_text
+from reports.figures import DEADLINE_STATES, Count, Figures, Span, figures, trend_span
 
 REPORTS_INDEX = "index.html"
 CHART_TOP = 8  # the row the first chart is anchored at, below the headline

@@ -21,7 +21,7 @@ from filing.policy import (
     Policy,
 )
 from forms.writer import DEFAULT_COMPANY
-from watcher.notify import SECURITY, MailSettings
+from mail.notify import SECURITY, MailSettings
 
 SETTINGS_FILE = "closedloop.toml"
 CLOCK_VARIABLE = "CLOSEDLOOP_NOW"

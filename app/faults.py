@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from app.errors import WatcherError
 from filing.registry import RegistryError
-from watcher.errors import WatcherError
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
 # file itself cannot be trusted any more. BUSY and LOCKED are another connection holding

@@ -10,11 +10,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.folder import SharedFolder
+from app.instance import InstanceLock
+from app.opening import LinkedFolder, archive_case_numbers, refuse_links
 from filing.registry import Registry, RegistryError, RegistryMissing
-from watcher.folders import SharedFolder
-from watcher.instance import InstanceLock
-from watcher.notify import MailSettings, connect, reason
-from watcher.opening import LinkedFolder, archive_case_numbers, refuse_links
+from mail.notify import MailSettings, connect, reason
 
 # File systems on which change events from other machines never arrive.
 NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}

@@ -22,6 +22,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.faults import registry_failure
+from app.folder import SharedFolder, is_junk
+from app.instance import InstanceLock
+from app.notes import quarantine_note, shown
+from app.opening import open_registry, refuse_links
 from archive.auditor import AuditorPages
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path, free_name, original_path, safe_name
@@ -39,9 +44,7 @@ from archive.nofollow import (
 )
 from archive.packet import Renderer, build_packet, file_packet
 from archive.quarter import close_quarter, unsealed_quarters
-from archive.report import weekly_name, weekly_report, write_report
 from filing.engine import Engine, FilingRefused, IssuedForm, Outcome
-from filing.figures import Span
 from filing.policy import Policy
 from filing.registry import DiskFull, Event, Evidence, Registry
 from forms.container import MAX_FILE_BYTES
@@ -51,12 +54,9 @@ from forms.identity import CASE_ID
 from forms.isolated import IsolatedReader
 from forms.reader import FormRead, read_form
 from forms.writer import render_form
-from watcher.faults import registry_failure
-from watcher.folders import SharedFolder, is_junk
-from watcher.instance import InstanceLock
-from watcher.notes import quarantine_note, shown
-from watcher.notify import MailSettings, queue_digest, queue_issued, send_due
-from watcher.opening import open_registry, refuse_links
+from mail.notify import MailSettings, queue_digest, queue_issued, send_due
+from reports.figures import Span
+from reports.report import weekly_name, weekly_report, write_report
 
 #: Called inside a filing's transaction for each form it issues, with the issued copy's
 #: place in the case folder.

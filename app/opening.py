@@ -15,10 +15,10 @@ import re
 import stat
 from pathlib import Path
 
+from app.errors import WatcherError
+from app.folder import SharedFolder
 from archive.auditor import DATA, PAGES
 from filing.registry import Registry, RegistryMissing
-from watcher.errors import WatcherError
-from watcher.folders import SharedFolder
 
 # Case numbers closedloop gives: a year, and four to nine ASCII digits. A folder someone made as
 # "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past

@@ -30,8 +30,8 @@ import stat
 import sys
 from pathlib import Path
 
-from watcher.errors import WatcherError
-from watcher.notes import shown
+from app.errors import WatcherError
+from app.notes import shown
 
 if sys.platform == "win32":
     import msvcrt

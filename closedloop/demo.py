@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from archive.report import weekly_report, write_report
-from filing.figures import Span
+from app.errors import WatcherError
+from app.folder import SharedFolder, init
+from app.intake import FileResult, ingest_once
 from filing.policy import Policy
 from filing.registry import Registry
 from forms.reader import read_form
 from forms.writer import write_form
-from watcher.errors import WatcherError
-from watcher.folders import SharedFolder, init
-from watcher.ingest import FileResult, ingest_once
+from reports.figures import Span
+from reports.report import weekly_report, write_report
 
 CUSTOMER = "Demo Windows Co."
 
