@@ -15,14 +15,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-from jinja2 import StrictUndefined, Template
-from jinja2.sandbox import SandboxedEnvironment
 
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from filing.calendar import WorkingCalendar
@@ -30,6 +25,7 @@ from filing.policy import Policy
 from filing.registry import Case, Registry
 from filing.status import case_deadlines
 from forms.atomicfile import atomic_write_bytes
+from templates import render
 
 PAGES = "Auditor pages"
 _SHARD_START, _SHARD_END = "CLOSEDLOOP.add(", ");\n"
@@ -38,13 +34,6 @@ INDEX = "index.html"
 # written anew at the next start (2: the link to Reports/).
 GENERATOR = "closedloop auditor index 2"
 DATA = "data"
-
-
-@cache
-def page_template(name: str) -> Template:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": True, "sort_keys": True}
-    return env.from_string(resources.files("templates").joinpath(name).read_text(encoding="utf-8"))
 
 
 def shard_of(case_id: str) -> str:
@@ -179,7 +168,8 @@ class AuditorPages:
 
     def _write_index(self, now: datetime) -> None:
         shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
-        html = page_template("auditor_index.html").render(
+        html = render(
+            "auditor_index.html",
             generator=GENERATOR,
             scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
             written=now.isoformat(sep=" ", timespec="minutes"),
@@ -226,7 +216,8 @@ class AuditorPages:
             }
             for e in self.registry.evidence(case.case_id)
         ]
-        html = page_template("auditor_case.html").render(
+        html = render(
+            "auditor_case.html",
             case=self._row(case),
             links={
                 "reopens": case.reopens,
