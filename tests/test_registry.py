@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from filing.registry import MIGRATIONS, Case, Event, Filing, Registry, RegistryError
+from filing.records import Case, Event, Filing
+from filing.registry import Registry, RegistryError
+from filing.registry.schema import MIGRATIONS
 
 NOW = datetime(2026, 11, 20, 9, 30)
 
@@ -134,10 +136,10 @@ def test_a_damaged_registry_names_the_fix(tmp_path: Path) -> None:
 def test_an_older_registry_is_upgraded_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import filing.registry
+    import filing.registry.schema
 
     path = tmp_path / "r.sqlite"
-    monkeypatch.setattr(filing.registry, "MIGRATIONS", MIGRATIONS[:1])
+    monkeypatch.setattr(filing.registry.schema, "MIGRATIONS", MIGRATIONS[:1])
     with Registry(path) as old:  # as the first release wrote it
         case = Case("CC-2026-0001", "open", NOW, NOW, customer="ACME  windows", product="W-200")
         old.db.execute(
@@ -157,7 +159,7 @@ def test_an_older_registry_is_upgraded_in_place(
             "VALUES (?, 'registration', 1, ?, '01 registration v1.docx', ?, NULL, '{}')",
             (case.case_id, NOW.isoformat(), "cd" * 32),
         )
-    monkeypatch.setattr(filing.registry, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(filing.registry.schema, "MIGRATIONS", MIGRATIONS)
     with Registry(path) as reg:
         assert reg.schema_version() == MIGRATIONS[-1][0]
         kept = reg.filing_by_sha256("cd" * 32)
