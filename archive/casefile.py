@@ -14,15 +14,14 @@ journal), so they always describe the folder as it is once the filing is in plac
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from archive.journal import Plan
-from filing.registry import Case, Event, Registry
+from filing.records import Event
+from filing.registry import Registry
 
 SCHEMA = 1
 CASE_JSON = "case.json"
@@ -31,53 +30,18 @@ MANIFEST = "manifest.sha256"
 GENESIS = "0" * 64  # the "previous line" of a history's first line
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def case_record(registry: Registry, case_id: str) -> dict[str, Any]:
-    """Everything the registry holds about a case, as JSON-ready data."""
+    """Everything the registry holds about a case, as JSON-ready data: each record in its
+    own JSON form (filing/records.py)."""
     case = registry.case(case_id)
     if case is None:
         raise KeyError(case_id)
     return {
         "schema": SCHEMA,
-        "case": {k: _plain(v) for k, v in dataclasses.asdict(case).items()},
-        "filings": [
-            {
-                "form": f.form,
-                "version": f.version,
-                "filed_at": f.filed_at.isoformat(),
-                "file": f.file,
-                "sha256": f.sha256,
-                "person": f.person,
-                "source": f.source,
-                "fields": f.fields,
-            }
-            for f in registry.filings(case_id)
-        ],
-        "issued": [
-            {
-                "form": i.form,
-                "department": i.department,
-                "file": i.file,
-                "issued_at": i.issued_at.isoformat(),
-                "copy": i.copy,
-                "sha256": i.sha256,
-            }
-            for i in registry.issued(case_id)
-        ],
-        "evidence": [
-            {
-                "file": e.file,
-                "sha256": e.sha256,
-                "filed_at": e.filed_at.isoformat(),
-                "source": e.source,
-            }
-            for e in registry.evidence(case_id)
-        ],
+        "case": case.to_json(),
+        "filings": [f.to_json() for f in registry.filings(case_id)],
+        "issued": [i.to_json() for i in registry.issued(case_id)],
+        "evidence": [e.to_json() for e in registry.evidence(case_id)],
     }
 
 
@@ -89,15 +53,7 @@ def history_lines(events: list[tuple[Event, int | None]]) -> list[bytes]:
     lines: list[bytes] = []
     previous = GENESIS
     for e, seq in events:
-        entry: dict[str, Any] = {
-            "at": e.at.isoformat(),
-            "event": e.event,
-            "form": e.form,
-            "sha256": e.sha256,
-            "person": e.person,
-            "detail": e.detail,
-            "prev": previous,
-        }
+        entry = {**e.to_json(), "prev": previous}
         if seq is not None:
             entry["seq"] = seq
         line = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -135,24 +91,6 @@ def case_files(registry: Registry, case_id: str) -> dict[str, bytes]:
     hashes[CASE_JSON] = hashlib.sha256(case_json).hexdigest()
     hashes[HISTORY] = hashlib.sha256(history).hexdigest()
     return {CASE_JSON: case_json, HISTORY: history, MANIFEST: manifest(hashes)}
-
-
-def case_from_record(data: dict[str, Any]) -> Case:
-    """The Case a case.json describes (for rebuilding the registry)."""
-    fields = {f.name: f for f in dataclasses.fields(Case)}
-    values: dict[str, Any] = {}
-    for name, raw in data.items():
-        if name not in fields or raw is None:
-            values[name] = raw
-            continue
-        kind = str(fields[name].type)
-        if "datetime" in kind:
-            values[name] = datetime.fromisoformat(raw)
-        elif "date" in kind:
-            values[name] = date.fromisoformat(raw)
-        else:
-            values[name] = raw
-    return Case(**values)
 
 
 def stage_case_files(plan: Plan, registry: Registry, case_dir: Path, case_id: str) -> None:

@@ -17,14 +17,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archive.casefile import CASE_JSON, HISTORY, SCHEMA, case_from_record
+from archive.casefile import CASE_JSON, HISTORY, SCHEMA
 from archive.errors import ArchiveError
 from archive.layout import case_folders, quarter_folders
 from archive.listing import NEVER_FOLLOWED, first_not_a_folder
 from archive.nofollow import read_regular
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.verify import JSON_ERRORS, MAX_RECORD_BYTES, verify_case, verify_quarter
-from filing.registry import Event, Evidence, Filing, Issued, Registry
+from filing.records import Case, Event, Evidence, Filing, Issued
+from filing.registry import Registry
 from forms.atomicfile import fsync_dir
 
 
@@ -209,57 +210,18 @@ def _load_case(
             f"{folder / CASE_JSON}: schema {record.get('schema')!r}, this closedloop knows "
             f"{SCHEMA}; use the closedloop that wrote it"
         )
-    case = case_from_record(record["case"])
+    case = Case.from_json(record["case"])
     registry.note_case_number(case.case_id)
     registry.save_case(case)
     for f in record["filings"]:
-        registry.add_filing(
-            Filing(
-                case.case_id,
-                f["form"],
-                f["version"],
-                datetime.fromisoformat(f["filed_at"]),
-                f["file"],
-                f["sha256"],
-                f["person"],
-                f["fields"],
-                f["source"],
-            )
-        )
+        registry.add_filing(Filing.from_json(f, case.case_id))
     for i in record["issued"]:
-        registry.add_issued(
-            Issued(
-                case.case_id,
-                i["form"],
-                i["department"],
-                i["file"],
-                datetime.fromisoformat(i["issued_at"]),
-                i["copy"],
-                i["sha256"],
-            )
-        )
+        registry.add_issued(Issued.from_json(i, case.case_id))
     for e in record["evidence"]:
-        registry.add_evidence(
-            Evidence(
-                case.case_id,
-                e["file"],
-                e["sha256"],
-                datetime.fromisoformat(e["filed_at"]),
-                e["source"],
-            )
-        )
+        registry.add_evidence(Evidence.from_json(e, case.case_id))
     for line in _read(folder, HISTORY).splitlines():
         h = json.loads(line)  # checked by verify_case; anything else ends in a refusal
-        event = Event(
-            case.case_id,
-            datetime.fromisoformat(h["at"]),
-            h["event"],
-            h["form"],
-            h["sha256"],
-            h["person"],
-            h["detail"],
-        )
-        events.append((h.get("seq"), event, folder))
+        events.append((h.get("seq"), Event.from_json(h, case.case_id), folder))
     return len(record["filings"])
 
 
