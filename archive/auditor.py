@@ -22,7 +22,8 @@ from urllib.parse import quote
 from archive.casefolder import QUARTER_SUFFIX, case_folder
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
-from filing.registry import Case, Registry
+from filing.records import Case, Event
+from filing.registry import Registry
 from filing.status import case_deadlines
 from forms.atomicfile import atomic_write_bytes
 from templates import render
@@ -183,38 +184,32 @@ class AuditorPages:
         def link(file: str) -> str:
             return base + quote(file)
 
-        filings = [
-            {
-                "title": f"{f.form} version {f.version}",
-                "file": f.file,
-                "href": link(f.file),
-                "sha256": f.sha256,
-                "at": f.filed_at.isoformat(sep=" ", timespec="minutes"),
-                "who": f.person or "",
-            }
-            for f in self.registry.filings(case.case_id)
-        ]
-        issued = [
-            {
-                "title": f"{i.form} to {i.department}",
-                "file": i.copy or i.file,
-                "href": link(i.copy) if i.copy else "",
-                "sha256": i.sha256 or "",
-                "at": i.issued_at.isoformat(sep=" ", timespec="minutes"),
-                "who": "",
-            }
-            for i in self.registry.issued(case.case_id)
-        ]
-        evidence = [
-            {
-                "title": "evidence",
-                "file": e.file,
-                "href": link(e.file),
-                "sha256": e.sha256,
-                "at": e.filed_at.isoformat(sep=" ", timespec="minutes"),
-                "who": "",
-            }
-            for e in self.registry.evidence(case.case_id)
+        documents = [
+            *(
+                _document(
+                    f"{f.form} version {f.version}",
+                    f.file,
+                    link(f.file),
+                    f.sha256,
+                    f.filed_at,
+                    f.person,
+                )
+                for f in self.registry.filings(case.case_id)
+            ),
+            *(
+                _document(
+                    f"{i.form} to {i.department}",
+                    i.copy or i.file,
+                    link(i.copy) if i.copy else "",
+                    i.sha256,
+                    i.issued_at,
+                )
+                for i in self.registry.issued(case.case_id)
+            ),
+            *(
+                _document("evidence", e.file, link(e.file), e.sha256, e.filed_at)
+                for e in self.registry.evidence(case.case_id)
+            ),
         ]
         html = render(
             "auditor_case.html",
@@ -224,19 +219,47 @@ class AuditorPages:
                 "reopened_as": case.reopened_as,
                 "repeats": case.repeats,
             },
-            history=[
-                {
-                    "at": e.at.isoformat(sep=" ", timespec="minutes"),
-                    "event": e.event,
-                    "form": e.form or "",
-                    "who": e.person or "",
-                    "detail": e.detail,
-                }
-                for e in self.registry.history(case.case_id)
-            ],
-            documents=filings + issued + evidence,
+            history=[_event(e) for e in self.registry.history(case.case_id)],
+            documents=documents,
             folder=link(""),
             manifest=link("manifest.sha256"),
             written=now.isoformat(sep=" ", timespec="minutes"),
         )
         return html.encode("utf-8")
+
+
+# A case page shows records as a person reads them: times to the minute, nothing as None.
+
+
+def _minute(at: datetime) -> str:
+    return at.isoformat(sep=" ", timespec="minutes")
+
+
+def _document(
+    title: str,
+    file: str,
+    href: str,
+    sha256: str | None,
+    at: datetime,
+    who: str | None = None,
+) -> dict[str, str]:
+    """A row of the page's documents: a filed original, an issued form or evidence."""
+    return {
+        "title": title,
+        "file": file,
+        "href": href,
+        "sha256": sha256 or "",
+        "at": _minute(at),
+        "who": who or "",
+    }
+
+
+def _event(event: Event) -> dict[str, str]:
+    """A row of the page's history."""
+    return {
+        "at": _minute(event.at),
+        "event": event.event,
+        "form": event.form or "",
+        "who": event.person or "",
+        "detail": event.detail,
+    }
