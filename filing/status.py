@@ -8,31 +8,9 @@ from typing import Any
 from filing.calendar import WorkingCalendar
 from filing.deadlines import CaseClock, Deadline, deadlines
 from filing.policy import Policy
-from filing.registry import Case, Registry
-
-
-def outstanding(registry: Registry, case: Case) -> list[str]:
-    """The forms the case waits for, in the order they are usually filed."""
-    if case.state == "awaiting_triage":
-        return ["registration"]
-    if case.state == "awaiting_customer":
-        return ["satisfaction_survey"]
-    if case.state != "open":
-        return []
-    out: list[str] = []
-    if case.parts.get("return") == "open":
-        ret = registry.latest_filing(case.case_id, "return_form")
-        received = (
-            ret is not None
-            and ret.fields.get("received_date")
-            and ret.fields.get("hosts") is not None
-        )
-        out.append("return_tracking" if received else "return_form")
-    if case.parts.get("review") == "open":
-        out.append("contract_review")
-    if case.parts.get("capa") == "open":
-        out.append("capa")
-    return out
+from filing.records import Case
+from filing.registry import Registry
+from filing.rules import outstanding as outstanding  # re-exported: asked of the rules
 
 
 def case_deadlines(case: Case, policy: Policy, calendar: WorkingCalendar) -> list[Deadline]:
@@ -58,18 +36,32 @@ def is_overdue(case: Case, policy: Policy, calendar: WorkingCalendar, now: datet
     return any(d.status(now) == "overdue" for d in case_deadlines(case, policy, calendar))
 
 
+# `closedloop status --json` and `closedloop cases --json` are documented: they show the
+# records' JSON (filing/records.py) cut to these keys, times to the second, and files
+# under the case's folder.
+_SUMMARY = ("case_id", "state", "resolution", "customer", "product", "category", "department")
+_FILED = ("form", "version", "filed_at", "file")
+_ISSUED = ("form", "department", "file")
+_EVIDENCE = ("file", "sha256", "filed_at")
+_LINKS = ("reopens", "reopened_as", "repeats")
+
+
+def _view(record: dict[str, Any], keys: tuple[str, ...], **shown: Any) -> dict[str, Any]:
+    """A record's JSON cut to `keys`, the values in `shown` put in place of its own."""
+    return {key: shown[key] if key in shown else record[key] for key in keys}
+
+
+def _second(at: datetime | None) -> str | None:
+    return at.isoformat(timespec="seconds") if at is not None else None
+
+
+def _under(folder: str | None, file: str) -> str:
+    return f"{folder}/{file}" if folder else file
+
+
 def case_summary(case: Case) -> dict[str, Any]:
     """The fields that identify a case in a list (`closedloop cases`) and lead its status."""
-    return {
-        "case_id": case.case_id,
-        "state": case.state,
-        "resolution": case.resolution,
-        "customer": case.customer,
-        "product": case.product,
-        "category": case.category,
-        "department": case.department,
-        "opened": case.opened_at.isoformat(timespec="seconds"),
-    }
+    return {**_view(case.to_json(), _SUMMARY), "opened": _second(case.opened_at)}
 
 
 def case_status(
@@ -83,34 +75,18 @@ def case_status(
     """The JSON shape of `closedloop status`."""
     return {
         **case_summary(case),
-        "closed": case.closed_at.isoformat(timespec="seconds") if case.closed_at else None,
+        "closed": _second(case.closed_at),
         "outstanding": outstanding(registry, case),
         "filed": [
-            {
-                "form": f.form,
-                "version": f.version,
-                "filed_at": f.filed_at.isoformat(timespec="seconds"),
-                "file": f"{folder}/{f.file}" if folder else f.file,
-            }
+            _view(f.to_json(), _FILED, filed_at=_second(f.filed_at), file=_under(folder, f.file))
             for f in registry.filings(case.case_id)
         ],
-        "issued": [
-            {"form": i.form, "department": i.department, "file": i.file}
-            for i in registry.issued(case.case_id)
-        ],
+        "issued": [_view(i.to_json(), _ISSUED) for i in registry.issued(case.case_id)],
         "evidence": [
-            {
-                "file": f"{folder}/{e.file}" if folder else e.file,
-                "sha256": e.sha256,
-                "filed_at": e.filed_at.isoformat(timespec="seconds"),
-            }
+            _view(e.to_json(), _EVIDENCE, file=_under(folder, e.file), filed_at=_second(e.filed_at))
             for e in registry.evidence(case.case_id)
         ],
         "deadlines": [d.to_json(now) for d in case_deadlines(case, policy, calendar)],
-        "links": {
-            "reopens": case.reopens,
-            "reopened_as": case.reopened_as,
-            "repeats": case.repeats,
-        },
+        "links": _view(case.to_json(), _LINKS),
         "folder": folder,
     }

@@ -8,24 +8,25 @@ from typing import Any
 import pytest
 
 from filing.policy import Policy
-from filing.rules import ACCEPTS, RULES, CaseView, ToIssue, all_parts_done
+from filing.rules import RULES, CaseView, ToIssue, all_parts_done
+from filing.states import CaseState
 
 POLICY = Policy()
-OPEN = CaseView("open", {"capa": "open", "return": "open", "review": "open"})
+OPEN = CaseView(CaseState.OPEN, {"capa": "open", "return": "open", "review": "open"})
 
 
 def decide(form: str, values: dict[str, Any], case: CaseView = OPEN) -> Any:
-    return RULES[form](case, values, POLICY)
+    return RULES[form].decide(case, values, POLICY)
 
 
 def test_registration_without_triage_goes_back_to_the_customer_window() -> None:
-    d = decide("registration", {"category": "quality"}, CaseView("new", {}))
+    d = decide("registration", {"category": "quality"}, CaseView(CaseState.NEW, {}))
     assert d.state == "awaiting_triage"
     assert d.issue == [ToIssue("registration", "customer_window", "registered; triage it")]
 
 
 def test_not_established_closes() -> None:
-    d = decide("registration", {"established": False}, CaseView("awaiting_triage", {}))
+    d = decide("registration", {"established": False}, CaseView(CaseState.AWAITING_TRIAGE, {}))
     assert (d.state, d.resolution, d.issue) == ("closed", "not_established", [])
 
 
@@ -117,7 +118,7 @@ def test_capa_done_needs_every_action_done_verification_and_approval() -> None:
 
 
 def test_survey_closes_or_reopens() -> None:
-    waiting = CaseView("awaiting_customer", {"capa": "done"})
+    waiting = CaseView(CaseState.AWAITING_CUSTOMER, {"capa": "done"})
     assert (
         decide("satisfaction_survey", {"customer_accepts": True}, waiting).resolution
     ) == "accepted"
@@ -126,11 +127,12 @@ def test_survey_closes_or_reopens() -> None:
 
 
 def test_what_each_form_waits_for() -> None:
-    waiting = CaseView("awaiting_customer", {"capa": "done"})
-    accepted, waits_for = ACCEPTS["satisfaction_survey"]
+    waiting = CaseView(CaseState.AWAITING_CUSTOMER, {"capa": "done"})
+    survey = RULES["satisfaction_survey"]
+    accepted, waits_for = survey.accepts, survey.refusal
     assert not accepted(OPEN) and accepted(waiting)
     assert waits_for == "is filed only after the CAPA and every other part are done"
-    assert not ACCEPTS["return_form"][0](CaseView("open", {"capa": "open"}))
+    assert not RULES["return_form"].accepts(CaseView(CaseState.OPEN, {"capa": "open"}))
     assert all_parts_done({"capa": "done", "return": "done"}) and not all_parts_done(
         {"capa": "open"}
     )
