@@ -59,29 +59,6 @@ def _under(folder: str | None, file: str) -> str:
     return f"{folder}/{file}" if folder else file
 
 
-# `closedloop status --json` and `closedloop cases --json` are documented: they show the
-# records' JSON (filing/records.py) cut to these keys, times to the second, and files
-# under the case's folder.
-_SUMMARY = ("case_id", "state", "resolution", "customer", "product", "category", "department")
-_FILED = ("form", "version", "filed_at", "file")
-_ISSUED = ("form", "department", "file")
-_EVIDENCE = ("file", "sha256", "filed_at")
-_LINKS = ("reopens", "reopened_as", "repeats")
-
-
-def _view(record: dict[str, Any], keys: tuple[str, ...], **shown: Any) -> dict[str, Any]:
-    """A record's JSON cut to `keys`, the values in `shown` put in place of its own."""
-    return {key: shown[key] if key in shown else record[key] for key in keys}
-
-
-def _second(at: datetime | None) -> str | None:
-    return at.isoformat(timespec="seconds") if at is not None else None
-
-
-def _under(folder: str | None, file: str) -> str:
-    return f"{folder}/{file}" if folder else file
-
-
 def case_summary(case: Case) -> dict[str, Any]:
     """The fields that identify a case in a list (`closedloop cases`) and lead its status."""
     return {**_view(case.to_json(), _SUMMARY), "opened": _second(case.opened_at)}
