@@ -28,7 +28,8 @@ from click.testing import CliRunner
 from app.intake import FileResult
 from app.settings import load_settings
 from closedloop.cli import cli
-from filing.registry import Mail, Registry
+from filing.records import Mail
+from filing.registry import Registry
 from mail.headers import address_list, header_text
 from mail.notify import MailSettings, send_due
 from tests.scenario import REGISTRATION, Folder

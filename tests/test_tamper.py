@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from archive.casefile import GENESIS, manifest
 from closedloop.cli import cli
 from filing.chain import event_digest, next_head
-from filing.registry import Case, Event, Registry
+from filing.records import Case, Event
+from filing.registry import Registry
 from tests.scenario import Folder
 from tests.test_archive import registry_rows
 from tests.test_scenarios import close_capa, register
