@@ -25,13 +25,9 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template
-from jinja2.sandbox import SandboxedEnvironment
 from pypdf import PdfReader, PdfWriter
 
 from archive.casefile import stage_case_files
@@ -46,6 +42,7 @@ from filing.registry import Event, Filing, Registry
 from filing.status import case_deadlines
 from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
+from templates import render
 
 PACKET = "{case_id} Closure Packet.pdf"
 COST_FIELDS = (
@@ -64,17 +61,6 @@ COST_FIELDS = (
 
 class PacketError(ArchiveError):
     """A closure packet cannot be built; the message says why and what to do."""
-
-
-@cache
-def _template(name: str) -> Template:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
-    text = resources.files("templates").joinpath(name).read_text(encoding="utf-8")
-    return env.from_string(text)
-
-
-def _cover_template() -> Template:
-    return _template("packet_cover.html")
 
 
 def original(archive: Path, folder: Path, filing: Filing) -> bytes | str:
@@ -213,7 +199,8 @@ def build_packet(
         cover_html = work / "cover" / "cover.html"
         cover_html.parent.mkdir()
         cover_html.write_text(
-            _cover_template().render(
+            render(
+                "packet_cover.html",
                 case=case,
                 sealed=folder.parent.name[: -len(QUARTER_SUFFIX)]
                 if QUARTER_FOLDER.match(folder.parent.name)
@@ -235,9 +222,7 @@ def build_packet(
         if unavailable:
             notice_html = cover_html.with_name("unavailable.html")
             notice_html.write_text(
-                _template("packet_unavailable.html").render(
-                    case_id=case_id, unavailable=unavailable
-                ),
+                render("packet_unavailable.html", case_id=case_id, unavailable=unavailable),
                 encoding="utf-8",
             )
             pages.append(notice_html)

@@ -22,7 +22,6 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from app.notes import shown, text_template
 from archive.casefolder import case_folder
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile, TooLarge, read_regular
@@ -33,8 +32,10 @@ from filing.registry import Mail, Registry
 from filing.status import case_deadlines, outstanding
 from forms.container import MAX_FILE_BYTES
 from forms.definition import get_form
+from forms.shown import shown
 from mail.headers import address_list, header_text, is_clean
 from reports.figures import category_label
+from templates import render
 
 log = logging.getLogger("closedloop.mail")
 SECURITY = ("none", "starttls", "ssl")
@@ -96,7 +97,8 @@ def queue_issued(
     due = min(wanted or deadlines, key=lambda d: d.due, default=None)
     department = policy.outboxes.get(item.department, item.department)
     outbox_file = Path(item.file).name
-    body = text_template("mail_issued.txt").render(
+    body = render(
+        "mail_issued.txt",
         case=case,
         category=category_label(case.category) if case and case.category else "",
         form=form,
@@ -157,7 +159,8 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                 case_id=None,
                 to=", ".join(addresses),
                 subject=header_text(f"{name}: {subject}" if name else subject),
-                body=text_template("mail_digest.txt").render(
+                body=render(
+                    "mail_digest.txt",
                     day=now.date(),
                     department=name,
                     overdue=mine,

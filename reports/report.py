@@ -27,12 +27,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from archive.auditor import page_template
 from filing.policy import Policy
 from filing.registry import Registry
 from forms.atomicfile import atomic_write_bytes
 from forms.xlsx_writer import set_text
 from reports.figures import DEADLINE_STATES, Count, Figures, Span, figures, trend_span
+from templates import render
 
 REPORTS_INDEX = "index.html"
 CHART_TOP = 8  # the row the first chart is anchored at, below the headline
@@ -129,8 +129,8 @@ def write_reports_index(reports: Path, now: datetime) -> None:
         }
         for p in pages
     ]
-    text = page_template("report_index.html").render(
-        reports=listed, written=now.isoformat(sep=" ", timespec="minutes")
+    text = render(
+        "report_index.html", reports=listed, written=now.isoformat(sep=" ", timespec="minutes")
     )
     atomic_write_bytes(reports / REPORTS_INDEX, text.encode("utf-8"))
 
@@ -509,7 +509,8 @@ def html_bytes(report: Report) -> bytes:
                 ],
             }
         )
-    text = page_template("report.html").render(
+    text = render(
+        "report.html",
         report=report,
         headline=[(label, _number(v)) for label, v in headline(report)],
         categories=bars(lambda f: f.by_category),
