@@ -65,7 +65,6 @@ class Engine:
     def __init__(self, registry: Registry, policy: Policy) -> None:
         self.registry = registry
         self.policy = policy
-        self._fmt: Format = "docx"
 
     def file(
         self,
@@ -84,8 +83,6 @@ class Engine:
                 "Correct them, save the file again and put it back into the Inbox.",
                 read.case_id,
             )
-        # Next forms go out in the format the sender used: an Excel user gets Excel.
-        self._fmt = as_format(read.format)
         with self.registry.transaction():
             outcome = self._file(read, sha256, now)
             if before_commit is not None:
@@ -98,6 +95,8 @@ class Engine:
         form_id = read.form.id
         rule = rule_for(form_id)
         values = dict(read.values)
+        # Next forms go out in the format the sender used: an Excel user gets Excel.
+        fmt = as_format(read.format)
         if read.case_id is None:
             case = self._new_case(read, rule, now)
             self.registry.save_case(case)  # before its filing refers to it
@@ -107,7 +106,7 @@ class Engine:
             outcome_repeats = []
         version = self._next_version(case.case_id, form_id)
         sequence = len(self.registry.filings(case.case_id)) + 1
-        stored_as = f"{sequence:02d} {form_id} v{version}.{read.format}"
+        stored_as = f"{sequence:02d} {form_id} v{version}.{fmt}"
         person = rule.person(values)
         self.registry.add_filing(
             Filing(
@@ -138,9 +137,9 @@ class Engine:
             created=read.case_id is None,
         )
         if decision.reopen:
-            outcome.new_case = self._reopen(case, now, outcome)
+            outcome.new_case = self._reopen(case, now, fmt, outcome)
         for item in decision.issue:
-            self._issue(case, item, now, outcome)
+            self._issue(case, item, now, fmt, outcome)
         self.registry.save_case(case)
         self.registry.append_history(
             Event(case.case_id, now, verb, form_id, sha256, person, outcome.note)
@@ -205,7 +204,7 @@ class Engine:
         latest = self.registry.latest_filing(case_id, form_id)
         return latest.version + 1 if latest else 1
 
-    def _reopen(self, old: Case, now: datetime, outcome: Outcome) -> str:
+    def _reopen(self, old: Case, now: datetime, fmt: Format, outcome: Outcome) -> str:
         """The customer did not accept: the complaint is registered again as a new case,
         linked to the old one, and its registration goes back to be triaged."""
         new = Case(
@@ -232,16 +231,18 @@ class Engine:
                 f"the customer did not accept the result of {old.case_id}",
             )
         )
-        self._issue(new, again, now, outcome)
+        self._issue(new, again, now, fmt, outcome)
         outcome.note += f"; registered again as {new.case_id}"
         return new.case_id
 
-    def _issue(self, case: Case, item: ToIssue, now: datetime, outcome: Outcome) -> None:
+    def _issue(
+        self, case: Case, item: ToIssue, now: datetime, fmt: Format, outcome: Outcome
+    ) -> None:
         rule = rule_for(item.form)
         already = {(i.form, i.department) for i in self.registry.issued(case.case_id)}
         if rule.issued_once and (item.form, item.department) in already:
             return  # a superseding version does not send the same form twice
-        path = outbox_file(self.policy, case.case_id, item.form, item.department, self._fmt)
+        path = outbox_file(self.policy, case.case_id, item.form, item.department, fmt)
         self.registry.add_issued(
             Issued(case.case_id, item.form, item.department, path.as_posix(), now)
         )
@@ -252,7 +253,7 @@ class Engine:
                 case.case_id,
                 item.form,
                 item.department,
-                self._fmt,
+                fmt,
                 path,
                 {k: v for k, v in values.items() if v is not None and k in known},
                 item.why,
