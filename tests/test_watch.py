@@ -22,6 +22,7 @@ from app.instance import AlreadyWatched
 from app.intake import FileResult
 from app.settings import settings_template
 from filing.policy import Policy
+from tests.clock import HandClock
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
 from watcher.service import Watcher
@@ -38,25 +39,51 @@ def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+WINDOW = 0.4  # the stability window of the watchers below
+RESCAN = 60.0  # seconds between their walks of the Inbox
+
+
 @pytest.fixture(params=["native", "polling"])
-def running(
-    request: pytest.FixtureRequest, tmp_path: Path
+def poll(request: pytest.FixtureRequest) -> float | None:
+    """Native events, or polling as on a network share where native events never arrive."""
+    return 0.2 if request.param == "polling" else None
+
+
+def _watching(
+    tmp_path: Path, poll: float | None, clock: Callable[[], float]
 ) -> Iterator[tuple[Folder, list[FileResult]]]:
     folder = Folder(tmp_path / "share")
     results: list[FileResult] = []
-    poll = 0.2 if request.param == "polling" else None
     w = Watcher(
         folder.root,
         Policy(),
         "Test Co.",
-        window=0.4,
+        window=WINDOW,
         poll=poll,
-        rescan=60,
+        rescan=RESCAN,
+        clock=clock,
         on_result=results.append,
     )
     w.start()
     yield folder, results
     w.stop()
+
+
+@pytest.fixture
+def running(tmp_path: Path, poll: float | None) -> Iterator[tuple[Folder, list[FileResult]]]:
+    """The watcher on the real clock."""
+    yield from _watching(tmp_path, poll, time.monotonic)
+
+
+@pytest.fixture
+def held(
+    tmp_path: Path, poll: float | None
+) -> Iterator[tuple[Folder, list[FileResult], HandClock]]:
+    """The watcher on a clock the test moves by hand: what must not happen yet is asserted
+    after the worker looked at the time that matters."""
+    clock = HandClock()
+    for folder, results in _watching(tmp_path, poll, clock):
+        yield folder, results, clock
 
 
 def triaged(folder: Folder, name: str, customer: str = "ACME Windows") -> Path:
@@ -82,9 +109,9 @@ def test_a_saved_form_moves_its_case_within_seconds(
 
 
 def test_a_file_open_in_word_waits_and_words_save_dance_yields_one_ingest(
-    running: tuple[Folder, list[FileResult]],
+    held: tuple[Folder, list[FileResult], HandClock],
 ) -> None:
-    folder, results = running
+    folder, results, clock = held
     inbox = folder.root / "Inbox"
     staged = triaged(folder, "registration.docx")
     lock = inbox / "~$gistration.docx"
@@ -93,12 +120,14 @@ def test_a_file_open_in_word_waits_and_words_save_dance_yields_one_ingest(
     (inbox / "~WRL0001.tmp").write_bytes(staged.read_bytes())
     (inbox / "~WRL0001.tmp").replace(inbox / "registration.docx")
     staged.unlink()
-    time.sleep(1.5)  # three stability windows: it must still be waiting for Word to close it
+    clock.advance(RESCAN)  # a walk of the Inbox: the worker has seen the document
+    clock.advance(3 * WINDOW)  # three stability windows: it must still wait for Word to close it
     assert results == [] and (inbox / "registration.docx").exists()
     lock.unlink()
-    until(lambda: len(results) == 1)
+    clock.until(lambda: len(results) == 1, step=WINDOW)
     assert (results[0].file, results[0].outcome) == ("registration.docx", "filed")
-    time.sleep(1.0)
+    clock.advance(RESCAN)  # another walk, and windows for all it or late events found
+    clock.advance(3 * WINDOW)
     assert len(results) == 1  # once, however many events the dance raised
 
 
@@ -238,9 +267,9 @@ def test_watch_refuses_to_start_on_a_registry_it_cannot_open(tmp_path: Path) -> 
 
 
 def test_a_libreoffice_save_and_a_slow_chunked_copy_each_yield_one_ingest(
-    running: tuple[Folder, list[FileResult]],
+    held: tuple[Folder, list[FileResult], HandClock],
 ) -> None:
-    folder, results = running
+    folder, results, clock = held
     inbox = folder.root / "Inbox"
     # LibreOffice: its lock file while the document is open, the save written to a temp
     # file beside it and renamed over the document.
@@ -250,19 +279,20 @@ def test_a_libreoffice_save_and_a_slow_chunked_copy_each_yield_one_ingest(
     (inbox / "lu4711abc.tmp").write_bytes(lo)
     (inbox / "lu4711abc.tmp").replace(inbox / "report.docx")
     # A slow copy over the network: the file grows a chunk at a time, each pause shorter
-    # than the stability window.
+    # than the stability window (and the worker looks at the file in each pause).
     big = triaged(folder, "copy.docx", customer="Network Customer").read_bytes()
     chunks = [big[i : i + len(big) // 5 + 1] for i in range(0, len(big), len(big) // 5 + 1)]
     with (inbox / "copied.docx").open("wb") as fh:
         for chunk in chunks:
             fh.write(chunk)
             fh.flush()
-            time.sleep(0.25)
-    until(lambda: any(r.file == "copied.docx" for r in results))
+            clock.advance(0.25)
+    clock.until(lambda: any(r.file == "copied.docx" for r in results), step=WINDOW)
     assert [(r.file, r.outcome) for r in results] == [("copied.docx", "filed")]
     lock.unlink()  # LibreOffice closed the document
-    until(lambda: any(r.file == "report.docx" for r in results))
-    time.sleep(1.0)
+    clock.until(lambda: any(r.file == "report.docx" for r in results), step=WINDOW)
+    clock.advance(RESCAN)  # another walk, and windows for all it or late events found
+    clock.advance(3 * WINDOW)
     assert sorted((r.file, r.outcome) for r in results) == [
         ("copied.docx", "filed"),
         ("report.docx", "filed"),
