@@ -1,0 +1,82 @@
+"""A report as an HTML page: the headline, bars drawn in CSS and the lists, readable in
+any browser with nothing to install (templates/report.html)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from reports.contents import STATE_COLOURS, Report, breakdown_rows, headline
+from reports.figures import DEADLINE_STATES, Count, Figures
+from templates import render
+
+
+def html_bytes(report: Report) -> bytes:
+    def bars(counts: Callable[[Figures], list[Count]]) -> list[dict[str, Any]]:
+        rows = breakdown_rows(report, counts)
+        top = max((r[1] for r in rows), default=0) or 1
+        return [
+            {
+                "label": r[0],
+                "count": r[1],
+                "share": f"{r[2]:.0%}",
+                "week": r[3] if report.weekly else None,
+                "width": round(100 * r[1] / top, 1),
+            }
+            for r in rows
+        ]
+
+    trend = report.trend
+    top_week = max((max(w.opened, w.closed) for w in trend.weeks), default=0) or 1
+    deadlines = []
+    for d in trend.deadlines:
+        total = sum(getattr(d, state) for state in DEADLINE_STATES)
+        deadlines.append(
+            {
+                "name": d.name,
+                "total": total,
+                "parts": [
+                    {
+                        "state": state,
+                        "n": getattr(d, state),
+                        "width": round(100 * getattr(d, state) / total, 1) if total else 0,
+                        "colour": colour,
+                    }
+                    for state, colour in STATE_COLOURS.items()
+                ],
+            }
+        )
+    text = render(
+        "report.html",
+        report=report,
+        headline=[(label, _number(v)) for label, v in headline(report)],
+        categories=bars(lambda f: f.by_category),
+        customers=bars(lambda f: f.by_customer),
+        products=bars(lambda f: f.by_product),
+        weeks=[
+            {
+                "week": w.week,
+                "opened": w.opened,
+                "closed": w.closed,
+                "opened_h": round(100 * w.opened / top_week, 1),
+                "closed_h": round(100 * w.closed / top_week, 1),
+            }
+            for w in trend.weeks
+        ],
+        deadlines=deadlines,
+        colours=STATE_COLOURS,
+        open_cases=report.main.open_cases,
+        repeats=trend.repeats,
+        costs=trend.costs,
+        costs_by_department=trend.costs_by_department,
+        number=_number,
+        when=lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "",
+    )
+    return text.encode("utf-8")
+
+
+def _number(value: int | Decimal) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return f"{value:,}"
