@@ -1,15 +1,15 @@
-"""Errors of the watcher package (the shared folder and its intake)."""
+"""Errors of the app package: the shared folder, its settings, registry and intake."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class WatcherError(Exception):
-    """Base error of the watcher package."""
+class AppError(Exception):
+    """Base error of the app package."""
 
 
-class NotASharedFolder(WatcherError):
+class NotASharedFolder(AppError):
     def __init__(self, root: Path) -> None:
         self.root = root
         super().__init__(

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from app.errors import WatcherError
+from app.errors import AppError
 from filing.registry import RegistryError
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
@@ -60,7 +60,7 @@ def _broken(exc: sqlite3.DatabaseError) -> bool:
     return str(exc).startswith(_NOT_A_REGISTRY)
 
 
-class RegistryFailed(WatcherError):
+class RegistryFailed(AppError):
     """The registry failed under the running service; the service stopped."""
 
     def __init__(self, registry: Path, cause: BaseException | str) -> None:

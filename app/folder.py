@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.errors import NotASharedFolder
 from filing.policy import Policy
 from forms.atomicfile import atomic_write_bytes
 from forms.container import is_lock_file
@@ -62,6 +63,15 @@ class SharedFolder:
 
     def is_laid_out(self) -> bool:
         return self.inbox.is_dir() and self.state.is_dir()
+
+    @classmethod
+    def laid_out(cls, root: Path) -> SharedFolder:
+        """The shared folder at `root`; NotASharedFolder when it is not laid out (nothing
+        is created: `closedloop init` lays one out)."""
+        folder = cls(root)
+        if not folder.is_laid_out():
+            raise NotASharedFolder(root)
+        return folder
 
 
 def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[Path]:

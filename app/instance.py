@@ -30,7 +30,7 @@ import stat
 import sys
 from pathlib import Path
 
-from app.errors import WatcherError
+from app.errors import AppError
 from app.notes import shown
 
 if sys.platform == "win32":
@@ -51,7 +51,7 @@ LOCKS = Path("/proc/locks")  # Linux: every lock held, with its process and inod
 WINDOWS_BYTE = 1 << 30
 
 
-class AlreadyWatched(WatcherError):
+class AlreadyWatched(AppError):
     def __init__(self, root: Path, holder: str) -> None:
         self.root = root
         self.holder = holder
@@ -61,7 +61,7 @@ class AlreadyWatched(WatcherError):
         )
 
 
-class CannotLock(WatcherError):
+class CannotLock(AppError):
     def __init__(self, state: Path, why: str) -> None:
         self.state = state
         super().__init__(
@@ -71,7 +71,7 @@ class CannotLock(WatcherError):
         )
 
 
-class LockLost(WatcherError):
+class LockLost(AppError):
     def __init__(self, state: Path) -> None:
         self.state = state
         super().__init__(

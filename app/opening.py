@@ -15,7 +15,7 @@ import re
 import stat
 from pathlib import Path
 
-from app.errors import WatcherError
+from app.errors import AppError
 from app.folder import SharedFolder
 from archive.auditor import DATA, PAGES
 from filing.registry import Registry, RegistryMissing
@@ -52,7 +52,7 @@ def archive_case_numbers(archive: Path) -> dict[int, int]:
     return highest
 
 
-class LinkedFolder(WatcherError):
+class LinkedFolder(AppError):
     """A folder closedloop writes into is a link: writing there could land anywhere."""
 
 

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from app.errors import AppError
 from filing.policy import (
     DEFAULT_OUTBOXES,
     DEFAULT_ROUTES,
@@ -27,7 +28,7 @@ SETTINGS_FILE = "closedloop.toml"
 CLOCK_VARIABLE = "CLOSEDLOOP_NOW"
 
 
-class SettingsError(Exception):
+class SettingsError(AppError):
     """The settings file cannot be used; the message names the file, the key and the fix."""
 
 

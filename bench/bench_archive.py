@@ -139,9 +139,9 @@ def bench_pages(base: Path, cases: int) -> None:
 
 def bench_packet(base: Path) -> None:
     """A case played to closure (registration, CAPA, survey), then its packet built."""
+    from app.application import ingest
     from app.folder import init
-    from app.intake import ingest_once
-    from app.settings import settings_template
+    from app.settings import ArchiveSettings, Settings, settings_template
     from archive.packet import Renderer, build_packet
     from forms.definition import get_form
     from forms.writer import write_form
@@ -183,7 +183,12 @@ def bench_packet(base: Path) -> None:
     ]
     for n, (form_id, case_id, values) in enumerate(steps):
         write_form(get_form(form_id), "docx", inbox / f"{n} {form_id}.docx", values, case_id)
-        results = ingest_once(root, Policy(), "Bench Co.", NOW + timedelta(days=n))
+        quiet = Settings(
+            company_name="Bench Co.",
+            archive=ArchiveSettings(closure_packets=False),
+            weekly_reports=False,
+        )
+        results = ingest(root, quiet, NOW + timedelta(days=n))
         assert [r.outcome for r in results] == ["filed"], results
     renderer = Renderer(root / ".closedloop" / "libreoffice")
     timings = []

@@ -9,16 +9,18 @@ fill them in Word), never by writing the registry.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.errors import WatcherError
+from app.application import ingest
+from app.errors import AppError
 from app.folder import SharedFolder, init
-from app.intake import FileResult, ingest_once
-from filing.policy import Policy
+from app.results import FileResult
+from app.settings import Settings
 from filing.registry import Registry
 from forms.reader import read_form
 from forms.writer import write_form
@@ -34,7 +36,7 @@ class Step:
     lines: list[str] = field(default_factory=list)
 
 
-class DemoFolderInUse(WatcherError):
+class DemoFolderInUse(AppError):
     def __init__(self, root: Path) -> None:
         super().__init__(
             f"{root} already holds files; the demo lays out a folder of its own: name a new "
@@ -44,13 +46,16 @@ class DemoFolderInUse(WatcherError):
 
 def play(
     root: Path,
-    policy: Policy,
-    company: str,
+    settings: Settings,
     settings_text: str,
     start: datetime,
-    closure_packets: bool,
 ) -> Iterator[Step]:
-    """Lay out `root` and play one complaint from registration to closure."""
+    """Lay out `root` and play one complaint from registration to closure; the passes file
+    what the steps saved, with the after-effects the settings turn on except the weekly
+    report, which the last step writes."""
+    policy, company = settings.policy, settings.company_name
+    closure_packets = settings.archive.closure_packets
+    passes = dataclasses.replace(settings, weekly_reports=False)
     if root.exists() and any(root.iterdir()):
         raise DemoFolderInUse(root)
     day = (start - timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -71,7 +76,7 @@ def play(
     )
 
     def run(now: datetime) -> list[FileResult]:
-        return ingest_once(root, policy, company, now, closure_packets=closure_packets)
+        return ingest(root, passes, now)
 
     def said(results: list[FileResult]) -> list[str]:
         lines = []
@@ -255,7 +260,7 @@ def _issued(results: list[FileResult], department: str) -> str:
         for i in r.issued:
             if f"Outbox/{department}/" in i["file"]:
                 return i["file"]
-    raise WatcherError(f"the demo expected a form for {department}; it was not issued")
+    raise AppError(f"the demo expected a form for {department}; it was not issued")
 
 
 def _fill(source: Path, target: Path, values: dict[str, Any], company: str) -> Path:

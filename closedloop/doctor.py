@@ -72,6 +72,10 @@ def checks(
             else "Inbox, Outbox for every department, Archive, Quarantine, Blank Forms",
         )
     )
+    if not folder.is_laid_out():
+        # Not a shared folder: nothing more to look at, and nothing is made in it (a lock
+        # or a registry made here would leave a folder wherever ROOT pointed).
+        return out
     unwritable = [p for p in places if p.is_dir() and not os.access(p, os.W_OK | os.X_OK)]
     out.append(
         Check(
@@ -189,7 +193,7 @@ def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
             "of closedloop.toml (forms are still issued to the outboxes meanwhile)",
         )
     try:
-        with Registry(folder.registry) as registry:
+        with Registry(folder.registry, create=False) as registry:
             waiting = [m for m in registry.mails() if m.sent_at is None]
     except RegistryError:
         waiting = []

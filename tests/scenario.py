@@ -68,7 +68,7 @@ class Folder:
 
     def status(self, case_id: str, now: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(
-            self.run("status", case_id, "--root", str(self.root), "--json", "--now", now)
+            self.run("status", str(self.root), case_id, "--json", "--now", now)
         )
         return data
 

@@ -237,7 +237,7 @@ def test_a_history_line_nested_beyond_the_stack_is_a_finding_and_a_refusal(root:
 
 def close(root: Path) -> Any:
     return CliRunner().invoke(
-        cli, ["close-quarter", "2026Q4", "--root", str(root), "--now", "2027-01-05T09:00"]
+        cli, ["close-quarter", str(root), "2026Q4", "--now", "2027-01-05T09:00"]
     )
 
 

@@ -58,7 +58,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder.root / "Inbox" / "CC-2026-0003").mkdir()
     (folder.root / "Inbox" / "CC-2026-0003" / "photo #1.jpg").write_bytes(b"\xff\xd8 dented")
     folder.ingest("2026-11-21T11:00")
-    folder.run("close-quarter", "2026Q4", "--root", str(folder.root), "--now", "2027-01-05T09:00")
+    folder.run("close-quarter", str(folder.root), "2026Q4", "--now", "2027-01-05T09:00")
     return folder.root / "Archive"
 
 

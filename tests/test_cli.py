@@ -212,7 +212,7 @@ def test_commands_on_a_folder_that_is_not_laid_out_or_an_unknown_case(tmp_path: 
     assert code == 2 and f"{tmp_path} is not a closedloop shared folder" in err
     assert f"lay it out with `closedloop init {tmp_path}`" in err
     run("init", str(tmp_path))
-    code, out, _ = run("status", "CC-2026-0042", "--root", str(tmp_path), "--json")
+    code, out, _ = run("status", str(tmp_path), "CC-2026-0042", "--json")
     assert code == 2 and "there is no case CC-2026-0042" in json.loads(out)["error"]["message"]
     code, _, err = run("ingest", str(tmp_path), "--now", "yesterday")
     assert code == 2 and "the clock 'yesterday' (from --now or CLOSEDLOOP_NOW) is not a time" in err

@@ -30,7 +30,7 @@ def unit_commands() -> list[list[str]]:
 
 def test_the_unit_runs_watch_after_doctor_on_the_same_folder() -> None:
     pre, start = unit_commands()
-    assert pre[1:] == ["doctor", "--root", "/srv/complaints"]
+    assert pre[1:] == ["doctor", "/srv/complaints"]
     assert start[1:] == ["watch", "/srv/complaints"]
     assert "RequiresMountsFor=/srv/complaints" in UNIT and "ReadWritePaths=/srv/complaints" in UNIT
     for command in (pre, start):  # the arguments parse: --help after them is reached

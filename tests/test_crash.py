@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 import filing.registry
-from app.intake import ingest_once
-from filing.policy import Policy
+from app.application import ingest
 from tests.consistency import assert_consistent, sha256, state
 from tests.office import fill_docx, fill_docx_table, fill_xlsx
 from tests.scenario import CAPA_DONE, REGISTRATION, Folder
+from tests.settings import quiet_settings
 
 NOW = datetime(2026, 11, 23, 10, 0)
 KILLED = 137
@@ -109,7 +109,7 @@ def workload(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
     setup, files = _setup(tmp, registrations=1)
     reference = _copy(setup, tmp / "reference")
     saved = _save_all(reference, files)
-    ingest_once(reference, Policy(), "Test Co.", NOW)
+    ingest(reference, quiet_settings(), NOW)
     assert_consistent(reference, saved)
     return setup, files, state(reference)
 
@@ -162,7 +162,7 @@ def _ingest_killed_at(root: Path, at: int) -> int:
         shutil.rmtree = stepping(shutil.rmtree)  # type: ignore[assignment]
         connect = sqlite3.connect
         filing.registry.sqlite3.connect = lambda *a, **k: _Db(connect(*a, **k), step)  # type: ignore[assignment]
-        ingest_once(root, Policy(), "Test Co.", NOW)
+        ingest(root, quiet_settings(), NOW)
         os._exit(0)
     except BaseException:
         traceback.print_exc()
@@ -181,7 +181,7 @@ def test_ingest_killed_at_every_step_ends_as_if_never_interrupted(
         if code == 0:
             break
         assert code == KILLED, f"the ingest failed before step {at} (exit {code})"
-        ingest_once(root, Policy(), "Test Co.", NOW)  # the restart
+        ingest(root, quiet_settings(), NOW)  # the restart
         assert_consistent(root, saved)
         assert state(root) == expected, f"killed at step {at}"
         shutil.rmtree(root)
@@ -210,7 +210,7 @@ def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(tmp_path: 
     setup, files = _setup(tmp_path, registrations=40)
     reference = _copy(setup, tmp_path / "reference")
     _save_all(reference, files)
-    ingest_once(reference, Policy(), "Test Co.", NOW)
+    ingest(reference, quiet_settings(), NOW)
     root = _copy(setup, tmp_path / "killed")
     saved = _save_all(root, files)
     inbox = root / "Inbox"

@@ -28,9 +28,7 @@ def test_the_demo_plays_a_case_from_registration_to_closure(tmp_path: Path) -> N
         assert title in out, title
     [case] = [p for p in (root / "Archive").iterdir() if p.name.startswith("CC-")]
     case_id = case.name.split(" ")[0]
-    status = json.loads(
-        CliRunner().invoke(cli, ["status", case_id, "--root", str(root), "--json"]).output
-    )
+    status = json.loads(CliRunner().invoke(cli, ["status", str(root), case_id, "--json"]).output)
     assert (status["state"], status["resolution"]) == ("closed", "accepted")
     assert [f["form"] for f in status["filed"]] == [
         "registration",

@@ -15,7 +15,7 @@ from tests.scenario import Folder
 
 
 def doctor(root: Path) -> tuple[int, dict[str, tuple[str, str]]]:
-    result = CliRunner().invoke(cli, ["doctor", "--root", str(root), "--json"])
+    result = CliRunner().invoke(cli, ["doctor", str(root), "--json"])
     report = json.loads(result.stdout)
     return result.exit_code, {c["name"]: (c["status"], c["detail"]) for c in report["checks"]}
 

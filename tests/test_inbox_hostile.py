@@ -267,7 +267,7 @@ def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
     shutil.move(staged, folder.root / "Inbox" / "reg.docx")
     code, results, output = ingest(folder.root)
     assert code == 0, output
-    doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
+    doctor = CliRunner().invoke(cli, ["doctor", str(folder.root)])
     assert doctor.exit_code != 0
     assert "1 filing committed since 2026-11-20 10:00 could not put all" in doctor.output
     # A second file is filed while the first plan waits; then the disk has room again.
@@ -279,7 +279,7 @@ def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
     code, _, _ = ingest(folder.root)
     assert code == 0
     assert list((folder.root / "Archive").glob("CC-2026-0001*/01 registration v1.docx"))
-    doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
+    doctor = CliRunner().invoke(cli, ["doctor", str(folder.root)])
     assert "every filing's files are in place" in doctor.output
 
 
@@ -333,7 +333,7 @@ def test_a_folder_closedloop_writes_into_made_a_link_stops_it(
     assert f"{quarantine}: this folder is a link to {outside}" in " ".join(output.split())
     assert sorted(os.listdir(outside)) == ["secret.txt"]
     assert (folder.root / "Inbox" / "junk.docx").exists()
-    doctor = CliRunner().invoke(cli, ["doctor", "--root", str(folder.root)])
+    doctor = CliRunner().invoke(cli, ["doctor", str(folder.root)])
     assert doctor.exit_code != 0 and "is a link to" in doctor.output
 
 

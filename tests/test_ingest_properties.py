@@ -12,13 +12,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.application import ingest
 from app.folder import SharedFolder, init
-from app.intake import ingest_once
 from app.settings import settings_template
 from filing.policy import Policy
 from filing.registry import Registry
 from forms.definition import get_form
 from forms.writer import write_form
+from tests.settings import quiet_settings
 
 REG = {
     "complaint_date": "2026-11-20",
@@ -110,7 +111,7 @@ def test_any_sequence_keeps_cases_legal_and_files_in_one_place(
                 path = write_form(get_form(form_id), fmt, folder.inbox / name, values, case)  # type: ignore[arg-type]
                 dropped[name] = path.read_bytes()
             now += timedelta(hours=1)
-            results = {r.file: r for r in ingest_once(root, Policy(), "Test Co.", now)}
+            results = {r.file: r for r in ingest(root, quiet_settings(), now)}
             assert set(results) == set(dropped)
             assert list(folder.inbox.iterdir()) == []
             archived = {

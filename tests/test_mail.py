@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 
-from app.intake import FileResult
+from app.results import FileResult
 from app.settings import load_settings
 from closedloop.cli import cli
 from filing.records import Mail
@@ -33,6 +33,7 @@ from filing.registry import Registry
 from mail.headers import address_list, header_text
 from mail.notify import MailSettings, send_due
 from tests.scenario import REGISTRATION, Folder
+from tests.settings import quiet_settings
 from tests.test_doctor import doctor
 from tests.test_watch import until
 from watcher.service import Watcher
@@ -188,12 +189,12 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_given_up(
     assert folder.ingest("2026-11-21T11:00") == []  # given up: not tried again
     assert [(m["attempts"], m["given_up"]) for m in mails(folder)] == [(2, 0), (1, 1)]
     # the administrator sees it, mends the address, and has it sent again
-    listed = folder.run("mail", "--root", str(folder.root))
+    listed = folder.run("mail", str(folder.root))
     assert "given up CC-2026-0002 Corrective and Preventive Action Report: Beta Glass" in listed
     assert "the server answered 550 5.1.1 No such user" in listed
-    folder.run("mail", "--root", str(folder.root), "--retry", "--now", "2026-11-21T12:00")
+    folder.run("mail", str(folder.root), "--retry", "--now", "2026-11-21T12:00")
     assert [r["outcome"] for r in folder.ingest("2026-11-21T12:00")] == ["mailed"]
-    assert "Every mail has been sent." in folder.run("mail", "--root", str(folder.root))
+    assert "Every mail has been sent." in folder.run("mail", str(folder.root))
 
 
 def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
@@ -341,9 +342,8 @@ def service(folder: Folder, port: int, timeout: float = 10, **options: Any) -> W
         digest_departments=False,  # the forms' mails only
     )
     policy = load_settings(folder.root).policy
-    return Watcher(
-        folder.root, policy, "Test Co.", window=0.3, rescan=60, mail=mail, mail_every=0.2, **options
-    )
+    settings = quiet_settings(policy=policy, window=0.3, rescan=60, mail=mail)
+    return Watcher(folder.root, settings, mail_every=0.2, **options)
 
 
 def test_doctor_checks_the_mail_server(folder: Folder, port: int) -> None:

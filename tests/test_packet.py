@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from app.intake import FileResult
+from app.results import FileResult
 from archive.packet import Renderer, build_packet
 from closedloop.cli import cli
 from filing.policy import Policy
 from filing.registry import Registry
 from tests.office import LibreOffice, fill_docx
 from tests.scenario import REGISTRATION, Folder
+from tests.settings import quiet_settings
 from tests.test_scenarios import close_capa, register
 from tests.test_watch import until
 from watcher.service import Watcher
@@ -116,7 +117,7 @@ def test_a_packet_on_demand_for_an_open_case(closed: tuple[Folder, dict], tmp_pa
     register(folder, "2026-11-27T09:00", Customer="Open Customer")
     out = tmp_path / "open.pdf"
     result = CliRunner().invoke(
-        cli, ["packet", "CC-2026-0002", "--root", str(folder.root), "--out", str(out)]
+        cli, ["packet", str(folder.root), "CC-2026-0002", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert [o.title for o in PdfReader(out).outline][:2] == [
@@ -151,12 +152,7 @@ def test_the_service_renders_packets_beside_the_filing_worker(
     folder = Folder(tmp_path / "share")
     results: list[FileResult] = []
     w = Watcher(
-        folder.root,
-        Policy(),
-        "Test Co.",
-        window=0.2,
-        on_result=results.append,
-        closure_packets=True,
+        folder.root, quiet_settings(window=0.2, closure_packets=True), on_result=results.append
     )
     w.start()
     try:
@@ -187,11 +183,9 @@ def test_a_sealed_case_packet_must_go_elsewhere(
     copy = tmp_path / "share"
     shutil.copytree(closed[0].root, copy)
     runner = CliRunner()
-    sealed = runner.invoke(
-        cli, ["close-quarter", "2026Q4", "--root", str(copy), "--now", "2027-01-05T09:00"]
-    )
+    sealed = runner.invoke(cli, ["close-quarter", str(copy), "2026Q4", "--now", "2027-01-05T09:00"])
     assert sealed.exit_code == 0, sealed.output
-    result = runner.invoke(cli, ["packet", "CC-2026-0001", "--root", str(copy)])
+    result = runner.invoke(cli, ["packet", str(copy), "CC-2026-0001"])
     assert result.exit_code == 2
     assert (
         "CC-2026-0001 is sealed in 2026Q4 Customer Complaint Closed-Loop; its folder is "

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from app.intake import FileResult
+from app.results import FileResult
 from closedloop.cli import cli
-from filing.policy import Policy
 from tests.scenario import Folder
+from tests.settings import quiet_settings
 from tests.test_archive import registry_rows
 from tests.test_scenarios import register
 from tests.test_watch import until
@@ -42,7 +42,7 @@ def quarter(tmp_path: Path) -> Folder:
 
 def close(folder: Folder, *extra: str) -> str:
     return folder.run(
-        "close-quarter", "2026Q4", "--root", str(folder.root), "--now", "2027-01-05T09:00", *extra
+        "close-quarter", str(folder.root), "2026Q4", "--now", "2027-01-05T09:00", *extra
     )
 
 
@@ -85,9 +85,7 @@ def test_closed_cases_are_sealed_with_a_summary_and_a_manifest(quarter: Folder) 
     for path in sealed.rglob("*"):
         mode = stat.S_IMODE(path.stat().st_mode)
         assert not mode & 0o222, f"{path} is writable ({oct(mode)})"
-    status = json.loads(
-        quarter.run("status", "CC-2026-0001", "--root", str(quarter.root), "--json")
-    )
+    status = json.loads(quarter.run("status", str(quarter.root), "CC-2026-0001", "--json"))
     assert status["folder"].startswith(f"Archive/{QUARTER}/CC-2026-0001")
     assert json.loads(quarter.run("verify", str(quarter.root), "--json"))["findings"] == []
 
@@ -133,7 +131,7 @@ def test_a_close_stopped_half_way_is_finished_by_running_it_again(
     with pytest.raises(MachineDown):
         CliRunner().invoke(
             cli,
-            ["close-quarter", "2026Q4", "--root", str(quarter.root), "--now", "2027-01-05T09:00"],
+            ["close-quarter", str(quarter.root), "2026Q4", "--now", "2027-01-05T09:00"],
             catch_exceptions=False,
         )
     monkeypatch.undo()
@@ -168,7 +166,7 @@ def test_a_quarter_not_over_or_misspelt_is_refused(
     quarter: Folder, quarter_text: str, now: str, message: str
 ) -> None:
     result = CliRunner().invoke(
-        cli, ["close-quarter", quarter_text, "--root", str(quarter.root), "--now", now]
+        cli, ["close-quarter", str(quarter.root), quarter_text, "--now", now]
     )
     assert result.exit_code == 2 and message in result.stderr
     assert not (quarter.root / "Archive" / QUARTER).exists()
@@ -198,13 +196,9 @@ def test_a_running_service_seals_a_quarter_once_it_is_over(quarter: Folder) -> N
     results: list[FileResult] = []
     w = Watcher(
         quarter.root,
-        Policy(),
-        "Test Co.",
-        window=0.1,
-        rescan=0.2,
+        quiet_settings(window=0.1, rescan=0.2, close_quarters=True),
         now=lambda: datetime(2027, 1, 2, 8, 0),
         on_result=results.append,
-        close_quarters=True,
     )
     w.start()
     try:

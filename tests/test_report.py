@@ -143,7 +143,7 @@ def scripted(folder: Folder) -> dict[str, str]:
 def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[Folder, dict[str, str]]:
     folder = Folder(tmp_path_factory.mktemp("report") / "share")
     cases = scripted(folder)
-    out = folder.run("report", "weekly", "--week", WEEK, "--root", str(folder.root), "--now", NOW)
+    out = folder.run("report", "weekly", "--week", WEEK, str(folder.root), "--now", NOW)
     assert "Reports/2026-W48 Weekly Report.xlsx" in out
     return folder, cases
 
@@ -374,7 +374,7 @@ def test_the_page_says_the_same_and_the_index_links_it(
 def test_a_past_week_reads_as_it_stood_then(played: tuple[Folder, dict[str, str]]) -> None:
     """Made on 27 November, the report of W46 still shows what was open on 15 November."""
     folder, cases = played
-    folder.run("report", "weekly", "--week", "2026-W46", "--root", str(folder.root), "--now", NOW)
+    folder.run("report", "weekly", "--week", "2026-W46", str(folder.root), "--now", NOW)
     got = headline(folder, "2026-W46 Weekly Report.xlsx")
     assert (got["Opened this week"], got["Open at the end"]) == (1, 1)  # Gamma Doors only
     assert got["Working hours, 13 weeks"] == 3.5  # Gamma's CAPA; Wang's came in W47
@@ -390,9 +390,7 @@ def test_a_misspelt_week_is_refused_with_the_form_to_use(
 
     from closedloop.cli import cli
 
-    result = CliRunner().invoke(
-        cli, ["report", "weekly", "--week", "47", "--root", str(folder.root)]
-    )
+    result = CliRunner().invoke(cli, ["report", "weekly", "--week", "47", str(folder.root)])
     assert result.exit_code == 2
     assert "'47' is not an ISO week; write it like 2026-W47" in result.output
 
@@ -445,9 +443,7 @@ def test_libreoffice_draws_the_charts(
 
 def test_the_quarterly_report_counts_the_quarter(played: tuple[Folder, dict[str, str]]) -> None:
     folder, _ = played
-    out = folder.run(
-        "report", "quarterly", "--quarter", "2026Q4", "--root", str(folder.root), "--now", NOW
-    )
+    out = folder.run("report", "quarterly", "--quarter", "2026Q4", str(folder.root), "--now", NOW)
     assert "Reports/2026Q4 Quarterly Report.xlsx" in out
     got = headline(folder, "2026Q4 Quarterly Report.xlsx")
     every = statuses(folder)
@@ -474,8 +470,8 @@ def test_a_name_like_a_formula_stays_text_in_the_workbooks(tmp_path: Path) -> No
             "Reason for the decision": "Not ours",
         },
     )
-    folder.run("report", "weekly", "--week", "2026-W47", "--root", str(folder.root), "--now", NOW)
-    folder.run("close-quarter", "2026Q4", "--root", str(folder.root), "--now", "2027-01-05T09:00")
+    folder.run("report", "weekly", "--week", "2026-W47", str(folder.root), "--now", NOW)
+    folder.run("close-quarter", str(folder.root), "2026Q4", "--now", "2027-01-05T09:00")
     sealed = folder.root / "Archive" / "2026Q4 Customer Complaint Closed-Loop"
     for workbook, title in (
         (folder.root / "Reports" / "2026-W47 Weekly Report.xlsx", "By customer"),

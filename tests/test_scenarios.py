@@ -170,7 +170,7 @@ def test_deadlines_late_and_overdue_across_a_weekend_and_a_holiday(folder: Folde
     )  # 5 working days, Saturday 10th works
     assert deadlines["actions"]["status"] == "overdue"
     overdue = folder.run(
-        "cases", "--root", str(folder.root), "--overdue", "--json", "--now", "2026-10-16T09:00"
+        "cases", str(folder.root), "--overdue", "--json", "--now", "2026-10-16T09:00"
     )
     assert case_id in overdue
 
@@ -387,16 +387,16 @@ def test_product_in_shipment_needs_containment_within_four_hours_of_registration
 def test_a_failure_on_one_file_leaves_it_in_the_inbox_and_the_pass_goes_on(
     folder: Folder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app.intake
+    import app.application
 
-    real = app.intake._ingest
+    real = app.application.take
 
-    def flaky(path: Path, *args: object) -> object:
+    def flaky(desk: object, path: Path, *args: object) -> object:
         if path.name == "001 broken.docx":
             raise RuntimeError("disk went away")
-        return real(path, *args)  # type: ignore[arg-type]
+        return real(desk, path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(app.intake, "_ingest", flaky)
+    monkeypatch.setattr(app.application, "take", flaky)
     folder.save(folder.blank("registration"), REGISTRATION, name="001 broken.docx")
     folder.save(
         folder.blank("registration"),
@@ -471,7 +471,7 @@ def test_a_file_that_goes_while_the_inbox_is_listed_is_skipped(
     folder: Folder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.folder import SharedFolder
-    from app.intake import inbox_files
+    from app.intake.inbox import inbox_files
 
     inbox = folder.root / "Inbox"
     (inbox / "kept.docx").write_bytes(b"x")

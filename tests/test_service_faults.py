@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from app.application import App
 from app.faults import RegistryFailed, registry_failure
 from app.instance import LockLost
-from app.intake import FileResult, Intake
-from filing.policy import Policy
+from app.results import FileResult, Outcome
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
+from tests.settings import quiet_settings
 from watcher.service import Watcher
 
 
@@ -50,7 +51,7 @@ def folder(tmp_path: Path) -> Folder:
 @pytest.fixture
 def watched(folder: Folder) -> Iterator[tuple[Watcher, list[FileResult]]]:
     results: list[FileResult] = []
-    w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, rescan=0.3, on_result=results.append)
+    w = Watcher(folder.root, quiet_settings(window=0.2, rescan=0.3), on_result=results.append)
     w.start()
     yield w, results
     w.stop(timeout=5)
@@ -156,16 +157,18 @@ def test_a_failed_file_waits_the_time_the_log_states_and_any_name_is_logged(
     raw = os.fsencode(inbox) + b"/bad\xff name.docx"
     name = os.fsdecode(raw).rsplit("/", 1)[-1]
     tried: list[float] = []
-    real_process = Intake.process
+    real_process = App.file
 
-    def fails_twice(self: Intake, path: Path, now: datetime) -> FileResult:
+    def fails_twice(self: App, path: Path, now: datetime) -> FileResult:
         if path.name != name or len(tried) >= 2:
             return real_process(self, path, now)
         tried.append(time.monotonic())
         path.read_bytes()  # as the intake reads it: open and close events
-        return FileResult(path.name, "ignored", reason="held open\n\x1b[31mfake line", retry=True)
+        return FileResult(
+            path.name, Outcome.IGNORED, reason="held open\n\x1b[31mfake line", retry=True
+        )
 
-    monkeypatch.setattr(Intake, "process", fails_twice)
+    monkeypatch.setattr(App, "file", fails_twice)
     log_file = folder.root / ".closedloop" / "watch.log"
     handler = logging.handlers.RotatingFileHandler(log_file, encoding="utf-8")
     logger = logging.getLogger("closedloop")
@@ -174,10 +177,7 @@ def test_a_failed_file_waits_the_time_the_log_states_and_any_name_is_logged(
     results: list[FileResult] = []
     w = Watcher(
         folder.root,
-        Policy(),
-        "Test Co.",
-        window=0.2,
-        rescan=0.1,  # scans as often as the loop turns
+        quiet_settings(window=0.2, rescan=0.1),  # scans as often as the loop turns
         on_result=results.append,
         first_retry=0.5,
     )
@@ -216,7 +216,7 @@ def test_a_word_owner_file_left_by_a_crash_no_longer_holds_its_document(
     (inbox / "~$open.docx").write_bytes(b"\x03Mei" + b"\x00" * 50)  # Word has it open now
     results: list[FileResult] = []
     caplog.set_level("INFO", logger="closedloop")
-    w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, rescan=0.3, on_result=results.append)
+    w = Watcher(folder.root, quiet_settings(window=0.2, rescan=0.3), on_result=results.append)
     w.start()
     try:
         document.replace(inbox / "report.docx")

@@ -16,15 +16,16 @@ from typing import Any
 
 import pytest
 
-import app.intake
+import app.intake.entry
 from app.folder import init
 from app.instance import AlreadyWatched
-from app.intake import FileResult
+from app.results import FileResult
 from app.settings import settings_template
 from filing.policy import Policy
 from tests.clock import HandClock
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
+from tests.settings import quiet_settings
 from watcher.service import Watcher
 
 OUTBOX_CAPA = (
@@ -56,11 +57,7 @@ def _watching(
     results: list[FileResult] = []
     w = Watcher(
         folder.root,
-        Policy(),
-        "Test Co.",
-        window=WINDOW,
-        poll=poll,
-        rescan=RESCAN,
+        quiet_settings(window=WINDOW, poll=poll, rescan=RESCAN),
         clock=clock,
         on_result=results.append,
     )
@@ -137,14 +134,14 @@ def test_startup_with_a_full_inbox_and_a_second_watcher_is_refused(tmp_path: Pat
         staged = triaged(folder, f"{i:02d}.docx", customer=f"Customer {i}")
         staged.replace(folder.root / "Inbox" / staged.name)
     results: list[FileResult] = []
-    w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, poll=0.2, on_result=results.append)
+    w = Watcher(folder.root, quiet_settings(window=0.2, poll=0.2), on_result=results.append)
     w.start()
     try:
         with pytest.raises(
             AlreadyWatched,
             match=rf"is already watched by closedloop watch \(process {os.getpid()}\)",
         ):
-            Watcher(folder.root, Policy(), "Test Co.").start()
+            Watcher(folder.root, quiet_settings()).start()
         until(lambda: len(results) == 12)
         assert {r.outcome for r in results} == {"filed"}
         assert not any((folder.root / "Inbox").iterdir())
@@ -209,7 +206,7 @@ def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
     folder = Folder(tmp_path / "share")
     staged = triaged(folder, "locked.docx")
     denied = {"left": 2}
-    read_regular = app.intake.read_regular
+    read_regular = app.intake.entry.read_regular
 
     def locked_twice(root: Path, relative: Path, limit: int) -> Any:
         # Someone holds the file open with a share lock (as Windows does over SMB).
@@ -218,9 +215,9 @@ def test_a_file_that_cannot_be_read_now_is_retried_with_backoff_not_quarantined(
             raise PermissionError(13, "Permission denied", str(root / relative))
         return read_regular(root, relative, limit)
 
-    monkeypatch.setattr(app.intake, "read_regular", locked_twice)
+    monkeypatch.setattr(app.intake.entry, "read_regular", locked_twice)
     results: list[FileResult] = []
-    w = Watcher(folder.root, Policy(), "Test Co.", window=0.2, on_result=results.append)
+    w = Watcher(folder.root, quiet_settings(window=0.2), on_result=results.append)
     caplog.set_level("INFO", logger="closedloop")
     w.start()
     try:
@@ -243,7 +240,7 @@ def test_a_watcher_whose_worker_fails_says_why_and_stops(tmp_path: Path) -> None
     def broken_clock() -> datetime:
         raise OSError(5, "Input/output error")
 
-    w = Watcher(folder.root, Policy(), "Test Co.", window=0.1, now=broken_clock)
+    w = Watcher(folder.root, quiet_settings(window=0.1), now=broken_clock)
     w.start()
     try:
         triaged(folder, "a.docx").replace(folder.root / "Inbox" / "a.docx")

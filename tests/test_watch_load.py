@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from app.intake import FileResult
-from filing.policy import Policy
+from app.results import FileResult
 from tests.consistency import assert_consistent, sha256
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
+from tests.settings import quiet_settings
 from tests.test_corpus import EXPECTED
 from tests.test_watch import until
 from watcher.service import Watcher
@@ -28,7 +28,7 @@ def service(
     folder = Folder(tmp_path / "share")
     results: list[FileResult] = []
     poll = 0.5 if request.param == "polling" else None
-    w = Watcher(folder.root, Policy(), "Test Co.", window=0.3, poll=poll, on_result=results.append)
+    w = Watcher(folder.root, quiet_settings(window=0.3, poll=poll), on_result=results.append)
     w.start()
     yield folder, results
     w.stop()

@@ -35,16 +35,16 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from app.application import App
 from app.faults import RegistryFailed, RegistryProbe, registry_failure
 from app.folder import SharedFolder
 from app.instance import InstanceLock
-from app.intake import FileResult, Intake, Limits, inbox_files
+from app.intake.inbox import inbox_files
+from app.jobs.base import AnyJob, Trigger, When
 from app.notes import shown
-from app.opening import open_registry
-from archive.errors import ArchiveError
-from archive.packet import Renderer, build_packet
-from filing.policy import Policy
-from mail.notify import MailSettings, queue_digest, send_due
+from app.results import FileResult, Outcome
+from app.settings import Settings
+from watcher.lanes import Lane
 from watcher.stability import Backoff, StabilityTracker
 
 log = logging.getLogger("closedloop.watcher")
@@ -83,55 +83,40 @@ class _Events(FileSystemEventHandler):
 
 
 class Watcher:
+    """The service on one shared folder: `settings` give its timing ([watch]) and its
+    after-effects; the rest are the clocks and hooks tests and replays set."""
+
     def __init__(
         self,
         root: Path,
-        policy: Policy,
-        company: str,
-        window: float = 2.0,
-        poll: float | None = None,
-        rescan: float = 30.0,
+        settings: Settings,
+        *,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now().replace(microsecond=0),
-        on_result: Callable[[FileResult], None] | None = None,
-        close_quarters: bool = False,
-        closure_packets: bool = False,
-        mail: MailSettings | None = None,
-        weekly_reports: bool = False,
-        mail_every: float = 30.0,
-        stale_owner: float = 15 * 60.0,
         wall: Callable[[], float] = time.time,
+        on_result: Callable[[FileResult], None] | None = None,
+        mail_every: float = 30.0,
         first_retry: float = 1.0,
-        limits: Limits | None = None,
     ) -> None:
         self.folder = SharedFolder(root)
-        self.mail = mail if mail is not None and mail.enabled else None
-        self.weekly_reports = weekly_reports
+        self.settings = settings
+        timing = settings.watch
+        self.window = timing.window
+        self.poll = timing.poll
+        self.rescan = timing.rescan
+        self.stale_owner = timing.stale_owner_seconds
         self.mail_every = mail_every  # seconds between looks at the mail queue when idle
-        self.policy = policy
-        self.company = company
-        self.window = window
-        self.poll = poll
-        self.rescan = rescan
-        self.stale_owner = stale_owner  # seconds: [watch] stale_owner_minutes
         self.wall = wall  # the clock of file times, for the age of owner files
         self.clock = clock
         self.now = now
         self.on_result = on_result
-        self.close_quarters = close_quarters
-        self.closure_packets = closure_packets
-        self.limits = limits  # what one file may cost ([inbox] max_evidence_mb); None: defaults
         self._paths: queue.Queue[Path] = queue.Queue()
         self._rescan_soon = threading.Event()  # a folder arrived: walk before the next rescan
         self._stop = threading.Event()
         self._lock = InstanceLock(self.folder.state)
         self._observer: BaseObserver | None = None
-        self._worker: threading.Thread | None = None
-        self._renderer: threading.Thread | None = None
-        self._mailer: threading.Thread | None = None
-        self._mail_wake = threading.Event()  # set when a filing may have queued mail
-        self._to_render: queue.Queue[str] = queue.Queue()
-        self._rendered: queue.Queue[tuple[str, bytes | Exception]] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._lanes: dict[AnyJob, Lane] = {}
         self._backoff = Backoff(first=first_retry)  # doubling from there, up to a minute
         self.processed = 0
         self.error: BaseException | None = None  # why the worker stopped, if it failed
@@ -142,11 +127,17 @@ class Watcher:
     def failed(self) -> bool:
         return self.error is not None
 
+    def _open(self, isolated: bool = True) -> App:
+        return App.open(
+            self.folder.root, self.settings, isolated=isolated, mail_every=self.mail_every
+        )
+
     def start(self) -> None:
         self._lock.acquire()
         try:
-            # A registry it cannot open, or one missing over an archive: say so now.
-            open_registry(self.folder).close()
+            # A folder not laid out, a registry it cannot open, or one missing over an
+            # archive: say so now.
+            self._open(isolated=False).close()
             # The file the service works on from now: another one at its path later is a
             # registry replaced under it.
             self._probe = RegistryProbe(self.folder.registry)
@@ -161,11 +152,7 @@ class Watcher:
             self._lock.release()
             raise
         self._observer = observer
-        self._worker = self._thread(self._loop, "closedloop-worker")
-        if self.closure_packets:
-            self._renderer = self._thread(self._render_packets, "closedloop-packets")
-        if self.mail is not None:
-            self._mailer = self._thread(self._send_mail, "closedloop-mail")
+        self._thread(self._loop, "closedloop-worker")
         mode = f"polling every {self.poll:g} s" if self.poll else "native events"
         _say(
             logging.INFO,
@@ -173,20 +160,14 @@ class Watcher:
         )
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the file in hand."""
+        """Stop after the file in hand. A mail being sent may wait for the server's answer
+        (the mail timeout); it stays queued if it does not finish, and goes at the next start."""
         self._stop.set()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout)
-        if self._worker is not None:
-            self._worker.join(timeout)
-        if self._renderer is not None:
-            self._renderer.join(timeout)
-        self._mail_wake.set()
-        if self._mailer is not None:
-            # A send in hand may wait for the server's answer (the mail timeout); the mail
-            # stays queued if it does not finish, and goes at the next start.
-            self._mailer.join(timeout)
+        for thread in list(self._threads):
+            thread.join(timeout)
         self._lock.release()
         log.info("stopped")
 
@@ -198,6 +179,7 @@ class Watcher:
                 self._fail(exc)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
+        self._threads.append(thread)
         thread.start()
         return thread
 
@@ -215,27 +197,25 @@ class Watcher:
 
     def _loop(self) -> None:
         tracker = StabilityTracker(self.window, self.stale_owner, self.wall)
-        with Intake(
-            self.folder.root,
-            self.policy,
-            self.company,
-            self.closure_packets,
-            packets_later=True,
-            mail=self.mail,
-            weekly_reports=self.weekly_reports,
-            limits=self.limits,
-        ) as intake:
-            if intake.recovered:
-                log.info("finished %d filings an interrupted run left", intake.recovered)
-            intake.wanted += intake.cases_missing_packets()
+        with self._open() as app:
+            recovered = app.recover()
+            if recovered:
+                log.info("finished %d filings an interrupted run left", recovered)
+            for job in app.jobs:
+                if job.slow:  # each on a thread of its own, with a registry of its own
+                    lane = Lane(job, lambda: self._open(isolated=False), self.now, self._stop)
+                    self._lanes[job] = lane
+                    self._thread(lane.run, f"closedloop-{type(job).__name__}")
+            self._say_all(self._after(app, Trigger(When.START, self.now())))
             probe = self._probe
             self.working.set()
             next_scan = next_probe = 0.0  # the Inbox as found at start comes first
+            periodic = {job: 0.0 for job in app.jobs if job.every is not None}
             while not self._stop.is_set():
                 now = self.clock()
                 if now >= next_probe:  # even while the folder is quiet:
                     self._lock.check()  # .closedloop moved away: another may file beside us
-                    probe.check(intake.registry.schema_version)  # the registry gone bad
+                    probe.check(app.registry.schema_version)  # the registry gone bad
                     next_probe = now + 1.0
                 if self._rescan_soon.is_set():
                     self._rescan_soon.clear()
@@ -243,11 +223,12 @@ class Watcher:
                 if now >= next_scan:
                     self._note(tracker, inbox_files(self.folder), now, walked=True)
                     next_scan = now + self.rescan
-                    if self.close_quarters:  # the first look after a quarter ends seals it
-                        for sealed in intake.seal_ended_quarters(self.now()):
-                            self._report(sealed)
-                    for reported in intake.weekly_report_due(self.now()):
-                        self._report(reported)
+                    looking = [job for job in app.jobs if job.every is None]
+                    self._say_all(self._after(app, Trigger(When.LOOK, self.now()), looking))
+                for job, due in periodic.items():
+                    if now >= due:
+                        self._say_all(self._after(app, Trigger(When.LOOK, self.now()), [job]))
+                        periodic[job] = now + (job.every or self.rescan)
                 self._drain(tracker, now)
                 for path in self._backoff.due(now):  # unchanged since it failed: no new wait
                     tracker.note(path, now, settled=self._backoff.unchanged(path))
@@ -257,74 +238,60 @@ class Watcher:
                 for path in ready:
                     if self._stop.is_set():
                         break
-                    self._process(intake, path, probe)
-                self._hand_over_packets(intake)
+                    if self._process(app, path, probe):
+                        periodic = dict.fromkeys(periodic, 0.0)  # it may have queued mail
+                self._collect(app)
                 self._stop.wait(0.1)
 
-    def _hand_over_packets(self, intake: Intake) -> None:
-        """Cases that want a packet go to the packet thread; packets it built are filed
-        here, by the one worker that writes the registry and the folders."""
-        for case_id in intake.wanted:
-            self._to_render.put(case_id)
-        intake.wanted.clear()
-        while True:
-            try:
-                case_id, built = self._rendered.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(built, Exception):
-                self._report(
-                    FileResult(
-                        case_id,
-                        "ignored",
-                        case_id,
-                        reason=f"the closure packet could not be built ({built}); "
-                        "build it with `closedloop packet`",
-                    ),
-                    logging.WARNING,
-                )
+    def _after(
+        self, app: App, trigger: Trigger, jobs: list[AnyJob] | None = None
+    ) -> list[FileResult]:
+        """Run the jobs on `trigger`: fast ones in line, slow ones handed to their lane (the
+        filing then says what is under way)."""
+        out: list[FileResult] = []
+        for job in app.jobs if jobs is None else jobs:
+            lane = self._lanes.get(job)
+            if lane is None:
+                out += app.after(trigger, [job])
                 continue
-            try:
-                self._report(intake.file_built_packet(case_id, built, self.now()))
-            except (ArchiveError, OSError) as exc:
-                self._report(
-                    FileResult(case_id, "ignored", case_id, reason=f"packet not filed ({exc})"),
-                    logging.WARNING,
-                )
+            for work in job.todo(app, trigger):
+                if lane.put(work) and trigger.filed is not None and job.later:
+                    filed = trigger.filed
+                    filed.reason = f"{filed.reason}; {job.later}" if filed.reason else job.later
+        return out
 
-    def _render_packets(self) -> None:
-        """The packet thread: renders with LibreOffice, reading the registry, writing nothing."""
-        renderer = Renderer(self.folder.state / "libreoffice")
-        with open_registry(self.folder) as registry:  # never one made anew
-            while not self._stop.is_set():
+    def _collect(self, app: App) -> None:
+        """Record what the lanes made, here, by the one worker that writes the registry
+        and the folders."""
+        for job, lane in self._lanes.items():
+            for work, made in lane.finished():
+                if isinstance(made, Exception) and registry_failure(made) is not None:
+                    raise made  # a lane's registry failed: the service stops
                 try:
-                    case_id = self._to_render.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                try:
-                    pdf: bytes | Exception = build_packet(
-                        self.folder.archive, registry, self.policy, case_id, renderer, self.now()
-                    )
-                except Exception as exc:  # one packet must not end the thread: reported
-                    pdf = exc
-                self._rendered.put((case_id, pdf))
-
-    def _send_mail(self) -> None:
-        """The mail thread: queues the daily digest and sends what is due, with a registry
-        connection of its own; a slow or absent mail server never holds up filing."""
-        assert self.mail is not None
-        with open_registry(self.folder) as registry:  # never one made anew
-            while not self._stop.is_set():
-                self._mail_wake.clear()  # before the look: a wake-up during it is kept
-                try:
-                    queue_digest(registry, self.mail, self.policy, self.now())
-                    send_due(registry, self.folder.archive, self.mail, self.now())
-                except Exception as exc:  # the registry busy, the server away: tried again
+                    done = job.done(app, work, made, self.now())
+                except Exception as exc:
                     if registry_failure(exc) is not None:
-                        self._fail(exc)
-                        return
-                    _say(logging.WARNING, f"mail: {exc}; trying again shortly")
-                self._mail_wake.wait(self.mail_every)
+                        raise
+                    what = str(work) or type(job).__name__
+                    self._report(
+                        FileResult(what, Outcome.IGNORED, reason=f"{exc}; tried again later"),
+                        logging.WARNING,
+                    )
+                    continue
+                self._say_all(done.alone())
+                if done.changed:
+                    trigger = Trigger(When.CHANGED, self.now(), cases=done.changed)
+                    self._say_all(self._after(app, trigger))
+
+    def _say_all(self, results: list[FileResult]) -> None:
+        for result in results:
+            quiet = result.outcome in (
+                Outcome.FILED,
+                Outcome.SEALED,
+                Outcome.REPORTED,
+                Outcome.MAILED,
+            )
+            self._report(result, logging.INFO if quiet else logging.WARNING)
 
     def _drain(self, tracker: StabilityTracker, now: float) -> None:
         paths = []
@@ -341,19 +308,22 @@ class Watcher:
         """Events and scans, except for files waiting for their next try."""
         tracker.note_all((p for p in paths if not self._backoff.holds(p)), now, walked)
 
-    def _process(self, intake: Intake, path: Path, probe: RegistryProbe) -> None:
+    def _process(self, app: App, path: Path, probe: RegistryProbe) -> bool:
+        """File one entry and run what its filing calls for; whether it issued forms."""
         if not os.path.lexists(path):  # a dangling link is still an entry to handle
             self._backoff.succeeded(path)  # gone: nothing left to try
-            return
-        result = intake.process(path, self.now())
+            return False
+        now = self.now()
+        result = app.file(path, now)
         if result.retry:
             # A file's failure or the registry's? Every file would fail on a broken
             # registry: stop rather than retry them all (RegistryFailed ends the loop).
-            probe.check(intake.registry.schema_version)
+            probe.check(app.registry.schema_version)
         self.processed += 1
-        if result.issued:
-            self._mail_wake.set()
-        level = logging.WARNING if result.outcome == "refused" else logging.INFO
+        after: list[FileResult] = []
+        if result.outcome is Outcome.FILED and result.cases:
+            after = self._after(app, Trigger(When.FILED, now, result, result.cases))
+        level = logging.WARNING if result.outcome is Outcome.REFUSED else logging.INFO
         retry = ""
         if result.retry:
             delay = self._backoff.failed(path, self.clock())
@@ -362,11 +332,13 @@ class Watcher:
         else:
             self._backoff.succeeded(path)
         self._report(result, level, retry)
-        if result.outcome == "filed":
+        self._say_all(after)
+        if result.outcome is Outcome.FILED:
             # Written where the share's writers cannot reach (this log, the digest), the
             # head lets `verify --anchor` prove later that nothing up to it was changed.
-            seq, head = intake.registry.chain_head()
+            seq, head = app.registry.chain_head()
             _say(logging.INFO, f"archive chain: event {seq}, head {head}")
+        return bool(result.issued)
 
     def _report(self, result: FileResult, level: int = logging.INFO, retry: str = "") -> None:
         case = f" ({result.case_id})" if result.case_id else ""

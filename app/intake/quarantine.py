@@ -1,0 +1,82 @@
+"""Quarantine: a refused Inbox entry is moved there beside a note saying what to fix,
+through the journal, so a crash leaves it in the Inbox or both in place."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import datetime
+from pathlib import Path
+
+from app.folder import SharedFolder
+from app.intake.inbox import MAX_DEPTH
+from app.notes import quarantine_note
+from archive.casefolder import free_name, safe_name
+from archive.journal import NOTE_SUFFIX, journaled
+from archive.nofollow import kind_of, utf8_name
+from filing.registry import Registry
+
+
+def quarantine_place(folder: SharedFolder, name: str) -> Path:
+    """A free place in Quarantine for a refused file named `name`: a name Windows takes,
+    that fits 255 bytes with its note's suffix (the note is the name plus NOTE_SUFFIX)."""
+    return free_name(folder.quarantine / safe_name(utf8_name(name), 255), len(NOTE_SUFFIX))
+
+
+class Quarantine:
+    """Moves a refused Inbox entry to Quarantine beside a note saying what to fix. A file is
+    moved while it holds the bytes hashing to `sha256`; an entry not to be read (a link, a
+    FIFO) is moved as the entry itself while it is still the (device, inode) `entry` seen."""
+
+    def __init__(
+        self,
+        path: Path,
+        shown: str,
+        folder: SharedFolder,
+        registry: Registry,
+        now: datetime,
+        *,
+        sha256: str | None = None,
+        entry: tuple[int, int] | None = None,
+    ) -> None:
+        self.path, self.shown, self.sha256, self.entry = path, shown, sha256, entry
+        self.folder, self.registry, self.now = folder, registry, now
+
+    def __call__(self, reasons: list[str], fix: str) -> None:
+        target = quarantine_place(self.folder, self.path.name)
+        note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
+        with journaled(self.registry, self.folder.root, self.now) as plan:
+            plan.write(target.with_name(target.name + NOTE_SUFFIX), note)
+            if self.sha256 is not None:
+                plan.move(self.path, target, self.sha256)
+            elif self.entry is not None:
+                plan.move_entry(self.path, target, self.entry)
+
+
+def quarantine_entry(
+    path: Path,
+    shown: str,
+    info: os.stat_result,
+    folder: SharedFolder,
+    registry: Registry,
+    now: datetime,
+    reasons: list[str] | None = None,
+    fix: str | None = None,
+) -> None:
+    """Move an Inbox entry that is not to be read (a link, a FIFO, a device, a folder too
+    deep, a file too large) to Quarantine as it is, beside its note. A link is moved as
+    the link: what it names is never touched."""
+    what = kind_of(info.st_mode)
+    if reasons is None:
+        reasons = [f"it is {what}."]
+        if stat.S_ISLNK(info.st_mode):
+            reasons.append("closedloop never follows links: they could lead anywhere.")
+        elif stat.S_ISDIR(info.st_mode):
+            reasons = [f"it is a folder nested more than {MAX_DEPTH} folders deep."]
+    if fix is None:
+        fix = (
+            "Save the document itself (not a link or shortcut to it) into the Inbox, or into "
+            "Inbox/<case number>/ for a photo or other file of a case."
+        )
+    entry = (info.st_dev, info.st_ino)
+    Quarantine(path, shown, folder, registry, now, entry=entry)(reasons, fix)

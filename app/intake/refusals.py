@@ -1,0 +1,56 @@
+"""How filing an entry ends other than filed: refused with reasons and a fix (the entry
+goes to Quarantine beside a note), or found already filed (an interrupted run left the
+Inbox copy); and the results of an entry that cannot be read now."""
+
+from __future__ import annotations
+
+from app.results import FileResult, Outcome
+from archive.nofollow import NotARegularFile
+
+
+class Refusal(Exception):
+    def __init__(
+        self, reasons: list[str], fix: str, case_id: str | None = None, form: str | None = None
+    ):
+        self.reasons = reasons
+        self.fix = fix
+        self.case_id = case_id
+        self.form = form
+        super().__init__(" ".join(reasons))
+
+
+class AlreadyFiled(Exception):
+    def __init__(self, case_id: str, form: str | None, where: str) -> None:
+        self.case_id = case_id
+        self.form = form
+        self.where = where
+        super().__init__(where)
+
+    def result(self, name: str) -> FileResult:
+        return FileResult(
+            name,
+            Outcome.FILED,
+            self.case_id,
+            self.form,
+            reason=f"already filed as {self.where}; "
+            "the Inbox copy an interrupted run left was removed",
+        )
+
+
+def not_now(name: str, exc: OSError) -> FileResult:
+    """A file that cannot be read now (held open, permission denied): tried again later."""
+    return FileResult(
+        name,
+        Outcome.IGNORED,
+        reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
+        retry=True,
+    )
+
+
+def became(name: str, exc: NotARegularFile) -> FileResult:
+    """An entry swapped for a link (or a FIFO) since it was listed: looked at anew."""
+    return FileResult(name, Outcome.IGNORED, reason=f"it became {exc.what}; looked at again later")
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} kB"

@@ -1,0 +1,27 @@
+"""The after-effects of filing, in the order they run (see base.py for the contract)."""
+
+from __future__ import annotations
+
+from app.jobs.base import AnyJob
+from app.jobs.mail import MailJob
+from app.jobs.packets import ClosurePacketJob
+from app.jobs.pages import AuditorPagesJob
+from app.jobs.quarters import QuarterSealJob
+from app.jobs.weekly import WeeklyReportJob
+from app.settings import Settings
+
+
+def after_effects(settings: Settings, mail_every: float = 30.0) -> list[AnyJob]:
+    """The jobs the settings turn on. The packet and the seal come before the pages, which
+    then link what they made; mail last, so a pass's mail goes out after its filings."""
+    jobs: list[AnyJob] = []
+    if settings.archive.closure_packets:
+        jobs.append(ClosurePacketJob())
+    if settings.archive.close_quarters:
+        jobs.append(QuarterSealJob())
+    jobs.append(AuditorPagesJob())
+    if settings.weekly_reports:
+        jobs.append(WeeklyReportJob())
+    if settings.mail.enabled:
+        jobs.append(MailJob(mail_every))
+    return jobs

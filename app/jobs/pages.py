@@ -1,0 +1,37 @@
+"""The auditor's pages (Archive/index.html and a page per case) follow every change."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.jobs.base import Done, Job, Trigger, When
+
+if TYPE_CHECKING:
+    from app.application import App
+
+#: The work of a start: every page a stopped run did not write.
+STALE = ""
+
+
+class AuditorPagesJob(Job[str, None]):
+    def todo(self, app: App, trigger: Trigger) -> Sequence[str]:
+        # Cases changed by the filing, or by a job before this one (a packet, a seal).
+        return ([STALE] if trigger.when is When.START else []) + list(trigger.cases)
+
+    def do(self, app: App, work: str, now: datetime) -> None:
+        # Derived pages: one that cannot be written now is written at the next start; one
+        # that cannot be made at all (a value an older closedloop let in) never stops the
+        # filing that changed it.
+        with contextlib.suppress(OSError, ArithmeticError, ValueError):
+            if work == STALE:
+                app.pages.refresh_stale(now)
+            else:
+                app.pages.case_changed(work, now)
+
+    def done(self, app: App, work: str, made: Exception | None, now: datetime) -> Done:
+        if isinstance(made, Exception):
+            raise made
+        return Done()

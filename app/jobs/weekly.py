@@ -1,0 +1,53 @@
+"""Once a week is over, its report is written (once) into Reports/ (when `[reports] weekly`
+is on)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.jobs.base import Done, Job, Trigger, When
+from app.results import FileResult, Outcome
+from reports.figures import Span
+from reports.report import weekly_name, weekly_report, write_report
+
+if TYPE_CHECKING:
+    from app.application import App
+
+
+class WeeklyReportJob(Job[Span, list[Path]]):
+    def todo(self, app: App, trigger: Trigger) -> Sequence[Span]:
+        if trigger.when is not When.LOOK:
+            return []
+        week = Span.week_of(trigger.now.date() - timedelta(days=7))
+        if (app.folder.reports / f"{weekly_name(week)}.xlsx").exists():
+            return []
+        first = app.registry.first_opened()
+        if first is None or first >= week.end:
+            return []  # nothing had happened yet: a new folder gets no empty report
+        return [week]
+
+    def do(self, app: App, work: Span, now: datetime) -> list[Path]:
+        s = app.settings
+        report = weekly_report(app.registry, s.policy, work, now, s.company_name)
+        return write_report(app.folder.reports, report)
+
+    def done(self, app: App, work: Span, made: list[Path] | Exception, now: datetime) -> Done:
+        if isinstance(made, OSError):  # a report is not worth stopping the filing for
+            result = FileResult(
+                f"Reports/{weekly_name(work)}.xlsx",
+                Outcome.IGNORED,
+                reason=f"the weekly report could not be written ({made}); "
+                "it is tried again at the next pass",
+            )
+        elif isinstance(made, Exception):
+            raise made
+        else:
+            result = FileResult(
+                str(made[0].relative_to(app.folder.root)),
+                Outcome.REPORTED,
+                reason=f"{work.label} is over: its report is written",
+            )
+        return Done(results=[result])

@@ -1,0 +1,42 @@
+"""What became of an Inbox entry, or of an after-effect of a filing: one result each, in
+the log, `ingest --json` and the service's `on_result`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    FILED = "filed"  # into its case (a form, evidence, or a closure packet)
+    REFUSED = "refused"  # to Quarantine beside a note, or said (a quarter that cannot be sealed)
+    IGNORED = "ignored"  # left where it is: a lock file, or tried again later
+    SEALED = "sealed"  # a quarter's closed cases moved into its folder
+    REPORTED = "reported"  # a weekly report written
+    MAILED = "mailed"
+    UNSENT = "unsent"  # a mail that failed: tried again later, or given up
+
+
+@dataclass
+class FileResult:
+    file: str  # as shown to people: the Inbox name (escaped), a case number, a report's path
+    outcome: Outcome
+    case_id: str | None = None
+    form: str | None = None
+    issued: list[dict[str, str]] = field(default_factory=list)
+    reason: str | None = None
+    retry: bool = False  # could not be read now (locked, denied, vanished): try again later
+    # Cases this changed (the filing's, and a case a rejection registered again): their
+    # derived pages are written anew.
+    cases: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "outcome": str(self.outcome),
+            "case_id": self.case_id,
+            "form": self.form,
+            "issued": self.issued,
+            "reason": self.reason,
+        }

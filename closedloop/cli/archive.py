@@ -1,0 +1,194 @@
+"""The archive: verify it, rebuild the registry from it, seal a quarter, write the auditor's
+pages again."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.folder import SharedFolder
+from app.instance import InstanceLock
+from app.opening import refuse_links
+from archive.chaincheck import is_head
+from archive.quarter import MANIFEST as QUARTER_MANIFEST
+from archive.quarter import SUMMARY, Quarter, close_quarter
+from archive.rebuild import rebuild_registry
+from archive.verify import Verification
+from closedloop.cli.common import (
+    EXIT_PROBLEMS,
+    echo_json,
+    errors,
+    fail,
+    json_option,
+    now,
+    now_option,
+    opened,
+    root_argument,
+)
+from closedloop.cli.group import cli
+from filing.errors import FilingError
+from filing.registry import Registry
+
+
+@cli.command("verify")
+@root_argument
+@click.option(
+    "--anchor",
+    metavar="HASH",
+    help="A head of the archive chain written down earlier (in the service log or the "
+    "daily digest): confirm that no event up to it has changed since.",
+)
+@json_option
+def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
+    """Check every case folder in ROOT/Archive against its manifest and history, and against
+    the registry: lists what is missing, altered, unexpected, not a file at all (a link, a
+    FIFO: never followed) or not as the registry recorded it; exit 1 if anything is. A case
+    being filed while verify runs may show up: run it again."""
+    if anchor is not None:
+        anchor = anchor.strip().lower()
+        if not is_head(anchor):
+            fail(
+                f"--anchor {anchor!r}: a head of the archive chain is 64 hex digits, as the "
+                "service log and the daily digest show it; copy it whole",
+                as_json,
+            )
+    with errors(as_json):
+        folder = SharedFolder.laid_out(root)
+        registry: Registry | None = None
+        note, problem = "", None
+        try:
+            refuse_links(folder)  # a registry or folder that is a link is read nowhere
+            if folder.registry.is_file() and folder.registry.stat().st_size > 0:
+                # Never made or migrated here: verify only reads.
+                registry = Registry(folder.registry, create=False)
+            else:
+                note = (
+                    f"no registry at {folder.registry}: the case folders were checked against "
+                    "their own manifests and histories only, not against the registry"
+                )
+        except FilingError as exc:
+            problem = f"{exc}; the case folders were not checked against the registry"
+            note = problem
+        try:
+            run = Verification(folder.archive, registry, anchor, problem)
+            # A bar on a terminal; nothing but the result when the output goes elsewhere.
+            with click.progressbar(
+                iter(run),
+                length=len(run),
+                label="Checking case folders",
+                file=sys.stderr if sys.stderr.isatty() and not as_json else io.StringIO(),
+            ) as bar:
+                checks = list(bar)
+        finally:
+            if registry is not None:
+                registry.close()
+    findings = [f for c in checks for f in c.findings]
+    chain = run.chain
+    assert chain is not None  # set by the run's last check
+    summary: dict[str, Any] = {
+        "cases": sum(1 for c in checks if not (c.quarter or c.whole)),
+        "files": sum(c.files for c in checks),
+        "bytes": sum(c.bytes for c in checks),
+        "registry": {"checked": registry is not None, "note": note},
+        "chain": {"events": chain.events, "head": chain.head},
+        "findings": [f.to_json() for f in findings],
+    }
+    if anchor is not None:
+        summary["anchor"] = {"head": anchor, "event": chain.anchor_at}
+    if as_json:
+        echo_json(summary)
+    else:
+        click.echo(
+            f"{summary['cases']} case folders, {summary['files']} files checked: "
+            + (
+                f"{len(findings)} findings"
+                if findings
+                else "nothing missing, altered or unexpected"
+            )
+        )
+        click.echo(
+            "Registry cross-check: "
+            + ("done (every case, file hash and history head)" if registry else f"NOT done: {note}")
+        )
+        click.echo(
+            f"Archive chain from the case folders: {chain.events} event(s) unbroken, "
+            f"head {chain.head}"
+        )
+        if anchor is not None and chain.anchor_at is not None:
+            click.echo(
+                f"Anchor {anchor} found at event {chain.anchor_at}: nothing recorded up to it "
+                "has changed since"
+            )
+        for f in findings:
+            where = "/".join(p for p in (f.folder, f.file) if p) or "Archive"
+            click.echo(f"  {f.kind:<10} {where}: {f.detail}")
+    if findings:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command("rebuild")
+@root_argument
+@now_option
+def rebuild_cmd(root: Path, clock: str | None) -> None:
+    """Make the registry again from the case folders in ROOT/Archive (when it is lost or
+    damaged); the old registry is kept beside it, renamed. Refused, with the reasons, when
+    a folder is not as it was filed or a case is in two folders."""
+    with errors():
+        folder = SharedFolder.laid_out(root)
+        refuse_links(folder)  # the new registry is written into .closedloop: never a link
+        with InstanceLock(folder.state, "closedloop rebuild"):
+            done = rebuild_registry(folder.archive, folder.registry, now(clock))
+    click.echo(
+        f"Rebuilt the registry from {done.cases} case folders ({done.filings} filings)."
+        + (f" The old one is kept as {done.kept_old.name}." if done.kept_old else "")
+    )
+    click.echo(f"Archive chain: {done.chain[0]} events, head {done.chain[1]}")
+
+
+@cli.command("close-quarter")
+@root_argument
+@click.argument("quarter", metavar="QUARTER")
+@now_option
+def close_quarter_cmd(root: Path, quarter: str, clock: str | None) -> None:
+    """Seal the cases closed in QUARTER (like 2026Q4) into their quarter's folder in the
+    Archive, with a summary workbook and a manifest; files made read-only. Safe to run
+    again."""
+    with errors():
+        which = Quarter.parse(quarter)
+        with opened(root) as app, InstanceLock(app.folder.state, "closedloop close-quarter"):
+            moment = now(clock)
+            done = close_quarter(
+                app.folder.archive,
+                app.registry,
+                which,
+                moment,
+                app.settings.policy,
+                app.settings.company_name,
+                app.folder.reports,
+            )
+            for case_id in done.moved:  # their documents moved: their pages link anew
+                app.pages.case_changed(case_id, moment)
+            where = done.folder.relative_to(app.folder.root)
+            reports = app.folder.reports.name
+    click.echo(
+        f"{done.quarter}: {len(done.cases)} closed cases sealed in {where} "
+        f"({len(done.moved)} moved now), with {SUMMARY.format(quarter=done.quarter)}, "
+        f"{done.quarter} Quarterly Report.xlsx and {QUARTER_MANIFEST}; its files are read-only. "
+        f"The report is also in {reports}/."
+    )
+
+
+@cli.command("index")
+@root_argument
+@now_option
+def index_cmd(root: Path, clock: str | None) -> None:
+    """Write the auditor's pages again: ROOT/Archive/index.html and a page per case (they
+    are kept up to date by themselves; this is for after an upgrade or a restore)."""
+    with errors(), opened(root) as app:
+        count = app.pages.rebuild_all(now(clock))
+        index = app.folder.archive / "index.html"
+    click.echo(f"Wrote {index} and {count} case pages.")

@@ -1,0 +1,166 @@
+"""The register: where a case stands, the list of cases, a case's closure packet, and the
+mail not yet sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from app.instance import InstanceLock
+from app.notes import shown
+from archive.casefolder import case_folder
+from archive.packet import build_packet, file_packet
+from closedloop.cli.common import (
+    echo_json,
+    errors,
+    fail,
+    json_option,
+    now,
+    now_option,
+    opened,
+    root_argument,
+)
+from closedloop.cli.group import cli
+from filing.states import CaseState
+from filing.status import case_status, case_summary, is_overdue
+from forms.atomicfile import atomic_write_bytes
+
+
+@cli.command("status")
+@root_argument
+@click.argument("case_id", metavar="CASE")
+@json_option
+@now_option
+def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> None:
+    """Where case CASE stands: state, what it waits for, forms filed and issued, deadlines."""
+    with errors(as_json), opened(root) as app:
+        case = app.registry.case(case_id)
+        if case is None:
+            fail(
+                f"there is no case {case_id}; list the cases with `closedloop cases {root}`",
+                as_json,
+            )
+        where = case_folder(app.folder.archive, case.case_id, case.customer)
+        data = case_status(
+            app.registry,
+            case,
+            app.settings.policy,
+            app.calendar,
+            now(clock),
+            str(where.relative_to(app.folder.root)) if where.exists() else None,
+        )
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(
+        f"{data['case_id']}  {data['state']}"
+        + (f" ({data['resolution']})" if data["resolution"] else "")
+    )
+    click.echo(
+        f"  {shown(data['customer'] or '')} · {shown(data['product'] or '')} · "
+        f"{data['category']} · {data['department'] or 'not routed'}"
+    )
+    if data["outstanding"]:
+        click.echo("  waiting for: " + ", ".join(data["outstanding"]))
+    for d in data["deadlines"]:
+        click.echo(f"  {d['name']:<12} due {d['due']}  {d['status']}")
+    for f in data["filed"]:
+        click.echo(f"  filed  {f['filed_at']}  {f['form']} v{f['version']}  {shown(f['file'])}")
+    for i in data["issued"]:
+        click.echo(f"  issued {i['form']} to {i['department']}: {shown(i['file'])}")
+
+
+@cli.command("cases")
+@root_argument
+@click.option("--state", type=click.Choice([s.value for s in CaseState if s != CaseState.NEW]))
+@click.option("--overdue", is_flag=True, help="Only cases with a deadline past due and not met.")
+@json_option
+@now_option
+def cases_cmd(
+    root: Path, state: str | None, overdue: bool, as_json: bool, clock: str | None
+) -> None:
+    """List the cases, one line (or JSON object) each."""
+    with errors(as_json), opened(root) as app:
+        moment = now(clock)
+        rows = []
+        for case in app.registry.cases(state):
+            late = is_overdue(case, app.settings.policy, app.calendar, moment)
+            if overdue and not late:
+                continue
+            rows.append({**case_summary(case), "overdue": late})
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    for row in rows:
+        flag = "  OVERDUE" if row["overdue"] else ""
+        click.echo(
+            f"{row['case_id']}  {row['state']:<17} {shown(row['customer'] or ''):<24} "
+            f"{shown(row['product'] or '')}{flag}"
+        )
+
+
+@cli.command("packet")
+@root_argument
+@click.argument("case_id", metavar="CASE")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the PDF here instead of into the case folder (a sealed case's folder is read-only).",
+)
+@now_option
+def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) -> None:
+    """Build CASE's closure packet: a cover with the summary, deadlines and timeline, every
+    filed form rendered by LibreOffice, the originals attached."""
+    with errors(), opened(root) as app, InstanceLock(app.folder.state, "closedloop packet"):
+        moment = now(clock)
+        pdf = build_packet(
+            app.folder.archive, app.registry, app.settings.policy, case_id, app.renderer, moment
+        )
+        if out is not None:
+            atomic_write_bytes(out, pdf)
+            where = out
+        else:
+            where = file_packet(app.folder.root, app.registry, case_id, pdf, moment)
+            app.pages.case_changed(case_id, moment)
+    click.echo(f"Wrote {where}")
+
+
+@cli.command("mail")
+@root_argument
+@json_option
+@click.option("--retry", is_flag=True, help="Make every unsent mail due now, given up or not.")
+@now_option
+def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
+    """The e-mails not sent yet: waiting for their next try, or given up, with the reason.
+    After mending [mail] (or an address), --retry has the service (or the next ingest)
+    send them all again."""
+    with errors(as_json), opened(root) as app:
+        again = app.registry.mail_retry(now(clock)) if retry else 0
+        waiting = [m for m in app.registry.mails() if m.sent_at is None]
+    rows = [
+        {
+            "subject": m.subject,
+            "to": m.to,
+            "state": "given up" if m.given_up else "waiting",
+            "attempts": m.attempts,
+            "next_try": m.next_try_at.isoformat(timespec="seconds"),
+            "error": m.last_error,
+        }
+        for m in waiting
+    ]
+    if as_json:
+        echo_json({"unsent": rows, "retried": again})
+        return
+    for r in rows:
+        click.echo(
+            f"{r['state']:<8} {r['subject']} to {r['to']}: {r['attempts']} tries"
+            + (f", last: {r['error']}" if r["error"] else "")
+            + (f"; next {r['next_try']}" if r["state"] == "waiting" else "")
+        )
+    if retry:
+        click.echo(f"{again} mails are due again; the service (or the next ingest) sends them.")
+    elif not rows:
+        click.echo("Every mail has been sent.")

@@ -1,0 +1,200 @@
+"""The shared folder itself: lay it out, file its Inbox once or as a service, check it,
+and a demo folder played through."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import logging.handlers
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from app.application import App
+from app.folder import SharedFolder, init
+from app.notes import shown
+from app.settings import Settings, SettingsError, load_settings, settings_template
+from closedloop.cli.common import (
+    EXIT_PROBLEMS,
+    echo_json,
+    errors,
+    fail,
+    json_option,
+    now,
+    now_option,
+    root_argument,
+)
+from closedloop.cli.group import cli
+from closedloop.demo import play
+from closedloop.doctor import Check, checks
+from watcher.service import Watcher
+
+
+@cli.command("init")
+@root_argument
+def init_cmd(root: Path) -> None:
+    """Lay out the shared folder ROOT: settings, Inbox, Outbox per department, Blank Forms,
+    Archive, Quarantine, Reports. Safe to run again; never overwrites a site's files."""
+    with errors():
+        root.mkdir(parents=True, exist_ok=True)
+        settings = load_settings(root)
+        created = init(root, settings.policy, settings.company_name, settings_template())
+        settings = load_settings(root)  # the file just written must be valid
+    click.echo(
+        f"{root}: {len(created)} folders and files created"
+        if created
+        else f"{root}: already laid out"
+    )
+    for path in created:
+        click.echo(f"  {path.relative_to(root)}")
+
+
+@cli.command("ingest")
+@root_argument
+@json_option
+@now_option
+def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
+    """Process every file in ROOT/Inbox once: file it into its case and issue the next
+    forms, or move it to Quarantine with a note saying what to fix."""
+    with errors(as_json), App.open(root) as app:
+        results = app.ingest(now(clock))
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(r.to_json(), ensure_ascii=False))
+        return
+    for r in results:
+        where = f" {r.case_id}" if r.case_id else ""
+        click.echo(f"{r.outcome:<8} {r.file}{where}: {shown(r.reason or '', 2000)}".rstrip(": "))
+        for i in r.issued:
+            click.echo(f"         -> {shown(i['file'])}")
+    if not results:
+        click.echo("The Inbox is empty.")
+
+
+@cli.command("watch")
+@root_argument
+@click.option(
+    "--poll",
+    type=float,
+    metavar="SECONDS",
+    help="Look for changes this often instead of waiting for events (network shares).",
+)
+@click.option(
+    "--window",
+    type=float,
+    metavar="SECONDS",
+    help="Take a file once it has not changed for this long (default from settings: 2).",
+)
+def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
+    """Watch ROOT/Inbox and file what people save there, as a service; stop with Ctrl-C."""
+    # Handlers first: a stop asked for while the service starts up is still a clean stop.
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with errors():
+        folder = SharedFolder.laid_out(root)
+        settings = load_settings(folder.root)
+        timing = settings.watch
+        timing = dataclasses.replace(
+            timing,
+            poll=poll if poll is not None else timing.poll,
+            window=window if window is not None else timing.window,
+        )
+        _log_to(folder.state / "watch.log")
+        watcher = Watcher(folder.root, dataclasses.replace(settings, watch=timing))
+        watcher.start()
+    while not stop.wait(0.5) and not watcher.failed:
+        pass
+    watcher.stop()
+    if watcher.error is not None:
+        fail(
+            f"the watcher stopped: {watcher.error}. Files saved meanwhile wait in the Inbox; "
+            "mend the cause and start `closedloop watch` again"
+        )
+
+
+def _log_to(path: Path) -> None:
+    """Console and a rotating file; the service's only output."""
+    logger = logging.getLogger("closedloop")
+    logger.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    for handler in (
+        logging.StreamHandler(),
+        logging.handlers.RotatingFileHandler(
+            path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+        ),
+    ):
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
+
+
+@cli.command("doctor")
+@root_argument
+@json_option
+def doctor_cmd(root: Path, as_json: bool) -> None:
+    """Check a shared folder: settings, folders and permissions, the registry, whether a
+    service watches it, a network share that needs polling, LibreOffice, fonts and the
+    mail server. Creates nothing, even where ROOT is not a shared folder."""
+    try:
+        settings = load_settings(root)
+        found = [Check("settings", "ok", str(root / "closedloop.toml"))]
+    except SettingsError as exc:
+        settings, found = Settings(), [Check("settings", "fail", str(exc))]
+    found += checks(
+        root,
+        settings.watch.poll,
+        settings.archive.closure_packets,
+        sorted(set(settings.policy.outboxes.values())),
+        mail=settings.mail,
+    )
+    if as_json:
+        echo_json({"checks": [c.to_json() for c in found]})
+    else:
+        for c in found:
+            click.echo(f"{c.status:<5} {c.name}: {c.detail}")
+    if any(c.status == "fail" for c in found):
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command("demo")
+@click.argument(
+    "root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="closedloop-demo",
+    metavar="[ROOT]",
+)
+@click.option(
+    "--pause", type=float, default=0.0, metavar="SECONDS", help="Wait this long between steps."
+)
+def demo_cmd(root: Path, pause: float) -> None:
+    """Lay out a demo shared folder at ROOT (default ./closedloop-demo) and play one
+    complaint through it, step by step: registration, triage, a refused form, CAPA,
+    the customer's acceptance, the closure packet and the weekly report."""
+    with errors():
+        packets = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
+        settings = Settings()
+        settings = dataclasses.replace(
+            settings, archive=dataclasses.replace(settings.archive, closure_packets=packets)
+        )
+        text = settings_template()
+        if not packets:
+            text = text.replace("closure_packets = true", "closure_packets = false")
+        for step in play(root.resolve(), settings, text, now()):
+            click.secho(step.title, bold=True)
+            for line in step.lines:
+                click.echo(f"  {line}")
+            click.echo()
+            if pause:
+                time.sleep(pause)
+    if not packets:
+        click.echo("LibreOffice is not installed here, so the demo built no closure packet.")

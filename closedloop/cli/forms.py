@@ -1,0 +1,167 @@
+"""The forms: list them, describe their fields, write blank or pre-filled ones, read a
+filled one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.settings import load_settings
+from closedloop.cli.common import EXIT_OK, EXIT_PROBLEMS, echo_json, errors, json_option
+from closedloop.cli.group import cli
+from forms.definition import FormDefinition, all_forms, get_form
+from forms.errors import FormError
+from forms.isolated import IsolatedReader
+from forms.reader import FormRead, read_capped
+from forms.values import format_value
+from forms.writer import FORMATS, Format, write_form
+
+
+@cli.group("forms")
+def forms_group() -> None:
+    """The six forms: list them, describe their fields, write blank or pre-filled ones."""
+
+
+def _form_arg(ctx: click.Context, param: click.Parameter, value: str) -> FormDefinition:
+    try:
+        return get_form(value)
+    except FormError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@forms_group.command("list")
+@json_option
+def forms_list(as_json: bool) -> None:
+    """List the forms: id, title and template version."""
+    rows = [{"id": f.id, "title": f.title, "version": f.version} for f in all_forms().values()]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<20} v{row['version']:<4} {row['title']}")
+
+
+@forms_group.command("describe")
+@click.argument("form", callback=_form_arg, metavar="FORM")
+@json_option
+def forms_describe(form: FormDefinition, as_json: bool) -> None:
+    """Describe FORM: every field with its id, label, type, choices and columns."""
+    if as_json:
+        echo_json(form.describe())
+        return
+    click.echo(f"{form.title} ({form.id}, version {form.version})")
+    if form.purpose:
+        click.echo(form.purpose)
+    for section in form.sections:
+        click.echo(f"\n{section.title}")
+        for f in section.fields:
+            req = " (required)" if f.required else ""
+            click.echo(f"  {f.id:<28} {f.type:<12} {f.label}{req}")
+            if f.choices:
+                click.echo("  " + " " * 29 + "choices: " + ", ".join(c.id for c in f.choices))
+            for col in f.columns:
+                click.echo(f"    {col.id:<26} {col.type:<12} {col.label}")
+
+
+def _parse_sets(form: FormDefinition, pairs: tuple[str, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"'{pair}' is not FIELD=VALUE", param_hint="--set")
+        key = key.strip()
+        is_table = any(f.id == key and f.type == "table" for f in form.fields)
+        if is_table:
+            try:
+                values[key] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise click.BadParameter(
+                    f"table '{key}' takes a JSON list of rows, like "
+                    f'[{{"action": "...", "owner": "..."}}] ({exc.msg})',
+                    param_hint="--set",
+                ) from None
+        else:
+            values[key] = value
+    return values
+
+
+@forms_group.command("blank")
+@click.argument("form", callback=_form_arg, metavar="FORM")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="docx or xlsx.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write."
+)
+@click.option("--case", "case_id", help="Case number to print on the form, like CC-2026-0001.")
+@click.option(
+    "--set", "sets", multiple=True, metavar="FIELD=VALUE", help="Pre-fill a field; repeat."
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Shared folder whose settings give the company name.",
+)
+@click.option("--company", help="Company name for the letterhead (overrides settings).")
+def forms_blank(
+    form: FormDefinition,
+    fmt: Format,
+    output: Path,
+    case_id: str | None,
+    sets: tuple[str, ...],
+    root: Path | None,
+    company: str | None,
+) -> None:
+    """Write FORM, blank or pre-filled, as a Word or Excel file."""
+    with errors():
+        settings = load_settings(root)
+        values = _parse_sets(form, sets)
+        path = write_form(form, fmt, output, values, case_id, company or settings.company_name)
+    click.echo(f"Wrote {form.title} to {path}")
+
+
+@cli.command("read")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+def read_cmd(file: Path, as_json: bool) -> None:
+    """Read a filled form: its form, case and every value, and what is wrong with it.
+
+    Exit 0: read, no problems; 1: read, with problems; 2: refused (not a readable form).
+    """
+    with errors(as_json):
+        data = read_capped(file)
+        # Read as the service reads: in a process the OS holds to its memory and time budget.
+        with IsolatedReader() as reader:
+            result = reader.read(file, data)
+    if as_json:
+        echo_json(result.to_json())
+    else:
+        _print_read(result)
+    sys.exit(EXIT_PROBLEMS if result.problems else EXIT_OK)
+
+
+def _print_read(result: FormRead) -> None:
+    form = result.form
+    case = f", case {result.case_id}" if result.case_id else ", no case number yet"
+    click.echo(f"{form.title} ({form.id}, version {result.version}){case}")
+    for f in form.fields:
+        value = result.values.get(f.id)
+        if f.type == "table":
+            rows = result.rows(f.id)
+            click.echo(f"  {f.label}: {len(rows)} row(s)")
+            for row in rows:
+                cells = "; ".join(
+                    f"{c.label}: {format_value(c, row.get(c.id))}"
+                    for c in f.columns
+                    if row.get(c.id) is not None
+                )
+                click.echo(f"    - {cells}")
+        elif value is not None:
+            text = format_value(f, value).replace("\n", "\n      ")
+            click.echo(f"  {f.label}: {text}")
+    if result.problems:
+        click.echo("Problems:")
+        for p in result.problems:
+            click.echo(f"  - {p.message}")

@@ -1,0 +1,31 @@
+"""Settings for tests that drive the library directly: the service's and the one-shot
+pass's after-effects are off unless a test turns them on (as the Watcher and ingest_once
+had them before the application object)."""
+
+from __future__ import annotations
+
+from app.settings import ArchiveSettings, Settings, WatchSettings
+from filing.policy import Policy
+from mail.notify import MailSettings
+
+
+def quiet_settings(
+    company: str = "Test Co.",
+    policy: Policy | None = None,
+    *,
+    window: float = 2.0,
+    poll: float | None = None,
+    rescan: float = 30.0,
+    closure_packets: bool = False,
+    close_quarters: bool = False,
+    weekly_reports: bool = False,
+    mail: MailSettings | None = None,
+) -> Settings:
+    return Settings(
+        company_name=company,
+        policy=policy or Policy(),
+        watch=WatchSettings(window=window, poll=poll, rescan=rescan),
+        archive=ArchiveSettings(close_quarters=close_quarters, closure_packets=closure_packets),
+        mail=mail or MailSettings(),
+        weekly_reports=weekly_reports,
+    )
