@@ -9,13 +9,13 @@ mail are both there or both not); `mail.send` sends it afterwards.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from filing.calendar import WorkingCalendar
 from filing.engine import IssuedForm
 from filing.policy import Policy
 from filing.registry import Mail, Registry
+from filing.rules import rule_for
 from filing.status import case_deadlines, outstanding
 from forms.definition import get_form
 from mail.headers import header_text
@@ -43,10 +43,9 @@ def queue_issued(
     deadlines = (
         [d for d in case_deadlines(case, policy, calendar) if d.met_at is None] if case else []
     )
-    wanted = [d for d in deadlines if d.name == "actions"] if item.form == "capa" else []
+    wanted = [d for d in deadlines if d.name == rule_for(item.form).deadline]
     due = min(wanted or deadlines, key=lambda d: d.due, default=None)
     department = policy.outboxes.get(item.department, item.department)
-    outbox_file = Path(item.file).name
     body = render(
         "mail_issued.txt",
         case=case,
@@ -55,7 +54,7 @@ def queue_issued(
         why=item.why,
         due=due,
         department=department,
-        outbox=f"Outbox/{department}/{outbox_file}",
+        outbox=item.outbox.as_posix(),
     )
     subject = f"{item.case_id} {form.title}" + (
         f": {case.customer}" if case and case.customer else ""

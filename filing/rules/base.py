@@ -104,6 +104,9 @@ class FormRule(ABC):
     person_fields: ClassVar[tuple[str, ...]] = ()
     #: A superseding version does not send the same form to the same department twice.
     issued_once: ClassVar[bool] = True
+    #: The deadline the department that receives this form works to (its mail names it);
+    #: None: the case's next one.
+    deadline: ClassVar[str | None] = None
 
     @abstractmethod
     def decide(self, case: CaseView, values: Mapping[str, Any], policy: Policy) -> Decision:

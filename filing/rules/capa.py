@@ -18,6 +18,7 @@ class Capa(FormRule):
     refusal = "is filed only once the complaint is established"
     part = "capa"
     person_fields = ("prepared_by", "verified_by")
+    deadline = "actions"
 
     def decide(self, case: CaseView, values: Mapping[str, Any], policy: Policy) -> Decision:
         actions = values.get("actions") or []
