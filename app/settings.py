@@ -73,6 +73,16 @@ class Settings:
     inbox: InboxSettings = field(default_factory=InboxSettings)
 
 
+# The defaults, typed once in the dataclasses: what a settings file leaves out.
+_SETTINGS = Settings()
+_POLICY = _SETTINGS.policy
+_DEADLINES = _POLICY.deadlines
+_WATCH = _SETTINGS.watch
+_ARCHIVE = _SETTINGS.archive
+_INBOX = _SETTINGS.inbox
+_MAIL = _SETTINGS.mail
+
+
 def settings_template() -> str:
     """The commented settings file `closedloop init` writes."""
     return resources.files("templates").joinpath(SETTINGS_FILE).read_text(encoding="utf-8")
@@ -161,14 +171,16 @@ class _Reader:
                 )
         routes = self.text_map("routing", DEFAULT_ROUTES, known=set(outboxes))
         calendar = self.table("calendar")
-        country = calendar.get("country", "CN")
+        country = calendar.get("country", _POLICY.calendar.country or "")
         subdivision = calendar.get("subdivision", "")
         policy = Policy(
-            acceptance_days=self.integer("thresholds", "acceptance_days", 30),
-            few_hosts=self.integer("thresholds", "few_hosts", 5),
-            few_accessories=self.integer("thresholds", "few_accessories", 15),
-            sample_sets=self.integer("thresholds", "sample_sets", 10),
-            repeat_window_days=self.integer("thresholds", "repeat_window_days", 90),
+            acceptance_days=self.integer("thresholds", "acceptance_days", _POLICY.acceptance_days),
+            few_hosts=self.integer("thresholds", "few_hosts", _POLICY.few_hosts),
+            few_accessories=self.integer("thresholds", "few_accessories", _POLICY.few_accessories),
+            sample_sets=self.integer("thresholds", "sample_sets", _POLICY.sample_sets),
+            repeat_window_days=self.integer(
+                "thresholds", "repeat_window_days", _POLICY.repeat_window_days
+            ),
             routes=routes,
             outboxes=outboxes,
             calendar=CalendarPolicy(
@@ -178,10 +190,16 @@ class _Reader:
                 extra_workdays=self.dates("extra_workdays"),
             ),
             deadlines=DeadlinePolicy(
-                confirm_working_days=self.integer("deadlines", "confirm_working_days", 1),
-                containment_hours=self.integer("deadlines", "containment_hours", 4),
-                actions_working_days=self.integer("deadlines", "actions_working_days", 5),
-                close_days=self.integer("deadlines", "close_days", 28),
+                confirm_working_days=self.integer(
+                    "deadlines", "confirm_working_days", _DEADLINES.confirm_working_days
+                ),
+                containment_hours=self.integer(
+                    "deadlines", "containment_hours", _DEADLINES.containment_hours
+                ),
+                actions_working_days=self.integer(
+                    "deadlines", "actions_working_days", _DEADLINES.actions_working_days
+                ),
+                close_days=self.integer("deadlines", "close_days", _DEADLINES.close_days),
             ),
         )
         return Settings(
@@ -190,7 +208,7 @@ class _Reader:
             watch=self.watch(),
             archive=self.archive(),
             mail=self.mail(outboxes),
-            weekly_reports=self.flag("reports", "weekly", True),
+            weekly_reports=self.flag("reports", "weekly", _SETTINGS.weekly_reports),
             inbox=self.inbox(),
         )
 
@@ -210,7 +228,7 @@ class _Reader:
 
     def mail(self, outboxes: dict[str, str]) -> MailSettings:
         section = self.table("mail")
-        security = self.text("mail", "security", "none").lower()
+        security = self.text("mail", "security", _MAIL.security).lower()
         if security not in SECURITY:
             raise self.fail(
                 "[mail] security",
@@ -235,7 +253,7 @@ class _Reader:
                     '"Quality Management" = "quality@example.com"',
                 )
             addresses[dept] = self.addresses(f"[mail.departments] {key}", value)
-        digest_at = section.get("digest_at", "08:00")
+        digest_at = section.get("digest_at", _MAIL.digest_at.isoformat("minutes"))
         if isinstance(digest_at, str):
             try:
                 digest_at = time.fromisoformat(digest_at.strip())
@@ -247,25 +265,25 @@ class _Reader:
                 f"is {section.get('digest_at')!r}, not a time",
                 'digest_at = "08:00"',
             )
-        default_port = {"ssl": 465, "starttls": 587}.get(security, 25)
+        default_port = {"ssl": 465, "starttls": 587}.get(security, _MAIL.port)
         return MailSettings(
-            host=self.text("mail", "host", ""),
+            host=self.text("mail", "host", _MAIL.host),
             port=self.integer("mail", "port", default_port),
             security=security,
             username=self.text("mail", "username", ""),
             password=password,
-            sender=self.text("mail", "sender", "closedloop@localhost"),
+            sender=self.text("mail", "sender", _MAIL.sender),
             departments=addresses,
             digest_to=self.addresses("[mail] digest_to", section.get("digest_to", [])),
             digest_at=digest_at,
-            due_soon_days=self.integer("mail", "due_soon_days", 2),
-            digest_departments=self.flag("mail", "digest_departments", True),
+            due_soon_days=self.integer("mail", "due_soon_days", _MAIL.due_soon_days),
+            digest_departments=self.flag("mail", "digest_departments", _MAIL.digest_departments),
         )
 
     def archive(self) -> ArchiveSettings:
         return ArchiveSettings(
-            close_quarters=self.flag("archive", "close_quarters", False),
-            closure_packets=self.flag("archive", "closure_packets", True),
+            close_quarters=self.flag("archive", "close_quarters", _ARCHIVE.close_quarters),
+            closure_packets=self.flag("archive", "closure_packets", _ARCHIVE.closure_packets),
         )
 
     def flag(self, section: str, key: str, default: bool) -> bool:
@@ -311,19 +329,27 @@ class _Reader:
 
     def watch(self) -> WatchSettings:
         self.known("watch", {"window", "poll", "rescan", "stale_owner_minutes"})
-        poll = self.seconds("poll", 0)
+        poll = self.seconds("poll", 0)  # 0 or absent: native events
         return WatchSettings(
-            window=self.seconds("window", 2),
+            window=self.seconds("window", _WATCH.window),
             poll=poll or None,
-            rescan=self.seconds("rescan", 30) or 30,
+            rescan=self.seconds("rescan", _WATCH.rescan) or _WATCH.rescan,
             stale_owner_minutes=float(
-                self.positive("watch", "stale_owner_minutes", 15, "minutes", whole=False)
+                self.positive(
+                    "watch",
+                    "stale_owner_minutes",
+                    _WATCH.stale_owner_minutes,
+                    "minutes",
+                    whole=False,
+                )
             ),
         )
 
     def inbox(self) -> InboxSettings:
         self.known("inbox", {"max_evidence_mb"})
-        megabytes = self.positive("inbox", "max_evidence_mb", 200, "megabytes", whole=True)
+        megabytes = self.positive(
+            "inbox", "max_evidence_mb", _INBOX.max_evidence_mb, "megabytes", whole=True
+        )
         return InboxSettings(max_evidence_mb=int(megabytes))
 
 
