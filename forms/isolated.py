@@ -18,38 +18,29 @@ values can hold, so even a child that misbehaved cannot make the parent build an
 
 Windows has no `resource` module: there the child runs without memory and CPU limits,
 and the wall-clock timeout alone bounds a read.
+
+The parent's side is here; the child's is forms.isolated_child, and the process with its
+frames forms.isolated_pipe.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import math
 import os
 import pickle
-import queue
 import signal
-import struct
-import subprocess
 import sys
 import threading
 import time
-import weakref
-from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 from forms.definition import all_forms
 from forms.errors import REFUSAL_KINDS, FormError, RefusedFile
+from forms.isolated_pipe import Child, Late
 from forms.reader import FormRead
 from forms.values import Problem
-
-if sys.platform != "win32":
-    import resource
-if sys.platform == "linux":
-    import fcntl
 
 DEFAULT_READER = "forms.reader:read_form"
 #: Address space of the reading process. Measured: 39 MB after its imports, no growth for a
@@ -63,13 +54,10 @@ DEFAULT_TIMEOUT = 10.0
 #: A fresh interpreter with its imports starts in about 0.3 s; this only bounds a machine
 #: so overloaded (or a child so broken) that it never says it is ready.
 START_TIMEOUT = 30.0
-#: An answer larger than this cannot be a form's values (parts expand to 256 MB at most).
-MAX_REPLY_BYTES = 256 * 1024 * 1024
 
-_HEAD = struct.Struct("!Q")
 _BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-    "from forms.isolated import serve; serve(sys.argv[2:])"
+    "from forms.isolated_child import serve; serve(sys.argv[2:])"
 )
 # What the child's answers may hold: the types of forms.values.Value, and nothing else.
 _REPLY_CLASSES: Final = frozenset(
@@ -93,13 +81,6 @@ class ReaderProcessError(FormError):
             f"closedloop's form-reading process {reason}. No file was read or refused; "
             "run `closedloop doctor` and see the log above this line for the cause."
         )
-
-
-class _Late:
-    """The deadline passed before the child answered."""
-
-
-_LATE: Final = _Late()
 
 
 class IsolatedReader:
@@ -132,7 +113,7 @@ class IsolatedReader:
         self.cpu_seconds = cpu_seconds
         self.timeout = timeout
         self.reader = reader
-        self._child: _Child | None = None
+        self._child: Child | None = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> IsolatedReader:
@@ -173,7 +154,7 @@ class IsolatedReader:
                     if took is None:
                         self._discard()
                         continue
-                    if isinstance(took, _Late):
+                    if isinstance(took, Late):
                         self._discard()
                         raise ReaderProcessError(f"did not take a file within {self.timeout:g} s")
                     if _decode(took) != ("took",):
@@ -188,8 +169,8 @@ class IsolatedReader:
                 return self._answer(path, reply)
             raise ReaderProcessError("stopped twice before it could take a file")
 
-    def _answer(self, path: Path, reply: bytes | _Late | None) -> FormRead:
-        if isinstance(reply, _Late):
+    def _answer(self, path: Path, reply: bytes | Late | None) -> FormRead:
+        if isinstance(reply, Late):
             self._discard()
             raise RefusedFile(path, "unsafe", f"reading it took more than {self.timeout:g} s.")
         if reply is None:  # it is exiting: its own status says why, not our SIGKILL
@@ -219,7 +200,7 @@ class IsolatedReader:
             return f"reading it needed more than {self.cpu_seconds} s of processor time."
         return f"the process reading it stopped ({_how(status)})."
 
-    def _start(self) -> _Child:
+    def _start(self) -> Child:
         command = [
             sys.executable,
             "-I",
@@ -231,7 +212,7 @@ class IsolatedReader:
             str(self.cpu_seconds),
         ]
         try:
-            child = _Child(command)
+            child = Child(command)
         except (OSError, RuntimeError) as exc:  # no process, or no thread, to be had
             raise ReaderProcessError(f"could not be started ({exc})") from exc
         first = child.reply(time.monotonic() + START_TIMEOUT)
@@ -241,7 +222,7 @@ class IsolatedReader:
         status = child.stop(grace=2.0)
         if first is None:
             raise ReaderProcessError(f"ended as it started ({_how(status)})")
-        if isinstance(first, _Late):
+        if isinstance(first, Late):
             raise ReaderProcessError(f"did not start within {START_TIMEOUT:g} s")
         match _decode(first):
             case ("failed", str(why)):
@@ -307,208 +288,3 @@ def _decode(body: bytes) -> object:
         return _ReplyUnpickler(io.BytesIO(body)).load()
     except Exception:  # anything malformed is garbled, whatever pickle raises for it
         return None
-
-
-class _Child:
-    """One reading process, with a thread feeding it requests and one collecting replies."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._requests: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
-        self._replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        # An owner that forgets close() still leaves no process behind when it goes.
-        self._end = weakref.finalize(self, _kill, self.proc, self._requests)
-        # A write larger than the pipe takes goes through its own thread, so that a child
-        # that stops reading (frozen, or killed mid-file) can never block the parent: only
-        # the deadline is waited on. One that fits is written directly (see send).
-        self._room = _pipe_room(self.proc.stdin.fileno())
-        self._threads = [
-            threading.Thread(
-                target=_feed,
-                args=(self.proc.stdin, self._requests),
-                daemon=True,
-                name="closedloop-reader-feed",
-            ),
-            threading.Thread(
-                target=_collect,
-                args=(self.proc.stdout, self._replies),
-                daemon=True,
-                name="closedloop-reader-collect",
-            ),
-        ]
-        try:
-            for thread in self._threads:
-                thread.start()
-        except BaseException:
-            self._end()
-            raise
-
-    def send(self, name: bytes, data: bytes) -> None:
-        if 2 * _HEAD.size + len(name) + len(data) > self._room:
-            self._requests.put((name, data))
-            return
-        # The pipe is empty (the child takes a request whole before it answers, and the
-        # last was answered), so a write that fits never waits; it saves a thread's
-        # hand-over, a third of the cost of a read here.
-        request = b"".join((_HEAD.pack(len(name)), name, _HEAD.pack(len(data)), data))
-        assert self.proc.stdin is not None
-        fd = self.proc.stdin.fileno()
-        with contextlib.suppress(OSError):  # the child is gone: the collector says so
-            view = memoryview(request)
-            while view:
-                view = view[os.write(fd, view) :]
-
-    def reply(self, deadline: float) -> bytes | _Late | None:
-        """The next answer; None once the child has gone; _LATE when the deadline passed."""
-        try:
-            return self._replies.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            return _LATE
-
-    def stop(self, grace: float = 0.0) -> int | None:
-        """Kill the child (after `grace` s to exit by itself) and its threads; its status."""
-        if grace:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=grace)
-        self._end()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        return self.proc.returncode
-
-
-def _pipe_room(fd: int) -> int:
-    """How many bytes an empty pipe into the child takes without waiting for it to read."""
-    if sys.platform != "linux":
-        return 0
-    try:
-        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1024 * 1024)
-    except OSError:  # beyond this user's pipe allowance: the pipe keeps what it has
-        try:
-            return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
-        except OSError:
-            return 0
-
-
-def _kill(proc: subprocess.Popen[bytes], requests: queue.SimpleQueue[Any]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    requests.put(None)
-
-
-def _feed(stream: IO[bytes], requests: queue.SimpleQueue[tuple[bytes, bytes] | None]) -> None:
-    # A write fails once the child is gone (the collector reports that); so does the flush
-    # in close() into a pipe whose reader is gone.
-    with contextlib.suppress(OSError, ValueError), contextlib.closing(stream):
-        while (request := requests.get()) is not None:
-            for part in request:
-                stream.write(_HEAD.pack(len(part)))
-                stream.write(part)
-            stream.flush()
-
-
-def _collect(stream: IO[bytes], replies: queue.SimpleQueue[bytes | None]) -> None:
-    try:
-        while (body := _read_frame(stream, MAX_REPLY_BYTES)) is not None:
-            replies.put(body)
-    except (OSError, ValueError):
-        pass
-    finally:
-        replies.put(None)
-        stream.close()
-
-
-def _read_frame(stream: IO[bytes], limit: int) -> bytes | None:
-    head = stream.read(_HEAD.size)
-    if len(head) < _HEAD.size:
-        return None
-    (size,) = _HEAD.unpack(head)
-    if size > limit:
-        return None
-    body = stream.read(size)
-    return body if len(body) == size else None
-
-
-def _write_frame(stream: IO[bytes], body: bytes) -> None:
-    stream.write(_HEAD.pack(len(body)))
-    stream.write(body)
-    stream.flush()
-
-
-# The child's side. -----------------------------------------------------------------------
-
-
-def serve(argv: list[str]) -> None:
-    """The reading process: read each file the parent sends and answer, until it goes.
-
-    argv: the reader ("module:function"), the memory limit in MB, the CPU seconds a file.
-    """
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(os.dup(1), "wb")
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
-    os.close(null)
-    # The parent decides when this process ends: a Ctrl-C in a terminal or a service
-    # manager's SIGTERM reaches the whole group, and must not turn into a refused file.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        reader_name, memory_mb, cpu_seconds = argv[0], int(argv[1]), int(argv[2])
-        if sys.platform != "win32":
-            _limit_memory(memory_mb)
-        all_forms()  # forms.reader came with this module; now the definitions, for the 1st file
-        module, _, function = reader_name.partition(":")
-        read: Callable[[Path, bytes], FormRead] = getattr(import_module(module), function)
-    except Exception as exc:
-        _write_frame(replies, pickle.dumps(("failed", f"{type(exc).__name__}: {exc}")))
-        return
-    _write_frame(replies, pickle.dumps(("ready",)))
-    while (name := _read_frame(requests, 2**16)) is not None:
-        data = _read_frame(requests, 2**40)
-        if data is None:
-            return
-        _write_frame(replies, pickle.dumps(("took",)))
-        if sys.platform != "win32":
-            _budget_cpu(cpu_seconds)
-        _write_frame(replies, _answer(read, Path(os.fsdecode(name)), data))
-
-
-def _answer(read: Callable[[Path, bytes], FormRead], path: Path, data: bytes) -> bytes:
-    try:
-        try:
-            r = read(path, data)
-        except RefusedFile as exc:
-            return pickle.dumps(("refused", exc.kind, exc.reason))
-        problems = [(p.field, p.message, p.value) for p in r.problems]
-        return pickle.dumps(("read", r.format, r.form.id, r.version, r.case_id, r.values, problems))
-    except MemoryError:
-        return pickle.dumps(("memory",))
-    except Exception as exc:
-        return pickle.dumps(("error", f"{type(exc).__name__}: {exc}"[:500]))
-
-
-if sys.platform != "win32":
-
-    def _limit_memory(memory_mb: int) -> None:
-        # Soft and hard alike: not even code that took over this process can lift it.
-        limit = memory_mb * 1024 * 1024
-        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        # Past its CPU limit the process dumps core by default: not into the shared folder.
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        # An ignored SIGXCPU is inherited across exec; the limit must end the process.
-        signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-
-    def _budget_cpu(seconds: int) -> None:
-        # RLIMIT_CPU counts the whole life of the process, so each file's budget is the
-        # time spent so far plus its own (whole seconds: at least `seconds`, under one more).
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
-        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-        if hard != resource.RLIM_INFINITY:
-            soft = min(soft, hard)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
