@@ -21,7 +21,6 @@ from app.intake.entry import take
 from app.intake.inbox import inbox_files
 from app.jobs import after_effects
 from app.jobs.base import AnyJob, Trigger, When
-from app.notes import shown
 from app.opening import open_registry, refuse_links
 from app.results import FileResult, Outcome
 from app.settings import Settings, load_settings
@@ -32,6 +31,7 @@ from filing.calendar import WorkingCalendar
 from filing.engine import Engine, IssuedForm
 from filing.registry import DiskFull, Registry
 from forms.isolated import IsolatedReader
+from forms.shown import shown
 from mail.notify import queue_issued
 
 

@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 from app.errors import AppError
-from app.notes import shown
+from forms.shown import shown
 
 if sys.platform == "win32":
     import msvcrt

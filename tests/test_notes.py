@@ -12,7 +12,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.notes import ESCAPED, quarantine_note, shown
+from app.intake.quarantine import quarantine_note
+from forms.shown import ESCAPED, shown
 from tests.scenario import Folder
 
 # Sets the terminal's title, rings its bell and clears the screen, when printed raw.

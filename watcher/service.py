@@ -41,9 +41,9 @@ from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.intake.inbox import inbox_files
 from app.jobs.base import AnyJob, Trigger, When
-from app.notes import shown
 from app.results import FileResult, Outcome
 from app.settings import Settings
+from forms.shown import shown
 from watcher.lanes import Lane
 from watcher.stability import Backoff, StabilityTracker
 
@@ -55,7 +55,7 @@ LOG_CHARS = 4000  # a log line: a name and a whole reason, never a 9 MB value
 
 
 def _say(level: int, text: str) -> None:
-    """Log `text` escaped (app.notes.shown): bytes of a name that are not UTF-8 would
+    """Log `text` escaped (forms.shown): bytes of a name that are not UTF-8 would
     make the log file's handler fail and drop the line; a line break or a terminal escape
     in a name would forge a line or reach the terminal of whoever reads the log."""
     log.log(level, "%s", shown(text, LOG_CHARS))

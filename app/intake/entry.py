@@ -21,11 +21,11 @@ from app.intake.evidence import take_evidence
 from app.intake.form import file_form
 from app.intake.quarantine import Quarantine, quarantine_entry
 from app.intake.refusals import Refusal, became, not_now
-from app.notes import shown
 from app.results import FileResult, Outcome
 from archive.nofollow import NotARegularFile, TooLarge, kind_of, lstat_at, read_regular
 from forms.container import MAX_FILE_BYTES
 from forms.errors import RefusedFile
+from forms.shown import shown
 
 
 def take(desk: Desk, path: Path, now: datetime) -> FileResult:

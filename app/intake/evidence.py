@@ -10,7 +10,6 @@ from pathlib import Path
 from app.intake.desk import Desk
 from app.intake.quarantine import Quarantine, quarantine_entry
 from app.intake.refusals import AlreadyFiled, Refusal, became, megabytes, not_now
-from app.notes import shown
 from app.results import FileResult, Outcome
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path
@@ -26,6 +25,7 @@ from archive.nofollow import (
 from filing.registry import Event, Evidence
 from filing.states import CaseState
 from forms.identity import CASE_ID
+from forms.shown import shown
 
 
 def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResult:

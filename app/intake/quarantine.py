@@ -10,11 +10,26 @@ from pathlib import Path
 
 from app.folder import SharedFolder
 from app.intake.inbox import MAX_DEPTH
-from app.notes import quarantine_note
 from archive.casefolder import free_name, safe_name
 from archive.journal import NOTE_SUFFIX, journaled
 from archive.nofollow import kind_of, utf8_name
 from filing.registry import Registry
+from templates import render
+
+REASON_CHARS = 2000  # a reason may quote a value; a 9 MB value is cut, not written out
+
+
+def quarantine_note(file: str, reasons: list[str], fix: str, moved_at: datetime) -> str:
+    """The note beside a quarantined file (templates/quarantine_note.txt): what was wrong
+    and what to do; names and values in it are shown escaped (forms.shown)."""
+    return render(
+        "quarantine_note.txt",
+        file=file,
+        reasons=reasons,
+        fix=fix,
+        moved_at=moved_at.isoformat(sep=" ", timespec="minutes"),
+        reason_chars=REASON_CHARS,
+    )
 
 
 def quarantine_place(folder: SharedFolder, name: str) -> Path:

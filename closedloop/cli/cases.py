@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from app.instance import InstanceLock
-from app.notes import shown
 from archive.casefolder import case_folder
 from archive.packet import build_packet, file_packet
 from closedloop.cli.common import (
@@ -26,6 +25,7 @@ from closedloop.cli.group import cli
 from filing.states import CaseState
 from filing.status import case_status, case_summary, is_overdue
 from forms.atomicfile import atomic_write_bytes
+from forms.shown import shown
 
 
 @cli.command("status")

@@ -18,7 +18,6 @@ import click
 
 from app.application import App
 from app.folder import SharedFolder, init
-from app.notes import shown
 from app.settings import Settings, SettingsError, load_settings, settings_template
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
@@ -33,6 +32,7 @@ from closedloop.cli.common import (
 from closedloop.cli.group import cli
 from closedloop.demo import play
 from closedloop.doctor import Check, checks
+from forms.shown import shown
 from watcher.service import Watcher
 
 
