@@ -1,0 +1,50 @@
+"""What `closedloop verify` finds: a finding names the folder, the file, its kind and what
+to do; a check is one folder's (or the archive's) findings with what was read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.listing import NEVER_FOLLOWED
+from archive.nofollow import NotARegularFile
+
+
+@dataclass(frozen=True)
+class Finding:
+    folder: str  # the case folder, relative to Archive/ ("" for the archive as a whole)
+    file: str  # relative to the case folder
+    # missing | altered | unexpected | not-a-file | history | unreadable | identity
+    # | registry | chain | anchor
+    kind: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"folder": self.folder, "file": self.file, "kind": self.kind, "detail": self.detail}
+
+
+@dataclass
+class CaseCheck:
+    folder: Path
+    files: int
+    bytes: int
+    findings: list[Finding]
+    quarter: bool = False  # a sealed quarter's own manifest, not a case
+    whole: bool = False  # the archive as a whole: the case list, the archive chain
+
+
+def unread(exc: OSError, whose: str, listed: bool) -> tuple[str, str]:
+    """The kind and detail of a finding about a file that could not be read."""
+    if isinstance(exc, NotARegularFile):  # swapped for a link or a FIFO since the listing
+        return "not-a-file", foreign(exc.what, whose, listed)
+    return "unreadable", f"cannot be read ({exc.strerror or exc})"
+
+
+def foreign(what: str, whose: str, listed: bool) -> str:
+    """The detail of a finding about a link, FIFO or device in a folder: never read."""
+    if listed:
+        return (
+            f"{what} where {whose} lists a file: {NEVER_FOLLOWED}, so it was not read; "
+            "remove it and restore the file from a backup"
+        )
+    return f"{what}, not in {whose}: {NEVER_FOLLOWED}, so it was not read; remove it"
