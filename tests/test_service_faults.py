@@ -21,6 +21,7 @@ from app.application import App
 from app.faults import RegistryFailed, registry_failure
 from app.instance import LockLost
 from app.results import FileResult, Outcome
+from tests.clock import HandClock
 from tests.office import fill_docx
 from tests.scenario import REGISTRATION, Folder
 from tests.settings import quiet_settings
@@ -81,7 +82,7 @@ def test_a_registry_corrupted_under_a_running_watcher_stops_it_and_says_what_to_
         f"Run `closedloop doctor {root}` to see what is wrong, then `closedloop rebuild "
         f"{root}` to make the registry again from the archive"
     )
-    time.sleep(0.5)  # no more tries of the waiting file once stopped
+    w.stop(timeout=5)  # the worker is joined: no more tries of the waiting file once stopped
     assert [r.file for r in results if r.file == "second.docx"] in ([], ["second.docx"])
     assert (inbox / "second.docx").exists()
 
@@ -216,13 +217,20 @@ def test_a_word_owner_file_left_by_a_crash_no_longer_holds_its_document(
     (inbox / "~$open.docx").write_bytes(b"\x03Mei" + b"\x00" * 50)  # Word has it open now
     results: list[FileResult] = []
     caplog.set_level("INFO", logger="closedloop")
-    w = Watcher(folder.root, quiet_settings(window=0.2, rescan=0.3), on_result=results.append)
+    clock = HandClock()
+    w = Watcher(
+        folder.root,
+        quiet_settings(window=0.2, rescan=0.3),
+        clock=clock,
+        on_result=results.append,
+    )
     w.start()
     try:
         document.replace(inbox / "report.docx")
         open_now.replace(inbox / "open.docx")
-        until(lambda: len(results) == 1)
-        time.sleep(0.8)  # four windows and rescans: the open document still waits
+        clock.until(lambda: len(results) == 1, step=0.2)
+        for _ in range(4):  # four windows and rescans: the open document still waits
+            clock.advance(0.3)
     finally:
         w.stop(timeout=5)
     assert [(r.file, r.outcome) for r in results] == [("report.docx", "filed")]
