@@ -27,6 +27,9 @@ from tests.office import fill_docx, fill_docx_table, fill_xlsx
 from tests.scenario import CAPA_DONE, REGISTRATION, Folder
 from tests.settings import quiet_settings
 
+# A kill at every step of an ingest, and forty kills of a real watch: the longest tests.
+pytestmark = pytest.mark.heavy
+
 NOW = datetime(2026, 11, 23, 10, 0)
 KILLED = 137
 ACTIONS = (["Action", "Owner", "Due", "Done on"], [["Redesign foam", "Li", "2026-11-27", ""]])

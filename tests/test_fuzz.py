@@ -37,8 +37,9 @@ from forms.writer import FORMATS, render_form
 from tests.conftest import corpus_root
 from tests.zips import Member, build
 
-# Each test under the OS-enforced budget the issue sets: 5 s of wall time, 500 MB.
-pytestmark = pytest.mark.budget
+# Each test under the OS-enforced budget the issue sets: 5 s of wall time, 500 MB. Some
+# thousands of reads in all: heavy, left out of a quick local run.
+pytestmark = [pytest.mark.budget, pytest.mark.heavy]
 
 # Per read: a normal form takes about 1 ms, the slowest corpus file 0.1 s. Measured in
 # CPU time, which two cores shared by a whole team do not stretch; wall time only against

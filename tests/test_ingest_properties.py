@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,6 +85,7 @@ def check_case_states(registry: Registry) -> None:
             assert new is not None and new.reopens == case.case_id, case
 
 
+@pytest.mark.heavy  # 25 sequences of ingests: over 10 s
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.lists(step, min_size=1, max_size=3), min_size=1, max_size=5))
 def test_any_sequence_keeps_cases_legal_and_files_in_one_place(

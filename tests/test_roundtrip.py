@@ -77,6 +77,7 @@ EXAMPLES_PER_FORM = 6
 
 
 @pytest.mark.libreoffice
+@pytest.mark.heavy  # every form drawn and re-saved by LibreOffice: over 10 s
 def test_libreoffice_resaved_forms_read_back_equal(
     libreoffice: LibreOffice, tmp_path: Path
 ) -> None:

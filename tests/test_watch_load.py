@@ -52,6 +52,7 @@ def variants(filled: Path, n: int) -> list[bytes]:
     return out
 
 
+@pytest.mark.heavy
 def test_a_burst_of_500_forms_is_filed_once_each(
     service: tuple[Folder, list[FileResult]], tmp_path: Path
 ) -> None:
