@@ -32,7 +32,7 @@ from filing.engine import Engine, IssuedForm
 from filing.registry import DiskFull, Registry
 from forms.isolated import IsolatedReader
 from forms.shown import shown
-from mail.notify import queue_issued
+from mail.compose import queue_issued
 
 
 class App:

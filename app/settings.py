@@ -22,7 +22,7 @@ from filing.policy import (
     Policy,
 )
 from forms.writer import DEFAULT_COMPANY
-from mail.notify import SECURITY, MailSettings
+from mail.settings import SECURITY, MailSettings
 
 SETTINGS_FILE = "closedloop.toml"
 CLOCK_VARIABLE = "CLOSEDLOOP_NOW"

@@ -14,7 +14,8 @@ from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.opening import LinkedFolder, archive_case_numbers, refuse_links
 from filing.registry import Registry, RegistryError, RegistryMissing
-from mail.notify import MailSettings, connect, reason
+from mail.send import connect, reason
+from mail.settings import MailSettings
 
 # File systems on which change events from other machines never arrive.
 NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from app.settings import ArchiveSettings, Settings, WatchSettings
 from filing.policy import Policy
-from mail.notify import MailSettings
+from mail.settings import MailSettings
 
 
 def quiet_settings(

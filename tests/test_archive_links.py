@@ -31,7 +31,7 @@ from archive.packet import Renderer, build_packet, original
 from closedloop.cli import cli
 from filing.policy import Policy
 from filing.registry import Registry
-from mail.notify import send_due
+from mail.send import send_due
 from tests.office import LibreOffice
 from tests.scenario import Folder
 from tests.test_mail import LOGISTICS, Mailbox, established, free_port, mails, with_mail

@@ -31,7 +31,8 @@ from closedloop.cli import cli
 from filing.records import Mail
 from filing.registry import Registry
 from mail.headers import address_list, header_text
-from mail.notify import MailSettings, send_due
+from mail.send import send_due
+from mail.settings import MailSettings
 from tests.scenario import REGISTRATION, Folder
 from tests.settings import quiet_settings
 from tests.test_doctor import doctor

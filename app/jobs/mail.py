@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from app.jobs.base import Done, Job, Trigger, When
 from app.results import FileResult, Outcome
-from mail.notify import Sent, queue_digest, send_due
+from mail.compose import queue_digest
+from mail.send import Sent, send_due
 
 if TYPE_CHECKING:
     from app.application import App

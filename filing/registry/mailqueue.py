@@ -1,5 +1,5 @@
 """The mail queue: e-mails queued in the transaction of the filing that causes them, sent
-and retried afterwards (mail/notify.py), each queued once per key."""
+and retried afterwards (mail/compose.py, mail/send.py), each queued once per key."""
 
 from __future__ import annotations
 
