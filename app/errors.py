@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+
+
+def command_path(path: Path) -> str:
+    """`path` as it can be pasted after a command: quoted when it holds spaces or quotes,
+    and never read as an option (a folder named `--help`)."""
+    text = str(path)
+    return shlex.quote(f"./{text}" if text.startswith("-") else text)
 
 
 class AppError(Exception):
@@ -12,7 +20,8 @@ class AppError(Exception):
 class NotASharedFolder(AppError):
     def __init__(self, root: Path) -> None:
         self.root = root
+        what = "does not exist" if not root.exists() else "has no Inbox or .closedloop in it"
         super().__init__(
-            f"{root} is not a closedloop shared folder (no Inbox or .closedloop in it); "
-            f"lay it out with `closedloop init {root}`"
+            f"{root} is not a closedloop shared folder (it {what}); "
+            f"lay it out with `closedloop init {command_path(root)}`"
         )

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from app.errors import AppError
+from app.errors import AppError, command_path
 from filing.registry import RegistryError
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
@@ -66,7 +66,7 @@ class RegistryFailed(AppError):
     def __init__(self, registry: Path, cause: BaseException | str) -> None:
         self.registry = registry
         self.cause = cause
-        root = registry.parent.parent
+        root = command_path(registry.parent.parent)
         super().__init__(
             f"{registry}: the registry failed while the service ran ({cause}); "
             f"the service stopped so that no file is filed against it. Run "

@@ -90,7 +90,7 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
             f"{archive}: the registry cannot be made from the case folders ({exc!r}); "
             "run `closedloop verify` and restore what it finds from a backup"
         ) from None
-    stamp = now.strftime("%Y%m%d-%H%M%S")
+    stamp = _free_stamp(registry_path, now.strftime("%Y%m%d-%H%M%S"))
     kept: Path | None = None
     if registry_path.exists():
         # A second name for the old registry first, then the new one over it in one
@@ -106,6 +106,21 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
     fresh.replace(registry_path)
     fsync_dir(registry_path.parent)
     return Rebuilt(len(folders), filings, registry_path, kept, chain)
+
+
+def _free_stamp(registry_path: Path, stamp: str) -> str:
+    """The time stamp for the old registry's kept copy, with a count when two rebuilds
+    fall in one second (or one --now): a kept registry is never written over."""
+    taken = {p.name for p in registry_path.parent.glob(f"{registry_path.name}*.before-rebuild-*")}
+    n = 1
+    while True:
+        candidate = stamp if n == 1 else f"{stamp}-{n}"
+        names = (
+            f"{registry_path.name}{part}.before-rebuild-{candidate}" for part in ("", "-journal")
+        )
+        if not taken.intersection(names):
+            return candidate
+        n += 1
 
 
 def _problems(archive: Path, folders: list[Path]) -> list[str]:

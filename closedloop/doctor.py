@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.errors import command_path
 from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.opening import LinkedFolder, archive_case_numbers, refuse_links
@@ -68,7 +69,7 @@ def checks(
             "folders",
             "fail" if missing else "ok",
             f"missing: {', '.join(str(p.relative_to(root)) for p in missing)}; lay them out "
-            f"with `closedloop init {root}`"
+            f"with `closedloop init {command_path(root)}`"
             if missing
             else "Inbox, Outbox for every department, Archive, Quarantine, Blank Forms",
         )
@@ -152,7 +153,7 @@ def _registry(folder: SharedFolder) -> list[Check]:
                     "registry",
                     "fail",
                     f"{folder.registry} is missing, but the Archive holds case folders; "
-                    f"nothing is filed until it is made again: `closedloop rebuild {folder.root}`",
+                    f"nothing is filed until it is made again: `closedloop rebuild {command_path(folder.root)}`",
                 )
             ]
         return [

@@ -178,6 +178,14 @@ def test_the_archive_alone_rebuilds_a_registry_equal_to_the_live_one(tmp_path: P
     assert "Rebuilt the registry from 3 case folders (4 filings)" in out
     assert "registry.sqlite.before-rebuild-20261127-080000" in out
     assert registry_rows(registry) == live
+    # a second rebuild in the same second keeps both earlier registries
+    again = folder.run("rebuild", str(folder.root), "--now", "2026-11-27T08:00")
+    assert "registry.sqlite.before-rebuild-20261127-080000-2" in again
+    kept = sorted(p.name for p in registry.parent.glob("registry.sqlite.before-rebuild-*"))
+    assert kept == [
+        "registry.sqlite.before-rebuild-20261127-080000",
+        "registry.sqlite.before-rebuild-20261127-080000-2",
+    ]
     # and the loop goes on with the rebuilt registry: numbers continue, nothing is reused
     assert register(folder, "2026-11-27T09:00", Customer="Third Customer") == "CC-2026-0004"
 

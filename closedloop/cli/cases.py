@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from app.errors import command_path
 from app.instance import InstanceLock
 from archive.casefolder import case_folder
 from archive.packet import build_packet, file_packet
@@ -39,7 +40,7 @@ def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> No
         case = app.registry.case(case_id)
         if case is None:
             fail(
-                f"there is no case {case_id}; list the cases with `closedloop cases {root}`",
+                f"there is no case {case_id}; list the cases with `closedloop cases {command_path(root)}`",
                 as_json,
             )
         where = case_folder(app.folder.archive, case.case_id, case.customer)

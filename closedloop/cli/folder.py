@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from app.application import App
-from app.folder import SharedFolder, init
+from app.errors import command_path
+from app.folder import SETTINGS_FILE, SharedFolder, init
 from app.settings import Settings, SettingsError, load_settings, settings_template
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
@@ -81,13 +82,13 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
 @root_argument
 @click.option(
     "--poll",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
     help="Look for changes this often instead of waiting for events (network shares).",
 )
 @click.option(
     "--window",
-    type=float,
+    type=click.FloatRange(min=0),
     metavar="SECONDS",
     help="Take a file once it has not changed for this long (default from settings: 2).",
 )
@@ -145,9 +146,19 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
     """Check a shared folder: settings, folders and permissions, the registry, whether a
     service watches it, a network share that needs polling, LibreOffice, fonts and the
     mail server. Creates nothing, even where ROOT is not a shared folder."""
+    settings_file = root / SETTINGS_FILE
     try:
         settings = load_settings(root)
-        found = [Check("settings", "ok", str(root / "closedloop.toml"))]
+        found = [Check("settings", "ok", str(settings_file))]
+        if not settings_file.is_file():
+            found = [
+                Check(
+                    "settings",
+                    "warn" if SharedFolder(root).is_laid_out() else "fail",
+                    f"{settings_file} is missing, so every setting is at its default; "
+                    f"`closedloop init {command_path(root)}` writes one to fill in",
+                )
+            ]
     except SettingsError as exc:
         settings, found = Settings(), [Check("settings", "fail", str(exc))]
     found += checks(
