@@ -65,6 +65,8 @@ class ArchiveSettings:
 @dataclass(frozen=True)
 class Settings:
     company_name: str = DEFAULT_COMPANY
+    # ISO 4217 code of the money amounts on forms and reports (claims, costs).
+    currency: str = "CNY"
     policy: Policy = field(default_factory=Policy)
     watch: WatchSettings = field(default_factory=WatchSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
@@ -204,6 +206,7 @@ class _Reader:
         )
         return Settings(
             company_name=company.strip(),
+            currency=self.currency(),
             policy=policy,
             watch=self.watch(),
             archive=self.archive(),
@@ -211,6 +214,17 @@ class _Reader:
             weekly_reports=self.flag("reports", "weekly", _SETTINGS.weekly_reports),
             inbox=self.inbox(),
         )
+
+    def currency(self) -> str:
+        value = self.table("company").get("currency", _SETTINGS.currency)
+        code = value.strip().upper() if isinstance(value, str) else ""
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise self.fail(
+                "[company] currency",
+                f"is {value!r}, not a three-letter currency code (ISO 4217)",
+                f'currency = "{_SETTINGS.currency}"',
+            )
+        return code
 
     def text(self, section: str, key: str, default: str) -> str:
         value = self.table(section).get(key, default)
