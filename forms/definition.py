@@ -32,6 +32,8 @@ FIELD_TYPES = frozenset(
     }
 )
 CHOICE_TYPES = frozenset({"choice", "multichoice"})
+#: The types of a moment: what happened, or (marked planned) what is due.
+WHEN_TYPES = frozenset({"date", "datetime"})
 FORM_IDS = (
     "registration",
     "return_form",
@@ -82,6 +84,8 @@ class Field:
     choices: tuple[Choice, ...] = ()
     columns: tuple[Field, ...] = ()
     rows: int = 0
+    #: A date or datetime that may lie ahead (a due date); any other records what happened.
+    planned: bool = False
     _lookup: Mapping[str, Choice] = field(default_factory=dict, compare=False, repr=False)
 
     def choice(self, text: str) -> Choice | None:
@@ -150,13 +154,15 @@ def _describe_field(f: Field) -> dict[str, Any]:
         out["choice_labels"] = {c.id: c.label for c in f.choices}
     if f.type == "table":
         out["columns"] = [_describe_field(c) for c in f.columns]
+    if f.planned:
+        out["planned"] = True
     if f.help:
         out["help"] = f.help
     return out
 
 
 def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) -> Field:
-    known = {"id", "label", "type", "required", "help", "choices", "columns", "rows"}
+    known = {"id", "label", "type", "required", "help", "choices", "columns", "rows", "planned"}
     unknown = set(raw) - known
     if unknown:
         raise DefinitionError(where, f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -203,6 +209,9 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
         _check_unique(where, [c.id for c in columns], "column id")
         _check_unique(where, [label_key(c.label) for c in columns], "column label")
     rows = int(raw.get("rows", 5 if ftype == "table" else 0))
+    planned = raw.get("planned", False)
+    if not isinstance(planned, bool) or (planned and ftype not in WHEN_TYPES):
+        raise DefinitionError(where, "only a date or datetime field is planned (planned = true)")
     return Field(
         id=fid,
         label=label.strip(),
@@ -212,6 +221,7 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
         choices=choices,
         columns=columns,
         rows=rows,
+        planned=planned,
         _lookup=lookup,
     )
 
