@@ -29,7 +29,9 @@ class Deadline:
     met_at: datetime | None
 
     def status(self, now: datetime) -> Status:
-        if self.met_at is not None:
+        # Met only by what has happened: a time ahead of `now` (written as planned, or
+        # looked at as of an earlier moment) does not meet the deadline yet.
+        if self.met_at is not None and self.met_at <= now:
             return "met" if self.met_at <= self.due else "late"
         return "overdue" if now > self.due else "open"
 

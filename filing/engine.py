@@ -7,7 +7,7 @@ disk are the caller's: the engine says which forms to issue, pre-filled, and to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +27,7 @@ from filing.rules import (
     outstanding,
     rule_for,
 )
+from filing.rules.dates import unhappened
 from filing.states import CaseState
 from forms.definition import get_form
 from forms.reader import FormRead
@@ -37,12 +38,22 @@ __all__ = ["Engine", "FilingRefused", "IssuedForm", "Outcome"]
 
 
 class FilingRefused(FilingError):
-    """The form cannot be filed (now); the message says why and what to do."""
+    """The form cannot be filed (now); the message says why and what to do. `reasons` are
+    every problem found, one a line of the quarantine note (the reason alone when the
+    refusal has one); `reason` says them in one sentence."""
 
-    def __init__(self, file: str, reason: str, fix: str, case_id: str | None = None) -> None:
+    def __init__(
+        self,
+        file: str,
+        reason: str,
+        fix: str,
+        case_id: str | None = None,
+        reasons: Sequence[str] = (),
+    ) -> None:
         self.file = file
         self.case_id = case_id
         self.reason = reason
+        self.reasons = list(reasons) or [reason]
         self.fix = fix
         super().__init__(f"{file}: {reason} {fix}")
 
@@ -76,18 +87,31 @@ class Engine:
         """File `read` (whose bytes hash to sha256). `before_commit` runs inside the
         transaction, after every decision: the caller writes its files there, and if that
         fails nothing of the filing is recorded."""
-        if read.problems:
-            raise FilingRefused(
-                read.path.name,
-                "the form has problems: " + "; ".join(p.message for p in read.problems) + ".",
-                "Correct them, save the file again and put it back into the Inbox.",
-                read.case_id,
-            )
         with self.registry.transaction():
+            problems = self.problems(read, now)
+            if problems:
+                raise FilingRefused(
+                    read.path.name,
+                    "the form has problems: " + "; ".join(problems) + ".",
+                    "Correct them, save the file again and put it back into the Inbox.",
+                    read.case_id,
+                    problems,
+                )
             outcome = self._file(read, sha256, now)
             if before_commit is not None:
                 before_commit(outcome)
             return outcome
+
+    def problems(self, read: FormRead, now: datetime) -> list[str]:
+        """Every problem of the form's values, in one go: the reader's (a value that is not
+        a date), then those only the moment of filing and the case show: a date after the
+        filing day outside a planned field, dates in an order that cannot have happened."""
+        case = self.registry.case(read.case_id) if read.case_id is not None else None
+        return [
+            *(p.message for p in read.problems),
+            *unhappened(read.form, read.values, now),
+            *rule_for(read.form.id).impossible(read.values, case),
+        ]
 
     # ----------------------------------------------------------------------------------
 

@@ -29,10 +29,10 @@ REGISTRATION = {
 }
 CAPA_DONE = {
     "root_cause": "x",
-    "actions": [{"action": "a", "owner": "o", "due": "2026-11-27", "done": "2026-11-26"}],
+    "actions": [{"action": "a", "owner": "o", "due": "2026-11-27", "done": "2026-11-20"}],
     "verification": "ok",
     "plan_approved_by": "GM",
-    "plan_approved_date": "2026-11-24",
+    "plan_approved_date": "2026-11-20",
 }
 _n = itertools.count()
 
@@ -97,7 +97,10 @@ def test_a_case_from_registration_to_acceptance(loop: Loop) -> None:
     assert capa_prefill["responsible_department"] == "storage_transportation"
 
     received = loop.file(
-        "return_form", {"received_date": "2026-11-25", "hosts": "3", "accessories": "2"}, case_id
+        "return_form",
+        {"received_date": "2026-11-25", "hosts": "3", "accessories": "2"},
+        case_id,
+        now=datetime(2026, 11, 25, 10, 0),
     )
     assert [(i.form, i.department) for i in received.issued] == [("return_tracking", "after_sales")]
     assert received.issued[0].values == {
@@ -106,7 +109,11 @@ def test_a_case_from_registration_to_acceptance(loop: Loop) -> None:
         "hosts": 3,
         "accessories": 2,
     }
-    assert loop.file("return_tracking", {"shipped_back_date": "2026-11-30"}, case_id).issued == []
+    later = datetime(2026, 11, 30, 10, 0)  # each form filed once what it records happened
+    assert (
+        loop.file("return_tracking", {"shipped_back_date": "2026-11-30"}, case_id, now=later).issued
+        == []
+    )
 
     capa = loop.file(
         "capa",
@@ -125,6 +132,7 @@ def test_a_case_from_registration_to_acceptance(loop: Loop) -> None:
             "plan_approved_date": "2026-11-24",
         },
         case_id,
+        now=later,
     )
     assert [(i.form, i.department) for i in capa.issued] == [
         ("satisfaction_survey", "customer_window")
@@ -136,7 +144,7 @@ def test_a_case_from_registration_to_acceptance(loop: Loop) -> None:
         and case.actions_done_on == date(2026, 11, 26)
     )
 
-    done = loop.file("satisfaction_survey", {"customer_accepts": "yes"}, case_id)
+    done = loop.file("satisfaction_survey", {"customer_accepts": "yes"}, case_id, now=later)
     case = loop.registry.case(case_id)
     assert case is not None and (case.state, case.resolution) == ("closed", "accepted")
     assert done.issued == []

@@ -72,9 +72,11 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
             first.form,
         )
     read = desk.limits.read(source, data)
-    if read.problems:
+    # Every problem in one go: the reader's, and the dates the moment of filing refuses.
+    problems = desk.engine.problems(read, now)
+    if problems:
         raise Refusal(
-            [p.message for p in read.problems],
+            problems,
             "Correct the form, save it, and put it into the Inbox again.",
             read.case_id,
             read.form.id,
@@ -115,4 +117,4 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
             # The engine's transaction is the journal's: the plan commits with the filing.
             return desk.engine.file(read, sha256, now, before_commit=lambda o: stage(plan, o))
     except FilingRefused as exc:
-        raise Refusal([exc.reason], exc.fix, exc.case_id, read.form.id) from None
+        raise Refusal(exc.reasons, exc.fix, exc.case_id, read.form.id) from None

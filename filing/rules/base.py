@@ -124,10 +124,17 @@ class FormRule(ABC):
         """What the form says of a new case, when it may open one (None: it may not)."""
         return None
 
+    def impossible(self, values: Mapping[str, Any], case: Case | None) -> list[str]:
+        """The form's dates in an order that cannot have happened (goods received before
+        they were delivered), each in words that name the field and the fix; `case` is the
+        case the form is filed into (None: it opens one)."""
+        return []
+
     def apply(
         self, case: Case, values: Mapping[str, Any], decision: Decision, now: datetime
     ) -> None:
-        """Set the case fields this form carries (deadline times, who the customer is)."""
+        """Set the case fields this form carries (deadline times, who the customer is).
+        A deadline is met only by what has happened: no time set here is after `now`."""
         return None
 
     def prefill(self, case: Case, filed: Filed) -> dict[str, Any]:
@@ -154,3 +161,13 @@ def as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value if isinstance(value, date) else None
+
+
+def as_datetime(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def happened_by(value: datetime, now: datetime) -> datetime:
+    """A time a form gives for what was done, never later than the filing: a time later
+    on the filing day (a clock a little off) counts from the filing."""
+    return min(value, now)

@@ -4,13 +4,17 @@ investigation; its part is done when every action is done, verified and the plan
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from filing.policy import Policy
 from filing.records import Case
-from filing.rules.base import CaseView, Decision, Filed, FormRule
+from filing.rules.base import CaseView, Decision, Filed, FormRule, as_datetime, happened_by
+from filing.rules.dates import before, column_dates, column_label, label, shown_when
 from filing.rules.registration import Registration
+
+#: The tables whose rows are actions done for the complaint, with a date done.
+ACTION_TABLES = ("actions", "preventive_actions")
 
 
 class Capa(FormRule):
@@ -32,18 +36,47 @@ class Capa(FormRule):
             return Decision(done_parts=("capa",), note="actions done, verified, plan approved")
         return Decision(note="CAPA updated")
 
+    def impossible(self, values: Mapping[str, Any], case: Case | None) -> list[str]:
+        """What answers the complaint is not done before the complaint reached us."""
+        if case is None:
+            return []
+        received = case.received_at
+        then = f"the complaint was received ({shown_when(received)}, case {case.case_id})"
+        problems = []
+        contained = as_datetime(values.get("containment_done_at"))
+        if contained is not None and contained < received:
+            problems.append(
+                before(
+                    label(self.form_id, "containment_done_at"),
+                    contained,
+                    then,
+                    "containment answers the complaint: write when it was done",
+                )
+            )
+        for table in ACTION_TABLES:
+            done_on = column_label(self.form_id, table, "done")
+            for number, done in column_dates(values, table, "done"):
+                if done < received.date():
+                    problems.append(
+                        before(
+                            f"{label(self.form_id, table)}, row {number}, {done_on}",
+                            done,
+                            then,
+                            "an action for the complaint is not done before it: "
+                            "write the date it was done",
+                        )
+                    )
+        return problems
+
     def apply(
         self, case: Case, values: Mapping[str, Any], decision: Decision, now: datetime
     ) -> None:
-        contained = values.get("containment_done_at")
-        case.contained_at = contained if isinstance(contained, datetime) else case.contained_at
+        contained = as_datetime(values.get("containment_done_at"))
+        if contained is not None:
+            case.contained_at = happened_by(contained, now)
         if "capa" in decision.done_parts:  # the actions deadline is met on the last one done
-            dones = [
-                row.get("done")
-                for row in values.get("actions") or []
-                if isinstance(row.get("done"), date)
-            ]
-            case.actions_done_on = max(dones) if dones else now.date()
+            dones = [done for _, done in column_dates(values, "actions", "done")]
+            case.actions_done_on = min(max(dones), now.date()) if dones else now.date()
 
     def prefill(self, case: Case, filed: Filed) -> dict[str, Any]:
         reg = filed.latest_filing(case.case_id, Registration.form_id)

@@ -18,8 +18,11 @@ from filing.rules.base import (
     Refused,
     ToIssue,
     as_date,
+    as_datetime,
+    happened_by,
     text,
 )
+from filing.rules.dates import before, label, shown_when
 from filing.states import CaseState, Resolution
 
 #: What the customer may ask for that sends goods back (a Return Form, then tracking).
@@ -77,6 +80,39 @@ class Registration(FormRule):
             previous_case=text(values.get("previous_case")),
         )
 
+    def impossible(self, values: Mapping[str, Any], case: Case | None) -> list[str]:
+        problems = []
+        delivered = as_date(values.get("delivery_date"))
+        goods = as_date(values.get("goods_received_date"))
+        if delivered is not None and goods is not None and goods < delivered:
+            problems.append(
+                before(
+                    label(self.form_id, "goods_received_date"),
+                    goods,
+                    f"the delivery date ({delivered.isoformat()})",
+                    "goods cannot be received before they are delivered: "
+                    "correct whichever of the two dates is wrong",
+                )
+            )
+        confirmed = as_datetime(values.get("confirmed_to_customer_at"))
+        received = as_datetime(values.get("received_at"))
+        complaint = as_date(values.get("complaint_date"))
+        if confirmed is not None and (
+            (received is not None and confirmed < received)
+            or (received is None and complaint is not None and confirmed.date() < complaint)
+        ):
+            then = shown_when(received) if received is not None else f"{complaint}"
+            problems.append(
+                before(
+                    label(self.form_id, "confirmed_to_customer_at"),
+                    confirmed,
+                    f"the complaint was received ({then})",
+                    "a complaint cannot be confirmed before it reaches us: "
+                    "correct whichever of the two is wrong",
+                )
+            )
+        return problems
+
     def decide(self, case: CaseView, values: Mapping[str, Any], policy: Policy) -> Decision:
         if values.get("established") is None:
             return Decision(
@@ -114,8 +150,9 @@ class Registration(FormRule):
         case.customer = text(values.get("customer")) or case.customer
         case.product = text(values.get("product")) or case.product
         case.category = text(values.get("category")) or case.category
-        confirmed = values.get("confirmed_to_customer_at")
-        case.confirmed_at = confirmed if isinstance(confirmed, datetime) else case.confirmed_at
+        confirmed = as_datetime(values.get("confirmed_to_customer_at"))
+        if confirmed is not None:
+            case.confirmed_at = happened_by(confirmed, now)
         case.containment_needed = (
             bool(values.get("containment_needed"))
             or values.get("product_location") in CONTAINMENT_LOCATIONS
