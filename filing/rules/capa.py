@@ -50,7 +50,8 @@ class Capa(FormRule):
                     label(self.form_id, "containment_done_at"),
                     contained,
                     then,
-                    "containment answers the complaint: write when it was done",
+                    "containment answers the complaint and cannot come before it: "
+                    "write when it was done",
                 )
             )
         for table in ACTION_TABLES:
@@ -62,7 +63,7 @@ class Capa(FormRule):
                             f"{label(self.form_id, table)}, row {number}, {done_on}",
                             done,
                             then,
-                            "an action for the complaint is not done before it: "
+                            "an action taken for the complaint cannot come before it: "
                             "write the date it was done",
                         )
                     )
