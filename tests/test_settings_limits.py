@@ -77,13 +77,15 @@ def test_values_a_site_sets_are_used(tmp_path: Path) -> None:
         (
             "stale_owner_minutes = 15",
             "stale_owner_minute = 15",
-            "[watch] stale_owner_minute is not a setting of [watch]; write one of poll, "
+            "[watch] stale_owner_minute is not a setting of [watch]; "
+            "did you mean stale_owner_minutes? write one of poll, "
             "rescan, stale_owner_minutes, window, or remove the line",
         ),
         (
             "max_evidence_mb = 200",
             "max_evidence_mb = 200\nmax_evidence = 100",
-            "[inbox] max_evidence is not a setting of [inbox]; write one of "
+            "[inbox] max_evidence is not a setting of [inbox]; "
+            "did you mean max_evidence_mb? write one of "
             "max_evidence_mb, or remove the line",
         ),
     ],

@@ -1,79 +1,34 @@
-"""Settings: resolved once from ROOT/closedloop.toml into one object, passed down explicitly.
-
-Every mistake names the file, the key, what is wrong and what to write instead.
-"""
+"""Reading closedloop.toml into Settings: every value checked, every mistake named with the
+file, the key and what to write instead; and nothing in the file left unread (check.py)."""
 
 from __future__ import annotations
 
+import json
 import os
-import tomllib
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from app.errors import AppError
-from filing.policy import (
-    DEFAULT_OUTBOXES,
-    DEFAULT_ROUTES,
-    CalendarPolicy,
-    DeadlinePolicy,
-    Policy,
+from app.settings.check import (
+    UnknownSettings,
+    calendar_problem,
+    complaint_categories,
+    department_id_problem,
+    did_you_mean,
+    key_text,
+    nearest,
 )
+from app.settings.model import (
+    ArchiveSettings,
+    InboxSettings,
+    Settings,
+    SettingsError,
+    UnknownSetting,
+    WatchSettings,
+)
+from filing.policy import DEFAULT_OUTBOXES, DEFAULT_ROUTES, CalendarPolicy, DeadlinePolicy, Policy
 from forms.writer import DEFAULT_COMPANY
 from mail.settings import SECURITY, MailSettings
-
-SETTINGS_FILE = "closedloop.toml"
-CLOCK_VARIABLE = "CLOSEDLOOP_NOW"
-
-
-class SettingsError(AppError):
-    """The settings file cannot be used; the message names the file, the key and the fix."""
-
-
-@dataclass(frozen=True)
-class WatchSettings:
-    window: float = 2.0
-    poll: float | None = None  # None: native events
-    rescan: float = 30.0
-    # An office owner file (~$name.docx) neither it nor its document changed for this long
-    # is one a crashed Word left: it no longer holds the document back.
-    stale_owner_minutes: float = 15.0
-
-    @property
-    def stale_owner_seconds(self) -> float:
-        return self.stale_owner_minutes * 60.0
-
-
-@dataclass(frozen=True)
-class InboxSettings:
-    # Evidence larger than this is refused with a note (a video can be gigabytes).
-    max_evidence_mb: int = 200
-
-    @property
-    def max_evidence_bytes(self) -> int:
-        return self.max_evidence_mb * 2**20
-
-
-@dataclass(frozen=True)
-class ArchiveSettings:
-    close_quarters: bool = False  # seal a quarter on the first ingest after it ends
-    closure_packets: bool = True  # build a closed case's packet (needs LibreOffice)
-
-
-@dataclass(frozen=True)
-class Settings:
-    company_name: str = DEFAULT_COMPANY
-    # ISO 4217 code of the money amounts on forms and reports (claims, costs).
-    currency: str = "CNY"
-    policy: Policy = field(default_factory=Policy)
-    watch: WatchSettings = field(default_factory=WatchSettings)
-    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
-    mail: MailSettings = field(default_factory=MailSettings)
-    weekly_reports: bool = True  # write last week's report once it is over
-    inbox: InboxSettings = field(default_factory=InboxSettings)
-
 
 # The defaults, typed once in the dataclasses: what a settings file leaves out.
 _SETTINGS = Settings()
@@ -85,63 +40,109 @@ _INBOX = _SETTINGS.inbox
 _MAIL = _SETTINGS.mail
 
 
-def settings_template() -> str:
-    """The commented settings file `closedloop init` writes."""
-    return resources.files("templates").joinpath(SETTINGS_FILE).read_text(encoding="utf-8")
+class SettingsReader:
+    """Reads the parsed file into Settings, refusing what it cannot use or does not know."""
 
-
-def load_settings(root: Path | None) -> Settings:
-    """Settings of the shared folder `root`; defaults when there is no settings file."""
-    if root is None or not (root / SETTINGS_FILE).exists():
-        return Settings()
-    path = root / SETTINGS_FILE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
-    return _Reader(path, raw).settings()
-
-
-class _Reader:
     def __init__(self, path: Path, raw: dict[str, Any]) -> None:
         self.path = path
         self.raw = raw
+        # What the file may hold is what this reader asks for: section -> its keys read,
+        # and the tables whose keys are the site's own.
+        self.read: dict[str, set[str]] = {}
+        self.free: set[str] = set()
 
-    def fail(self, key: str, problem: str, example: str) -> SettingsError:
-        return SettingsError(f"{self.path}: {key} {problem}; write it like {example}")
+    def fail(self, key: str, problem: str, example: str, near: str | None = None) -> SettingsError:
+        return SettingsError(
+            f"{self.path}: {key} {problem}; {did_you_mean(near)}write it like {example}"
+        )
 
     def table(self, name: str) -> dict[str, Any]:
+        self.read.setdefault(name, set())
         value = self.raw.get(name, {})
         if not isinstance(value, dict):
             raise self.fail(f"[{name}]", "must be a section", f"[{name}]")
         return value
 
-    def integer(self, section: str, key: str, default: int) -> int:
+    def get(self, section: str, key: str, default: Any) -> Any:
+        """The value of one setting (known from now on), or its default."""
         value = self.table(section).get(key, default)
+        self.read[section].add(key)
+        return value
+
+    def free_table(self, section: str, within: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A table whose keys the site names ([departments], [mail.departments])."""
+        name = section.rpartition(".")[2]
+        value = self.table(section) if within is None else within.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(f"[{section}]", "must be a section", f"[{section}]")
+        self.free.add(section)
+        return value
+
+    def integer(self, section: str, key: str, default: int) -> int:
+        value = self.get(section, key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise self.fail(
                 f"[{section}] {key}", f"is {value!r}, not a whole number", f"{key} = {default}"
             )
         return value
 
-    def text_map(self, section: str, default: Any, known: set[str] | None = None) -> dict[str, str]:
-        out = dict(default)
-        for key, value in self.table(section).items():
+    def departments(self) -> dict[str, str]:
+        out = dict(DEFAULT_OUTBOXES)
+        written = self.free_table("departments")
+        for key, value in written.items():
+            problem = department_id_problem(key, DEFAULT_OUTBOXES, written)
+            if problem is not None:
+                said, near = problem
+                shown = json.dumps(
+                    value if isinstance(value, str) else "Folder name", ensure_ascii=False
+                )
+                raise self.fail(
+                    f"[departments] {key_text(key)}",
+                    said,
+                    f"{near or 'new_department'} = {shown}",
+                    near,
+                )
             if not isinstance(value, str) or not value.strip():
                 raise self.fail(
-                    f"[{section}] {key}", f"is {value!r}, not a name", f'{key} = "Name"'
+                    f"[departments] {key}", f"is {value!r}, not a name", f'{key} = "Name"'
                 )
-            if known is not None and value not in known:
+            name = value.strip()
+            if any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
                 raise self.fail(
-                    f"[{section}] {key}",
-                    f"names a department '{value}' that [departments] does not have",
-                    f'{key} = "quality_management"',
+                    "[departments]",
+                    f"folder name {name!r} has a character folders cannot hold",
+                    'quality_management = "Quality Management"',
                 )
-            out[key] = value.strip()
+            out[key] = name
+        return out
+
+    def routes(self, outboxes: dict[str, str]) -> dict[str, str]:
+        out = dict(DEFAULT_ROUTES)
+        categories = complaint_categories()
+        by_name = {name.casefold(): dept for dept, name in outboxes.items()}
+        for key, value in self.free_table("routing").items():
+            if key not in categories:
+                raise SettingsError(
+                    f"{self.path}: [routing] {key_text(key)} is not a complaint category; "
+                    f"{did_you_mean(nearest(key, categories))}"
+                    f"write one of {', '.join(categories)}, or remove the line"
+                )
+            if not isinstance(value, str) or not value.strip():
+                raise self.fail(f"[routing] {key}", f"is {value!r}, not a name", f'{key} = "Name"')
+            dept = value.strip()
+            if dept not in outboxes:
+                near = by_name.get(dept.casefold()) or nearest(dept, outboxes)
+                raise self.fail(
+                    f"[routing] {key}",
+                    f"names a department '{dept}' that [departments] does not have",
+                    f'{key} = "{near or "quality_management"}"',
+                    near,
+                )
+            out[key] = dept
         return out
 
     def dates(self, key: str) -> frozenset[date]:
-        values = self.table("calendar").get(key, [])
+        values = self.get("calendar", key, [])
         out = set()
         for v in values if isinstance(values, list) else [values]:
             if isinstance(v, date) and not isinstance(v, datetime):
@@ -159,22 +160,33 @@ class _Reader:
                 )
         return frozenset(out)
 
+    def calendar(self) -> CalendarPolicy:
+        country = self.get("calendar", "country", _POLICY.calendar.country or "")
+        subdivision = self.get("calendar", "subdivision", "")
+        if not isinstance(country, str):
+            raise self.fail("[calendar] country", f"is {country!r}, not text", 'country = "CN"')
+        if not isinstance(subdivision, str):
+            raise self.fail(
+                "[calendar] subdivision", f"is {subdivision!r}, not text", 'subdivision = ""'
+            )
+        code = country.strip().upper() or None
+        region = subdivision.strip() or None
+        problem = calendar_problem(country.strip() or None, region)
+        if problem is not None:
+            key, said, example, near = problem
+            raise self.fail(f"[calendar] {key}", said, example, near)
+        return CalendarPolicy(
+            country=code,
+            subdivision=region,
+            extra_holidays=self.dates("extra_holidays"),
+            extra_workdays=self.dates("extra_workdays"),
+        )
+
     def settings(self) -> Settings:
-        company = self.table("company").get("name", DEFAULT_COMPANY)
+        company = self.get("company", "name", DEFAULT_COMPANY)
         if not isinstance(company, str) or not company.strip():
             raise self.fail("[company] name", "must be text", 'name = "Acme Ltd."')
-        outboxes = self.text_map("departments", DEFAULT_OUTBOXES)
-        for name in outboxes.values():
-            if any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
-                raise self.fail(
-                    "[departments]",
-                    f"folder name {name!r} has a character folders cannot hold",
-                    'quality_management = "Quality Management"',
-                )
-        routes = self.text_map("routing", DEFAULT_ROUTES, known=set(outboxes))
-        calendar = self.table("calendar")
-        country = calendar.get("country", _POLICY.calendar.country or "")
-        subdivision = calendar.get("subdivision", "")
+        outboxes = self.departments()
         policy = Policy(
             acceptance_days=self.integer("thresholds", "acceptance_days", _POLICY.acceptance_days),
             few_hosts=self.integer("thresholds", "few_hosts", _POLICY.few_hosts),
@@ -183,14 +195,9 @@ class _Reader:
             repeat_window_days=self.integer(
                 "thresholds", "repeat_window_days", _POLICY.repeat_window_days
             ),
-            routes=routes,
+            routes=self.routes(outboxes),
             outboxes=outboxes,
-            calendar=CalendarPolicy(
-                country=country.strip().upper() or None if isinstance(country, str) else None,
-                subdivision=subdivision.strip() or None if isinstance(subdivision, str) else None,
-                extra_holidays=self.dates("extra_holidays"),
-                extra_workdays=self.dates("extra_workdays"),
-            ),
+            calendar=self.calendar(),
             deadlines=DeadlinePolicy(
                 confirm_working_days=self.integer(
                     "deadlines", "confirm_working_days", _DEADLINES.confirm_working_days
@@ -204,7 +211,7 @@ class _Reader:
                 close_days=self.integer("deadlines", "close_days", _DEADLINES.close_days),
             ),
         )
-        return Settings(
+        settings = Settings(
             company_name=company.strip(),
             currency=self.currency(),
             policy=policy,
@@ -214,9 +221,19 @@ class _Reader:
             weekly_reports=self.flag("reports", "weekly", _SETTINGS.weekly_reports),
             inbox=self.inbox(),
         )
+        self.refuse_unknown()
+        return settings
+
+    def refuse_unknown(self) -> None:
+        """Every key and section the file holds that no setting above read."""
+        problems = UnknownSettings(self.raw, self.read, self.free).problems()
+        if problems:
+            (what, message), rest = problems[0], [what for what, _ in problems[1:]]
+            also = f" (not settings either: {', '.join(rest)})" if rest else ""
+            raise UnknownSetting(self.path, what, f"{self.path}: {message}{also}")
 
     def currency(self) -> str:
-        value = self.table("company").get("currency", _SETTINGS.currency)
+        value = self.get("company", "currency", _SETTINGS.currency)
         code = value.strip().upper() if isinstance(value, str) else ""
         if len(code) != 3 or not code.isascii() or not code.isalpha():
             raise self.fail(
@@ -227,7 +244,7 @@ class _Reader:
         return code
 
     def text(self, section: str, key: str, default: str) -> str:
-        value = self.table(section).get(key, default)
+        value = self.get(section, key, default)
         if not isinstance(value, str):
             raise self.fail(f"[{section}] {key}", f"is {value!r}, not text", f'{key} = "{default}"')
         return value.strip()
@@ -241,7 +258,6 @@ class _Reader:
         return tuple(v.strip() for v in values)
 
     def mail(self, outboxes: dict[str, str]) -> MailSettings:
-        section = self.table("mail")
         security = self.text("mail", "security", _MAIL.security).lower()
         if security not in SECURITY:
             raise self.fail(
@@ -253,21 +269,23 @@ class _Reader:
         variable = self.text("mail", "password_env", "")
         if variable:
             password = os.environ.get(variable, "")
-        departments = section.get("departments", {})
-        if not isinstance(departments, dict):
-            raise self.fail("[mail.departments]", "must be a section", "[mail.departments]")
+        self.get("mail", "departments", {})
+        departments = self.free_table("mail.departments", self.table("mail"))
         by_name = {name.casefold(): dept for dept, name in outboxes.items()}
         addresses: dict[str, tuple[str, ...]] = {}
         for key, value in departments.items():
             dept = key if key in outboxes else by_name.get(key.casefold())
             if dept is None:
+                near = nearest(key, [*outboxes.values(), *outboxes])
                 raise self.fail(
                     f"[mail.departments] {key}",
                     "is not a department of [departments]",
                     '"Quality Management" = "quality@example.com"',
+                    near,
                 )
             addresses[dept] = self.addresses(f"[mail.departments] {key}", value)
-        digest_at = section.get("digest_at", _MAIL.digest_at.isoformat("minutes"))
+        written_at = self.get("mail", "digest_at", _MAIL.digest_at.isoformat("minutes"))
+        digest_at = written_at
         if isinstance(digest_at, str):
             try:
                 digest_at = time.fromisoformat(digest_at.strip())
@@ -275,9 +293,7 @@ class _Reader:
                 digest_at = None
         if not isinstance(digest_at, time):
             raise self.fail(
-                "[mail] digest_at",
-                f"is {section.get('digest_at')!r}, not a time",
-                'digest_at = "08:00"',
+                "[mail] digest_at", f"is {written_at!r}, not a time", 'digest_at = "08:00"'
             )
         default_port = {"ssl": 465, "starttls": 587}.get(security, _MAIL.port)
         return MailSettings(
@@ -288,7 +304,7 @@ class _Reader:
             password=password,
             sender=self.text("mail", "sender", _MAIL.sender),
             departments=addresses,
-            digest_to=self.addresses("[mail] digest_to", section.get("digest_to", [])),
+            digest_to=self.addresses("[mail] digest_to", self.get("mail", "digest_to", [])),
             digest_at=digest_at,
             due_soon_days=self.integer("mail", "due_soon_days", _MAIL.due_soon_days),
             digest_departments=self.flag("mail", "digest_departments", _MAIL.digest_departments),
@@ -301,7 +317,7 @@ class _Reader:
         )
 
     def flag(self, section: str, key: str, default: bool) -> bool:
-        value = self.table(section).get(key, default)
+        value = self.get(section, key, default)
         if not isinstance(value, bool):
             raise self.fail(
                 f"[{section}] {key}",
@@ -311,7 +327,7 @@ class _Reader:
         return value
 
     def seconds(self, key: str, default: float) -> float:
-        value = self.table("watch").get(key, default)
+        value = self.get("watch", key, default)
         # `not 0 <= value < 1e9` also refuses TOML's nan and inf.
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1e9:
             raise self.fail(
@@ -319,18 +335,8 @@ class _Reader:
             )
         return float(value)
 
-    def known(self, section: str, keys: set[str]) -> None:
-        """A key the section does not have is a typo or a setting of another closedloop:
-        ignoring it would leave the site believing it is in force."""
-        unknown = sorted(set(self.table(section)) - keys)
-        if unknown:
-            raise SettingsError(
-                f"{self.path}: [{section}] {unknown[0]} is not a setting of [{section}]; "
-                f"write one of {', '.join(sorted(keys))}, or remove the line"
-            )
-
     def positive(self, section: str, key: str, default: float, unit: str, whole: bool) -> float:
-        value = self.table(section).get(key, default)
+        value = self.get(section, key, default)
         kinds = int if whole else int | float
         if not isinstance(value, kinds) or isinstance(value, bool) or not 0 < value < 1e9:
             what = "a whole number" if whole else "a number"
@@ -342,7 +348,6 @@ class _Reader:
         return value
 
     def watch(self) -> WatchSettings:
-        self.known("watch", {"window", "poll", "rescan", "stale_owner_minutes"})
         poll = self.seconds("poll", 0)  # 0 or absent: native events
         return WatchSettings(
             window=self.seconds("window", _WATCH.window),
@@ -360,22 +365,7 @@ class _Reader:
         )
 
     def inbox(self) -> InboxSettings:
-        self.known("inbox", {"max_evidence_mb"})
         megabytes = self.positive(
             "inbox", "max_evidence_mb", _INBOX.max_evidence_mb, "megabytes", whole=True
         )
         return InboxSettings(max_evidence_mb=int(megabytes))
-
-
-def now(override: str | None = None) -> datetime:
-    """The current time, or the one set with --now or CLOSEDLOOP_NOW (tests, replays)."""
-    text = override or os.environ.get(CLOCK_VARIABLE)
-    if not text:
-        return datetime.now().replace(microsecond=0)
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise SettingsError(
-            f"the clock '{text}' (from --now or {CLOCK_VARIABLE}) is not a time; "
-            "write it like 2026-11-20T09:30"
-        ) from None

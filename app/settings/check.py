@@ -1,0 +1,179 @@
+"""What a settings file may hold, and the words for what it should not: a key or section
+no setting reads (a typo, or a setting of another program) is refused with the nearest
+known one, since ignoring it would leave the site believing it is in force; the free-form
+tables (departments, routing) are held to what their keys can be.
+
+The known keys are the ones the reader asked for (app.settings): a setting added there
+is known here without a second list to keep in step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import holidays
+from holidays.registry import COUNTRIES
+
+from forms.definition import all_forms
+
+# A department id as the forms and the registry hold it: quality_management, rnd.
+DEPARTMENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key_text(key: str) -> str:
+    """A key as it is written in TOML: bare, or quoted when it holds spaces or signs."""
+    if _BARE_KEY.match(key):
+        return key
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def nearest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate closest to `word` (a misspelling's intended key), if one is close."""
+    options = list(candidates)
+    folded = {c.casefold(): c for c in options}
+    if word.casefold() in folded:  # the right word in the wrong case
+        return folded[word.casefold()]
+    found = difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def did_you_mean(suggestion: str | None) -> str:
+    return f"did you mean {suggestion}? " if suggestion else ""
+
+
+@cache
+def complaint_categories() -> tuple[str, ...]:
+    """The category ids of the registration form: the keys [routing] may have."""
+    registration = all_forms()["registration"]
+    category = next(f for f in registration.fields if f.id == "category")
+    return tuple(choice.id for choice in category.choices or ())
+
+
+class UnknownSettings:
+    """The keys and sections of a settings file that no setting reads, as messages."""
+
+    def __init__(self, raw: Mapping[str, Any], read: Mapping[str, set[str]], free: set[str]):
+        self.raw = raw
+        self.read = read  # section -> the keys the reader asked it for
+        self.free = free  # sections whose keys are the site's own ([departments], ...)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(what, message) of every key and section not known, in the file's order."""
+        out: list[tuple[str, str]] = []
+        for name, value in self.raw.items():
+            if name not in self.read:
+                out.append(self.top_level(name, value))
+            elif isinstance(value, dict) and name not in self.free:
+                out += [
+                    self.in_section(name, k, v)
+                    for k, v in value.items()
+                    if k not in self.read[name]
+                ]
+        return out
+
+    def shown(self, section: str, key: str) -> str:
+        """A known key as its section lists it: a table of its own as [mail.departments]."""
+        dotted = f"{section}.{key}"
+        return f"[{dotted}]" if dotted in self.free else key
+
+    def top_level(self, name: str, value: Any) -> tuple[str, str]:
+        sections = ", ".join(f"[{s}]" for s in sorted(self.read))
+        if isinstance(value, dict):
+            what = f"[{key_text(name)}]"
+            near = nearest(name, self.read)
+            return what, (
+                f"{what} is not a section of the settings; "
+                f"{did_you_mean(f'[{near}]' if near else None)}"
+                f"write one of {sections}, or remove the section"
+            )
+        home = [s for s in sorted(self.read) if name in self.read[s]]
+        near = f"[{home[0]}] {name}" if home else None
+        return key_text(name), (
+            f"{key_text(name)} (above the first [section]) is not a setting; "
+            f"{did_you_mean(near)}settings go under one of {sections}, or remove the line"
+        )
+
+    def in_section(self, section: str, key: str, value: Any) -> tuple[str, str]:
+        known = self.read[section]
+        near = nearest(key, known)
+        if near is not None:
+            suggestion: str | None = self.shown(section, near)
+        else:  # a setting written under the wrong section: `host` under [company]
+            elsewhere = [s for s in sorted(self.read) if key in self.read[s] and s not in self.free]
+            suggestion = f"[{elsewhere[0]}] {key}" if elsewhere else None
+        listed = ", ".join(sorted(self.shown(section, k) for k in known))
+        if isinstance(value, dict):
+            what = f"[{section}.{key_text(key)}]"
+            return what, (
+                f"{what} is not a section of [{section}]; {did_you_mean(suggestion)}"
+                f"write one of {listed}, or remove the section"
+            )
+        what = f"[{section}] {key_text(key)}"
+        return what, (
+            f"{what} is not a setting of [{section}]; {did_you_mean(suggestion)}"
+            f"write one of {listed}, or remove the line"
+        )
+
+
+def department_id_problem(
+    key: str, built_in: Iterable[str], written: Iterable[str]
+) -> tuple[str, str | None] | None:
+    """(why `key` cannot be a department id of [departments], the id it likely means), or
+    None. A new department is allowed, but not one a letter away from a built-in id the
+    file does not name: that is a typo, which would leave the department it meant with
+    its old folder name."""
+    known = list(built_in)
+    if key in known:
+        return None
+    if not DEPARTMENT_ID.match(key):
+        as_id = re.sub(r"[^a-z0-9]+", "_", key.casefold()).strip("_")
+        near = as_id if as_id in known else nearest(as_id, known)
+        return "is not a department id (lowercase letters, digits and _)", near
+    near = nearest(key, [k for k in known if k not in set(written)], cutoff=0.85)
+    if near is not None:
+        return f"is not a department, and a new one needs an id far from {near}", near
+    return None
+
+
+def calendar_problem(
+    country: str | None, subdivision: str | None
+) -> tuple[str, str, str, str | None] | None:
+    """(key, what is wrong, what to write, the nearest right value) when the holidays
+    library has no calendar for the country or its subdivision; None when it has (or
+    there is no country: weekends only)."""
+    if country is None:
+        return None
+    written, country = country, country.upper()
+    codes = {entry[1]: entry[0] for entry in COUNTRIES.values()}  # CN -> China
+    if country not in codes:
+        # A country written by name: China, "United States".
+        by_name = {name.casefold(): code for code, name in codes.items()}
+        near = by_name.get(re.sub(r"[^a-z]", "", country.casefold()))
+        return (
+            "country",
+            f"is '{written}', not a country code the holidays library knows "
+            '(two letters like CN, DE or US; "" for weekends only)',
+            f'country = "{near or "CN"}"',
+            near,
+        )
+    if subdivision is None:
+        return None
+    calendar = holidays.country_holidays(country)
+    regions = tuple(calendar.subdivisions)
+    aliases = dict(getattr(calendar, "subdivisions_aliases", {}))  # Bayern -> BY
+    if subdivision in regions or subdivision in aliases:
+        return None
+    near = nearest(subdivision, [*regions, *aliases])
+    listed = ", ".join(regions) if regions else "none"
+    return (
+        "subdivision",
+        f"is '{subdivision}', not a subdivision of {country} ({listed}; \"\" for all of it)",
+        f'subdivision = "{near or ""}"',
+        near,
+    )
