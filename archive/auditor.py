@@ -8,11 +8,17 @@ the folder (file://, no server, no network).
   a new data file appears: one change costs the same with 10 cases or 10,000.
 - Deadline states are worked out in the browser from due and met times, so that a page
   written in November still shows a case as overdue in December.
+- People read words, not ids: a row keeps the ids (the index filters by them, so an
+  address like `index.html?state=open` keeps working) and the words shown beside them
+  (`shown`: category label, outbox name, state and resolution in words, filing/words.py).
+- Each row says when it was written: the index shows the latest, so its "Written" time
+  is the last write, though the index itself is only written when a data file is new.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,20 +26,32 @@ from typing import Any
 from urllib.parse import quote
 
 from archive.casefolder import QUARTER_SUFFIX, case_folder
+from archive.packet import PACKET
+from archive.quarter import Quarter
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
 from filing.records import Case, Event
 from filing.registry import Registry
 from filing.status import case_deadlines
+from filing.words import (
+    category_label,
+    department_name,
+    form_title,
+    minute,
+    note_words,
+    resolution_words,
+    state_words,
+)
 from forms.atomicfile import atomic_write_bytes
 from templates import render
 
 PAGES = "Auditor pages"
 _SHARD_START, _SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
-# Raised when the index shell's template changes, so that folders made before have theirs
-# written anew at the next start (2: the link to Reports/).
-GENERATOR = "closedloop auditor index 2"
+# Raised when the index shell's template or the rows' shape changes, so that folders made
+# before have their pages written anew at the next start (2: the link to Reports/; 3: rows
+# with the words shown, the quarter a case closed in, the time each was written).
+GENERATOR = "closedloop auditor index 3"
 DATA = "data"
 
 
@@ -67,8 +85,8 @@ class AuditorPages:
         atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now), False)
         shard = shard_of(case_id)
         new_shard = not (self.pages / DATA / f"{shard}.js").exists()
-        rows = self._shard_rows(shard)
-        rows[case_id] = self._row(case)
+        rows = self._shard_rows(shard, now)
+        rows[case_id] = self._row(case, now)
         self._encoded.pop(case_id, None)
         self._write_shard(shard, rows)
         if new_shard or not (self.archive / INDEX).exists():
@@ -82,7 +100,7 @@ class AuditorPages:
             )
         self._rows, self._encoded = {}, {}
         for case in cases:
-            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case)
+            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case, now)
         for shard, rows in sorted(self._rows.items()):
             self._write_shard(shard, rows)
         self._write_index(now)
@@ -108,17 +126,22 @@ class AuditorPages:
             current = GENERATOR in (self.archive / INDEX).read_text(encoding="utf-8")
         except OSError:
             current = False
-        if not current:  # missing, or from an older closedloop
-            self._write_index(now)
+        if not current:  # missing, or from an older closedloop: its rows are older too
+            return self.rebuild_all(now)
         return done
 
     # -- the parts -----------------------------------------------------------------------
 
-    def _row(self, case: Case) -> dict[str, Any]:
+    def _row(self, case: Case, now: datetime) -> dict[str, Any]:
         folder = case_folder(self.archive, case.case_id, case.customer)
-        quarter = (
-            folder.parent.name[: -len(QUARTER_SUFFIX)] if folder.parent != self.archive else ""
-        )
+        sealed = folder.parent != self.archive
+        # The quarter a case belongs to: the one it is sealed in, else the one it closed in.
+        if sealed:
+            quarter = folder.parent.name[: -len(QUARTER_SUFFIX)]
+        elif case.closed_at is not None:
+            quarter = str(Quarter.of(case.closed_at.date()))
+        else:
+            quarter = ""
         return {
             "id": case.case_id,
             "customer": case.customer or "",
@@ -127,9 +150,19 @@ class AuditorPages:
             "state": case.state,
             "resolution": case.resolution or "",
             "department": case.department or "",
+            "shown": {
+                "category": category_label(case.category),
+                "state": state_words(case.state),
+                "resolution": resolution_words(case.resolution),
+                "department": department_name(self.policy.outboxes, case.department),
+                "quarter": f"{quarter}, sealed" if sealed else quarter,
+            },
             "opened": case.opened_at.isoformat(timespec="minutes"),
             "closed": case.closed_at.isoformat(timespec="minutes") if case.closed_at else "",
             "quarter": quarter,
+            "sealed": sealed,
+            "packet": bool(case.packet_sha256),
+            "written": minute(now),
             "deadlines": [
                 {
                     "name": d.name,
@@ -141,7 +174,7 @@ class AuditorPages:
             "page": f"{quote(PAGES)}/{case.case_id}.html",
         }
 
-    def _shard_rows(self, shard: str) -> dict[str, dict[str, Any]]:
+    def _shard_rows(self, shard: str, now: datetime) -> dict[str, dict[str, Any]]:
         """The rows of a data file: kept from earlier, or read back from the file, or made."""
         rows = self._rows.get(shard)
         if rows is None:
@@ -150,7 +183,9 @@ class AuditorPages:
                 listed = json.loads(text[len(_SHARD_START) : -len(_SHARD_END)])
                 rows = {r["id"]: r for r in listed}
             except (OSError, ValueError, KeyError, TypeError):
-                rows = {c.case_id: self._row(c) for c in self.registry.cases_with_prefix(shard)}
+                rows = {
+                    c.case_id: self._row(c, now) for c in self.registry.cases_with_prefix(shard)
+                }
             self._rows[shard] = rows
         return rows
 
@@ -173,7 +208,7 @@ class AuditorPages:
             "auditor_index.html",
             generator=GENERATOR,
             scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
-            written=now.isoformat(sep=" ", timespec="minutes"),
+            written=minute(now),
         )
         atomic_write_bytes(self.archive / INDEX, html.encode("utf-8"))
 
@@ -184,10 +219,12 @@ class AuditorPages:
         def link(file: str) -> str:
             return base + quote(file)
 
+        outboxes = self.policy.outboxes
+        packet = PACKET.format(case_id=case.case_id) if case.packet_sha256 else ""
         documents = [
             *(
                 _document(
-                    f"{f.form} version {f.version}",
+                    f"{form_title(f.form)}, version {f.version}",
                     f.file,
                     link(f.file),
                     f.sha256,
@@ -198,7 +235,7 @@ class AuditorPages:
             ),
             *(
                 _document(
-                    f"{i.form} to {i.department}",
+                    f"{form_title(i.form)}, issued to {department_name(outboxes, i.department)}",
                     i.copy or i.file,
                     link(i.copy) if i.copy else "",
                     i.sha256,
@@ -207,32 +244,42 @@ class AuditorPages:
                 for i in self.registry.issued(case.case_id)
             ),
             *(
-                _document("evidence", e.file, link(e.file), e.sha256, e.filed_at)
+                _document("Evidence", e.file, link(e.file), e.sha256, e.filed_at)
                 for e in self.registry.evidence(case.case_id)
             ),
         ]
+        if packet:
+            made = [
+                e.at for e in self.registry.history(case.case_id) if e.event == "closure packet"
+            ]
+            documents.append(
+                _document(
+                    "Closure packet: the cover, every form, the originals attached",
+                    packet,
+                    link(packet),
+                    case.packet_sha256,
+                    made[-1] if made else now,
+                )
+            )
         html = render(
             "auditor_case.html",
-            case=self._row(case),
+            case=self._row(case, now),
             links={
                 "reopens": case.reopens,
                 "reopened_as": case.reopened_as,
                 "repeats": case.repeats,
             },
-            history=[_event(e) for e in self.registry.history(case.case_id)],
+            history=[_event(e, outboxes) for e in self.registry.history(case.case_id)],
             documents=documents,
+            packet=link(packet) if packet else "",
             folder=link(""),
             manifest=link("manifest.sha256"),
-            written=now.isoformat(sep=" ", timespec="minutes"),
+            written=minute(now),
         )
         return html.encode("utf-8")
 
 
 # A case page shows records as a person reads them: times to the minute, nothing as None.
-
-
-def _minute(at: datetime) -> str:
-    return at.isoformat(sep=" ", timespec="minutes")
 
 
 def _document(
@@ -249,17 +296,17 @@ def _document(
         "file": file,
         "href": href,
         "sha256": sha256 or "",
-        "at": _minute(at),
+        "at": minute(at),
         "who": who or "",
     }
 
 
-def _event(event: Event) -> dict[str, str]:
+def _event(event: Event, outboxes: Mapping[str, str]) -> dict[str, str]:
     """A row of the page's history."""
     return {
-        "at": _minute(event.at),
+        "at": minute(event.at),
         "event": event.event,
-        "form": event.form or "",
+        "form": form_title(event.form),
         "who": event.person or "",
-        "detail": event.detail,
+        "detail": note_words(event.detail, outboxes),
     }

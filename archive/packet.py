@@ -1,9 +1,10 @@
 """The closure packet: `<CASE-ID> Closure Packet.pdf` in the case folder, the case in one
 document for the customer file and the auditor.
 
-- A cover: the case summary, the resolution, responsibility and costs (from the CAPA
-  report), each deadline with due, met and status, and the timeline of events.
-- Every filed form, rendered to PDF by LibreOffice. All the forms of a packet go through
+- A cover, starting on page 1 with its title (archive/packet_cover.py says what it holds:
+  the case in words, deadlines, responsibility and costs, the customer's ratings and
+  comments, the sign-offs, the timeline), set by WeasyPrint.
+- Every filed form, rendered to PDF by LibreOffice (they are Word and Excel files). All the forms of a packet go through
   one LibreOffice process, not one process per file.
 - The originals embedded as attachments, and an outline entry per document.
 
@@ -11,8 +12,9 @@ A form LibreOffice cannot render is named on the cover, never left out in silenc
 original is still attached. An original that is not in the case folder as it was filed (a
 link to a file elsewhere, a FIFO, bytes that are not the ones filed) is neither rendered
 nor attached, and a page after the cover names it: the packet never carries bytes from
-outside the Archive (it is read with O_NOFOLLOW | O_NONBLOCK and its hash checked). The packet is recorded like any filing (its hash in the
-registry, case.json, the manifest and the history), through the journal.
+outside the Archive (it is read with O_NOFOLLOW | O_NONBLOCK and its hash checked). The
+packet is recorded like any filing (its hash in the registry, case.json, the manifest and
+the history), through the journal.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
@@ -36,27 +37,13 @@ from archive.errors import ArchiveError
 from archive.journal import journaled
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile, TooLarge, read_regular
-from filing.calendar import WorkingCalendar
+from archive.packet_cover import cover_html
 from filing.policy import Policy
 from filing.registry import Event, Filing, Registry
-from filing.status import case_deadlines
 from forms.container import MAX_FILE_BYTES
-from forms.definition import get_form
 from templates import render
 
 PACKET = "{case_id} Closure Packet.pdf"
-COST_FIELDS = (
-    "root_cause",
-    "responsible_department",
-    "responsible_person",
-    "responsibility_type",
-    "responsibility_share",
-    "handling_plan",
-    "handling_details",
-    "deduction_amount",
-    "working_hours",
-    "working_hours_department",
-)
 
 
 class PacketError(ArchiveError):
@@ -131,23 +118,23 @@ class Renderer:
         return out
 
 
-def _shown(form_id: str, field_id: str, value: Any) -> tuple[str, str] | None:
-    field = next((f for f in get_form(form_id).fields if f.id == field_id), None)
-    if field is None or value in (None, "", []):
-        return None
-    labels = {c.id: c.label for c in field.choices}
-    if isinstance(value, list):
-        text = ", ".join(labels.get(v, str(v)) for v in value)
-    else:
-        text = labels.get(value, str(value)) if isinstance(value, str) else str(value)
-    return field.label, text
+def render_page(html: str) -> bytes:
+    """A page of the packet's own (the cover, the list of what is not in it) as PDF.
 
-
-def _closed_out(deadline: dict[str, Any], state: str) -> dict[str, Any]:
-    """A closed case's deadline that was never met is missed, no longer overdue."""
-    if state == "closed" and deadline["status"] == "overdue":
-        return {**deadline, "status": "missed"}
-    return deadline
+    WeasyPrint, an engine made for HTML and CSS paged media, sets them: A4, a running
+    header with the case number, page numbers, CJK text. LibreOffice's HTML import, which
+    renders the filed forms, lost the cover's heading and started it with a blank page."""
+    try:
+        # Imported here: only building a packet needs it (and it takes a moment to load).
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: Pango, its system library, is missing
+        raise PacketError(
+            f"WeasyPrint is needed to set the packet's cover and cannot be loaded ({exc}); "
+            "install it with pip (python3 -m pip install weasyprint) and Pango with "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+        ) from None
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf
 
 
 def build_packet(
@@ -157,20 +144,16 @@ def build_packet(
     case_id: str,
     renderer: Renderer,
     now: datetime,
+    *,
+    currency: str,
 ) -> bytes:
-    """The packet's PDF bytes."""
+    """The packet's PDF bytes. `currency` is the site's (Settings.currency): the cover's
+    money is shown with it."""
     case = registry.case(case_id)
     if case is None:
         raise PacketError(f"there is no case {case_id}")
     folder = case_folder(archive, case_id, case.customer)
     filings = registry.filings(case_id)
-    capa = registry.latest_filing(case_id, "capa")
-    settled = [
-        shown
-        for field_id in COST_FIELDS
-        if capa is not None and (shown := _shown("capa", field_id, capa.fields.get(field_id)))
-    ]
-    calendar = WorkingCalendar(policy.calendar)
     with tempfile.TemporaryDirectory(prefix="closedloop-packet-") as tmp:
         work = Path(tmp)
         # Each original read once, without following a link: what is attached is what is
@@ -187,58 +170,37 @@ def build_packet(
             sources[filing.file] = source
         rendered = renderer.to_pdf(list(sources.values()), work / "out") if sources else {}
         failures = [
-            {"file": file, "reason": rendered[s]}
+            {"file": file, "reason": problem}
             for file, s in sources.items()
-            if isinstance(rendered[s], str)
+            if isinstance(problem := rendered[s], str)
         ]
         unavailable = [
             {"file": f.file, "sha256": f.sha256, "reason": reason}
             for f in filings
             if isinstance(reason := originals[f.file], str)
         ]
-        cover_html = work / "cover" / "cover.html"
-        cover_html.parent.mkdir()
-        cover_html.write_text(
-            render(
-                "packet_cover.html",
-                case=case,
-                sealed=folder.parent.name[: -len(QUARTER_SUFFIX)]
-                if QUARTER_FOLDER.match(folder.parent.name)
-                else "",
-                settled=settled,
-                deadlines=[
-                    _closed_out(d.to_json(now), case.state)
-                    for d in case_deadlines(case, policy, calendar)
-                ],
-                history=registry.history(case_id),
-                documents=[{"file": f.file, "sha256": f.sha256} for f in filings],
-                failures=failures,
-                unavailable=unavailable,
-                written=now.isoformat(sep=" ", timespec="minutes"),
-            ),
-            encoding="utf-8",
+        sealed = (
+            folder.parent.name[: -len(QUARTER_SUFFIX)]
+            if QUARTER_FOLDER.match(folder.parent.name)
+            else ""
         )
-        pages = [cover_html]
-        if unavailable:
-            notice_html = cover_html.with_name("unavailable.html")
-            notice_html.write_text(
-                render("packet_unavailable.html", case_id=case_id, unavailable=unavailable),
-                encoding="utf-8",
-            )
-            pages.append(notice_html)
-        front = renderer.to_pdf(pages, work / "cover-out")
-        for page, title in zip(pages, ("cover", "page of unavailable documents"), strict=False):
-            if isinstance(front[page], str):
-                raise PacketError(f"{case_id}: the {title} could not be rendered ({front[page]})")
+        cover = render_page(
+            cover_html(registry, policy, currency, case, sealed, now, failures, unavailable)
+        )
+        notice = (
+            render_page(render("packet_unavailable.html", case_id=case_id, unavailable=unavailable))
+            if unavailable
+            else None
+        )
         writer = PdfWriter()
         writer.append(
-            PdfReader(front[cover_html]),
+            PdfReader(io.BytesIO(cover)),
             outline_item="Case summary, deadlines and timeline",
             import_outline=False,
         )
-        if unavailable:
+        if notice is not None:
             writer.append(
-                PdfReader(front[pages[1]]),
+                PdfReader(io.BytesIO(notice)),
                 outline_item="Documents not in this packet",
                 import_outline=False,
             )

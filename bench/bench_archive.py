@@ -195,7 +195,9 @@ def bench_packet(base: Path) -> None:
     with Registry(root / ".closedloop" / "registry.sqlite") as registry:
         for _ in range(3):
             start = time.perf_counter()
-            build_packet(root / "Archive", registry, Policy(), "CC-2026-0001", renderer, NOW)
+            build_packet(
+                root / "Archive", registry, Policy(), "CC-2026-0001", renderer, NOW, currency="CNY"
+            )
             timings.append(time.perf_counter() - start)
     best = min(timings)
     print(

@@ -18,3 +18,19 @@ class Resolution(StrEnum):
     NOT_ESTABLISHED = "not_established"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+# How a person reads them: a page, a packet, a mail or `closedloop status` shows these
+# words; the ids above stay in the registry, case.json and every --json output.
+STATE_WORDS: dict[str, str] = {
+    CaseState.NEW: "Being registered",
+    CaseState.AWAITING_TRIAGE: "Awaiting triage",
+    CaseState.OPEN: "Open: actions under way",
+    CaseState.AWAITING_CUSTOMER: "Awaiting the customer's survey",
+    CaseState.CLOSED: "Closed",
+}
+RESOLUTION_WORDS: dict[str, str] = {
+    Resolution.NOT_ESTABLISHED: "Complaint not established",
+    Resolution.ACCEPTED: "The customer accepts the result",
+    Resolution.REJECTED: "The customer does not accept the result; registered again",
+}

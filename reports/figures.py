@@ -15,13 +15,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from filing import words
 from filing.calendar import WorkingCalendar
 from filing.deadlines import DEADLINE_NAMES, Deadline
 from filing.errors import FilingError
 from filing.policy import Policy
 from filing.registry import Case, Filing, Registry
 from filing.status import case_deadlines
-from forms.definition import get_form
 
 ISO_WEEK = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{1,2})$")
 DEADLINE_STATES = ("met", "late", "missed", "overdue", "open")
@@ -261,15 +261,11 @@ def _pareto(labels: Any) -> list[Count]:
 
 def category_label(category: str | None) -> str:
     """The category as the registration form shows it ("Transport damage")."""
-    if not category:
-        return "(none)"
-    return get_form("registration").field("category").choice_label(category)
+    return words.category_label(category) or "(none)"
 
 
 def _department_label(policy: Policy, department: str | None) -> str:
-    if not department:
-        return ""
-    return policy.outboxes.get(department, department)
+    return words.department_name(policy.outboxes, department)
 
 
 def _capa_as_of(registry: Registry, case_id: str, as_of: datetime) -> Filing | None:

@@ -35,12 +35,13 @@ def closed(
 ) -> tuple[Folder, dict]:  # type: ignore[type-arg]
     folder = Folder(tmp_path_factory.mktemp("packet") / "share", packets=True)
     case_id = register(folder, Customer=CUSTOMER, **{"Complaint established": "yes"})
-    close_capa(folder, case_id, "Storage & Transportation", "2026-11-24T09:00")
+    # Filed the day its last action was done (a date later than the filing is refused).
+    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
     folder.save(
         folder.outbox("Customer Window", case_id, "satisfaction_survey"),
         {"Customer accepts the result": "Yes"},
     )
-    [result] = folder.ingest("2026-11-26T09:00")
+    [result] = folder.ingest("2026-11-26T10:00")
     return folder, result
 
 
@@ -61,7 +62,7 @@ def test_closing_a_case_builds_its_packet(closed: tuple[Folder, dict]) -> None: 
         "CC-2026-0001 Closure Packet",
         CUSTOMER,
         "Resolution",
-        "accepted",
+        "The customer accepts the result",  # the resolution in words, no longer its id
         "Buffer foam too thin",
         "missed",
         "confirm",
@@ -99,6 +100,7 @@ def test_a_form_that_cannot_be_rendered_is_named_in_the_packet(
             "CC-2026-0001",
             Renderer(tmp_path / "profile", binary=str(fussy)),
             registry.case("CC-2026-0001").closed_at,  # type: ignore[union-attr,arg-type]
+            currency="CNY",
         )
     reader = PdfReader(__import__("io").BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)

@@ -33,7 +33,13 @@ class ClosurePacketJob(Job[str, bytes]):
 
     def do(self, app: App, work: str, now: datetime) -> bytes:
         return build_packet(
-            app.folder.archive, app.registry, app.settings.policy, work, app.renderer, now
+            app.folder.archive,
+            app.registry,
+            app.settings.policy,
+            work,
+            app.renderer,
+            now,
+            currency=app.settings.currency,
         )
 
     def done(self, app: App, work: str, made: bytes | Exception, now: datetime) -> Done:

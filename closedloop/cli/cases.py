@@ -4,7 +4,9 @@ mail not yet sent."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,8 +25,18 @@ from closedloop.cli.common import (
     root_argument,
 )
 from closedloop.cli.group import cli
+from filing.records import Case
 from filing.states import CaseState
 from filing.status import case_status, case_summary, is_overdue
+from filing.words import (
+    category_label,
+    day_or_minute,
+    department_name,
+    form_title,
+    minute,
+    state_words,
+    where_it_stands,
+)
 from forms.atomicfile import atomic_write_bytes
 from forms.shown import shown
 
@@ -55,22 +67,38 @@ def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> No
     if as_json:
         echo_json(data)
         return
-    click.echo(
-        f"{data['case_id']}  {data['state']}"
-        + (f" ({data['resolution']})" if data["resolution"] else "")
-    )
-    click.echo(
+    for line in _status_lines(data, case, app.settings.policy.outboxes):
+        click.echo(line)
+
+
+def _status_lines(data: dict[str, Any], case: Case, outboxes: Mapping[str, str]) -> list[str]:
+    """`closedloop status` as text: the words a person reads (labels, outbox names, times
+    to the minute), where --json keeps the ids and the seconds."""
+    lines = [
+        f"{data['case_id']}  {where_it_stands(case.state, case.resolution)}",
         f"  {shown(data['customer'] or '')} · {shown(data['product'] or '')} · "
-        f"{data['category']} · {data['department'] or 'not routed'}"
-    )
+        f"{category_label(case.category)} · "
+        f"{department_name(outboxes, case.department) or 'not routed'}",
+    ]
     if data["outstanding"]:
-        click.echo("  waiting for: " + ", ".join(data["outstanding"]))
+        lines.append("  waiting for: " + ", ".join(form_title(f) for f in data["outstanding"]))
     for d in data["deadlines"]:
-        click.echo(f"  {d['name']:<12} due {d['due']}  {d['status']}")
+        status = d["status"]
+        if status == "overdue" and case.state == CaseState.CLOSED:
+            status = "missed"  # a closed case can no longer meet it
+        met = f" {day_or_minute(d['met_at'])}" if d["met_at"] else ""
+        lines.append(f"  {d['name']:<12} due {minute(d['due'])}  {status}{met}")
     for f in data["filed"]:
-        click.echo(f"  filed  {f['filed_at']}  {f['form']} v{f['version']}  {shown(f['file'])}")
+        lines.append(
+            f"  filed  {minute(f['filed_at'])}  {form_title(f['form'])}, version "
+            f"{f['version']}: {shown(f['file'])}"
+        )
     for i in data["issued"]:
-        click.echo(f"  issued {i['form']} to {i['department']}: {shown(i['file'])}")
+        lines.append(
+            f"  issued {form_title(i['form'])} to {department_name(outboxes, i['department'])}: "
+            f"{shown(i['file'])}"
+        )
+    return lines
 
 
 @cli.command("cases")
@@ -98,7 +126,7 @@ def cases_cmd(
     for row in rows:
         flag = "  OVERDUE" if row["overdue"] else ""
         click.echo(
-            f"{row['case_id']}  {row['state']:<17} {shown(row['customer'] or ''):<24} "
+            f"{row['case_id']}  {state_words(row['state']):<30} {shown(row['customer'] or ''):<24} "
             f"{shown(row['product'] or '')}{flag}"
         )
 
@@ -118,7 +146,13 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
     with errors(), opened(root) as app, InstanceLock(app.folder.state, "closedloop packet"):
         moment = now(clock)
         pdf = build_packet(
-            app.folder.archive, app.registry, app.settings.policy, case_id, app.renderer, moment
+            app.folder.archive,
+            app.registry,
+            app.settings.policy,
+            case_id,
+            app.renderer,
+            moment,
+            currency=app.settings.currency,
         )
         if out is not None:
             atomic_write_bytes(out, pdf)
