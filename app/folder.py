@@ -1,19 +1,32 @@
-"""The shared folder as office staff see it, and `closedloop init` that lays it out."""
+"""The shared folder as office staff see it, and `closedloop init` that lays it out, with
+Blank Forms that carry the company name of the settings."""
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.errors import NotASharedFolder
 from filing.policy import Policy
 from forms.atomicfile import atomic_write_bytes
-from forms.container import is_lock_file
-from forms.definition import all_forms
+from forms.container import CT_CUSTOM_PROPS, is_lock_file, open_package
+from forms.definition import FormDefinition, all_forms
+from forms.docprops import parse_custom_properties
+from forms.errors import RefusedFile
+from forms.identity import from_properties
+from forms.reader import read_capped
 from forms.writer import FORMATS, render_form
 
 SETTINGS_FILE = "closedloop.toml"
+# What Blank Forms/ were last written for (.closedloop/blank-forms.json): a run's start
+# compares it with the settings instead of opening every blank.
+BLANKS_RECORD = "blank-forms.json"
+_BLANKS_RECORD_VERSION = 1
+_CT_CORE_PROPS = "application/vnd.openxmlformats-package.core-properties+xml"
+_DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 # Files office suites, file managers and copy tools leave behind: never forms, never ours.
 JUNK_PATTERNS = ("~WRL*.tmp", "*.tmp", "*.filepart", "Thumbs.db", "desktop.ini", ".DS_Store", "._*")
 
@@ -58,6 +71,10 @@ class SharedFolder:
         return self.root / ".closedloop"
 
     @property
+    def blanks_record(self) -> Path:
+        return self.state / BLANKS_RECORD
+
+    @property
     def registry(self) -> Path:
         return self.state / "registry.sqlite"
 
@@ -97,10 +114,117 @@ def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[P
     if not settings.exists():
         atomic_write_bytes(settings, settings_text.encode("utf-8"))
         created.append(settings)
+    blanks = write_blank_forms(folder, company)
+    if blanks.failed:
+        raise blanks.failed[0][1]
+    return created + blanks.created
+
+
+@dataclass(frozen=True)
+class BlanksFor:
+    """What the blank forms are made for: the company on their letterhead, and the
+    version of each form."""
+
+    company: str
+    versions: tuple[tuple[str, str], ...]  # (form id, version), in form order
+
+    @classmethod
+    def now(cls, company: str) -> BlanksFor:
+        return cls(company, tuple((f.id, f.version) for f in all_forms().values()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": _BLANKS_RECORD_VERSION,
+            "company": self.company,
+            "forms": dict(self.versions),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> BlanksFor | None:
+        """The record as written, or None for one of another version or damaged: the
+        blanks are then looked at one by one."""
+        if not isinstance(data, dict) or data.get("version") != _BLANKS_RECORD_VERSION:
+            return None
+        company, forms = data.get("company"), data.get("forms")
+        if not isinstance(company, str) or not isinstance(forms, dict):
+            return None
+        return cls(company, tuple((str(k), str(v)) for k, v in forms.items()))
+
+
+def blanks_made_for(folder: SharedFolder) -> BlanksFor | None:
+    """What Blank Forms/ were last written for; None when no record says (a folder laid
+    out before the record was kept, or a record someone damaged)."""
+    try:
+        return BlanksFor.from_json(json.loads(folder.blanks_record.read_bytes()))
+    except (OSError, ValueError):
+        return None
+
+
+def blanks_stale(folder: SharedFolder, company: str) -> bool:
+    """Whether Blank Forms/ may carry another company name or an older form than the
+    settings and this closedloop make (cheap: one small file)."""
+    return blanks_made_for(folder) != BlanksFor.now(company)
+
+
+@dataclass
+class BlanksWritten:
+    created: list[Path] = field(default_factory=list)  # a blank that was missing
+    rewritten: list[Path] = field(default_factory=list)  # ours, made for another company
+    kept: list[Path] = field(default_factory=list)  # not made by closedloop: left alone
+    failed: list[tuple[Path, OSError]] = field(default_factory=list)  # open in Word: later
+
+
+def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
+    """Make Blank Forms/ carry `company` and each form's current version: write a missing
+    blank, write anew one of ours made for another company or version (atomically: a
+    person opening it sees the old or the new one), and leave alone a file someone put
+    there that closedloop did not make (ours carry the closedloop.form property). The
+    record of what they are made for is written when every blank of ours is done."""
+    out = BlanksWritten()
     for form in all_forms().values():
         for fmt in FORMATS:
-            blank = folder.blank_forms / f"{form.title}.{fmt}"
-            if not blank.exists():
-                atomic_write_bytes(blank, render_form(form, fmt, company=company))
-                created.append(blank)
-    return created
+            path = folder.blank_forms / f"{form.title}.{fmt}"
+            try:
+                if not path.exists():
+                    atomic_write_bytes(path, render_form(form, fmt, company=company))
+                    out.created.append(path)
+                    continue
+                made = _made_for(path, form)
+                if made is None:
+                    out.kept.append(path)
+                elif made != (company, form.version):
+                    atomic_write_bytes(path, render_form(form, fmt, company=company))
+                    out.rewritten.append(path)
+            except OSError as exc:
+                out.failed.append((path, exc))
+    if not out.failed:
+        record = json.dumps(BlanksFor.now(company).to_json(), ensure_ascii=False, indent=2)
+        atomic_write_bytes(folder.blanks_record, record.encode("utf-8") + b"\n")
+    return out
+
+
+def _made_for(path: Path, form: FormDefinition) -> tuple[str, str] | None:
+    """(company, form version) a blank of ours was made for, or None when it is not one
+    of ours: no closedloop.form property naming this form, or a filled form of a case.
+    The company is the document's author, which closedloop sets to it and Word and Excel
+    keep on a save."""
+    try:
+        pkg = open_package(path, read_capped(path))
+    except RefusedFile:
+        return None
+    try:
+        props: dict[str, str] = {}
+        for part in pkg.parts_of_type(CT_CUSTOM_PROPS):
+            props.update(parse_custom_properties(pkg.parse(part)))
+        identity = from_properties(props)
+        if identity is None or identity.form_id != form.id or identity.case_id is not None:
+            return None
+        creator = ""
+        for part in pkg.parts_of_type(_CT_CORE_PROPS):
+            element = pkg.parse(part).find(_DC_CREATOR)
+            creator = (element.text or "") if element is not None else ""
+        return creator.strip(), identity.version
+    except RefusedFile:
+        return None
+    finally:
+        pkg.close()

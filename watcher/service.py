@@ -289,6 +289,7 @@ class Watcher:
                 Outcome.FILED,
                 Outcome.SEALED,
                 Outcome.REPORTED,
+                Outcome.WRITTEN,
                 Outcome.MAILED,
             )
             self._report(result, logging.INFO if quiet else logging.WARNING)

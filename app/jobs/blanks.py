@@ -1,0 +1,69 @@
+"""At a run's start (ingest, watch), Blank Forms/ made for another company name, or for an
+older version of a form, are written anew, so that the forms people take carry the name
+set in closedloop.toml. A file someone put there by hand is left alone, and said once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.errors import command_path
+from app.folder import BlanksWritten, blanks_stale, write_blank_forms
+from app.jobs.base import Done, Job, Trigger, When
+from app.results import FileResult, Outcome
+
+if TYPE_CHECKING:
+    from app.application import App
+
+
+class BlankFormsJob(Job[str, BlanksWritten]):
+    """The work is the company name the blanks are to carry."""
+
+    def todo(self, app: App, trigger: Trigger) -> Sequence[str]:
+        if trigger.when is not When.START:
+            return []
+        company = app.settings.company_name
+        return [company] if blanks_stale(app.folder, company) else []
+
+    def do(self, app: App, work: str, now: datetime) -> BlanksWritten:
+        return write_blank_forms(app.folder, work)
+
+    def done(self, app: App, work: str, made: BlanksWritten | Exception, now: datetime) -> Done:
+        if isinstance(made, OSError):  # the folder itself: not worth stopping the filing for
+            made = BlanksWritten(failed=[(app.folder.blank_forms, made)])
+        elif isinstance(made, Exception):
+            raise made
+        root = app.folder.root
+        results: list[FileResult] = []
+        written = made.rewritten + made.created
+        if written:
+            names = ", ".join(p.name for p in written)
+            results.append(
+                FileResult(
+                    "Blank Forms",
+                    Outcome.WRITTEN,
+                    reason=f'{len(written)} blank forms written for "{work}", the company '
+                    f"name in closedloop.toml: {names}",
+                )
+            )
+        for path in made.kept:
+            results.append(
+                FileResult(
+                    str(path.relative_to(root)),
+                    Outcome.IGNORED,
+                    reason=f'left as it is, without "{work}" on it: closedloop did not make it '
+                    "(it carries no closedloop.form property); delete it and "
+                    f"`closedloop init {command_path(root)}` writes closedloop's",
+                )
+            )
+        for path, exc in made.failed:
+            results.append(
+                FileResult(
+                    str(path.relative_to(root)),
+                    Outcome.IGNORED,
+                    reason=f'could not be written for "{work}" ({exc.strerror or exc}; open '
+                    "in Word or Excel?); it is tried again at the next start",
+                )
+            )
+        return Done(results=results)
