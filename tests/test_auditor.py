@@ -136,3 +136,23 @@ def test_one_changed_case_rewrites_its_page_and_its_data_file_only(
         "Archive/Auditor pages/data/CC-2026-00.js",
     }
     assert "scan.pdf" in (pages / "CC-2026-0003.html").read_text(encoding="utf-8")
+
+
+def test_the_index_shows_words_and_the_quarter_a_case_is_sealed_in(
+    archive: Path, chromium: str
+) -> None:
+    page = open_page(chromium, (archive / "index.html").as_uri())
+    cells = {
+        tr.get("data-id"): [td.text_content() for td in tr.xpath("td")]
+        for tr in page.xpath('//tr[@class="case"]')
+    }
+    # category, state, resolution, quarter: in words; the sealed quarter, none for an open case
+    assert cells["CC-2026-0001"][3:7] == [
+        "Transport damage",
+        "Closed",
+        "Complaint not established",
+        "2026Q4, sealed",
+    ]
+    assert cells["CC-2026-0003"][4:7] == ["Open: actions under way", "", ""]
+    options = [o.text for o in page.xpath('//select[@id="state"]/option')]
+    assert options == ["all", "Closed", "Open: actions under way"]
