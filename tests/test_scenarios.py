@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import scenario
 from tests.office import LibreOffice
-from tests.scenario import CAPA_DONE, REGISTRATION, Folder
+from tests.scenario import REGISTRATION, Folder
 
+# A CAPA records only what has happened when it is filed: its action done and its plan
+# approved on the day the complaint came, the earliest day a test files one.
 ACTIONS = (
     ["Action", "Owner", "Due", "Done on"],
-    [["Redesign foam", "Li", "2026-11-27", "2026-11-26"]],
+    [["Redesign foam", "Li", "2026-11-27", "2026-11-20"]],
 )
+CAPA_DONE = {**scenario.CAPA_DONE, "Plan approved on": "2026-11-20"}
 
 
 @pytest.fixture
@@ -151,15 +156,22 @@ def test_deadlines_late_and_overdue_across_a_weekend_and_a_holiday(folder: Folde
     # Received Wednesday 30 September 2026, the eve of China's National Day week.
     case_id = register(
         folder,
-        now="2026-09-30T16:00",
+        now="2026-09-30T15:30",
         **{
             "Complaint date": "2026-09-30",
             "Goods received date": "2026-09-20",
             "Received at (date and time)": "2026-09-30 15:00",
-            "Complaint established": "yes",
-            "Confirmed to customer at": "2026-10-09 09:00",
         },
     )
+    triage = folder.root.parent / "triage.docx"
+    shutil.copyfile(folder.outbox("Customer Window", case_id, "registration"), triage)
+    folder.save(triage, {"Complaint established": "yes"})
+    folder.ingest("2026-09-30T16:00")
+    # Confirmed to the customer after the holiday, and recorded then.
+    folder.save(
+        triage, {"Complaint established": "yes", "Confirmed to customer at": "2026-10-09 09:00"}
+    )
+    folder.ingest("2026-10-09T10:00")
     status = folder.status(case_id, "2026-10-16T09:00")
     deadlines = {d["name"]: d for d in status["deadlines"]}
     assert "containment" not in deadlines  # the product is at the customer
