@@ -14,7 +14,6 @@ class Outcome(StrEnum):
     IGNORED = "ignored"  # left where it is: a lock file, or tried again later
     SEALED = "sealed"  # a quarter's closed cases moved into its folder
     REPORTED = "reported"  # a weekly report written
-    WRITTEN = "written"  # Blank Forms written for the company name of the settings
     MAILED = "mailed"
     UNSENT = "unsent"  # a mail that failed: tried again later, or given up
 

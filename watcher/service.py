@@ -122,6 +122,7 @@ class Watcher:
         self.error: BaseException | None = None  # why the worker stopped, if it failed
         self._probe = RegistryProbe(self.folder.registry)  # made again at start()
         self.working = threading.Event()  # set once the worker holds the registry
+        self._filed_since_look = False  # files handled since the last look at the folder
 
     @property
     def failed(self) -> bool:
@@ -223,8 +224,7 @@ class Watcher:
                 if now >= next_scan:
                     self._note(tracker, inbox_files(self.folder), now, walked=True)
                     next_scan = now + self.rescan
-                    looking = [job for job in app.jobs if job.every is None]
-                    self._say_all(self._after(app, Trigger(When.LOOK, self.now()), looking))
+                    self._look(app)
                 for job, due in periodic.items():
                     if now >= due:
                         self._say_all(self._after(app, Trigger(When.LOOK, self.now()), [job]))
@@ -240,8 +240,18 @@ class Watcher:
                         break
                     if self._process(app, path, probe):
                         periodic = dict.fromkeys(periodic, 0.0)  # it may have queued mail
+                    self._filed_since_look = True
+                if self._filed_since_look and not ready:
+                    self._look(app)  # a burst is over: the To do pages catch up now
                 self._collect(app)
                 self._stop.wait(0.1)
+
+    def _look(self, app: App) -> None:
+        """A look at the folder for the jobs that look at each rescan (quarter, weekly
+        report, outboxes' To do pages)."""
+        self._filed_since_look = False
+        looking = [job for job in app.jobs if job.every is None]
+        self._say_all(self._after(app, Trigger(When.LOOK, self.now()), looking))
 
     def _after(
         self, app: App, trigger: Trigger, jobs: list[AnyJob] | None = None
@@ -289,7 +299,6 @@ class Watcher:
                 Outcome.FILED,
                 Outcome.SEALED,
                 Outcome.REPORTED,
-                Outcome.WRITTEN,
                 Outcome.MAILED,
             )
             self._report(result, logging.INFO if quiet else logging.WARNING)

@@ -1,9 +1,11 @@
 """At a run's start (ingest, watch), Blank Forms/ made for another company name, or for an
 older version of a form, are written anew, so that the forms people take carry the name
-set in closedloop.toml. A file someone put there by hand is left alone, and said once."""
+set in closedloop.toml (the service's log says so). A file someone put there by hand is
+left alone, and said once."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,6 +17,8 @@ from app.results import FileResult, Outcome
 
 if TYPE_CHECKING:
     from app.application import App
+
+log = logging.getLogger("closedloop.blanks")
 
 
 class BlankFormsJob(Job[str, BlanksWritten]):
@@ -35,18 +39,17 @@ class BlankFormsJob(Job[str, BlanksWritten]):
         elif isinstance(made, Exception):
             raise made
         root = app.folder.root
-        results: list[FileResult] = []
         written = made.rewritten + made.created
         if written:
-            names = ", ".join(p.name for p in written)
-            results.append(
-                FileResult(
-                    "Blank Forms",
-                    Outcome.WRITTEN,
-                    reason=f'{len(written)} blank forms written for "{work}", the company '
-                    f"name in closedloop.toml: {names}",
-                )
+            # Said in the service's log, not as a result: the blanks themselves show it, and
+            # a pass's results are what happened to the Inbox and the cases.
+            log.info(
+                'Blank Forms: %d written for "%s", the company name in closedloop.toml: %s',
+                len(written),
+                work,
+                ", ".join(p.name for p in written),
             )
+        results: list[FileResult] = []
         for path in made.kept:
             results.append(
                 FileResult(
