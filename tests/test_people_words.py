@@ -17,10 +17,14 @@ from pypdf import PdfReader
 from tests.office import LibreOffice
 from tests.scenario import CAPA_DONE, Folder
 from tests.test_auditor import chromium, open_page  # noqa: F401 (chromium: a fixture)
-from tests.test_scenarios import ACTIONS, register
+from tests.test_scenarios import register
 
 pytestmark = pytest.mark.libreoffice
 CUSTOMER = "浙江精工玻璃 ACME"
+ACTIONS = (
+    ["Action", "Owner", "Due", "Done on"],
+    [["Thicker buffer foam, 4 h vibration test", "Li Wei", "2026-11-27", "2026-11-25"]],
+)
 CASE = f"CC-2026-0001 {CUSTOMER}"
 PACKET = "CC-2026-0001 Closure Packet.pdf"
 # Ids a person must never read: category, departments, states, resolutions, choices.
