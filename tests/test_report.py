@@ -34,7 +34,14 @@ CATEGORY_LABELS = {
 
 
 def capa(folder: Folder, case_id: str, department: str, now: str, **extra: str) -> None:
-    folder.save(folder.outbox(department, case_id, "capa"), {**CAPA_DONE, **extra}, ACTIONS)
+    # A form records what has happened: done and approved on the day it is filed.
+    day = now[:10]
+    header, [[action, owner, due, _]] = ACTIONS
+    folder.save(
+        folder.outbox(department, case_id, "capa"),
+        {**CAPA_DONE, "Plan approved on": day, **extra},
+        (header, [[action, owner, due, day]]),
+    )
     [result] = folder.ingest(now)
     assert result["outcome"] == "filed", result
 
