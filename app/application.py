@@ -29,10 +29,12 @@ from archive.journal import JournalError, recover
 from archive.packet import Renderer
 from filing.calendar import WorkingCalendar
 from filing.engine import Engine, IssuedForm
+from filing.records import Quarantined
 from filing.registry import DiskFull, Registry
 from forms.isolated import IsolatedReader
 from forms.shown import shown
 from mail.compose import queue_issued
+from mail.refusal import queue_refusal
 
 
 class App:
@@ -72,6 +74,7 @@ class App:
             settings.company_name,
             limits,
             self._queue_mail if settings.mail.enabled else None,
+            self._queue_refusal_mail if settings.mail.enabled else None,
         )
 
     @classmethod
@@ -155,6 +158,10 @@ class App:
         """An issued form's e-mail, queued inside its filing's transaction."""
         s = self.settings
         queue_issued(self.registry, s.mail, s.policy, self.calendar, item, copy, now)
+
+    def _queue_refusal_mail(self, item: Quarantined, fix: str) -> None:
+        """A refusal's e-mail, queued inside the refusal's transaction."""
+        queue_refusal(self.registry, self.settings.mail, item, fix, item.refused_at)
 
     # -- after-effects ----------------------------------------------------------------
 

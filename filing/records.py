@@ -312,3 +312,49 @@ class Mail:
             last_error=data["last_error"],
             mail_id=data["mail_id"],
         )
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A file refused and moved to Quarantine beside its note, waiting for a person until
+    it is settled (the same name filed, or the same case and form)."""
+
+    refused_at: datetime
+    source: str  # its name in the Inbox, as shown (escaped when not UTF-8)
+    kept: str  # its place in Quarantine, relative to the shared folder
+    note: str  # the note beside it, relative to the shared folder
+    reasons: tuple[str, ...]
+    case_id: str | None = None  # the case and form it was for, when they could be read
+    form: str | None = None
+    settled_at: datetime | None = None
+    settled_by: str | None = None  # what settled it: the file filed
+    quarantined_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "refused_at": _iso(self.refused_at),
+            "source": self.source,
+            "kept": self.kept,
+            "note": self.note,
+            "reasons": list(self.reasons),
+            "case_id": self.case_id,
+            "form": self.form,
+            "settled_at": _iso(self.settled_at),
+            "settled_by": self.settled_by,
+            "quarantined_id": self.quarantined_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Quarantined:
+        return cls(
+            refused_at=_required_time(data["refused_at"]),
+            source=data["source"],
+            kept=data["kept"],
+            note=data["note"],
+            reasons=tuple(data["reasons"]),
+            case_id=data["case_id"],
+            form=data["form"],
+            settled_at=_time(data["settled_at"]),
+            settled_by=data["settled_by"],
+            quarantined_id=data["quarantined_id"],
+        )

@@ -63,8 +63,13 @@ class Folder:
         return result.stdout
 
     def ingest(self, now: str) -> list[dict[str, Any]]:
-        out = self.run("ingest", str(self.root), "--json", "--now", now)
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
+        """One pass; its exit code says whether anything was refused (1) or not (0)."""
+        args = ["ingest", str(self.root), "--json", "--now", now]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        results = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        refused = any(r["outcome"] == "refused" for r in results)
+        assert result.exit_code == (1 if refused else 0), result.output
+        return results
 
     def status(self, case_id: str, now: str) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(

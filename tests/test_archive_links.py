@@ -487,7 +487,7 @@ def test_an_automatic_close_refused_by_a_link_is_said_once_and_filing_goes_on(
     case = root / "Archive" / ACME
     swap(case / "notes", link=outside / "private")
     result = CliRunner().invoke(cli, ["ingest", str(root), "--json", "--now", "2027-01-05T09:00"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the pass ended; the refusal is its exit 1
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     [refusal] = [x for x in lines if x["file"] == f"Archive/{QUARTER}"]
     assert refusal["outcome"] == "refused"

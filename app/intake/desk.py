@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.folder import SharedFolder
+from app.intake.quarantine import Notify
 from filing.engine import Engine, IssuedForm
 from filing.registry import Registry
 from forms.reader import FormRead, read_form
@@ -42,3 +43,4 @@ class Desk:
     company: str
     limits: Limits
     on_issued: OnIssued | None = None
+    on_quarantined: Notify | None = None

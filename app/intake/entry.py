@@ -44,7 +44,7 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
         return not_now(name, exc)
     if not stat.S_ISREG(info.st_mode):
         # Never opened, read through or removed through: the entry itself goes aside.
-        quarantine_entry(path, name, info, folder, desk.registry, now)
+        quarantine_entry(path, name, info, folder, desk.registry, now, notify=desk.on_quarantined)
         return FileResult(name, Outcome.REFUSED, reason=f"it is {kind_of(info.st_mode)}")
     if len(inside.parts) > 1:
         return take_evidence(desk, path, name, now)
@@ -62,17 +62,20 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
             [f"it is {exc.size // 2**20} MB, too large for a form."],
             "Save the form again from its Word or Excel file; "
             "photos and other files for a case go into Inbox/<case number>/.",
+            notify=desk.on_quarantined,
         )
         return FileResult(name, Outcome.REFUSED, reason=f"unsafe: it is {exc.size // 2**20} MB")
     except NotARegularFile as exc:  # swapped for a link since it was looked at
         return became(name, exc)
     except OSError as exc:
         return not_now(name, exc)
-    quarantine = Quarantine(path, name, folder, desk.registry, now, sha256=read.sha256)
+    quarantine = Quarantine(
+        path, name, folder, desk.registry, now, sha256=read.sha256, notify=desk.on_quarantined
+    )
     try:
         return file_form(desk, path, name, read.data, read.sha256, now)
     except Refusal as refusal:
-        quarantine(refusal.reasons, refusal.fix)
+        quarantine(refusal.reasons, refusal.fix, refusal.case_id, refusal.form)
         return FileResult(
             name,
             Outcome.REFUSED,

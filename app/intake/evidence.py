@@ -48,6 +48,7 @@ def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResul
             ],
             "Keep large files (videos) elsewhere and save a link or a smaller copy for the "
             "case; or ask the administrator to raise max_evidence_mb.",
+            notify=desk.on_quarantined,
         )
         return FileResult(name, Outcome.REFUSED, reason=f"it is {megabytes(exc.size)}: too large")
     except NotARegularFile as exc:
@@ -57,9 +58,9 @@ def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResul
     try:
         return _file_evidence(desk, path, name, sha256, now)
     except Refusal as refusal:
-        Quarantine(path, name, folder, desk.registry, now, sha256=sha256)(
-            refusal.reasons, refusal.fix
-        )
+        Quarantine(
+            path, name, folder, desk.registry, now, sha256=sha256, notify=desk.on_quarantined
+        )(refusal.reasons, refusal.fix, refusal.case_id)
         return FileResult(name, Outcome.REFUSED, refusal.case_id, reason=" ".join(refusal.reasons))
     except AlreadyFiled as done:
         unlink_regular(folder.root, relative, sha256)

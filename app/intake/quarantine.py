@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from app.intake.inbox import MAX_DEPTH
 from archive.casefolder import free_name, safe_name
 from archive.journal import NOTE_SUFFIX, journaled
 from archive.nofollow import kind_of, utf8_name
+from filing.records import Quarantined
 from filing.registry import Registry
 from templates import render
 
@@ -30,6 +33,10 @@ def quarantine_note(file: str, reasons: list[str], fix: str, moved_at: datetime)
         moved_at=moved_at.isoformat(sep=" ", timespec="minutes"),
         reason_chars=REASON_CHARS,
     )
+
+
+#: Called inside a refusal's transaction with what was quarantined and the fix it was told.
+Notify = Callable[[Quarantined, str], None]
 
 
 def quarantine_place(folder: SharedFolder, name: str) -> Path:
@@ -53,19 +60,37 @@ class Quarantine:
         *,
         sha256: str | None = None,
         entry: tuple[int, int] | None = None,
+        notify: Notify | None = None,
     ) -> None:
         self.path, self.shown, self.sha256, self.entry = path, shown, sha256, entry
         self.folder, self.registry, self.now = folder, registry, now
+        self.notify = notify
 
-    def __call__(self, reasons: list[str], fix: str) -> None:
+    def __call__(
+        self, reasons: list[str], fix: str, case_id: str | None = None, form: str | None = None
+    ) -> None:
         target = quarantine_place(self.folder, self.path.name)
+        note_path = target.with_name(target.name + NOTE_SUFFIX)
         note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
         with journaled(self.registry, self.folder.root, self.now) as plan:
-            plan.write(target.with_name(target.name + NOTE_SUFFIX), note)
+            plan.write(note_path, note)
             if self.sha256 is not None:
                 plan.move(self.path, target, self.sha256)
             elif self.entry is not None:
                 plan.move_entry(self.path, target, self.entry)
+            # Recorded with the move: it waits for a person until a filing settles it.
+            item = Quarantined(
+                self.now,
+                self.shown,
+                target.relative_to(self.folder.root).as_posix(),
+                note_path.relative_to(self.folder.root).as_posix(),
+                tuple(reasons),
+                case_id,
+                form,
+            )
+            item = replace(item, quarantined_id=self.registry.add_quarantined(item))
+            if self.notify is not None:  # its e-mail, queued in the same transaction
+                self.notify(item, fix)
 
 
 def quarantine_entry(
@@ -77,6 +102,7 @@ def quarantine_entry(
     now: datetime,
     reasons: list[str] | None = None,
     fix: str | None = None,
+    notify: Notify | None = None,
 ) -> None:
     """Move an Inbox entry that is not to be read (a link, a FIFO, a device, a folder too
     deep, a file too large) to Quarantine as it is, beside its note. A link is moved as
@@ -94,4 +120,4 @@ def quarantine_entry(
             "Inbox/<case number>/ for a photo or other file of a case."
         )
     entry = (info.st_dev, info.st_ino)
-    Quarantine(path, shown, folder, registry, now, entry=entry)(reasons, fix)
+    Quarantine(path, shown, folder, registry, now, entry=entry, notify=notify)(reasons, fix)

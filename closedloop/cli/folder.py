@@ -19,6 +19,7 @@ import click
 from app.application import App
 from app.errors import command_path
 from app.folder import SETTINGS_FILE, SharedFolder, init
+from app.results import Outcome
 from app.settings import Settings, SettingsError, load_settings, settings_template
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
@@ -62,20 +63,25 @@ def init_cmd(root: Path) -> None:
 @now_option
 def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
     """Process every file in ROOT/Inbox once: file it into its case and issue the next
-    forms, or move it to Quarantine with a note saying what to fix."""
+    forms, or move it to Quarantine with a note saying what to fix. Exit 1 when anything
+    was refused."""
     with errors(as_json), App.open(root) as app:
         results = app.ingest(now(clock))
     if as_json:
         for r in results:
             click.echo(json.dumps(r.to_json(), ensure_ascii=False))
-        return
-    for r in results:
-        where = f" {r.case_id}" if r.case_id else ""
-        click.echo(f"{r.outcome:<8} {r.file}{where}: {shown(r.reason or '', 2000)}".rstrip(": "))
-        for i in r.issued:
-            click.echo(f"         -> {shown(i['file'])}")
-    if not results:
-        click.echo("The Inbox is empty.")
+    else:
+        for r in results:
+            where = f" {r.case_id}" if r.case_id else ""
+            line = f"{r.outcome:<8} {r.file}{where}: {shown(r.reason or '', 2000)}"
+            click.echo(line.rstrip(": "))
+            for i in r.issued:
+                click.echo(f"         -> {shown(i['file'])}")
+        if not results:
+            click.echo("The Inbox is empty.")
+    # A refusal is a problem someone must act on: a script or scheduled task sees it.
+    if any(r.outcome is Outcome.REFUSED for r in results):
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command("watch")

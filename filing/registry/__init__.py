@@ -20,12 +20,13 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from filing.records import Case, Event, Evidence, Filing, Issued, Mail
+from filing.records import Case, Event, Evidence, Filing, Issued, Mail, Quarantined
 from filing.registry.cases import CaseRecords, normalised
 from filing.registry.errors import DiskFull, RegistryError, RegistryMissing
 from filing.registry.history import CaseHistory
 from filing.registry.mailqueue import MailQueue
 from filing.registry.pending import PendingPlans
+from filing.registry.quarantine import QuarantineRecords
 from filing.registry.schema import MIGRATIONS, Schema
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Filing",
     "Issued",
     "Mail",
+    "Quarantined",
     "Registry",
     "RegistryError",
     "RegistryMissing",
@@ -51,7 +53,7 @@ def _has_database(path: Path) -> bool:
         return False
 
 
-class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans):
+class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, QuarantineRecords):
     """One registry file. Use `transaction()` around every change that belongs together."""
 
     def __init__(self, path: Path, create: bool = True) -> None:

@@ -211,6 +211,12 @@ class CaseRecords(Store):
             (copy, sha256, case_id, file),
         )
 
+    def issued_as(self, file: str) -> Issued | None:
+        """The form last issued as `file` (Outbox/<department>/<name>), if any."""
+        sql = f"{_ISSUED_SELECT} WHERE file = ? ORDER BY id DESC LIMIT 1"
+        row = self._select(sql, (file,)).fetchone()
+        return Issued.from_json(row, row["case_id"]) if row else None
+
     def issued(self, case_id: str) -> list[Issued]:
         rows = self._select(f"{_ISSUED_SELECT} WHERE case_id = ? ORDER BY id", (case_id,))
         return [Issued.from_json(r, r["case_id"]) for r in rows]

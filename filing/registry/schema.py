@@ -175,6 +175,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the archive chain is append-only'); END;
         """,
     ),
+    (
+        10,
+        "quarantined files wait for a person until settled; issued forms found by their file, cases by their state",
+        """
+        CREATE TABLE quarantined (
+            id INTEGER PRIMARY KEY,
+            refused_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            kept TEXT NOT NULL,
+            note TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            case_id TEXT,
+            form TEXT,
+            settled_at TEXT,
+            settled_by TEXT
+        );
+        CREATE INDEX quarantined_waiting ON quarantined(source) WHERE settled_at IS NULL;
+        CREATE INDEX issued_file ON issued(file);
+        CREATE INDEX cases_state ON cases(state);
+        """,
+    ),
 ]
 
 

@@ -1,0 +1,154 @@
+"""An outbox holds what its department still owes. When an issued form comes back filed,
+or its case no longer waits for it (closed, superseded), its copy leaves the top of
+`Outbox/<department>/` for `Outbox/<department>/Done/` (kept, never deleted: someone may
+have it open; a copy that cannot be moved now is moved at the next look). Each outbox
+has a `To do.html` listing what waits, overdue first, written at every look: the end of
+each `ingest`, and in `watch` once a burst of filings is over and at each rescan."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.jobs.base import Done, Job, Trigger, When
+from archive.casefolder import free_name
+from filing.owed import Owed, owed_now, owed_of
+from forms.atomicfile import atomic_write_bytes
+from forms.definition import get_form
+from reports.figures import category_label
+from templates import render
+
+if TYPE_CHECKING:
+    from app.application import App
+
+DONE = "Done"
+TODO_PAGE = "To do.html"
+#: Every outbox: a start and each look go through them all; a filing only its cases' ones.
+EVERY = "*"
+
+
+@dataclass(frozen=True)
+class Tidy:
+    """Tidy the outboxes: of every department (EVERY), or of the cases a filing changed."""
+
+    cases: tuple[str, ...]
+
+
+class OutboxJob(Job[Tidy, list[str]]):
+    def todo(self, app: App, trigger: Trigger) -> Sequence[Tidy]:
+        if trigger.when in (When.START, When.LOOK):
+            return [Tidy((EVERY,))]
+        return [Tidy(trigger.cases)] if trigger.cases else []
+
+    def do(self, app: App, work: Tidy, now: datetime) -> list[str]:
+        """Move what is no longer owed to Done/; the copies moved, by their place in the
+        shared folder. A look goes through every outbox and writes the To do pages; a
+        filing only through its cases' copies, so a backlog costs no more per file."""
+        policy, registry = app.settings.policy, app.registry
+        if work.cases == (EVERY,):
+            owed = owed_now(registry, policy, app.calendar)
+            candidates = _outbox_files(app)
+        else:
+            cases = [c for c in map(registry.case, work.cases) if c is not None]
+            owed = owed_of(registry, policy, app.calendar, cases)
+            candidates = [i.file for case in cases for i in registry.issued(case.case_id)]
+        keep = {o.issued.file for o in owed}
+        moved = [
+            file
+            for file in dict.fromkeys(candidates)
+            if file not in keep and _to_done(app.folder.root, file)
+        ]
+        if work.cases == (EVERY,):
+            _write_pages(app, owed, now)
+        return moved
+
+    def done(self, app: App, work: Tidy, made: list[str] | Exception, now: datetime) -> Done:
+        if isinstance(made, OSError):
+            return Done()  # an outbox that cannot be tidied now is tidied at the next look
+        if isinstance(made, Exception):
+            raise made
+        return Done()
+
+
+def _outbox_files(app: App) -> list[str]:
+    """Every file at the top of every department's outbox that closedloop issued."""
+    out = []
+    for folder in sorted(set(app.settings.policy.outboxes.values())):
+        place = app.folder.outbox / folder
+        try:
+            entries = list(os.scandir(place))
+        except OSError:
+            continue
+        for entry in entries:
+            file = f"Outbox/{folder}/{entry.name}"
+            if entry.is_file(follow_symlinks=False) and app.registry.issued_as(file):
+                out.append(file)
+    return out
+
+
+def _to_done(root: Path, file: str) -> bool:
+    """Move the issued copy `file` (relative to the shared folder) into Done/ beside it;
+    whether it moved. Only a regular file is moved; a copy held open (Windows) stays for
+    the next look."""
+    source = root / file
+    try:
+        if not stat.S_ISREG(os.lstat(source).st_mode):
+            return False
+        done = source.parent / DONE
+        done.mkdir(exist_ok=True)
+        if not stat.S_ISDIR(os.lstat(done).st_mode):
+            return False  # a link or a file where Done/ should be: never written through
+        source.rename(free_name(done / source.name))
+    except OSError:
+        return False
+    return True
+
+
+def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
+    """Each department's To do page, written only when what it says changed."""
+    policy = app.settings.policy
+    by_folder: dict[str, list[Owed]] = {name: [] for name in set(policy.outboxes.values())}
+    for o in owed:
+        by_folder.setdefault(policy.outboxes.get(o.issued.department, o.issued.department), [])
+        by_folder[policy.outboxes.get(o.issued.department, o.issued.department)].append(o)
+    for folder, items in sorted(by_folder.items()):
+        place = app.folder.outbox / folder
+        if not place.is_dir() or place.is_symlink():
+            continue
+        items.sort(
+            key=lambda o: (not o.overdue(now), o.due.due if o.due else datetime.max, o.case.case_id)
+        )
+        rows = [
+            {
+                "case_id": o.case.case_id,
+                "customer": o.case.customer or "",
+                "product": o.case.product or "",
+                "category": category_label(o.case.category) if o.case.category else "",
+                "form": get_form(o.issued.form).title,
+                "href": Path(o.issued.file).name,
+                "issued": o.issued.issued_at.strftime("%Y-%m-%d %H:%M"),
+                "due": o.due.due.strftime("%Y-%m-%d %H:%M") if o.due else "",
+                "deadline": o.due.name if o.due else "",
+                "overdue": o.overdue(now),
+            }
+            for o in items
+        ]
+        page = render(
+            "outbox_todo.html",
+            department=folder,
+            company=app.settings.company_name,
+            rows=rows,
+            overdue=sum(1 for r in rows if r["overdue"]),
+        ).encode("utf-8")
+        target = place / TODO_PAGE
+        try:
+            if target.is_file() and not target.is_symlink() and target.read_bytes() == page:
+                continue
+            atomic_write_bytes(target, page)
+        except OSError:
+            continue  # written at the next look

@@ -1,0 +1,51 @@
+"""The quarantine's table: each refused file, from its refusal (recorded in the refusal's
+own transaction, with its move) until a person settles it by filing it again."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from filing.records import Quarantined
+from filing.registry.store import Store
+
+_SELECT = (
+    "SELECT id AS quarantined_id, refused_at, source, kept, note, reasons, case_id, form, "
+    "settled_at, settled_by FROM quarantined"
+)
+
+
+class QuarantineRecords(Store):
+    def add_quarantined(self, item: Quarantined) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO quarantined (refused_at, source, kept, note, reasons, case_id, form) "
+            "VALUES (:refused_at, :source, :kept, :note, :reasons, :case_id, :form)",
+            {**item.to_json(), "reasons": json.dumps(list(item.reasons), ensure_ascii=False)},
+        )
+        return int(cursor.lastrowid or 0)
+
+    def quarantined_waiting(self) -> list[Quarantined]:
+        """Refused files not yet settled, oldest first."""
+        rows = self._select(f"{_SELECT} WHERE settled_at IS NULL ORDER BY id")
+        return [_quarantined(r) for r in rows]
+
+    def settled_by(self, source: str, case_id: str | None, form: str | None) -> list[Quarantined]:
+        """The refused files a filing of `source` (its Inbox name) for `case_id` and `form`
+        settles: those saved under the same name, and those of the same case and form."""
+        rows = self._select(
+            f"{_SELECT} WHERE settled_at IS NULL AND (source = :source "
+            "OR (case_id = :case_id AND form = :form)) ORDER BY id",
+            {"source": source, "case_id": case_id, "form": form},
+        )
+        return [_quarantined(r) for r in rows]
+
+    def settle(self, quarantined_id: int, at: datetime, by: str) -> None:
+        self.db.execute(
+            "UPDATE quarantined SET settled_at = ?, settled_by = ? WHERE id = ?",
+            (at.isoformat(), by, quarantined_id),
+        )
+
+
+def _quarantined(row: dict[str, Any]) -> Quarantined:
+    return Quarantined.from_json({**row, "reasons": json.loads(row["reasons"])})

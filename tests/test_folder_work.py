@@ -1,0 +1,202 @@
+"""The folder shows the work: an outbox holds what its department still owes (the rest in
+Done/, a To do page over it), and Quarantine what still needs a person (settled refusals
+in Settled/); a refusal is mailed and makes `ingest` exit 1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.scenario import REGISTRATION, Folder
+from tests.test_mail import LOGISTICS, Mailbox, with_mail
+from tests.test_scenarios import ACTIONS, CAPA_DONE, register
+
+LOGISTICS_BOX = "Storage & Transportation"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Folder:
+    return Folder(tmp_path / "share")
+
+
+def top(folder: Folder, department: str) -> list[str]:
+    """The files at the top of a department's outbox (what it still owes, and its page)."""
+    return sorted(p.name for p in (folder.root / "Outbox" / department).iterdir() if p.is_file())
+
+
+def todo(folder: Folder, department: str) -> str:
+    return (folder.root / "Outbox" / department / "To do.html").read_text(encoding="utf-8")
+
+
+def rows(page: str) -> list[str]:
+    """The case numbers of the page's rows, in order, with 'overdue' for an overdue one."""
+    return [
+        m[2] + (" overdue" if m[1] else "")
+        for m in re.finditer(
+            r'<tr( class="overdue")?>\s*<td[^>]*>.*?</td>\s*<td[^>]*>(CC-\d{4}-\d{4})', page, re.S
+        )
+    ]
+
+
+def test_a_case_played_to_closure_leaves_no_outbox_copy_of_it_at_the_top(folder: Folder) -> None:
+    case_id = register(folder, **{"Complaint established": "yes"})
+    # triage done on the registration form: the customer window owes nothing more
+    assert top(folder, "Customer Window") == ["To do.html"]
+    assert top(folder, LOGISTICS_BOX) == [
+        f"{case_id} Corrective and Preventive Action Report.docx",
+        "To do.html",
+    ]
+    assert rows(todo(folder, LOGISTICS_BOX)) == [case_id]
+    folder.save(folder.outbox(LOGISTICS_BOX, case_id, "capa"), CAPA_DONE, ACTIONS)
+    [capa] = folder.ingest("2026-11-27T09:00")
+    assert capa["outcome"] == "filed", capa
+    assert top(folder, LOGISTICS_BOX) == ["To do.html"]
+    assert rows(todo(folder, LOGISTICS_BOX)) == []
+    assert "Nothing waits for this department." in todo(folder, LOGISTICS_BOX)
+    done = folder.root / "Outbox" / LOGISTICS_BOX / "Done"
+    assert [p.name for p in done.iterdir()] == [
+        f"{case_id} Corrective and Preventive Action Report.docx"
+    ]
+    folder.save(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
+        {"Customer accepts the result": "Yes"},
+    )
+    [survey] = folder.ingest("2026-11-28T09:00")
+    assert survey["outcome"] == "filed", survey
+    assert folder.status(case_id, "2026-11-28T09:00")["state"] == "closed"
+    for department in ("Customer Window", LOGISTICS_BOX):
+        assert top(folder, department) == ["To do.html"], department
+        assert case_id not in todo(folder, department)
+    # kept, never deleted: every form issued for the case is in a Done folder
+    kept = sorted(p.name for p in (folder.root / "Outbox").glob("*/Done/*"))
+    assert kept == sorted(
+        f"{case_id} {title}.docx"
+        for title in (
+            "Corrective and Preventive Action Report",
+            "Customer Satisfaction Survey Form",
+        )
+    )
+
+
+def test_the_to_do_page_lists_what_waits_overdue_first(folder: Folder) -> None:
+    late = register(
+        folder, "2026-11-02T09:00", Customer="Early Bird", **{"Complaint established": "yes"}
+    )
+    fresh = register(
+        folder, "2026-11-20T10:00", Customer="Late Comer", **{"Complaint established": "yes"}
+    )
+    folder.ingest("2026-11-20T11:00")  # a look at the folder: the page is written as of now
+    page = todo(folder, LOGISTICS_BOX)
+    assert rows(page) == [f"{late} overdue", fresh]
+    assert "Early Bird" in page and "Late Comer" in page
+    assert "Corrective and Preventive Action Report" in page
+    assert f'href="{late}%20Corrective%20and%20Preventive%20Action%20Report.docx"' in page
+    assert "1 overdue" in page
+
+
+def test_a_corrected_file_settles_its_refusal(folder: Folder) -> None:
+    case_id = register(folder, **{"Complaint established": "yes"})
+    capa = folder.outbox(LOGISTICS_BOX, case_id, "capa")
+    folder.save(capa, {"Root cause": "Foam too thin"}, name="capa.docx")  # no action rows
+    [refused] = folder.ingest("2026-11-21T09:00")
+    assert refused["outcome"] == "refused"
+    quarantine = folder.root / "Quarantine"
+    assert sorted(p.name for p in quarantine.iterdir()) == [
+        "capa.docx",
+        "capa.docx - what to fix.txt",
+    ]
+    folder.save(capa, CAPA_DONE, ACTIONS, name="capa.docx")  # corrected, saved again
+    [filed] = folder.ingest("2026-11-27T09:00")
+    assert filed["outcome"] == "filed", filed
+    assert [p.name for p in quarantine.iterdir()] == ["Settled"]
+    assert sorted(p.name for p in (quarantine / "Settled").iterdir()) == [
+        "capa.docx",
+        "capa.docx - what to fix.txt",
+    ]
+
+
+def test_a_file_of_the_same_case_and_form_settles_a_refusal_under_another_name(
+    folder: Folder,
+) -> None:
+    case_id = register(folder, **{"Complaint established": "yes"})
+    capa = folder.outbox(LOGISTICS_BOX, case_id, "capa")
+    folder.save(capa, {"Root cause": "Foam too thin"}, name="first try.docx")
+    assert folder.ingest("2026-11-21T09:00")[0]["outcome"] == "refused"
+    folder.save(capa, CAPA_DONE, ACTIONS, name="second try.docx")
+    assert folder.ingest("2026-11-27T09:00")[0]["outcome"] == "filed"
+    quarantine = folder.root / "Quarantine"
+    assert [p.name for p in quarantine.iterdir()] == ["Settled"]
+
+
+def test_a_refusal_is_mailed_to_the_department_the_form_was_issued_to(tmp_path: Path) -> None:
+    from tests.test_mail import free_port
+
+    port = free_port()
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        folder = with_mail(Folder(tmp_path / "share"), port)
+        folder.save(folder.blank("registration"), {**REGISTRATION, "Complaint established": "yes"})
+        filed, mailed = folder.ingest("2026-11-20T10:00")  # the CAPA, and its mail
+        assert (filed["outcome"], mailed["outcome"]) == ("filed", "mailed")
+        case_id = filed["case_id"]
+        box.messages.clear()
+        capa = folder.outbox(LOGISTICS_BOX, case_id, "capa")
+        folder.save(capa, {"Root cause": "Foam too thin"}, name="capa.docx")
+        results = folder.ingest("2026-11-21T09:00")
+        assert [r["outcome"] for r in results] == ["refused", "mailed"]
+    finally:
+        server.stop()
+    [message] = box.messages
+    assert message["To"] == LOGISTICS
+    assert message["Subject"] == f"Refused: capa.docx ({case_id})"
+    body = message.get_content()
+    assert "Corrective actions: fill in at least one row" in body
+    assert "Quarantine/capa.docx" in body
+    assert "move to Quarantine/Settled/ by themselves" in body
+
+
+def test_a_registration_refused_is_mailed_to_the_customer_window(tmp_path: Path) -> None:
+    from tests.test_mail import free_port
+
+    port = free_port()
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        folder = with_mail(Folder(tmp_path / "share"), port)
+        folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="new.docx")
+        assert [r["outcome"] for r in folder.ingest("2026-11-21T09:00")] == ["refused", "mailed"]
+    finally:
+        server.stop()
+    [message] = box.messages
+    assert message["To"] == "window@example.com"
+    assert message["Subject"] == "Refused: new.docx"
+    assert "Customer: this is required; fill it in" in message.get_content()
+
+
+def test_the_service_keeps_the_to_do_pages_current(tmp_path: Path) -> None:
+    from app.results import FileResult
+    from tests.settings import quiet_settings
+    from tests.test_watch import until
+    from watcher.service import Watcher
+
+    folder = Folder(tmp_path / "share")
+    results: list[FileResult] = []
+    # rescans an hour apart: the page follows the burst, not the rescan
+    w = Watcher(folder.root, quiet_settings(window=0.2, rescan=3600), on_result=results.append)
+    w.start()
+    try:
+        folder.save(folder.blank("registration"), {**REGISTRATION, "Complaint established": "yes"})
+        page = folder.root / "Outbox" / LOGISTICS_BOX / "To do.html"
+        until(lambda: page.exists() and "CC-2026-0001" in page.read_text(encoding="utf-8"))
+        folder.save(folder.outbox(LOGISTICS_BOX, "CC-2026-0001", "capa"), CAPA_DONE, ACTIONS)
+        until(lambda: "Nothing waits for this department." in page.read_text(encoding="utf-8"))
+    finally:
+        w.stop()
+    assert [r.outcome for r in results] == ["filed", "filed"]
+    assert top(folder, LOGISTICS_BOX) == ["To do.html"]
