@@ -7,7 +7,7 @@ import fnmatch
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.errors import NotASharedFolder
 from filing.policy import Policy
@@ -17,7 +17,7 @@ from forms.definition import FormDefinition, all_forms
 from forms.docprops import parse_custom_properties
 from forms.errors import RefusedFile
 from forms.identity import from_properties
-from forms.reader import read_capped
+from forms.reader import read_capped, read_form
 from forms.writer import FORMATS, render_form
 
 SETTINGS_FILE = "closedloop.toml"
@@ -171,15 +171,16 @@ class BlanksWritten:
     created: list[Path] = field(default_factory=list)  # a blank that was missing
     rewritten: list[Path] = field(default_factory=list)  # ours, made for another company
     kept: list[Path] = field(default_factory=list)  # not made by closedloop: left alone
+    filled: list[Path] = field(default_factory=list)  # ours, but someone filled it in
     failed: list[tuple[Path, OSError]] = field(default_factory=list)  # open in Word: later
 
 
 def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
     """Make Blank Forms/ carry `company` and each form's current version: write a missing
     blank, write anew one of ours made for another company or version (atomically: a
-    person opening it sees the old or the new one), and leave alone a file someone put
-    there that closedloop did not make (ours carry the closedloop.form property). The
-    record of what they are made for is written when every blank of ours is done."""
+    person opening it sees the old or the new one), and leave alone a file closedloop did
+    not make (ours carry the closedloop.form property) and one of ours someone filled in.
+    The record of what they are made for is written when every blank of ours is done."""
     out = BlanksWritten()
     for form in all_forms().values():
         for fmt in FORMATS:
@@ -189,10 +190,15 @@ def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
                     atomic_write_bytes(path, render_form(form, fmt, company=company))
                     out.created.append(path)
                     continue
-                made = _made_for(path, form)
-                if made is None:
+                found = _look_at(path, form)
+                if found is None:
                     out.kept.append(path)
-                elif made != (company, form.version):
+                elif found == (company, form.version):
+                    continue
+                # One of another version cannot be filed: nothing is lost writing it anew.
+                elif found.version == form.version and _filled_in(path):
+                    out.filled.append(path)
+                else:
                     atomic_write_bytes(path, render_form(form, fmt, company=company))
                     out.rewritten.append(path)
             except OSError as exc:
@@ -203,11 +209,17 @@ def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
     return out
 
 
-def _made_for(path: Path, form: FormDefinition) -> tuple[str, str] | None:
-    """(company, form version) a blank of ours was made for, or None when it is not one
-    of ours: no closedloop.form property naming this form, or a filled form of a case.
-    The company is the document's author, which closedloop sets to it and Word and Excel
-    keep on a save."""
+class _Ours(NamedTuple):
+    """What a blank closedloop made was made for."""
+
+    company: str
+    version: str
+
+
+def _look_at(path: Path, form: FormDefinition) -> _Ours | None:
+    """What closedloop made this blank for; None when closedloop did not make it (no
+    closedloop.form property naming this form, or a form of a case). The company is the
+    document's author, which closedloop sets to it and Word and Excel keep on a save."""
     try:
         pkg = open_package(path, read_capped(path))
     except RefusedFile:
@@ -223,8 +235,17 @@ def _made_for(path: Path, form: FormDefinition) -> tuple[str, str] | None:
         for part in pkg.parts_of_type(_CT_CORE_PROPS):
             element = pkg.parse(part).find(_DC_CREATOR)
             creator = (element.text or "") if element is not None else ""
-        return creator.strip(), identity.version
     except RefusedFile:
         return None
     finally:
         pkg.close()
+    return _Ours(creator.strip(), identity.version)
+
+
+def _filled_in(path: Path) -> bool:
+    """Whether a blank of ours holds a value someone typed (a blank reads as all empty)."""
+    try:
+        read = read_form(path)
+    except RefusedFile:
+        return False  # ours, but no longer readable as a form: a blank serves better
+    return any(value not in (None, "", []) for value in read.values.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import command_path
@@ -34,10 +35,11 @@ class BlankFormsJob(Job[str, BlanksWritten]):
         return write_blank_forms(app.folder, work)
 
     def done(self, app: App, work: str, made: BlanksWritten | Exception, now: datetime) -> Done:
-        if isinstance(made, OSError):  # the folder itself: not worth stopping the filing for
-            made = BlanksWritten(failed=[(app.folder.blank_forms, made)])
-        elif isinstance(made, Exception):
-            raise made
+        if isinstance(made, Exception):  # the folder itself: not worth stopping the pass for
+            failure = (
+                made if isinstance(made, OSError) else OSError(f"{type(made).__name__}: {made}")
+            )
+            made = BlanksWritten(failed=[(app.folder.blank_forms, failure)])
         root = app.folder.root
         written = made.rewritten + made.created
         if written:
@@ -49,24 +51,41 @@ class BlankFormsJob(Job[str, BlanksWritten]):
                 work,
                 ", ".join(p.name for p in written),
             )
-        results: list[FileResult] = []
-        for path in made.kept:
-            results.append(
-                FileResult(
-                    str(path.relative_to(root)),
-                    Outcome.IGNORED,
-                    reason=f'left as it is, without "{work}" on it: closedloop did not make it '
-                    "(it carries no closedloop.form property); delete it and "
-                    f"`closedloop init {command_path(root)}` writes closedloop's",
-                )
+        init = f"`closedloop init {command_path(root)}`"
+        left = f'left as it is, without "{work}" on it'
+        results = [
+            _said(
+                root,
+                path,
+                f"{left}: closedloop did not make it (it carries no "
+                f"closedloop.form property); delete it and {init} writes closedloop's",
             )
+            for path in made.kept
+        ]
+        results += [
+            _said(
+                root,
+                path,
+                f"{left}: someone filled it in; move it out (into the Inbox, "
+                f"to file it) and {init} writes a blank one",
+            )
+            for path in made.filled
+        ]
         for path, exc in made.failed:
+            why = exc.strerror or str(exc)
+            if isinstance(exc, PermissionError):
+                why += "; open in Word or Excel?"
             results.append(
-                FileResult(
-                    str(path.relative_to(root)),
-                    Outcome.IGNORED,
-                    reason=f'could not be written for "{work}" ({exc.strerror or exc}; open '
-                    "in Word or Excel?); it is tried again at the next start",
+                _said(
+                    root,
+                    path,
+                    f'could not be written for "{work}" ({why}); it is tried '
+                    "again at the next start",
                 )
             )
         return Done(results=results)
+
+
+def _said(root: Path, path: Path, reason: str) -> FileResult:
+    """A blank left as it was: said as the file it is, the pass goes on."""
+    return FileResult(str(path.relative_to(root)), Outcome.IGNORED, reason=reason)
