@@ -4,6 +4,10 @@ Every scalar field is a row of a three-column table: label | value | hint, so th
 always sits in the cell right of its label. Each label cell carries a bookmark named
 after the field id (bookmarks survive a LibreOffice re-save; content controls do not).
 A table field is a titled table whose first row holds the column labels.
+
+Column widths come from forms.layout and are written twice, as the table grid and as each
+cell's width, with a fixed layout: Word reads one and LibreOffice the other, and only
+when they agree do both show the value column widest.
 """
 
 from __future__ import annotations
@@ -14,22 +18,30 @@ from importlib import resources
 from typing import IO, Any
 
 from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm
-from docx.table import Table, _Cell
+from docx.shared import Mm, Pt, Twips
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 from forms.definition import Field, FormDefinition, Section
 from forms.docprops import add_docx_custom_properties
-from forms.hints import field_hint
+from forms.hints import field_hint, hint_lines
 from forms.identity import Identity
+from forms.layout import (
+    SIGN_OFF,
+    WORD_TEXT_MM,
+    WordColumns,
+    word_columns,
+    word_row_mm,
+    word_table_columns,
+)
 from forms.markers import BOOKMARK_PREFIX
 from forms.values import format_value
 
-LABEL_W, VALUE_W, HINT_W = Mm(52), Mm(80), Mm(42)
-TABLE_W = Mm(174)
+# Room above and below a cell's text, in twips, so rows and their hints stand apart.
+CELL_MARGIN_TOP_BOTTOM = 45
 
 LABEL_SHADE = "E8ECF1"
 INSTRUCTIONS = (
@@ -55,8 +67,10 @@ def write_docx(
     if identity.case_id:
         _paragraph(doc, f"Case {identity.case_id}", styles.case)
     _paragraph(doc, INSTRUCTIONS, styles.note)
+    columns = word_columns(form)
     for section in form.sections:
-        _section(doc, section, values, ids, styles)
+        _section(doc, section, values, ids, styles, columns)
+    _hairline(doc.paragraphs[-1])
     add_docx_custom_properties(doc, identity.properties())
     core = doc.core_properties
     core.title = form.title
@@ -81,7 +95,7 @@ class _StyleIds:
         self.label = sid("CL Label")
         self.value = sid("CL Value")
         self.hint = sid("CL Hint")
-        self.spacer = sid("CL Hint")
+        self.spacer = sid("CL Spacer")
         self.table = doc.styles["Table Grid"]
 
 
@@ -121,49 +135,97 @@ def _section(
     values: Mapping[str, Any],
     ids: itertools.count[int],
     styles: _StyleIds,
+    columns: WordColumns,
 ) -> None:
     _paragraph(doc, section.title, styles.section)
     scalars: list[Field] = []
     for f in section.fields:
         if f.type == "table":
-            _scalar_table(doc, scalars, values, ids, styles)
+            _scalar_table(doc, section, scalars, values, ids, styles, columns)
             scalars = []
             _table_field(doc, f, values.get(f.id) or [], ids, styles)
         else:
             scalars.append(f)
-    _scalar_table(doc, scalars, values, ids, styles)
+    _scalar_table(doc, section, scalars, values, ids, styles, columns)
 
 
-def _new_table(doc: Any, rows: int, widths: list[Any], styles: _StyleIds) -> Table:
+def _twips(widths_mm: list[float]) -> list[int]:
+    """Widths in twips that add up to the text width exactly (the last takes the rounding)."""
+    total = round(WORD_TEXT_MM * 1440 / 25.4)
+    out = [round(w * 1440 / 25.4) for w in widths_mm[:-1]]
+    return [*out, total - sum(out)]
+
+
+def _new_table(doc: Any, rows: int, widths_mm: list[float], styles: _StyleIds) -> Table:
+    widths = _twips(widths_mm)
     table: Table = doc.add_table(rows=rows, cols=len(widths))
     table.style = styles.table
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
+    table.autofit = False  # a fixed layout: the widths below, not the text, size the columns
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    assert tbl_w is not None  # python-docx writes it with every table
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(sum(widths)))
+    _cell_margins(tbl_pr)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Twips(width)  # the grid (w:gridCol)
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width
+            cell.width = Twips(width)  # each cell (w:tcW)
     # Two tables with nothing between them are one table to Word and LibreOffice.
     _paragraph(doc, "", styles.spacer)
     return table
 
 
+def _hairline(paragraph: Paragraph) -> None:
+    """The paragraph after the last table (a body must end with one) at a hair's height:
+    at full height it can fall onto a page of its own, a blank last page."""
+    paragraph.paragraph_format.line_spacing = Pt(1)
+    mark = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    mark.append(size)
+    paragraph._p.get_or_add_pPr().append(mark)  # the paragraph mark's size: 1 pt
+
+
+def _cell_margins(tbl_pr: Any) -> None:
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("top", "bottom"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(CELL_MARGIN_TOP_BOTTOM))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    look = tbl_pr.find(qn("w:tblLook"))  # the schema puts the margins before tblLook
+    if look is not None:
+        look.addprevious(margins)
+    else:
+        tbl_pr.append(margins)
+
+
 def _scalar_table(
     doc: Any,
+    section: Section,
     fields: list[Field],
     values: Mapping[str, Any],
     ids: itertools.count[int],
     styles: _StyleIds,
+    columns: WordColumns,
 ) -> None:
     if not fields:
         return
-    table = _new_table(doc, len(fields), [LABEL_W, VALUE_W, HINT_W], styles)
+    table = _new_table(doc, len(fields), columns.widths(), styles)
     for row, f in zip(table.rows, fields, strict=True):
         label, value, hint = row.cells
         _label_cell(label, f.label, f.id, ids, styles)
         _value_cell(value, format_value(f, values.get(f.id)), styles.value)
-        _text_cell(hint, field_hint(f), styles.hint)
-        if f.type == "multiline":
-            row.height = Mm(16)
+        _hint_cell(hint, hint_lines(f), styles.hint)
+        _row_height(row, word_row_mm(f, section))
+    if section.title == SIGN_OFF:  # one block on one page: every row keeps with the next
+        for row in table.rows[:-1]:
+            for cell in row.cells:
+                for p in cell.paragraphs:
+                    p.paragraph_format.keep_with_next = True
 
 
 def _table_field(
@@ -176,19 +238,28 @@ def _table_field(
     title = _paragraph(doc, "", styles.table_title)
     _bookmark(title, f.id, ids)
     title.add_run(f.label)
-    hint = field_hint(f)
+    hint = field_hint(f, sep=" ")
     if hint:
         title.add_run(f"  ({hint})").font.bold = False
-    width = int(TABLE_W / len(f.columns))
     count = max(f.rows, len(rows) + 2)
-    table = _new_table(doc, count + 1, [width] * len(f.columns), styles)
+    table = _new_table(doc, count + 1, word_table_columns(f), styles)
     _repeat_header(table)
     for cell, col in zip(table.rows[0].cells, f.columns, strict=True):
         _label_cell(cell, col.label, None, ids, styles)
     for row_cells, row in itertools.zip_longest(table.rows[1:], rows):
+        _row_height(row_cells, 7.0)  # room to write by hand
         for cell, col in zip(row_cells.cells, f.columns, strict=True):
             text = format_value(col, row.get(col.id)) if row else ""
             _value_cell(cell, text, styles.value)
+
+
+def _row_height(row: _Row, least_mm: float) -> None:
+    """At least this tall, and never split across two pages."""
+    row.height = Mm(least_mm)
+    row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    height = row._tr.get_or_add_trPr().find(qn("w:trHeight"))
+    assert height is not None  # set just above
+    height.addprevious(OxmlElement("w:cantSplit"))  # the schema puts it first
 
 
 def _repeat_header(table: Table) -> None:
@@ -223,11 +294,15 @@ def _value_cell(cell: _Cell, text: str, style_id: str) -> None:
     p.add_run(text)
 
 
-def _text_cell(cell: _Cell, text: str, style_id: str) -> None:
+def _hint_cell(cell: _Cell, lines: list[str], style_id: str) -> None:
+    """One paragraph a hint line: the style's spacing keeps them apart."""
     p = cell.paragraphs[0]
     p._p.style = style_id
-    if text:
-        p.add_run(text)
+    for i, line in enumerate(lines):
+        if i:
+            p = cell.add_paragraph()
+            p._p.style = style_id
+        p.add_run(line)
 
 
 def _bookmark(paragraph: Paragraph, field_id: str, ids: itertools.count[int]) -> None:

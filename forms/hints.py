@@ -14,18 +14,25 @@ _TYPE_HINTS = {
 }
 
 
-def field_hint(f: Field) -> str:
-    parts: list[str] = []
+def hint_lines(f: Field) -> list[str]:
+    """The hint as lines of their own: what to write (the format, the choices), then the
+    field's help, so that a list of choices and the words after it do not run together."""
+    what: list[str] = []
     if f.required:
-        parts.append("Required.")
+        what.append("Required.")
     if f.type == "choice":
-        parts.append("One of: " + " · ".join(c.label for c in f.choices))
+        what.append("One of: " + " · ".join(c.label for c in f.choices))
     elif f.type == "multichoice":
-        parts.append("One or more, separated by commas: " + " · ".join(c.label for c in f.choices))
+        what.append("One or more, separated by commas: " + " · ".join(c.label for c in f.choices))
     elif f.type == "table":
-        parts.append("Fill one row per line; add rows if needed")
+        what.append("Fill one row per line; add rows if needed")
     elif f.type in _TYPE_HINTS:
-        parts.append(_TYPE_HINTS[f.type])
+        what.append(_TYPE_HINTS[f.type])
+    lines = [" ".join(what)] if what else []
     if f.help:
-        parts.append(f.help)
-    return " ".join(parts)
+        lines.append(f.help)
+    return lines
+
+
+def field_hint(f: Field, sep: str = "\n") -> str:
+    return sep.join(hint_lines(f))

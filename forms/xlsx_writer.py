@@ -4,6 +4,10 @@ Each input cell sits directly right of its label and is a workbook-scoped define
 `CL_<field id>`; a table field's name covers its data rows, with the column labels in the
 row above. Choices are dropdowns (lists on a hidden sheet); labels are locked, inputs
 unlocked, the sheet protected without a password so that nobody types over a label.
+
+Column widths come from forms.layout and add up to the printable width of A4 at 100 %:
+the sheet is set to fit the page's width only (never its height), so a long form runs
+onto more pages instead of shrinking, and a hint prints at its own 8 pt.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from forms.definition import Field, FormDefinition
+from forms.definition import Field, FormDefinition, Section
 from forms.hints import field_hint
 from forms.identity import Identity
+from forms.layout import SheetColumns, sheet_columns, sheet_row_points
 from forms.markers import NAME_PREFIX
 from forms.values import format_value, normalise_decimal
 
@@ -67,7 +72,8 @@ def write_xlsx(
     ws.title = form.sheet
     lists = wb.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
-    writer = _SheetWriter(wb, ws, lists)
+    columns = sheet_columns(form)
+    writer = _SheetWriter(wb, ws, lists, columns)
     writer.banner(form, identity, company)
     for section in form.sections:
         writer.section(section.title)
@@ -75,9 +81,10 @@ def write_xlsx(
             if f.type == "table":
                 writer.table(f, values.get(f.id) or [])
             else:
-                writer.scalar(f, values.get(f.id))
+                writer.scalar(f, section, values.get(f.id))
     ws.print_area = f"A1:{get_column_letter(LAST_COL)}{writer.row}"
     ws.print_title_rows = "1:3"
+    _page_setup(ws, columns)
     _protect(ws)
     _header_footer(ws, form, identity, company)
     props = wb.custom_doc_props  # type: ignore[attr-defined]  # missing from the stubs
@@ -91,10 +98,11 @@ def write_xlsx(
 
 
 class _SheetWriter:
-    def __init__(self, wb: Any, ws: Worksheet, lists: Worksheet) -> None:
+    def __init__(self, wb: Any, ws: Worksheet, lists: Worksheet, columns: SheetColumns) -> None:
         self.wb = wb
         self.ws = ws
         self.lists = lists
+        self.columns = columns
         self.row = 1
         self._list_refs: dict[tuple[str, ...], str] = {}
         self._validations: dict[str, DataValidation] = {}
@@ -127,7 +135,7 @@ class _SheetWriter:
         self.ws.row_dimensions[self.row].height = 18
         self.row += 1
 
-    def scalar(self, f: Field, value: Any) -> None:
+    def scalar(self, f: Field, section: Section, value: Any) -> None:
         r = self.row
         label = self.ws.cell(r, LABEL_COL)
         set_text(label, f.label)
@@ -139,8 +147,8 @@ class _SheetWriter:
         set_text(hint, field_hint(f))
         hint.style = "CL Hint"
         self.ws.merge_cells(start_row=r, start_column=HINT_COL, end_row=r, end_column=LAST_COL)
-        lines = max(1, len(field_hint(f)) // 60 + 1)
-        self.ws.row_dimensions[r].height = 48 if f.type == "multiline" else max(18, 12 * lines)
+        # Neither Excel nor LibreOffice grows a row to fit a merged cell: the height is set.
+        self.ws.row_dimensions[r].height = sheet_row_points(f, section, self.columns)
         self._name(f.id, f"${get_column_letter(INPUT_COL)}${r}")
         self.row += 1
 
@@ -149,11 +157,12 @@ class _SheetWriter:
         set_text(title, f.label)
         title.style = "CL Label"
         hint = self.ws.cell(self.row, 2)
-        set_text(hint, field_hint(f))
+        set_text(hint, field_hint(f, sep=" "))
         hint.style = "CL Hint"
         self.ws.merge_cells(
             start_row=self.row, start_column=2, end_row=self.row, end_column=LAST_COL
         )
+        self.ws.row_dimensions[self.row].height = 18
         self.row += 1
         for col, column in enumerate(f.columns, start=1):
             head = self.ws.cell(self.row, col)
@@ -243,6 +252,17 @@ def _protect(ws: Worksheet) -> None:
     ws.protection.selectUnlockedCells = False
 
 
+def _page_setup(ws: Worksheet, columns: SheetColumns) -> None:
+    for letter, width in zip("ABCDE", columns.widths, strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[union-attr]
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as it takes: never shrink to fit
+    ws.page_margins.left = ws.page_margins.right = 0.5
+
+
 def _header_footer(ws: Worksheet, form: FormDefinition, identity: Identity, company: str) -> None:
     def esc(text: str) -> str:
         return text.replace("&", "&&")
@@ -253,4 +273,5 @@ def _header_footer(ws: Worksheet, form: FormDefinition, identity: Identity, comp
     header.right.text = esc(form.title)
     footer.left.text = esc(identity.line())
     footer.right.text = "Page &P of &N"
-    footer.left.size = footer.right.size = 8
+    # 9 pt: LibreOffice may still shrink a sheet by a few per cent to save a last page.
+    footer.left.size = footer.right.size = 9
