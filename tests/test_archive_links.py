@@ -456,6 +456,7 @@ def test_a_packet_names_an_original_replaced_by_a_link_and_embeds_nothing_of_it(
             "CC-2026-0001",
             Renderer(tmp_path / "profile", libreoffice.binary),
             datetime(2026, 11, 21, 9, 0),
+            currency="CNY",
         )
     reader = PdfReader(io.BytesIO(pdf))
     assert [o.title for o in reader.outline] == [
