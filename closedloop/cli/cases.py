@@ -193,7 +193,7 @@ def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
         click.echo(
             f"{r['state']:<8} {r['subject']} to {r['to']}: {r['attempts']} tries"
             + (f", last: {r['error']}" if r["error"] else "")
-            + (f"; next {minute(r['next_try'])}" if r["state"] == "waiting" else "")
+            + (f"; next {minute(str(r['next_try']))}" if r["state"] == "waiting" else "")
         )
     if retry:
         click.echo(f"{again} mails are due again; the service (or the next ingest) sends them.")
