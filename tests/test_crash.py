@@ -58,7 +58,7 @@ def _setup(tmp_path: Path, registrations: int) -> tuple[Path, list[Path]]:
     files: list[Path] = []
     capa = work / "capa.docx"
     shutil.copyfile(folder.outbox("Storage & Transportation", "CC-2026-0001", "capa"), capa)
-    fill_docx(capa, CAPA_DONE)
+    fill_docx(capa, {**CAPA_DONE, "Plan approved on": "2026-11-20"})  # approved by NOW
     fill_docx_table(capa, *ACTIONS)
     files.append(capa)
     photo = work / "CC-2026-0001" / "photo.jpg"
