@@ -197,3 +197,26 @@ def sheet_row_points(f: Field, section: Section, columns: SheetColumns) -> float
     elif section.title == SIGN_OFF and f.type == "text":
         least = 30.0
     return max(least, 13.0 * label_lines + 5, 10.5 * hint_lines_ + 6)
+
+
+# A4's height less the top and bottom margins (0.75 inch; header and footer sit in them).
+SHEET_PAGE_POINTS = 841.89 - 2 * 54
+#: The height of a row left blank between parts of the sheet.
+SHEET_GAP_POINTS = 12.75
+
+
+def sheet_gap_before(heights: list[float], repeated: float, block: float) -> float:
+    """The height of the blank row that follows rows of `heights` (pt), so that a block of
+    `block` pt after it starts a new page rather than being cut in two. Pages after the
+    first begin with `repeated` pt of title rows. A gap that takes the rest of the page
+    stops 8 pt short of its end: a renderer whose page is a little shorter still keeps
+    it on this page, and one whose page is a little longer still has no room for the
+    block's first row."""
+    y = 0.0
+    for h in heights:
+        if y + h > SHEET_PAGE_POINTS:
+            y = repeated
+        y += h
+    if y + SHEET_GAP_POINTS + block <= SHEET_PAGE_POINTS or block > SHEET_PAGE_POINTS - repeated:
+        return SHEET_GAP_POINTS
+    return max(SHEET_GAP_POINTS, SHEET_PAGE_POINTS - y - 8)

@@ -30,13 +30,21 @@ from openpyxl.worksheet.worksheet import Worksheet
 from forms.definition import Field, FormDefinition, Section
 from forms.hints import field_hint
 from forms.identity import Identity
-from forms.layout import SheetColumns, sheet_columns, sheet_row_points
+from forms.layout import (
+    SHEET_GAP_POINTS,
+    SIGN_OFF,
+    SheetColumns,
+    sheet_columns,
+    sheet_gap_before,
+    sheet_row_points,
+)
 from forms.markers import NAME_PREFIX
 from forms.values import format_value, normalise_decimal
 
 LISTS_SHEET = "Lists"
 LABEL_COL, INPUT_COL, HINT_COL = 1, 2, 3
 LAST_COL = 5
+PRINT_TITLE_ROWS = 3  # company, title and identity line repeat on every printed page
 # LibreOffice keeps 15 significant digits of a number; more must travel as text.
 EXACT_DIGITS = 15
 _FORMULA_STARTS = ("=", "+", "-", "@")
@@ -76,14 +84,14 @@ def write_xlsx(
     writer = _SheetWriter(wb, ws, lists, columns)
     writer.banner(form, identity, company)
     for section in form.sections:
-        writer.section(section.title)
+        writer.section(section)
         for f in section.fields:
             if f.type == "table":
                 writer.table(f, values.get(f.id) or [])
             else:
                 writer.scalar(f, section, values.get(f.id))
     ws.print_area = f"A1:{get_column_letter(LAST_COL)}{writer.row}"
-    ws.print_title_rows = "1:3"
+    ws.print_title_rows = f"1:{PRINT_TITLE_ROWS}"
     _page_setup(ws, columns)
     _protect(ws)
     _header_footer(ws, form, identity, company)
@@ -115,6 +123,10 @@ class _SheetWriter:
             (INSTRUCTIONS, "CL Note", 26),
         ):
             self._merged(text, style, height)
+        self._gap(SHEET_GAP_POINTS)
+
+    def _gap(self, height: float) -> None:
+        self.ws.row_dimensions[self.row].height = height
         self.row += 1
 
     def _merged(self, text: str, style: str, height: float) -> None:
@@ -127,13 +139,24 @@ class _SheetWriter:
         self.ws.row_dimensions[self.row].height = height
         self.row += 1
 
-    def section(self, title: str) -> None:
-        self.row += 1 if self.row > 6 else 0
+    def section(self, section: Section) -> None:
+        if self.row > 6:
+            self._gap(self._gap_before(section))
         for col in range(1, LAST_COL + 1):
             self.ws.cell(self.row, col).style = "CL Section"
-        set_text(self.ws.cell(self.row, 1), title)
+        set_text(self.ws.cell(self.row, 1), section.title)
         self.ws.row_dimensions[self.row].height = 18
         self.row += 1
+
+    def _gap_before(self, section: Section) -> float:
+        """A sign-off is signed on one sheet of paper: when it would be cut in two, the
+        blank row before it grows to move it onto the next page."""
+        if section.title != SIGN_OFF or any(f.type == "table" for f in section.fields):
+            return SHEET_GAP_POINTS
+        heights = [self.ws.row_dimensions[r].height or SHEET_GAP_POINTS for r in range(1, self.row)]
+        block = 18 + sum(sheet_row_points(f, section, self.columns) for f in section.fields)
+        repeated = sum(heights[:PRINT_TITLE_ROWS])
+        return sheet_gap_before(heights, repeated, block)
 
     def scalar(self, f: Field, section: Section, value: Any) -> None:
         r = self.row
@@ -168,6 +191,7 @@ class _SheetWriter:
             head = self.ws.cell(self.row, col)
             set_text(head, column.label)
             head.style = "CL Column"
+        self.ws.row_dimensions[self.row].height = 18
         self.row += 1
         first = self.row
         count = max(f.rows, len(rows) + 2)
