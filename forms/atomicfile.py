@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+#: The temp file of a write killed before its rename: `.<name>.<12 hex digits>.part`.
+LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{12}\.part$")
+
+
+def leftover_of(name: str) -> str | None:
+    """The file whose killed write left the temp file `name`, if it is one."""
+    match = LEFTOVER.match(name)
+    return match["name"] if match else None
 
 
 @contextlib.contextmanager

@@ -86,15 +86,26 @@ def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
     assert in_archive == set(recorded), (
         f"files in the Archive the registry does not know: {sorted(in_archive - set(recorded))}"
     )
-    in_outbox = {str(p.relative_to(root)) for p in (root / "Outbox").rglob("*") if p.is_file()}
-    assert in_outbox == issued, f"Outbox and registry disagree: {sorted(in_outbox ^ issued)}"
-    quarantined = [
-        p for p in (root / "Quarantine").glob("*") if not p.name.endswith(" - what to fix.txt")
+    # An issued form is at the top of its outbox while owed, in Done/ beside it once not:
+    # in exactly one of the two. The To do pages are derived.
+    in_outbox = [
+        str(p.relative_to(root)).replace("/Done/", "/")
+        for p in (root / "Outbox").rglob("*")
+        if p.is_file() and p.name != "To do.html"
     ]
-    notes = {p.name for p in (root / "Quarantine").glob("* - what to fix.txt")}
-    assert notes == {f"{p.name} - what to fix.txt" for p in quarantined}, (
-        "every quarantined file has exactly one note, and every note its file"
+    assert set(in_outbox) == issued, (
+        f"Outbox and registry disagree: {sorted(set(in_outbox) ^ issued)}"
     )
+    assert len(in_outbox) == len(set(in_outbox)), "an issued form both owed and done"
+    quarantined: list[Path] = []
+    for place in (root / "Quarantine", root / "Quarantine" / "Settled"):
+        here = [p for p in place.glob("*") if p.is_file()]
+        files = [p for p in here if not p.name.endswith(" - what to fix.txt")]
+        notes = {p.name for p in here if p.name.endswith(" - what to fix.txt")}
+        assert notes == {f"{p.name} - what to fix.txt" for p in files}, (
+            "every quarantined file has exactly one note, and every note its file"
+        )
+        quarantined += files
     left = [p for p in (root / "Inbox").rglob("*") if p.is_file()]
     assert not left, f"still in the Inbox: {left}"
     # A running service drops a carried-out plan's row with its next commit: rows may
@@ -106,7 +117,8 @@ def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
         assert not undone, f"the journal holds a plan not carried out: {undone}"
     staging = root / ".closedloop" / "staging"
     assert not staging.exists() or not any(staging.iterdir()), "staged files left behind"
-    assert not list(root.rglob("*.part")), "temporary files left behind"
+    parts = list(root.rglob("*.part"))
+    assert not parts, f"temporary files left behind: {parts}"
 
     places: dict[str, list[str]] = {digest: [] for _, digest in saved}
     for path, digest in recorded.items():

@@ -7,6 +7,7 @@ each `ingest`, and in `watch` once a burst of filings is over and at each rescan
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import free_name
 from filing.owed import Owed, owed_now, owed_of
-from forms.atomicfile import atomic_write_bytes
+from forms.atomicfile import atomic_write_bytes, leftover_of
 from forms.definition import get_form
 from reports.figures import category_label
 from templates import render
@@ -64,6 +65,7 @@ class OutboxJob(Job[Tidy, list[str]]):
             if file not in keep and _to_done(app.folder.root, file)
         ]
         if work.cases == (EVERY,):
+            _remove_leftovers(app)
             _write_pages(app, owed, now)
         return moved
 
@@ -89,6 +91,20 @@ def _outbox_files(app: App) -> list[str]:
             if entry.is_file(follow_symlinks=False) and app.registry.issued_as(file):
                 out.append(file)
     return out
+
+
+def _remove_leftovers(app: App) -> None:
+    """The temp files of To do pages whose write a stop cut short."""
+    for folder in set(app.settings.policy.outboxes.values()):
+        place = app.folder.outbox / folder
+        try:
+            entries = list(os.scandir(place))
+        except OSError:
+            continue
+        for entry in entries:
+            if leftover_of(entry.name) == TODO_PAGE and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
 
 
 def _to_done(root: Path, file: str) -> bool:
@@ -149,6 +165,6 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
         try:
             if target.is_file() and not target.is_symlink() and target.read_bytes() == page:
                 continue
-            atomic_write_bytes(target, page)
+            atomic_write_bytes(target, page, durable=False)  # derived: made again when lost
         except OSError:
             continue  # written at the next look
