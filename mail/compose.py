@@ -19,6 +19,7 @@ from filing.rules import rule_for
 from filing.status import case_deadlines, outstanding
 from forms.definition import get_form
 from mail.headers import header_text
+from mail.refusal import department_of
 from mail.settings import MailSettings
 from reports.figures import category_label
 from templates import render
@@ -93,14 +94,19 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
     if not readers:
         return 0
     overdue, due_soon = _due(registry, policy, now, settings.due_soon_days)
+    # Refused files still waiting in Quarantine, each with who must mend it.
+    refused = [(department_of(registry, q), q) for q in registry.quarantined_waiting()]
     chain_seq, chain_head = registry.chain_head()
     queued = 0
     for key, department, addresses in readers:
         mine = [r for r in overdue if department in (None, r["case"].department)]
         soon = [r for r in due_soon if department in (None, r["case"].department)]
+        theirs = [q for d, q in refused if department in (None, d)]
         name = policy.outboxes.get(department, department) if department else None
         subject = f"Complaints {now:%Y-%m-%d}: {len(mine)} overdue, {len(soon)} due soon"
-        nothing = department is not None and not mine and not soon
+        if theirs:
+            subject += f", {len(theirs)} refused"
+        nothing = department is not None and not mine and not soon and not theirs
         registry.queue_mail(
             Mail(
                 kind="digest",
@@ -114,6 +120,7 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                     department=name,
                     overdue=mine,
                     due_soon=soon,
+                    refused=theirs,
                     days=settings.due_soon_days,
                     chain_seq=chain_seq,
                     chain_head=chain_head,

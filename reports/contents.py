@@ -37,6 +37,7 @@ class Report:
     main: Figures  # the week or the quarter: the headline
     trend: Figures  # what the charts and lists count over
     written: datetime
+    refused: int = 0  # refused files waiting in Quarantine at the end of the span
 
     @property
     def weekly(self) -> bool:
@@ -68,6 +69,7 @@ def weekly_report(
         main,
         trend,
         now,
+        registry.quarantined_waiting_at(min(week.end, now)),
     )
 
 
@@ -84,6 +86,7 @@ def quarterly_report(
         main,
         main,
         now,
+        registry.quarantined_waiting_at(min(quarter.end, now)),
     )
 
 
@@ -95,6 +98,7 @@ def headline(report: Report) -> list[tuple[str, int | Decimal]]:
         (f"Closed {report.main_label}", main.closed),
         ("Open at the end", main.open_at_end),
         ("Overdue at the end", main.overdue_at_end),
+        ("Refused, waiting at the end", report.refused),
         (f"Repeats {report.main_label}", main.repeats_opened),
     ]
     if report.weekly:

@@ -83,7 +83,10 @@ def test_a_case_played_to_closure_leaves_no_outbox_copy_of_it_at_the_top(folder:
 
 def test_the_to_do_page_lists_what_waits_overdue_first(folder: Folder) -> None:
     late = register(
-        folder, "2026-11-02T09:00", Customer="Early Bird", **{"Complaint established": "yes"}
+        folder,
+        "2026-11-02T09:00",
+        Customer="Early Bird",
+        **{"Complaint date": "2026-11-02", "Complaint established": "yes"},
     )
     fresh = register(
         folder, "2026-11-20T10:00", Customer="Late Comer", **{"Complaint established": "yes"}
@@ -200,3 +203,42 @@ def test_the_service_keeps_the_to_do_pages_current(tmp_path: Path) -> None:
         w.stop()
     assert [r.outcome for r in results] == ["filed", "filed"]
     assert top(folder, LOGISTICS_BOX) == ["To do.html"]
+
+
+def test_the_digest_and_the_weekly_report_count_refusals_still_waiting(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tests.test_mail import MANAGER, free_port
+
+    port = free_port()
+    box = Mailbox()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        folder = with_mail(Folder(tmp_path / "share"), port)
+        folder.setting("digest_to = []", f'digest_to = ["{MANAGER}"]')
+        folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="a.docx")
+        folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="b.docx")
+        assert [r["outcome"] for r in folder.ingest("2026-11-20T07:00")] == [
+            "refused",
+            "refused",
+            "mailed",
+            "mailed",
+        ]
+        box.messages.clear()
+        folder.ingest("2026-11-21T08:00")  # the digest's hour
+    finally:
+        server.stop()
+    [digest] = [m for m in box.messages if m["To"] == MANAGER]
+    assert digest["Subject"] == "Complaints 2026-11-21: 0 overdue, 0 due soon, 2 refused"
+    text = digest.get_content()
+    assert "2 refused files waiting in Quarantine" in text
+    waiting = text.split("REFUSED, WAITING IN QUARANTINE")[1]
+    assert "a.docx, refused 2026-11-20 07:00" in waiting and "b.docx" in waiting
+    assert "Customer: this is required; fill it in" in waiting
+    folder.run(
+        "report", "weekly", str(folder.root), "--week", "2026-W47", "--now", "2026-11-23T08:00"
+    )
+    ws = load_workbook(folder.root / "Reports" / "2026-W47 Weekly Report.xlsx")["Charts"]
+    figures = {ws.cell(row=4, column=c).value: ws.cell(row=5, column=c).value for c in range(1, 20)}
+    assert figures["Refused, waiting at the end"] == 2

@@ -30,6 +30,16 @@ class QuarantineRecords(Store):
         rows = self._select(f"{_SELECT} WHERE settled_at IS NULL ORDER BY id")
         return [_quarantined(r) for r in rows]
 
+    def quarantined_waiting_at(self, moment: datetime) -> int:
+        """How many refused files were waiting in Quarantine at `moment`: refused before
+        it and not settled by then."""
+        row = self.db.execute(
+            "SELECT count(*) FROM quarantined WHERE refused_at < :at "
+            "AND (settled_at IS NULL OR settled_at >= :at)",
+            {"at": moment.isoformat()},
+        ).fetchone()
+        return int(row[0])
+
     def settled_by(self, source: str, case_id: str | None, form: str | None) -> list[Quarantined]:
         """The refused files a filing of `source` (its Inbox name) for `case_id` and `form`
         settles: those saved under the same name, and those of the same case and form."""
