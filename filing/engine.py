@@ -21,6 +21,7 @@ from filing.rules import (
     CaseView,
     Decision,
     FormRule,
+    Opening,
     Refused,
     ToIssue,
     decide_filing,
@@ -113,6 +114,20 @@ class Engine:
             *rule_for(read.form.id).impossible(read.values, case),
         ]
 
+    def case_refusal(self, read: FormRead, now: datetime) -> FilingRefused | None:
+        """Why the form cannot be filed into a case now (no case number, no such case, a
+        closed one, one not waiting for this form), without filing it: so that a note can
+        list it with the form's own problems, in one go."""
+        rule = rule_for(read.form.id)
+        try:
+            if read.case_id is None:
+                self._opening(read, rule, now)
+            else:
+                self._existing_case(read, rule)
+        except FilingRefused as exc:
+            return exc
+        return None
+
     # ----------------------------------------------------------------------------------
 
     def _file(self, read: FormRead, sha256: str, now: datetime) -> Outcome:
@@ -170,7 +185,8 @@ class Engine:
         )
         return outcome
 
-    def _new_case(self, read: FormRead, rule: FormRule, now: datetime) -> Case:
+    def _opening(self, read: FormRead, rule: FormRule, now: datetime) -> Opening:
+        """What the form says of the case it opens; refused when it cannot open one."""
         try:
             opening = rule.opening(read.values, self.policy, now)
         except Refused as exc:
@@ -179,9 +195,14 @@ class Engine:
             raise FilingRefused(
                 read.path.name,
                 f"this {read.form.title} has no case number.",
-                "Use the form closedloop sent for the case (it carries the number), "
-                "or copy your answers into it.",
+                "Use the form closedloop sent for the case (it carries the number: look in "
+                "Outbox/<department>/ for it, or in its Done/ folder), or copy your answers "
+                "into it.",
             )
+        return opening
+
+    def _new_case(self, read: FormRead, rule: FormRule, now: datetime) -> Case:
+        opening = self._opening(read, rule, now)
         case = Case(
             self.registry.next_case_id(now.year),
             CaseState.NEW,

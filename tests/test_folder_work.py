@@ -242,3 +242,30 @@ def test_the_digest_and_the_weekly_report_count_refusals_still_waiting(tmp_path:
     ws = load_workbook(folder.root / "Reports" / "2026-W47 Weekly Report.xlsx")["Charts"]
     figures = {ws.cell(row=4, column=c).value: ws.cell(row=5, column=c).value for c in range(1, 20)}
     assert figures["Refused, waiting at the end"] == 2
+
+
+def note_of(folder: Folder, name: str) -> str:
+    return (folder.root / "Quarantine" / f"{name} - what to fix.txt").read_text(encoding="utf-8")
+
+
+def test_a_note_lists_every_problem_at_once_and_where_the_right_form_is(folder: Folder) -> None:
+    # A CAPA taken from Blank Forms: no case number, and a date that is not one.
+    folder.save(
+        folder.blank("capa"),
+        {"Root cause": "Foam too thin", "Containment done at": "yesterday-ish"},
+        name="blank capa.docx",
+    )
+    [refused] = folder.ingest("2026-11-21T09:00")
+    assert refused["outcome"] == "refused"
+    note = note_of(folder, "blank capa.docx")
+    assert "'yesterday-ish' is not a date and time" in note
+    assert "has no case number" in note  # in the same note, not the next one
+    assert "look in Outbox/<department>/ for it" in note
+    # A CAPA of a case, with a gap: the note names the copy sent for the case.
+    case_id = register(folder, **{"Complaint established": "yes"})
+    folder.save(folder.outbox(LOGISTICS_BOX, case_id, "capa"), {"Root cause": "x"}, name="gap.docx")
+    folder.ingest("2026-11-21T10:00")
+    assert (
+        f"The form sent for this case is Outbox/{LOGISTICS_BOX}/{case_id} Corrective and "
+        "Preventive Action Report.docx." in " ".join(note_of(folder, "gap.docx").split())
+    )

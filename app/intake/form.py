@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from app.intake.desk import Desk
 from app.intake.refusals import AlreadyFiled, Refusal
@@ -38,6 +38,20 @@ def file_form(
         note += "; the Inbox copy could not be removed"
     changed = (filed.case_id, *sorted({i.case_id for i in filed.issued} - {filed.case_id}))
     return FileResult(name, Outcome.FILED, filed.case_id, filed.form, issued, note, cases=changed)
+
+
+def _sent_as(desk: Desk, case_id: str | None, form: str) -> str | None:
+    """Where the form last issued for the case is now: the top of its outbox while the case
+    waits for it, its Done/ folder once not; None when none was issued."""
+    if case_id is None:
+        return None
+    issued = [i for i in desk.registry.issued(case_id) if i.form == form]
+    if not issued:
+        return None
+    sent = PurePosixPath(issued[-1].file)
+    if os.path.lexists(desk.folder.root / sent):
+        return sent.as_posix()
+    return (sent.parent / "Done" / sent.name).as_posix()
 
 
 def _holds(root: Path, path: Path, sha256: str) -> bool:
@@ -72,15 +86,18 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
             first.form,
         )
     read = desk.limits.read(source, data)
-    # Every problem in one go: the reader's, and the dates the moment of filing refuses.
+    # Every problem in one go: the reader's, the dates the moment of filing refuses, and
+    # why the case cannot take the form now; and where the right form is.
     problems = desk.engine.problems(read, now)
-    if problems:
-        raise Refusal(
-            problems,
-            "Correct the form, save it, and put it into the Inbox again.",
-            read.case_id,
-            read.form.id,
-        )
+    case_refusal = desk.engine.case_refusal(read, now)
+    if problems or case_refusal is not None:
+        fixes = ["Correct the form, save it, and put it into the Inbox again."] if problems else []
+        if case_refusal is not None:
+            problems += case_refusal.reasons
+            fixes.append(case_refusal.fix)
+        if (sent := _sent_as(desk, read.case_id, read.form.id)) is not None:
+            fixes.append(f"The form sent for this case is {sent}.")
+        raise Refusal(problems, " ".join(fixes), read.case_id, read.form.id)
 
     def stage(plan: Plan, filed: Filed) -> None:
         # Inside the filing's transaction: nothing is visible until it commits.
