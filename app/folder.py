@@ -3,15 +3,17 @@ Blank Forms that carry the company name of the settings."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from app.errors import NotASharedFolder
 from filing.policy import Policy
-from forms.atomicfile import atomic_write_bytes
+from forms.atomicfile import atomic_write_bytes, leftover_of
 from forms.container import CT_CUSTOM_PROPS, is_lock_file, open_package
 from forms.definition import FormDefinition, all_forms
 from forms.docprops import parse_custom_properties
@@ -175,6 +177,18 @@ class BlanksWritten:
     failed: list[tuple[Path, OSError]] = field(default_factory=list)  # open in Word: later
 
 
+def _remove_leftovers(place: Path, names: set[str]) -> None:
+    """The temp files of blanks whose write a stop cut short (never a link's target)."""
+    try:
+        entries = list(os.scandir(place))
+    except OSError:
+        return
+    for entry in entries:
+        if leftover_of(entry.name) in names and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                Path(entry.path).unlink()
+
+
 def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
     """Make Blank Forms/ carry `company` and each form's current version: write a missing
     blank, write anew one of ours made for another company or version (atomically: a
@@ -182,6 +196,10 @@ def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
     not make (ours carry the closedloop.form property) and one of ours someone filled in.
     The record of what they are made for is written when every blank of ours is done."""
     out = BlanksWritten()
+    _remove_leftovers(
+        folder.blank_forms, {f"{f.title}.{fmt}" for f in all_forms().values() for fmt in FORMATS}
+    )
+    _remove_leftovers(folder.state, {folder.blanks_record.name})
     for form in all_forms().values():
         for fmt in FORMATS:
             path = folder.blank_forms / f"{form.title}.{fmt}"
