@@ -23,6 +23,7 @@ import io
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from archive.listing import NEVER_FOLLOWED, list_folder, set_modes, what_is
 from archive.nofollow import NotARegularFile, hash_regular
 from filing.policy import Policy
 from filing.registry import Case, Registry
+from filing.words import category_label, department_name, resolution_words
 from forms.atomicfile import atomic_write_bytes, fsync_dir
 from reports.report import list_sheet, quarterly_report, workbook_bytes, write_report
 
@@ -161,7 +163,9 @@ def close_quarter(
         moved.append(case.case_id)
     fsync_dir(archive)
     fsync_dir(target)
-    atomic_write_bytes(target / SUMMARY.format(quarter=quarter), _summary(quarter, cases))
+    atomic_write_bytes(
+        target / SUMMARY.format(quarter=quarter), _summary(quarter, cases, policy.outboxes)
+    )
     report = quarterly_report(registry, policy, quarter.year, quarter.q, now, company)
     atomic_write_bytes(target / f"{report.name}.xlsx", workbook_bytes(report))
     if reports is not None:
@@ -171,7 +175,8 @@ def close_quarter(
     return QuarterClosed(quarter, target, moved, [c.case_id for c in cases])
 
 
-def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
+def _summary(quarter: Quarter, cases: list[Case], outboxes: Mapping[str, str]) -> bytes:
+    """The sealed quarter's list of cases, in the words people read (labels, names)."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     head = [
@@ -194,16 +199,16 @@ def _summary(quarter: Quarter, cases: list[Case]) -> bytes:
                 c.case_id,
                 c.customer,
                 c.product,
-                c.category,
-                c.department,
+                category_label(c.category),
+                department_name(outboxes, c.department),
                 c.opened_at,
                 closed,
                 (closed - c.opened_at).days,
-                c.resolution,
+                resolution_words(c.resolution),
                 c.reopened_as,
             ]
         )
-    list_sheet(wb, str(quarter), head, rows, [15, 28, 16, 22, 24, 17, 17, 10, 12, 16])
+    list_sheet(wb, str(quarter), head, rows, [15, 28, 16, 22, 24, 17, 17, 10, 30, 16])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

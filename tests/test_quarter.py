@@ -61,8 +61,8 @@ def test_closed_cases_are_sealed_with_a_summary_and_a_manifest(quarter: Folder) 
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     assert rows[0][:3] == ["Case", "Customer", "Product"]
     assert [(r[0], r[1], r[8]) for r in rows[1:]] == [
-        ("CC-2026-0001", "ACME Windows", "not_established"),
-        ("CC-2026-0002", "Beta Glass", "not_established"),
+        ("CC-2026-0001", "ACME Windows", "Complaint not established"),
+        ("CC-2026-0002", "Beta Glass", "Complaint not established"),
     ]
     # the quarter's report: sealed with the cases, and in Reports/ with its page
     report = load_workbook(sealed / "2026Q4 Quarterly Report.xlsx")
