@@ -44,6 +44,7 @@ from forms.values import format_value, normalise_decimal
 LISTS_SHEET = "Lists"
 LABEL_COL, INPUT_COL, HINT_COL = 1, 2, 3
 LAST_COL = 5
+TABLE_ROW_POINTS = 26
 PRINT_TITLE_ROWS = 3  # company, title and identity line repeat on every printed page
 # LibreOffice keeps 15 significant digits of a number; more must travel as text.
 EXACT_DIGITS = 15
@@ -201,7 +202,8 @@ class _SheetWriter:
                 cell = self.ws.cell(self.row, col)
                 cell.style = "CL Input"
                 self._input(cell, column, row_value.get(column.id))
-            self.ws.row_dimensions[self.row].height = 18
+            # Two lines: a table's text column is narrow, and a row does not grow to fit.
+            self.ws.row_dimensions[self.row].height = TABLE_ROW_POINTS
             self.row += 1
         last_col = get_column_letter(len(f.columns))
         self._name(f.id, f"$A${first}:${last_col}${self.row - 1}")
