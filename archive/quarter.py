@@ -132,6 +132,7 @@ def close_quarter(
     policy: Policy,
     company: str = "",
     reports: Path | None = None,
+    currency: str = "CNY",
 ) -> QuarterClosed:
     """Seal the quarter; its report goes into the quarter folder (the workbook) and, when
     `reports` is given, into that folder too (workbook and page)."""
@@ -166,7 +167,7 @@ def close_quarter(
     atomic_write_bytes(
         target / SUMMARY.format(quarter=quarter), _summary(quarter, cases, policy.outboxes)
     )
-    report = quarterly_report(registry, policy, quarter.year, quarter.q, now, company)
+    report = quarterly_report(registry, policy, quarter.year, quarter.q, now, company, currency)
     atomic_write_bytes(target / f"{report.name}.xlsx", workbook_bytes(report))
     if reports is not None:
         write_report(reports, report)

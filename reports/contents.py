@@ -38,6 +38,7 @@ class Report:
     trend: Figures  # what the charts and lists count over
     written: datetime
     refused: int = 0  # refused files waiting in Quarantine at the end of the span
+    currency: str = "CNY"  # of the deductions: the site's ([company] currency)
 
     @property
     def weekly(self) -> bool:
@@ -57,7 +58,12 @@ def weekly_name(week: Span) -> str:
 
 
 def weekly_report(
-    registry: Registry, policy: Policy, week: Span, now: datetime, company: str
+    registry: Registry,
+    policy: Policy,
+    week: Span,
+    now: datetime,
+    company: str,
+    currency: str = "CNY",
 ) -> Report:
     main = figures(registry, policy, week, now)
     trend = figures(registry, policy, trend_span(week), now)
@@ -70,11 +76,18 @@ def weekly_report(
         trend,
         now,
         registry.quarantined_waiting_at(min(week.end, now)),
+        currency,
     )
 
 
 def quarterly_report(
-    registry: Registry, policy: Policy, year: int, q: int, now: datetime, company: str
+    registry: Registry,
+    policy: Policy,
+    year: int,
+    q: int,
+    now: datetime,
+    company: str,
+    currency: str = "CNY",
 ) -> Report:
     quarter = Span.quarter(year, q)
     main = figures(registry, policy, quarter, now)
@@ -87,6 +100,7 @@ def quarterly_report(
         main,
         now,
         registry.quarantined_waiting_at(min(quarter.end, now)),
+        currency,
     )
 
 
@@ -107,7 +121,7 @@ def headline(report: Report) -> list[tuple[str, int | Decimal]]:
             (f"Closed, {report.trend_label}", trend.closed),
         ]
     rows += [
-        (f"Deductions, {report.trend_label}", trend.deductions),
+        (f"Deductions ({report.currency}), {report.trend_label}", trend.deductions),
         (f"Working hours, {report.trend_label}", trend.working_hours),
     ]
     return rows

@@ -230,7 +230,7 @@ def test_the_headline_matches_the_registry(played: tuple[Folder, dict[str, str]]
         "Closed, 13 weeks": 2,
     }
     assert expected["Overdue at the end"] >= 1  # Beta Glass was never confirmed
-    assert Decimal(str(got["Deductions, 13 weeks"])) == Decimal("1200.50")
+    assert Decimal(str(got["Deductions (CNY), 13 weeks"])) == Decimal("1200.50")
     assert Decimal(str(got["Working hours, 13 weeks"])) == Decimal("9.5")
 
 
@@ -367,7 +367,7 @@ def test_the_page_says_the_same_and_the_index_links_it(
     xlsx = headline(folder, "2026-W48 Weekly Report.xlsx")
     shown = {d.findtext("span"): d.findtext("b") for d in page.xpath("//div[@id='headline']/div")}
     assert shown == {k: f"{v:,}" if isinstance(v, int) else shown[k] for k, v in xlsx.items()}
-    assert shown["Deductions, 13 weeks"] == "1,200.5"
+    assert shown["Deductions (CNY), 13 weeks"] == "1,200.5"
     cells = page.xpath("//table[@id='by-category']//tr[td]/td[1]/text()")
     assert cells == [r[0] for r in sheet(folder, "2026-W48 Weekly Report.xlsx", "By category")]
     open_ids = page.xpath("//table[@id='open-cases']//tr/td[1]/a/text()")

@@ -34,6 +34,7 @@ class QuarterSealJob(Job[Quarter, QuarterClosed]):
             app.settings.policy,
             app.settings.company_name,
             app.folder.reports,
+            app.settings.currency,
         )
 
     def done(self, app: App, work: Quarter, made: QuarterClosed | Exception, now: datetime) -> Done:

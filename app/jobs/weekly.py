@@ -31,7 +31,7 @@ class WeeklyReportJob(Job[Span, list[Path]]):
 
     def do(self, app: App, work: Span, now: datetime) -> list[Path]:
         s = app.settings
-        report = weekly_report(app.registry, s.policy, work, now, s.company_name)
+        report = weekly_report(app.registry, s.policy, work, now, s.company_name, s.currency)
         return write_report(app.folder.reports, report)
 
     def done(self, app: App, work: Span, made: list[Path] | Exception, now: datetime) -> Done:

@@ -169,6 +169,7 @@ def close_quarter_cmd(root: Path, quarter: str, clock: str | None) -> None:
                 app.settings.policy,
                 app.settings.company_name,
                 app.folder.reports,
+                app.settings.currency,
             )
             for case_id in done.moved:  # their documents moved: their pages link anew
                 app.pages.case_changed(case_id, moment)

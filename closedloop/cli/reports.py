@@ -32,7 +32,9 @@ def report_weekly_cmd(root: Path, week: str | None, clock: str | None) -> None:
         span = Span.week(week) if week else Span.week_of(moment.date())
         _write_report(
             root,
-            lambda app: weekly_report(app.registry, app.settings.policy, span, moment, app.company),
+            lambda app: weekly_report(
+                app.registry, app.settings.policy, span, moment, app.company, app.settings.currency
+            ),
         )
 
 
@@ -48,7 +50,13 @@ def report_quarterly_cmd(root: Path, quarter: str | None, clock: str | None) -> 
         _write_report(
             root,
             lambda app: quarterly_report(
-                app.registry, app.settings.policy, which.year, which.q, moment, app.company
+                app.registry,
+                app.settings.policy,
+                which.year,
+                which.q,
+                moment,
+                app.company,
+                app.settings.currency,
             ),
         )
 
