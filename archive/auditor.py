@@ -35,6 +35,7 @@ from filing.registry import Registry
 from filing.status import case_deadlines
 from filing.words import (
     category_label,
+    deadline_words,
     department_name,
     form_title,
     minute,
@@ -165,7 +166,7 @@ class AuditorPages:
             "written": minute(now),
             "deadlines": [
                 {
-                    "name": d.name,
+                    "name": deadline_words(d.name),
                     "due": d.due.isoformat(timespec="minutes"),
                     "met": d.met_at.isoformat(timespec="minutes") if d.met_at else "",
                 }

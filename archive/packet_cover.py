@@ -19,6 +19,7 @@ from filing.status import case_deadlines
 from filing.words import (
     category_label,
     day_or_minute,
+    deadline_words,
     department_name,
     field_text,
     form_title,
@@ -146,7 +147,12 @@ def _deadlines(case: Case, policy: Policy, now: datetime) -> list[dict[str, str]
         if status == "overdue" and case.state == CaseState.CLOSED:
             status = "missed"  # a closed case can no longer meet it
         out.append(
-            {"name": d.name, "due": minute(d.due), "met": day_or_minute(d.met_at), "status": status}
+            {
+                "name": deadline_words(d.name),
+                "due": minute(d.due),
+                "met": day_or_minute(d.met_at),
+                "status": status,
+            }
         )
     return out
 

@@ -56,6 +56,19 @@ def day_or_minute(at: datetime | str | None) -> str:
     return minute(at)
 
 
+#: The deadlines of DOMAIN.md (filing/deadlines.py names them by these ids).
+DEADLINE_WORDS: dict[str, str] = {
+    "confirm": "Confirm to the customer",
+    "containment": "Containment",
+    "actions": "Improvement actions done",
+    "close": "Case closed",
+}
+
+
+def deadline_words(name: str) -> str:
+    return DEADLINE_WORDS.get(name, name)
+
+
 def state_words(state: str) -> str:
     return STATE_WORDS.get(state, state)
 

@@ -65,7 +65,7 @@ def test_closing_a_case_builds_its_packet(closed: tuple[Folder, dict]) -> None: 
         "The customer accepts the result",  # the resolution in words, no longer its id
         "Buffer foam too thin",
         "missed",
-        "confirm",
+        "Confirm to the customer",  # the deadline in words
         "Timeline",
     ):
         assert words in cover, words

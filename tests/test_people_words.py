@@ -210,7 +210,7 @@ def test_the_status_text_shows_words_and_the_json_keeps_ids(closed: Folder) -> N
     assert text.splitlines()[0] == "CC-2026-0001  Closed: the customer accepts the result"
     assert "Transport damage · Storage & Transportation" in text
     assert "issued Corrective and Preventive Action Report to Storage & Transportation" in text
-    assert "confirm      due 2026-11-23 23:59  missed" in text
+    assert "Confirm to the customer  due 2026-11-23 23:59  missed" in text
     for word in IDS:
         assert not re.search(rf"\b{word}\b", text.replace("satisfaction_survey v1", "")), word
     assert not re.search(r"\d\d:\d\d:\d\d", text)

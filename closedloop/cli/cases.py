@@ -31,6 +31,7 @@ from filing.status import case_status, case_summary, is_overdue
 from filing.words import (
     category_label,
     day_or_minute,
+    deadline_words,
     department_name,
     form_title,
     minute,
@@ -87,7 +88,7 @@ def _status_lines(data: dict[str, Any], case: Case, outboxes: Mapping[str, str])
         if status == "overdue" and case.state == CaseState.CLOSED:
             status = "missed"  # a closed case can no longer meet it
         met = f" {day_or_minute(d['met_at'])}" if d["met_at"] else ""
-        lines.append(f"  {d['name']:<12} due {minute(d['due'])}  {status}{met}")
+        lines.append(f"  {deadline_words(d['name']):<24} due {minute(d['due'])}  {status}{met}")
     for f in data["filed"]:
         lines.append(
             f"  filed  {minute(f['filed_at'])}  {form_title(f['form'])}, version "
