@@ -23,6 +23,10 @@ from forms.reader import read_capped, read_form
 from forms.writer import FORMATS, render_form
 
 SETTINGS_FILE = "closedloop.toml"
+#: Outbox/<department>/Done: the forms a department no longer owes.
+DONE = "Done"
+#: Quarantine/Settled: refused files a corrected one has since settled.
+SETTLED = "Settled"
 # What Blank Forms/ were last written for (.closedloop/blank-forms.json): a run's start
 # compares it with the settings instead of opening every blank.
 BLANKS_RECORD = "blank-forms.json"
@@ -108,6 +112,9 @@ def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[P
         folder.outbox,
     ]
     folders += [folder.outbox / name for name in policy.outboxes.values()]
+    # What is done keeps its own folder from the start: the To do page links it.
+    # (Quarantine/Settled is made at the first settling: no refused file takes its name.)
+    folders += [folder.outbox / name / DONE for name in policy.outboxes.values()]
     for path in folders:
         if not path.is_dir():
             path.mkdir(parents=True, exist_ok=True)

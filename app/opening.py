@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 from app.errors import AppError
-from app.folder import SharedFolder
+from app.folder import DONE, SETTLED, SharedFolder
 from archive.auditor import DATA, PAGES
 from filing.registry import Registry, RegistryMissing
 
@@ -70,8 +70,9 @@ def folders_written(folder: SharedFolder) -> list[Path]:
         folder.state,
         folder.state / "staging",
     ]
+    places.append(folder.quarantine / SETTLED)
     with contextlib.suppress(OSError), os.scandir(folder.outbox) as entries:
-        places += [Path(e.path) for e in entries]
+        places += [p for e in entries for p in (Path(e.path), Path(e.path) / DONE)]
     return places
 
 

@@ -169,7 +169,7 @@ def play(
     capa_at = day + timedelta(days=2, hours=1)
     _fill(root / capa_outbox, folder.inbox / Path(capa_outbox).name, capa_values, company)
     results = run(capa_at)
-    notes = sorted(folder.quarantine.glob("*.txt"))
+    notes = sorted(folder.quarantine.glob("* - what to fix.txt"))
     note_text = notes[-1].read_text(encoding="utf-8").strip().splitlines() if notes else []
     yield Step(
         "3. A form with a gap is refused, never lost",
@@ -181,9 +181,7 @@ def play(
         ],
     )
 
-    # 4. The corrected CAPA.
-    for stale in folder.quarantine.iterdir():
-        stale.unlink()
+    # 4. The corrected CAPA, saved under the same name: it settles the refusal.
     actions = [
         {
             "action": "Thicker foam and corner guards on W-200 crates",
@@ -204,6 +202,9 @@ def play(
         [
             "Wang added the action, its owner and dates, and saved it again.",
             *said(results),
+            "The refused copy and its note moved to Quarantine/Settled/: Quarantine again "
+            "holds only what still needs a person. The CAPA left the top of "
+            "Outbox/Storage & Transportation for its Done/ folder.",
             "The satisfaction survey goes to the Customer Window.",
         ],
     )

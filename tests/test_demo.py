@@ -39,6 +39,7 @@ def test_the_demo_plays_a_case_from_registration_to_closure(tmp_path: Path) -> N
     assert not any((root / "Inbox").iterdir())
     # The refused CAPA was settled by the corrected one: Quarantine holds nothing to do.
     assert not [p for p in (root / "Quarantine").iterdir() if p.name != "Settled"]
+    assert len(list((root / "Quarantine" / "Settled").iterdir())) == 2  # the file, its note
     assert sorted(p.suffix for p in (root / "Reports").glob("* Weekly Report.*")) == [
         ".html",
         ".xlsx",

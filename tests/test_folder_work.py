@@ -266,6 +266,64 @@ def test_a_note_lists_every_problem_at_once_and_where_the_right_form_is(folder: 
     folder.save(folder.outbox(LOGISTICS_BOX, case_id, "capa"), {"Root cause": "x"}, name="gap.docx")
     folder.ingest("2026-11-21T10:00")
     assert (
-        f"The form sent for this case is Outbox/{LOGISTICS_BOX}/{case_id} Corrective and "
+        f"A fresh copy of the form as it was sent is Outbox/{LOGISTICS_BOX}/{case_id} Corrective and "
         "Preventive Action Report.docx." in " ".join(note_of(folder, "gap.docx").split())
     )
+
+
+def test_a_settling_cut_short_is_finished_at_the_next_look(folder: Folder) -> None:
+    case_id = register(folder, **{"Complaint established": "yes"})
+    capa = folder.outbox(LOGISTICS_BOX, case_id, "capa")
+    folder.save(capa, {"Root cause": "Foam too thin"}, name="capa.docx")
+    assert folder.ingest("2026-11-21T09:00")[0]["outcome"] == "refused"
+    quarantine = folder.root / "Quarantine"
+    (quarantine / "Settled").write_text("someone's file")  # Settled/ unusable for a while
+    folder.save(capa, CAPA_DONE, ACTIONS, name="capa.docx")
+    assert folder.ingest("2026-11-27T09:00")[0]["outcome"] == "filed"
+    assert "capa.docx" in {p.name for p in quarantine.iterdir()}  # could not be settled yet
+    (quarantine / "Settled").unlink()
+    assert folder.ingest("2026-11-27T10:00") == []
+    assert sorted(p.name for p in quarantine.iterdir()) == ["Settled"]
+    assert sorted(p.name for p in (quarantine / "Settled").iterdir()) == [
+        "capa.docx",
+        "capa.docx - what to fix.txt",
+    ]
+
+
+def test_a_refused_file_never_takes_the_name_of_settled(folder: Folder) -> None:
+    (folder.root / "Inbox" / "Settled").write_bytes(b"not a form")
+    [refused] = folder.ingest("2026-11-21T09:00")
+    assert refused["outcome"] == "refused"
+    quarantine = folder.root / "Quarantine"
+    assert not (quarantine / "Settled").exists()  # the name is kept for settled refusals
+    assert (quarantine / "Settled (refused)").is_file()
+    assert (quarantine / "Settled (refused) - what to fix.txt").is_file()
+
+
+def test_settled_files_keep_their_own_notes_when_names_repeat(folder: Folder) -> None:
+    def refuse(when: str, why: str) -> None:
+        folder.save(
+            folder.blank("registration"),
+            {**REGISTRATION, "Complaint established": why},
+            name="same.docx",
+        )
+        assert folder.ingest(when)[0]["outcome"] == "refused"
+
+    refuse("2026-11-20T09:00", "Maybe")
+    folder.save(folder.blank("registration"), REGISTRATION, name="same.docx")
+    assert folder.ingest("2026-11-20T10:00")[0]["outcome"] == "filed"  # settles the first
+    refuse("2026-11-20T11:00", "Perhaps")
+    folder.save(
+        folder.blank("registration"), {**REGISTRATION, "Customer": "Other"}, name="same.docx"
+    )
+    assert folder.ingest("2026-11-20T12:00")[0]["outcome"] == "filed"  # and the second
+    settled = folder.root / "Quarantine" / "Settled"
+    assert sorted(p.name for p in settled.iterdir()) == [
+        "same (2).docx",
+        "same (2).docx - what to fix.txt",
+        "same.docx",
+        "same.docx - what to fix.txt",
+    ]
+    assert "'Maybe'" in (settled / "same.docx - what to fix.txt").read_text(encoding="utf-8")
+    second = (settled / "same (2).docx - what to fix.txt").read_text(encoding="utf-8")
+    assert "'Perhaps'" in second

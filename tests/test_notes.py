@@ -41,8 +41,8 @@ def test_a_hostile_name_and_reason_are_shown_escaped_in_the_note() -> None:
         "What to do:\n"
         "  Save it again\\u0085from the Blank Forms folder.\n"
         "\n"
-        "When it is fixed, save the corrected file into the Inbox folder again. Once it is filed,\n"
-        "this note and the file beside it move to Quarantine/Settled/ by themselves.\n"
+        "Once the corrected file is filed, this note and the file beside it move to\n"
+        "Quarantine/Settled/ by themselves.\n"
     )
     note.encode("utf-8")  # no surrogate is left to fail the note's writing
 

@@ -91,12 +91,19 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
     problems = desk.engine.problems(read, now)
     case_refusal = desk.engine.case_refusal(read, now)
     if problems or case_refusal is not None:
-        fixes = ["Correct the form, save it, and put it into the Inbox again."] if problems else []
+        fixes = (
+            [
+                "Correct the file beside this note (it holds what was filled in), save it, and put "
+                "it into the Inbox again."
+            ]
+            if problems
+            else []
+        )
         if case_refusal is not None:
             problems += case_refusal.reasons
             fixes.append(case_refusal.fix)
         if (sent := _sent_as(desk, read.case_id, read.form.id)) is not None:
-            fixes.append(f"The form sent for this case is {sent}.")
+            fixes.append(f"A fresh copy of the form as it was sent is {sent}.")
         raise Refusal(problems, " ".join(fixes), read.case_id, read.form.id)
 
     def stage(plan: Plan, filed: Filed) -> None:

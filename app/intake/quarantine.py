@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from app.folder import SharedFolder
+from app.folder import SETTLED, SharedFolder
 from app.intake.inbox import MAX_DEPTH
 from archive.casefolder import free_name, safe_name
 from archive.journal import NOTE_SUFFIX, journaled
@@ -42,7 +42,10 @@ Notify = Callable[[Quarantined, str], None]
 def quarantine_place(folder: SharedFolder, name: str) -> Path:
     """A free place in Quarantine for a refused file named `name`: a name Windows takes,
     that fits 255 bytes with its note's suffix (the note is the name plus NOTE_SUFFIX)."""
-    return free_name(folder.quarantine / safe_name(utf8_name(name), 255), len(NOTE_SUFFIX))
+    name = safe_name(utf8_name(name), 255)
+    if name.casefold() == SETTLED.casefold():  # the folder of settled refusals
+        name = f"{name} (refused)"
+    return free_name(folder.quarantine / name, len(NOTE_SUFFIX))
 
 
 class Quarantine:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.folder import DONE
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import free_name
 from filing.owed import Owed, owed_now, owed_of
@@ -27,7 +28,6 @@ from templates import render
 if TYPE_CHECKING:
     from app.application import App
 
-DONE = "Done"
 TODO_PAGE = "To do.html"
 #: Every outbox: a start and each look go through them all; a filing only its cases' ones.
 EVERY = "*"

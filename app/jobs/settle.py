@@ -11,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.folder import SETTLED
 from app.jobs.base import Done, Job, Trigger, When
-from archive.casefolder import free_name
+from archive.casefolder import fit_name
+from archive.journal import NOTE_SUFFIX
 from filing.records import Quarantined
 
 if TYPE_CHECKING:
     from app.application import App
-
-SETTLED = "Settled"
 
 
 #: A refused file, and the name of the file whose filing settles it.
@@ -28,19 +28,28 @@ Settling = tuple[Quarantined, str]
 class SettleQuarantineJob(Job[Settling, str]):
     def todo(self, app: App, trigger: Trigger) -> Sequence[Settling]:
         filed = trigger.filed
-        if trigger.when is not When.FILED or filed is None:
-            return []
-        waiting = app.registry.settled_by(filed.file, filed.case_id, filed.form)
-        return [(item, filed.file) for item in waiting]
+        if trigger.when is When.FILED and filed is not None:
+            waiting = app.registry.settled_by(filed.file, filed.case_id, filed.form)
+            return [(item, filed.file) for item in waiting]
+        if trigger.when in (When.START, When.LOOK):
+            # A settling cut short (a stop, Settled/ unusable for a while): done now.
+            return [
+                (item, by)
+                for item in app.registry.quarantined_waiting()
+                if (by := app.registry.settled_since(item)) is not None
+            ]
+        return []
 
     def do(self, app: App, work: Settling, now: datetime) -> str:
         item, _ = work
         settled = settled_folder(app.folder.quarantine)
-        for kept in (item.kept, item.note):
-            source = app.folder.root / kept
+        kept, note = app.folder.root / item.kept, app.folder.root / item.note
+        # The file and its note keep their pairing in Settled/: one free name for both.
+        target = _free_pair(settled / kept.name)
+        for source, place in ((kept, target), (note, target.with_name(target.name + NOTE_SUFFIX))):
             if os.path.lexists(source):  # a person may have removed it already
                 # A rename moves an entry itself: a link put in its place is moved as a link.
-                source.rename(free_name(settled / source.name))
+                source.rename(place)
         return settled.name
 
     def done(self, app: App, work: Settling, made: str | Exception, now: datetime) -> Done:
@@ -53,6 +62,19 @@ class SettleQuarantineJob(Job[Settling, str]):
             with app.registry.transaction():
                 app.registry.settle(item.quarantined_id, now, by)
         return Done()
+
+
+def _free_pair(target: Path) -> Path:
+    """`target`, or `name (2).ext`... such that neither it nor its note's name is taken."""
+    n = 1
+    while True:
+        suffix = f" ({n})" if n > 1 else ""
+        base = Path(fit_name(target.name, len(NOTE_SUFFIX) + len(suffix)))
+        candidate = target.with_name(f"{base.stem}{suffix}{base.suffix}")
+        note = candidate.with_name(candidate.name + NOTE_SUFFIX)
+        if not os.path.lexists(candidate) and not os.path.lexists(note):
+            return candidate
+        n += 1
 
 
 def settled_folder(quarantine: Path) -> Path:

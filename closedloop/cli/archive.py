@@ -13,6 +13,7 @@ import click
 from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.opening import refuse_links
+from app.settings import load_settings
 from archive.chaincheck import is_head
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
@@ -58,6 +59,7 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
             )
     with errors(as_json):
         folder = SharedFolder.laid_out(root)
+        load_settings(folder.root)  # a misspelled setting is refused by every command
         registry: Registry | None = None
         note, problem = "", None
         try:
@@ -139,6 +141,7 @@ def rebuild_cmd(root: Path, clock: str | None) -> None:
     a folder is not as it was filed or a case is in two folders."""
     with errors():
         folder = SharedFolder.laid_out(root)
+        load_settings(folder.root)  # a misspelled setting is refused by every command
         refuse_links(folder)  # the new registry is written into .closedloop: never a link
         with InstanceLock(folder.state, "closedloop rebuild"):
             done = rebuild_registry(folder.archive, folder.registry, now(clock))

@@ -34,6 +34,7 @@ from closedloop.cli.common import (
 from closedloop.cli.group import cli
 from closedloop.demo import play
 from closedloop.doctor import Check, checks
+from filing.words import note_words
 from forms.shown import shown
 from watcher.service import Watcher
 
@@ -73,7 +74,8 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
     else:
         for r in results:
             where = f" {r.case_id}" if r.case_id else ""
-            line = f"{r.outcome:<8} {r.file}{where}: {shown(r.reason or '', 2000)}"
+            reason = note_words(r.reason or "", app.settings.policy.outboxes)
+            line = f"{r.outcome:<8} {r.file}{where}: {shown(reason, 2000)}"
             click.echo(line.rstrip(": "))
             for i in r.issued:
                 click.echo(f"         -> {shown(i['file'])}")

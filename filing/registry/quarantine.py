@@ -50,6 +50,21 @@ class QuarantineRecords(Store):
         )
         return [_quarantined(r) for r in rows]
 
+    def settled_since(self, item: Quarantined) -> str | None:
+        """The name of a form filed since `item` was refused that settles it (the same
+        name, or the same case and form), if one was: for a settling cut short."""
+        row = self.db.execute(
+            "SELECT source FROM filings WHERE filed_at >= :at AND (source = :source "
+            "OR (case_id = :case_id AND form = :form)) ORDER BY id LIMIT 1",
+            {
+                "at": item.refused_at.isoformat(),
+                "source": item.source,
+                "case_id": item.case_id,
+                "form": item.form,
+            },
+        ).fetchone()
+        return str(row[0] or item.source) if row else None
+
     def settle(self, quarantined_id: int, at: datetime, by: str) -> None:
         self.db.execute(
             "UPDATE quarantined SET settled_at = ?, settled_by = ? WHERE id = ?",
