@@ -60,6 +60,11 @@ def test_a_case_played_to_closure_leaves_no_outbox_copy_of_it_at_the_top(folder:
     assert [p.name for p in done.iterdir()] == [
         f"{case_id} Corrective and Preventive Action Report.docx"
     ]
+    status = folder.run("status", str(folder.root), case_id, "--now", "2026-11-27T09:00")
+    assert (
+        f"Outbox/{LOGISTICS_BOX}/Done/{case_id} Corrective and Preventive Action Report.docx"
+        in status
+    )
     folder.save(
         folder.outbox("Customer Window", case_id, "satisfaction_survey"),
         {"Customer accepts the result": "Yes"},

@@ -4,13 +4,15 @@ mail not yet sent."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import click
 
 from app.errors import command_path
+from app.folder import DONE
 from app.instance import InstanceLock
 from archive.casefolder import case_folder
 from archive.packet import build_packet, file_packet
@@ -68,11 +70,13 @@ def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> No
     if as_json:
         echo_json(data)
         return
-    for line in _status_lines(data, case, app.settings.policy.outboxes):
+    for line in _status_lines(data, case, app.settings.policy.outboxes, app.folder.root):
         click.echo(line)
 
 
-def _status_lines(data: dict[str, Any], case: Case, outboxes: Mapping[str, str]) -> list[str]:
+def _status_lines(
+    data: dict[str, Any], case: Case, outboxes: Mapping[str, str], root: Path
+) -> list[str]:
     """`closedloop status` as text: the words a person reads (labels, outbox names, times
     to the minute), where --json keeps the ids and the seconds."""
     lines = [
@@ -97,9 +101,18 @@ def _status_lines(data: dict[str, Any], case: Case, outboxes: Mapping[str, str])
     for i in data["issued"]:
         lines.append(
             f"  issued {form_title(i['form'])} to {department_name(outboxes, i['department'])}: "
-            f"{shown(i['file'])}"
+            f"{shown(_where_now(root, i['file']))}"
         )
     return lines
+
+
+def _where_now(root: Path, issued: str) -> str:
+    """Where an issued form is now: the top of its outbox while owed, Done/ once not."""
+    sent = PurePosixPath(issued)
+    done = sent.parent / DONE / sent.name
+    if not os.path.lexists(root / sent) and os.path.lexists(root / done):
+        return done.as_posix()
+    return issued
 
 
 @cli.command("cases")
