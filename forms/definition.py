@@ -2,6 +2,10 @@
 
 Definitions are data so that a site can read them; this module only gives them a shape
 and checks them, so that a mistake in a definition fails at load with its file and field.
+
+Each title and label carries its text in every shipped language: `label` is English, the
+others sit beside it (`label_zh` for zh-CN), so a translator edits the same file. Reading
+accepts a choice or a label in any of them; which one a form prints is the writer's choice.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ FORM_IDS = (
     "capa",
     "satisfaction_survey",
 )
+#: The languages the shipped definitions are written in; English is the fallback.
+LANGUAGES = ("en", "zh-CN")
+#: Each language besides English, by the suffix of its keys in the TOML (label_zh).
+TRANSLATED = {"zh-CN": "zh"}
+#: Characters that split a multichoice answer; a choice label cannot hold one.
+LIST_SEPARATORS = frozenset(",;\n、，；")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY_JUNK = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -61,15 +71,33 @@ def label_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+#: A text in the languages besides English: (language, text) pairs.
+Translations = tuple[tuple[str, str], ...]
+
+
+def _text_in(english: str, translations: Translations, language: str) -> str:
+    for lang, text in translations:
+        if lang == language:
+            return text
+    return english
+
+
 @dataclass(frozen=True)
 class Choice:
     id: str
     label: str
     aliases: tuple[str, ...] = ()
+    translations: Translations = ()
+
+    def label_in(self, language: str) -> str:
+        """The label in language; English when it has none there."""
+        return _text_in(self.label, self.translations, language)
 
     def match_keys(self) -> Iterator[str]:
         yield choice_key(self.id)
         yield choice_key(self.label)
+        for _, text in self.translations:
+            yield choice_key(text)
         for alias in self.aliases:
             yield choice_key(alias)
 
@@ -86,17 +114,30 @@ class Field:
     rows: int = 0
     #: A date or datetime that may lie ahead (a due date); any other records what happened.
     planned: bool = False
+    translations: Translations = ()
     _lookup: Mapping[str, Choice] = field(default_factory=dict, compare=False, repr=False)
 
     def choice(self, text: str) -> Choice | None:
         """The choice that typed text stands for, or None."""
         return self._lookup.get(choice_key(text))
 
-    def choice_label(self, choice_id: str) -> str:
+    def choice_label(self, choice_id: str, language: str = "en") -> str:
         for c in self.choices:
             if c.id == choice_id:
-                return c.label
+                return c.label_in(language)
         return choice_id
+
+    def label_in(self, language: str) -> str:
+        """The label in language; English when it has none there."""
+        return _text_in(self.label, self.translations, language)
+
+    def labels(self) -> dict[str, str]:
+        """The label in each language it is written in, English first."""
+        return {"en": self.label, **dict(self.translations)}
+
+    def label_keys(self) -> frozenset[str]:
+        """Every label_key this field is found by, whatever language the form is in."""
+        return frozenset(label_key(text) for text in self.labels().values())
 
     def column(self, column_id: str) -> Field:
         for c in self.columns:
@@ -109,6 +150,10 @@ class Field:
 class Section:
     title: str
     fields: tuple[Field, ...]
+    translations: Translations = ()
+
+    def title_in(self, language: str) -> str:
+        return _text_in(self.title, self.translations, language)
 
 
 @dataclass(frozen=True)
@@ -120,6 +165,11 @@ class FormDefinition:
     filled_by: str
     purpose: str
     sections: tuple[Section, ...]
+    translations: Translations = ()
+
+    def title_in(self, language: str) -> str:
+        """The title in language; English when it has none there."""
+        return _text_in(self.title, self.translations, language)
 
     @functools.cached_property
     def fields(self) -> tuple[Field, ...]:
@@ -146,12 +196,16 @@ def _describe_field(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": f.id,
         "label": f.label,
+        "labels": f.labels(),
         "type": f.type,
         "required": f.required,
     }
     if f.type in CHOICE_TYPES:
         out["choices"] = [c.id for c in f.choices]
         out["choice_labels"] = {c.id: c.label for c in f.choices}
+        out["choice_labels_by_language"] = {
+            lang: {c.id: c.label_in(lang) for c in f.choices} for lang in LANGUAGES
+        }
     if f.type == "table":
         out["columns"] = [_describe_field(c) for c in f.columns]
     if f.planned:
@@ -163,6 +217,7 @@ def _describe_field(f: Field) -> dict[str, Any]:
 
 def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) -> Field:
     known = {"id", "label", "type", "required", "help", "choices", "columns", "rows", "planned"}
+    known |= {f"label_{suffix}" for suffix in TRANSLATED.values()}
     unknown = set(raw) - known
     if unknown:
         raise DefinitionError(where, f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -185,9 +240,7 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
             raw_choices = shared[raw_choices]
         if not isinstance(raw_choices, list) or not raw_choices:
             raise DefinitionError(where, "a choice field needs a list of choices")
-        choices = tuple(
-            Choice(c["id"], c["label"], tuple(c.get("aliases", ()))) for c in raw_choices
-        )
+        choices = tuple(_build_choice(c, where) for c in raw_choices)
     elif raw_choices is not None:
         raise DefinitionError(where, f"only choice fields take choices, not {ftype}")
     lookup: dict[str, Choice] = {}
@@ -208,6 +261,7 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
             raise DefinitionError(where, "a table column cannot itself be a table")
         _check_unique(where, [c.id for c in columns], "column id")
         _check_unique(where, [label_key(c.label) for c in columns], "column label")
+        _check_translations_unique(where, columns, "column label")
     rows = int(raw.get("rows", 5 if ftype == "table" else 0))
     planned = raw.get("planned", False)
     if not isinstance(planned, bool) or (planned and ftype not in WHEN_TYPES):
@@ -222,8 +276,72 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
         columns=columns,
         rows=rows,
         planned=planned,
+        translations=_translations(raw, "label", where),
         _lookup=lookup,
     )
+
+
+def _build_choice(raw: Mapping[str, Any], where: str) -> Choice:
+    choice = Choice(
+        raw["id"],
+        raw["label"],
+        tuple(raw.get("aliases", ())),
+        _translations(raw, "label", f"{where} choice '{raw['id']}'"),
+    )
+    for _, text in choice.translations:
+        if LIST_SEPARATORS & set(text):
+            raise DefinitionError(
+                f"{where} choice '{choice.id}'",
+                f"the label '{text}' holds a list separator (one of , ; 、 ， ；)",
+            )
+    return choice
+
+
+def _translations(raw: Mapping[str, Any], key: str, where: str) -> Translations:
+    """The texts of key (title or label) in the languages besides English that raw has."""
+    found: list[tuple[str, str]] = []
+    for language, suffix in TRANSLATED.items():
+        text = raw.get(f"{key}_{suffix}")
+        if text is None:
+            continue
+        if not isinstance(text, str) or not text.strip():
+            raise DefinitionError(where, f"{key}_{suffix} ({language}) must be text")
+        found.append((language, text.strip()))
+    return tuple(found)
+
+
+def _check_translations_unique(where: str, fields: tuple[Field, ...], what: str) -> None:
+    """A label found in a document must name one field in every language, not only English."""
+    for language in TRANSLATED:
+        keys = [label_key(f.label_in(language)) for f in fields if f.label_in(language) != f.label]
+        _check_unique(where, keys, f"{language} {what}")
+
+
+def _texts(form: FormDefinition, source: str) -> Iterator[tuple[str, str, Translations]]:
+    """Every title and label of form: where it is, which key, its translations."""
+    yield source, "title", form.translations
+    for section in form.sections:
+        yield f"{source} section '{section.title}'", "title", section.translations
+    for f in form.fields:
+        where = f"{source} field '{f.id}'"
+        for item, at in [(f, where), *((c, f"{where} column '{c.id}'") for c in f.columns)]:
+            yield at, "label", item.translations
+            for choice in item.choices:
+                yield f"{at} choice '{choice.id}'", "label", choice.translations
+
+
+def check_languages(form: FormDefinition, source: str, languages: tuple[str, ...]) -> None:
+    """Every title and label of form has its text in each of languages (English aside).
+
+    Raises DefinitionError naming the form's file and the field, column or choice.
+    """
+    for language in languages:
+        if language == "en":
+            continue
+        suffix = TRANSLATED[language]
+        for where, key, translations in _texts(form, source):
+            if all(lang != language for lang, _ in translations):
+                raise DefinitionError(where, f"has no {language} text ({key}_{suffix})")
 
 
 def _check_unique(where: str, values: list[str], what: str) -> None:
@@ -235,9 +353,15 @@ def _check_unique(where: str, values: list[str], what: str) -> None:
 
 
 def build_definition(
-    raw: Mapping[str, Any], shared: Mapping[str, Any], source: str
+    raw: Mapping[str, Any],
+    shared: Mapping[str, Any],
+    source: str,
+    languages: tuple[str, ...] = (),
 ) -> FormDefinition:
-    """Turn one parsed definition file into a checked FormDefinition."""
+    """Turn one parsed definition file into a checked FormDefinition.
+
+    languages: those every title and label must have a text in (the shipped forms: all).
+    """
     for key in ("id", "title", "version", "sections"):
         if key not in raw:
             raise DefinitionError(source, f"missing '{key}'")
@@ -245,6 +369,7 @@ def build_definition(
         Section(
             title=str(s["title"]),
             fields=tuple(_build_field(f, shared, source) for f in s.get("fields", [])),
+            translations=_translations(s, "title", f"{source} section '{s['title']}'"),
         )
         for s in raw["sections"]
     )
@@ -256,9 +381,13 @@ def build_definition(
         filled_by=str(raw.get("filled_by", "")),
         purpose=str(raw.get("purpose", "")),
         sections=sections,
+        translations=_translations(raw, "title", source),
     )
     _check_unique(source, [f.id for f in form.fields], "field id")
     _check_unique(source, [label_key(f.label) for f in form.fields], "field label")
+    _check_translations_unique(source, form.fields, "field label")
+    if languages:
+        check_languages(form, source, languages)
     return form
 
 
@@ -277,7 +406,7 @@ def all_forms() -> dict[str, FormDefinition]:
     forms: dict[str, FormDefinition] = {}
     for form_id in FORM_IDS:
         source = f"definitions/{form_id}.toml"
-        form = build_definition(_read_toml(f"{form_id}.toml"), shared, source)
+        form = build_definition(_read_toml(f"{form_id}.toml"), shared, source, LANGUAGES)
         if form.id != form_id:
             raise DefinitionError(source, f"id is '{form.id}', expected '{form_id}'")
         forms[form_id] = form

@@ -202,7 +202,8 @@ class _Walk:
 
     def __init__(self, form: FormDefinition) -> None:
         self.by_id = {f.id: f for f in form.fields if f.type != "table"}
-        self.by_label = {label_key(f.label): f for f in self.by_id.values()}
+        # A label in any language the definitions carry finds its field.
+        self.by_label = {k: f for f in self.by_id.values() for k in f.label_keys()}
         self.table_fields = [f for f in form.fields if f.type == "table"]
         self.out = Extracted()
 
@@ -226,7 +227,7 @@ class _Walk:
     ) -> list[list[_Cell]]:
         """Read the rows of table field f; return the rows after it that are field rows
         (a field table merged into it when the paragraph between them was deleted)."""
-        by_label = {label_key(c.label): c.id for c in f.columns}
+        by_label = {k: c.id for c in f.columns for k in c.label_keys()}
         positions = [(i, by_label[h]) for i, h in enumerate(header) if h in by_label]
         table = TableRows()
         self.out.tables[f.id] = table
@@ -277,10 +278,10 @@ def _match_table(
     candidates = [
         f
         for f in fields
-        if f.id not in out.tables and all(label_key(c.label) in present for c in f.columns)
+        if f.id not in out.tables and all(c.label_keys() & present for c in f.columns)
     ]
     for f in candidates:
-        if f.id == para_field or para_key.startswith(label_key(f.label)):
+        if f.id == para_field or any(para_key.startswith(k) for k in f.label_keys()):
             return f
     return candidates[0] if candidates else None
 

@@ -341,7 +341,7 @@ def _column_positions(
 ) -> list[tuple[int, str]]:
     """Columns of a table area by the header row above it; by position if no header."""
     f = form.field(field_id)
-    by_label = {label_key(c.label): c.id for c in f.columns}
+    by_label = {k: c.id for c in f.columns for k in c.label_keys()}
     found: list[tuple[int, str]] = []
     for col in range(area.left, area.right + 1):
         head = cells.get((area.top - 1, col))
@@ -364,7 +364,10 @@ def _by_label(book: _Book, form: FormDefinition, missing: list[str], out: Extrac
     merge_end = {(a.top, a.left): a.right for a in book.merges(sheet)}
     for fid in missing:
         f = form.field(fid)
-        at = labels.get(label_key(f.label))
+        # The label in any language the definitions carry, the English one first.
+        at = labels.get(label_key(f.label)) or next(
+            (labels[k] for k in sorted(f.label_keys()) if k in labels), None
+        )
         if at is None:
             continue
         value_col = merge_end.get(at, at[1]) + 1
@@ -372,7 +375,7 @@ def _by_label(book: _Book, form: FormDefinition, missing: list[str], out: Extrac
             out.scalars[fid] = cells.get((at[0], value_col))
             continue
         header_row = at[0] + 1
-        by_label = {label_key(c.label): c.id for c in f.columns}
+        by_label = {k: c.id for c in f.columns for k in c.label_keys()}
         columns = [
             (col, by_label[label_key(str(v))])
             for (r, col), v in cells.items()
