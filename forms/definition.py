@@ -20,6 +20,15 @@ from importlib import resources
 from typing import Any
 
 from forms.errors import DefinitionError, UnknownFormError
+from forms.languages import (
+    LANGUAGES,
+    LIST_SEPARATORS,
+    TRANSLATED,
+    Translations,
+    check_languages,
+    text_in,
+    translations_of,
+)
 
 FIELD_TYPES = frozenset(
     {
@@ -46,12 +55,6 @@ FORM_IDS = (
     "capa",
     "satisfaction_survey",
 )
-#: The languages the shipped definitions are written in; English is the fallback.
-LANGUAGES = ("en", "zh-CN")
-#: Each language besides English, by the suffix of its keys in the TOML (label_zh).
-TRANSLATED = {"zh-CN": "zh"}
-#: Characters that split a multichoice answer; a choice label cannot hold one.
-LIST_SEPARATORS = frozenset(",;\n、，；")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY_JUNK = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -71,17 +74,6 @@ def label_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-#: A text in the languages besides English: (language, text) pairs.
-Translations = tuple[tuple[str, str], ...]
-
-
-def _text_in(english: str, translations: Translations, language: str) -> str:
-    for lang, text in translations:
-        if lang == language:
-            return text
-    return english
-
-
 @dataclass(frozen=True)
 class Choice:
     id: str
@@ -91,7 +83,7 @@ class Choice:
 
     def label_in(self, language: str) -> str:
         """The label in language; English when it has none there."""
-        return _text_in(self.label, self.translations, language)
+        return text_in(self.label, self.translations, language)
 
     def match_keys(self) -> Iterator[str]:
         yield choice_key(self.id)
@@ -129,7 +121,7 @@ class Field:
 
     def label_in(self, language: str) -> str:
         """The label in language; English when it has none there."""
-        return _text_in(self.label, self.translations, language)
+        return text_in(self.label, self.translations, language)
 
     def labels(self) -> dict[str, str]:
         """The label in each language it is written in, English first."""
@@ -153,7 +145,7 @@ class Section:
     translations: Translations = ()
 
     def title_in(self, language: str) -> str:
-        return _text_in(self.title, self.translations, language)
+        return text_in(self.title, self.translations, language)
 
 
 @dataclass(frozen=True)
@@ -169,7 +161,7 @@ class FormDefinition:
 
     def title_in(self, language: str) -> str:
         """The title in language; English when it has none there."""
-        return _text_in(self.title, self.translations, language)
+        return text_in(self.title, self.translations, language)
 
     @functools.cached_property
     def fields(self) -> tuple[Field, ...]:
@@ -276,7 +268,7 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
         columns=columns,
         rows=rows,
         planned=planned,
-        translations=_translations(raw, "label", where),
+        translations=translations_of(raw, "label", where),
         _lookup=lookup,
     )
 
@@ -286,7 +278,7 @@ def _build_choice(raw: Mapping[str, Any], where: str) -> Choice:
         raw["id"],
         raw["label"],
         tuple(raw.get("aliases", ())),
-        _translations(raw, "label", f"{where} choice '{raw['id']}'"),
+        translations_of(raw, "label", f"{where} choice '{raw['id']}'"),
     )
     for _, text in choice.translations:
         if LIST_SEPARATORS & set(text):
@@ -297,51 +289,11 @@ def _build_choice(raw: Mapping[str, Any], where: str) -> Choice:
     return choice
 
 
-def _translations(raw: Mapping[str, Any], key: str, where: str) -> Translations:
-    """The texts of key (title or label) in the languages besides English that raw has."""
-    found: list[tuple[str, str]] = []
-    for language, suffix in TRANSLATED.items():
-        text = raw.get(f"{key}_{suffix}")
-        if text is None:
-            continue
-        if not isinstance(text, str) or not text.strip():
-            raise DefinitionError(where, f"{key}_{suffix} ({language}) must be text")
-        found.append((language, text.strip()))
-    return tuple(found)
-
-
 def _check_translations_unique(where: str, fields: tuple[Field, ...], what: str) -> None:
     """A label found in a document must name one field in every language, not only English."""
     for language in TRANSLATED:
         keys = [label_key(f.label_in(language)) for f in fields if f.label_in(language) != f.label]
         _check_unique(where, keys, f"{language} {what}")
-
-
-def _texts(form: FormDefinition, source: str) -> Iterator[tuple[str, str, Translations]]:
-    """Every title and label of form: where it is, which key, its translations."""
-    yield source, "title", form.translations
-    for section in form.sections:
-        yield f"{source} section '{section.title}'", "title", section.translations
-    for f in form.fields:
-        where = f"{source} field '{f.id}'"
-        for item, at in [(f, where), *((c, f"{where} column '{c.id}'") for c in f.columns)]:
-            yield at, "label", item.translations
-            for choice in item.choices:
-                yield f"{at} choice '{choice.id}'", "label", choice.translations
-
-
-def check_languages(form: FormDefinition, source: str, languages: tuple[str, ...]) -> None:
-    """Every title and label of form has its text in each of languages (English aside).
-
-    Raises DefinitionError naming the form's file and the field, column or choice.
-    """
-    for language in languages:
-        if language == "en":
-            continue
-        suffix = TRANSLATED[language]
-        for where, key, translations in _texts(form, source):
-            if all(lang != language for lang, _ in translations):
-                raise DefinitionError(where, f"has no {language} text ({key}_{suffix})")
 
 
 def _check_unique(where: str, values: list[str], what: str) -> None:
@@ -369,7 +321,7 @@ def build_definition(
         Section(
             title=str(s["title"]),
             fields=tuple(_build_field(f, shared, source) for f in s.get("fields", [])),
-            translations=_translations(s, "title", f"{source} section '{s['title']}'"),
+            translations=translations_of(s, "title", f"{source} section '{s['title']}'"),
         )
         for s in raw["sections"]
     )
@@ -381,7 +333,7 @@ def build_definition(
         filled_by=str(raw.get("filled_by", "")),
         purpose=str(raw.get("purpose", "")),
         sections=sections,
-        translations=_translations(raw, "title", source),
+        translations=translations_of(raw, "title", source),
     )
     _check_unique(source, [f.id for f in form.fields], "field id")
     _check_unique(source, [label_key(f.label) for f in form.fields], "field label")
