@@ -332,3 +332,33 @@ def test_settled_files_keep_their_own_notes_when_names_repeat(folder: Folder) ->
     assert "'Maybe'" in (settled / "same.docx - what to fix.txt").read_text(encoding="utf-8")
     second = (settled / "same (2).docx - what to fix.txt").read_text(encoding="utf-8")
     assert "'Perhaps'" in second
+
+
+def test_a_refusal_a_person_cleared_away_no_longer_waits(folder: Folder) -> None:
+    folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="a.docx")
+    assert folder.ingest("2026-11-20T09:00")[0]["outcome"] == "refused"
+    for entry in (folder.root / "Quarantine").iterdir():
+        entry.unlink()  # a person read the note and threw the file away
+    assert folder.ingest("2026-11-20T10:00") == []
+    from filing.registry import Registry
+
+    with Registry(folder.root / ".closedloop" / "registry.sqlite", create=False) as registry:
+        assert registry.quarantined_waiting() == []
+
+
+def test_a_second_copy_waits_for_a_person_whatever_is_filed_after_it(folder: Folder) -> None:
+    folder.save(folder.blank("registration"), REGISTRATION, name="first.docx")
+    [first] = folder.ingest("2026-11-20T09:00")
+    (folder.root / "Inbox" / "copy.docx").write_bytes(
+        (folder.root / "Archive")
+        .joinpath(
+            next(p.name for p in (folder.root / "Archive").iterdir() if p.name.startswith("CC-")),
+            "01 registration v1.docx",
+        )
+        .read_bytes()
+    )
+    assert folder.ingest("2026-11-20T10:00")[0]["outcome"] == "refused"
+    triage = folder.outbox("Customer Window", first["case_id"], "registration")
+    folder.save(triage, {"Complaint established": "No", "Reason for the decision": "Not ours"})
+    assert folder.ingest("2026-11-20T11:00")[0]["outcome"] == "filed"
+    assert (folder.root / "Quarantine" / "copy.docx").is_file()  # still a person's to clear

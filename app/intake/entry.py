@@ -75,7 +75,7 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
     try:
         return file_form(desk, path, name, read.data, read.sha256, now)
     except Refusal as refusal:
-        quarantine(refusal.reasons, refusal.fix, refusal.case_id, refusal.form)
+        quarantine(refusal.reasons, refusal.fix, *refusal.settled_by())
         return FileResult(
             name,
             Outcome.REFUSED,

@@ -60,7 +60,7 @@ def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResul
     except Refusal as refusal:
         Quarantine(
             path, name, folder, desk.registry, now, sha256=sha256, notify=desk.on_quarantined
-        )(refusal.reasons, refusal.fix, refusal.case_id)
+        )(refusal.reasons, refusal.fix, refusal.settled_by()[0])
         return FileResult(name, Outcome.REFUSED, refusal.case_id, reason=" ".join(refusal.reasons))
     except AlreadyFiled as done:
         unlink_regular(folder.root, relative, sha256)
@@ -96,6 +96,7 @@ def _file_evidence(desk: Desk, path: Path, name: str, sha256: str, now: datetime
             ],
             "Nothing to do if this is a second copy.",
             case_id,
+            duplicate=True,
         )
     if case.state == CaseState.CLOSED:
         raise Refusal(

@@ -84,6 +84,7 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
             "change, save it, and put it into the Inbox again.",
             first.case_id,
             first.form,
+            duplicate=True,
         )
     read = desk.limits.read(source, data)
     # Every problem in one go: the reader's, the dates the moment of filing refuses, and

@@ -10,13 +10,25 @@ from archive.nofollow import NotARegularFile
 
 class Refusal(Exception):
     def __init__(
-        self, reasons: list[str], fix: str, case_id: str | None = None, form: str | None = None
+        self,
+        reasons: list[str],
+        fix: str,
+        case_id: str | None = None,
+        form: str | None = None,
+        duplicate: bool = False,
     ):
         self.reasons = reasons
         self.fix = fix
         self.case_id = case_id
         self.form = form
+        # A second copy of what is filed: its case and form are the original's, and no
+        # later filing of them mends it (a person removes it, or files it under its name).
+        self.duplicate = duplicate
         super().__init__(" ".join(reasons))
+
+    def settled_by(self) -> tuple[str | None, str | None]:
+        """The case and form whose filing settles this refusal."""
+        return (None, None) if self.duplicate else (self.case_id, self.form)
 
 
 class AlreadyFiled(Exception):

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 from app.folder import SETTLED
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import fit_name
-from archive.journal import NOTE_SUFFIX
+from archive.journal import NOTE_SUFFIX, journaled
 from filing.records import Quarantined
 
 if TYPE_CHECKING:
     from app.application import App
 
+
+#: What settled a refused file a person removed (with its note) from Quarantine.
+REMOVED = "removed from Quarantine by a person"
 
 #: A refused file, and the name of the file whose filing settles it.
 Settling = tuple[Quarantined, str]
@@ -32,35 +35,50 @@ class SettleQuarantineJob(Job[Settling, str]):
             waiting = app.registry.settled_by(filed.file, filed.case_id, filed.form)
             return [(item, filed.file) for item in waiting]
         if trigger.when in (When.START, When.LOOK):
-            # A settling cut short (a stop, Settled/ unusable for a while): done now.
-            return [
-                (item, by)
-                for item in app.registry.quarantined_waiting()
-                if (by := app.registry.settled_since(item)) is not None
-            ]
+            # A settling cut short (Settled/ unusable for a while): done now; and a refused
+            # file a person removed with its note needs nobody any more.
+            out: list[Settling] = []
+            for item in app.registry.quarantined_waiting():
+                if (by := app.registry.settled_since(item)) is not None:
+                    out.append((item, by))
+                elif not any(os.path.lexists(app.folder.root / p) for p in (item.kept, item.note)):
+                    out.append((item, REMOVED))
+            return out
         return []
 
     def do(self, app: App, work: Settling, now: datetime) -> str:
-        item, _ = work
+        """Move the refused copy and its note to Settled/ under one free name, through the
+        journal: the moves commit with the settling, so a stop leaves both in Quarantine
+        or both settled (finished at the next start), never a file parted from its note."""
+        item, by = work
         settled = settled_folder(app.folder.quarantine)
         kept, note = app.folder.root / item.kept, app.folder.root / item.note
-        # The file and its note keep their pairing in Settled/: one free name for both.
         target = _free_pair(settled / kept.name)
-        for source, place in ((kept, target), (note, target.with_name(target.name + NOTE_SUFFIX))):
-            if os.path.lexists(source):  # a person may have removed it already
-                # A rename moves an entry itself: a link put in its place is moved as a link.
-                source.rename(place)
+        if by == REMOVED:
+            with app.registry.transaction():
+                if item.quarantined_id is not None:
+                    app.registry.settle(item.quarantined_id, now, by)
+            return settled.name
+        with journaled(app.registry, app.folder.root, now) as plan:
+            for source, place in (
+                (kept, target),
+                (note, target.with_name(target.name + NOTE_SUFFIX)),
+            ):
+                try:
+                    info = os.lstat(source)
+                except FileNotFoundError:  # a person removed it already
+                    continue
+                # Moved as the entry itself: a link put in its place is moved as a link.
+                plan.move_entry(source, place, (info.st_dev, info.st_ino))
+            if item.quarantined_id is not None:
+                app.registry.settle(item.quarantined_id, now, by)
         return settled.name
 
     def done(self, app: App, work: Settling, made: str | Exception, now: datetime) -> Done:
         if isinstance(made, OSError):
-            return Done()  # held open, or gone: the next filing that settles it tries again
+            return Done()  # Settled/ unusable now: the next look settles it
         if isinstance(made, Exception):
             raise made
-        item, by = work
-        if item.quarantined_id is not None:
-            with app.registry.transaction():
-                app.registry.settle(item.quarantined_id, now, by)
         return Done()
 
 
