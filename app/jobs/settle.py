@@ -51,14 +51,14 @@ class SettleQuarantineJob(Job[Settling, str]):
         journal: the moves commit with the settling, so a stop leaves both in Quarantine
         or both settled (finished at the next start), never a file parted from its note."""
         item, by = work
-        settled = settled_folder(app.folder.quarantine)
-        kept, note = app.folder.root / item.kept, app.folder.root / item.note
-        target = _free_pair(settled / kept.name)
-        if by == REMOVED:
+        if by == REMOVED:  # nothing left to move
             with app.registry.transaction():
                 if item.quarantined_id is not None:
                     app.registry.settle(item.quarantined_id, now, by)
-            return settled.name
+            return SETTLED
+        settled = settled_folder(app.folder.quarantine)
+        kept, note = app.folder.root / item.kept, app.folder.root / item.note
+        target = _free_pair(settled / kept.name)
         with journaled(app.registry, app.folder.root, now) as plan:
             for source, place in (
                 (kept, target),
