@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +65,6 @@ class OutboxJob(Job[Tidy, list[str]]):
             if file not in keep and _to_done(app.folder.root, file)
         ]
         if work.cases == (EVERY,):
-            _remove_leftovers(app)
             _write_pages(app, owed, now)
         return moved
 
@@ -77,34 +76,32 @@ class OutboxJob(Job[Tidy, list[str]]):
         return Done()
 
 
-def _outbox_files(app: App) -> list[str]:
-    """Every file at the top of every department's outbox that closedloop issued."""
-    out = []
+def _top_entries(app: App) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Each entry at the top of each department's outbox, with the outbox's folder name."""
     for folder in sorted(set(app.settings.policy.outboxes.values())):
-        place = app.folder.outbox / folder
         try:
-            entries = list(os.scandir(place))
+            entries = list(os.scandir(app.folder.outbox / folder))
         except OSError:
             continue
         for entry in entries:
-            file = f"Outbox/{folder}/{entry.name}"
-            if entry.is_file(follow_symlinks=False) and app.registry.issued_as(file):
-                out.append(file)
+            yield folder, entry
+
+
+def _outbox_files(app: App) -> list[str]:
+    """Every file at the top of every department's outbox that closedloop issued; the
+    temp files of To do pages whose write a stop cut short are removed on the way."""
+    out = []
+    for folder, entry in _top_entries(app):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        if leftover_of(entry.name) == TODO_PAGE:
+            with contextlib.suppress(OSError):
+                Path(entry.path).unlink()
+            continue
+        file = f"Outbox/{folder}/{entry.name}"
+        if app.registry.issued_as(file):
+            out.append(file)
     return out
-
-
-def _remove_leftovers(app: App) -> None:
-    """The temp files of To do pages whose write a stop cut short."""
-    for folder in set(app.settings.policy.outboxes.values()):
-        place = app.folder.outbox / folder
-        try:
-            entries = list(os.scandir(place))
-        except OSError:
-            continue
-        for entry in entries:
-            if leftover_of(entry.name) == TODO_PAGE and entry.is_file(follow_symlinks=False):
-                with contextlib.suppress(OSError):
-                    Path(entry.path).unlink()
 
 
 def _to_done(root: Path, file: str) -> bool:
