@@ -27,33 +27,42 @@ class LibreOffice:
 
     def resave(self, files: list[Path], outdir: Path) -> list[Path]:
         """Open each file in LibreOffice and save it again in its own format into outdir."""
-        outdir.mkdir(parents=True, exist_ok=True)
         by_suffix: dict[str, list[Path]] = {}
         for f in files:
             by_suffix.setdefault(f.suffix, []).append(f)
         for suffix, group in by_suffix.items():
-            assert len({f.name for f in group}) == len(group), "names must be unique"
-            subprocess.run(
-                [
-                    self.binary,
-                    f"-env:UserInstallation={self.profile.as_uri()}",
-                    "--headless",
-                    "--norestore",
-                    "--convert-to",
-                    FILTERS[suffix],
-                    "--outdir",
-                    str(outdir),
-                    *map(str, group),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=900,
-                env={**os.environ, "HOME": str(self.profile)},
-            )
+            self._convert(FILTERS[suffix], group, outdir)
         out = [outdir / f.name for f in files]
         missing = [p.name for p in out if not p.exists()]
         assert not missing, f"LibreOffice did not write {missing}"
         return out
+
+    def to_pdf(self, files: list[Path], outdir: Path) -> list[Path]:
+        """Each file as LibreOffice prints it: a PDF of the same stem in outdir."""
+        self._convert("pdf", files, outdir)
+        return [outdir / f"{f.stem}.pdf" for f in files]
+
+    def _convert(self, to: str, files: list[Path], outdir: Path) -> None:
+        """One LibreOffice start for all of `files` (names unique), converted `to` a filter."""
+        assert len({f.name for f in files}) == len(files), "names must be unique"
+        outdir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                self.binary,
+                f"-env:UserInstallation={self.profile.as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                to,
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+            env={**os.environ, "HOME": str(self.profile)},
+        )
 
 
 def fill_docx(path: Path, values: dict[str, str], out: Path | None = None) -> Path:

@@ -6,8 +6,6 @@ signs end with a sign-off that reads back after LibreOffice saved the file."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -149,28 +147,6 @@ def test_a_capa_filled_before_the_sign_off_still_reads() -> None:
         assert fields["reviewed_by"] is None and fields["reviewed_date"] is None
 
 
-def _to_pdf(libreoffice: LibreOffice, files: list[Path], outdir: Path) -> list[Path]:
-    outdir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            libreoffice.binary,
-            f"-env:UserInstallation={libreoffice.profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(outdir),
-            *map(str, files),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=900,
-        env={**os.environ, "HOME": str(libreoffice.profile)},
-    )
-    return [outdir / f"{f.stem}.pdf" for f in files]
-
-
 def printed_text(pdf: Path) -> list[tuple[int, float, str]]:
     """Every piece of text on every page, with its printed size in points: the font size
     times the scale of the text and page matrices (a sheet fitted to the page is drawn
@@ -204,9 +180,7 @@ def test_no_form_prints_text_smaller_than_8_pt(
 ) -> None:
     for fmt in ("docx", "xlsx"):
         blanks = [folder.blank(form_id, fmt) for form_id in FORM_IDS]
-        for form_id, pdf in zip(
-            FORM_IDS, _to_pdf(libreoffice, blanks, tmp_path / fmt), strict=True
-        ):
+        for form_id, pdf in zip(FORM_IDS, libreoffice.to_pdf(blanks, tmp_path / fmt), strict=True):
             text = printed_text(pdf)
             assert any("Fill the" in t for _, _, t in text), pdf  # the form was drawn
             small = [(round(pt, 2), t) for _, pt, t in text if pt < SMALLEST_PT - PDF_ROUNDING]
