@@ -34,7 +34,8 @@ from filing.registry import Registry
 from mail.send import send_due
 from tests.office import LibreOffice
 from tests.scenario import Folder
-from tests.test_mail import LOGISTICS, Mailbox, established, free_port, mails, with_mail
+from tests.smtp import Mailbox, free_port
+from tests.test_mail import LOGISTICS, established, mails, with_mail
 from tests.test_scenarios import register
 from tests.test_tamper import detail, found, reseal, verify
 

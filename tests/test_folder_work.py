@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.scenario import REGISTRATION, Folder
 from tests.test_mail import LOGISTICS, Mailbox, with_mail
@@ -20,6 +19,12 @@ LOGISTICS_BOX = "Storage & Transportation"
 @pytest.fixture
 def folder(tmp_path: Path) -> Folder:
     return Folder(tmp_path / "share")
+
+
+@pytest.fixture
+def mailed(tmp_path: Path, port: int, mailbox: Mailbox) -> Folder:
+    """A shared folder that mails through the loopback server `mailbox` listens on."""
+    return with_mail(Folder(tmp_path / "share"), port)
 
 
 def top(folder: Folder, department: str) -> list[str]:
@@ -139,27 +144,20 @@ def test_a_file_of_the_same_case_and_form_settles_a_refusal_under_another_name(
     assert [p.name for p in quarantine.iterdir()] == ["Settled"]
 
 
-def test_a_refusal_is_mailed_to_the_department_the_form_was_issued_to(tmp_path: Path) -> None:
-    from tests.test_mail import free_port
-
-    port = free_port()
-    box = Mailbox()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        folder = with_mail(Folder(tmp_path / "share"), port)
-        folder.save(folder.blank("registration"), {**REGISTRATION, "Complaint established": "yes"})
-        filed, mailed = folder.ingest("2026-11-20T10:00")  # the CAPA, and its mail
-        assert (filed["outcome"], mailed["outcome"]) == ("filed", "mailed")
-        case_id = filed["case_id"]
-        box.messages.clear()
-        capa = folder.outbox(LOGISTICS_BOX, case_id, "capa")
-        folder.save(capa, {"Root cause": "Foam too thin"}, name="capa.docx")
-        results = folder.ingest("2026-11-21T09:00")
-        assert [r["outcome"] for r in results] == ["refused", "mailed"]
-    finally:
-        server.stop()
-    [message] = box.messages
+def test_a_refusal_is_mailed_to_the_department_the_form_was_issued_to(
+    mailed: Folder, mailbox: Mailbox
+) -> None:
+    folder = mailed
+    folder.save(folder.blank("registration"), {**REGISTRATION, "Complaint established": "yes"})
+    filed, sent = folder.ingest("2026-11-20T10:00")  # the CAPA, and its mail
+    assert (filed["outcome"], sent["outcome"]) == ("filed", "mailed")
+    case_id = filed["case_id"]
+    mailbox.messages.clear()
+    capa = folder.outbox(LOGISTICS_BOX, case_id, "capa")
+    folder.save(capa, {"Root cause": "Foam too thin"}, name="capa.docx")
+    results = folder.ingest("2026-11-21T09:00")
+    assert [r["outcome"] for r in results] == ["refused", "mailed"]
+    [message] = mailbox.messages
     assert message["To"] == LOGISTICS
     assert message["Subject"] == f"Refused: capa.docx ({case_id})"
     body = message.get_content()
@@ -168,20 +166,13 @@ def test_a_refusal_is_mailed_to_the_department_the_form_was_issued_to(tmp_path: 
     assert "move to Quarantine/Settled/ by themselves" in body
 
 
-def test_a_registration_refused_is_mailed_to_the_customer_window(tmp_path: Path) -> None:
-    from tests.test_mail import free_port
-
-    port = free_port()
-    box = Mailbox()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        folder = with_mail(Folder(tmp_path / "share"), port)
-        folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="new.docx")
-        assert [r["outcome"] for r in folder.ingest("2026-11-21T09:00")] == ["refused", "mailed"]
-    finally:
-        server.stop()
-    [message] = box.messages
+def test_a_registration_refused_is_mailed_to_the_customer_window(
+    mailed: Folder, mailbox: Mailbox
+) -> None:
+    folder = mailed
+    folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="new.docx")
+    assert [r["outcome"] for r in folder.ingest("2026-11-21T09:00")] == ["refused", "mailed"]
+    [message] = mailbox.messages
     assert message["To"] == "window@example.com"
     assert message["Subject"] == "Refused: new.docx"
     assert "Customer: this is required; fill it in" in message.get_content()
@@ -210,31 +201,26 @@ def test_the_service_keeps_the_to_do_pages_current(tmp_path: Path) -> None:
     assert top(folder, LOGISTICS_BOX) == ["To do.html"]
 
 
-def test_the_digest_and_the_weekly_report_count_refusals_still_waiting(tmp_path: Path) -> None:
+def test_the_digest_and_the_weekly_report_count_refusals_still_waiting(
+    mailed: Folder, mailbox: Mailbox
+) -> None:
     from openpyxl import load_workbook
 
-    from tests.test_mail import MANAGER, free_port
+    from tests.test_mail import MANAGER
 
-    port = free_port()
-    box = Mailbox()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        folder = with_mail(Folder(tmp_path / "share"), port)
-        folder.setting("digest_to = []", f'digest_to = ["{MANAGER}"]')
-        folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="a.docx")
-        folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="b.docx")
-        assert [r["outcome"] for r in folder.ingest("2026-11-20T07:00")] == [
-            "refused",
-            "refused",
-            "mailed",
-            "mailed",
-        ]
-        box.messages.clear()
-        folder.ingest("2026-11-21T08:00")  # the digest's hour
-    finally:
-        server.stop()
-    [digest] = [m for m in box.messages if m["To"] == MANAGER]
+    folder = mailed
+    folder.setting("digest_to = []", f'digest_to = ["{MANAGER}"]')
+    folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="a.docx")
+    folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": ""}, name="b.docx")
+    assert [r["outcome"] for r in folder.ingest("2026-11-20T07:00")] == [
+        "refused",
+        "refused",
+        "mailed",
+        "mailed",
+    ]
+    mailbox.messages.clear()
+    folder.ingest("2026-11-21T08:00")  # the digest's hour
+    [digest] = [m for m in mailbox.messages if m["To"] == MANAGER]
     assert digest["Subject"] == "Complaints 2026-11-21: 0 overdue, 0 due soon, 2 refused"
     text = digest.get_content()
     assert "2 refused files waiting in Quarantine" in text

@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from click.testing import CliRunner
 
 from app.results import FileResult
@@ -35,51 +33,13 @@ from mail.send import send_due
 from mail.settings import MailSettings
 from tests.scenario import REGISTRATION, Folder
 from tests.settings import quiet_settings
+from tests.smtp import Mailbox, free_port
 from tests.test_doctor import doctor
 from tests.test_watch import until
 from watcher.service import Watcher
 
 LOGISTICS = "logistics@example.com"
 MANAGER = "quality.manager@example.com"
-
-
-class Mailbox:
-    """What the server received; `answers` are replies to give instead of 250, in turn."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[Envelope] = []
-        self.answers: list[str] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.answers:
-            return self.answers.pop(0)
-        self.envelopes.append(envelope)
-        raw = envelope.original_content or b""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def mailbox(port: int) -> Iterator[Mailbox]:
-    box = Mailbox()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    yield box
-    server.stop()
 
 
 def with_mail(folder: Folder, port: int) -> Folder:
