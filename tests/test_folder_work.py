@@ -348,3 +348,12 @@ def test_a_second_copy_waits_for_a_person_whatever_is_filed_after_it(folder: Fol
     folder.save(triage, {"Complaint established": "No", "Reason for the decision": "Not ours"})
     assert folder.ingest("2026-11-20T11:00")[0]["outcome"] == "filed"
     assert (folder.root / "Quarantine" / "copy.docx").is_file()  # still a person's to clear
+
+
+def test_a_to_do_page_someone_replaced_is_written_anew_without_reading_it(folder: Folder) -> None:
+    import os
+
+    page = folder.root / "Outbox" / LOGISTICS_BOX / "To do.html"
+    os.mkfifo(page)  # read, it would hang the pass
+    register(folder, **{"Complaint established": "yes"})
+    assert page.is_file() and "CC-2026-0001" in page.read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from app.folder import DONE
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import free_name
+from archive.nofollow import read_regular
 from filing.owed import Owed, owed_now, owed_of
 from forms.atomicfile import atomic_write_bytes, leftover_of
 from forms.definition import get_form
@@ -104,6 +105,15 @@ def _outbox_files(app: App) -> list[str]:
     return out
 
 
+def _holds(root: Path, target: Path, page: bytes) -> bool:
+    """Whether `target` already holds `page`: read without following a link and never past
+    the page's own size, whatever someone put in its place."""
+    try:
+        return read_regular(root, target.relative_to(root), len(page)).data == page
+    except OSError:  # missing, too large, a link or a FIFO: written anew
+        return False
+
+
 def _to_done(root: Path, file: str) -> bool:
     """Move the issued copy `file` (relative to the shared folder) into Done/ beside it;
     whether it moved. Only a regular file is moved; a copy held open (Windows) stays for
@@ -160,7 +170,7 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
         ).encode("utf-8")
         target = place / TODO_PAGE
         try:
-            if target.is_file() and not target.is_symlink() and target.read_bytes() == page:
+            if _holds(app.folder.root, target, page):
                 continue
             atomic_write_bytes(target, page, durable=False)  # derived: made again when lost
         except OSError:
