@@ -10,8 +10,11 @@ nothing: a folder that is not laid out is refused.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from app.faults import registry_failure
 from app.folder import SharedFolder
@@ -33,8 +36,22 @@ from filing.records import Quarantined
 from filing.registry import DiskFull, Registry
 from forms.isolated import IsolatedReader
 from forms.shown import shown
+from language import use
 from mail.compose import queue_issued
 from mail.refusal import queue_refusal
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def speaking(method: _Method) -> _Method:
+    """What `method` says (notes, mail, pages, reasons) is in the folder's language."""
+
+    @functools.wraps(method)
+    def said(self: App, *args: Any, **kwargs: Any) -> Any:
+        with use(self.settings.language):
+            return method(self, *args, **kwargs)
+
+    return cast(_Method, said)
 
 
 class App:
@@ -112,11 +129,13 @@ class App:
 
     # -- filing -----------------------------------------------------------------------
 
+    @speaking
     def recover(self) -> int:
         """Finish the filings a stopped run left half put in place; how many."""
         self.jammed = []
         return recover(self.folder.root, self.registry, self.jammed)
 
+    @speaking
     def file(self, path: Path, now: datetime) -> FileResult:
         """File, refuse or leave one Inbox entry; a failure leaves it in the Inbox, reported.
         The after-effects are not run here (see `after`)."""
@@ -141,6 +160,7 @@ class App:
                 retry=True,
             )
 
+    @speaking
     def jammed_results(self) -> list[FileResult]:
         """Filings committed whose files could not all be put in place yet (a full disk,
         a permission): said, and tried again at the next pass."""
@@ -165,6 +185,7 @@ class App:
 
     # -- after-effects ----------------------------------------------------------------
 
+    @speaking
     def after(self, trigger: Trigger, jobs: list[AnyJob] | None = None) -> list[FileResult]:
         """Run the jobs (all of them, or `jobs`) on `trigger`, in line and in order. What a
         job says about the filing that caused it is added to that filing's reason; the
@@ -189,6 +210,7 @@ class App:
                     out += done.alone()
         return out
 
+    @speaking
     def ingest(self, now: datetime) -> list[FileResult]:
         """One pass over the Inbox, every after-effect in line; refused (AlreadyWatched)
         while a `watch` runs on the folder."""

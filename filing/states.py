@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from language import N_
+
 
 class CaseState(StrEnum):
     NEW = "new"  # being registered: only inside the filing that opens it
@@ -21,16 +23,16 @@ class Resolution(StrEnum):
 
 
 # How a person reads them: a page, a packet, a mail or `closedloop status` shows these
-# words; the ids above stay in the registry, case.json and every --json output.
+# words (translated when shown: filing.words); the ids above stay in the registry, case.json and every --json output.
 STATE_WORDS: dict[str, str] = {
-    CaseState.NEW: "Being registered",
-    CaseState.AWAITING_TRIAGE: "Awaiting triage",
-    CaseState.OPEN: "Open: actions under way",
-    CaseState.AWAITING_CUSTOMER: "Awaiting the customer's survey",
-    CaseState.CLOSED: "Closed",
+    CaseState.NEW: N_("Being registered"),
+    CaseState.AWAITING_TRIAGE: N_("Awaiting triage"),
+    CaseState.OPEN: N_("Open: actions under way"),
+    CaseState.AWAITING_CUSTOMER: N_("Awaiting the customer's survey"),
+    CaseState.CLOSED: N_("Closed"),
 }
 RESOLUTION_WORDS: dict[str, str] = {
-    Resolution.NOT_ESTABLISHED: "Complaint not established",
-    Resolution.ACCEPTED: "The customer accepts the result",
-    Resolution.REJECTED: "The customer does not accept the result; registered again",
+    Resolution.NOT_ESTABLISHED: N_("Complaint not established"),
+    Resolution.ACCEPTED: N_("The customer accepts the result"),
+    Resolution.REJECTED: N_("The customer does not accept the result; registered again"),
 }

@@ -18,6 +18,7 @@ from typing import Any
 
 from filing.states import RESOLUTION_WORDS, STATE_WORDS
 from forms.definition import Field, get_form
+from language import N_, _, current, formats
 
 # Money on the forms is a decimal field named for what it is: an amount or a price.
 _MONEY = re.compile(r"(_amount|_price)$")
@@ -39,8 +40,8 @@ def minute(at: datetime | date | str | None) -> str:
         except ValueError:
             return str(at)
     if isinstance(at, datetime):
-        return at.isoformat(sep=" ", timespec="minutes")
-    return at.isoformat()
+        return formats.minute(at)
+    return formats.day(at)
 
 
 def day_or_minute(at: datetime | str | None) -> str:
@@ -52,29 +53,31 @@ def day_or_minute(at: datetime | str | None) -> str:
         except ValueError:
             return str(at)
     if at is not None and at.time() == time(0):
-        return at.date().isoformat()
+        return formats.day(at.date())
     return minute(at)
 
 
 #: The deadlines of DOMAIN.md (filing/deadlines.py names them by these ids).
 DEADLINE_WORDS: dict[str, str] = {
-    "confirm": "Confirm to the customer",
-    "containment": "Containment",
-    "actions": "Improvement actions done",
-    "close": "Case closed",
+    "confirm": N_("Confirm to the customer"),
+    "containment": N_("Containment"),
+    "actions": N_("Improvement actions done"),
+    "close": N_("Case closed"),
 }
 
 
 def deadline_words(name: str) -> str:
-    return DEADLINE_WORDS.get(name, name)
+    return _(DEADLINE_WORDS[name]) if name in DEADLINE_WORDS else name
 
 
 def state_words(state: str) -> str:
-    return STATE_WORDS.get(state, state)
+    return _(STATE_WORDS[state]) if state in STATE_WORDS else state
 
 
 def resolution_words(resolution: str | None) -> str:
-    return RESOLUTION_WORDS.get(resolution, resolution) if resolution else ""
+    if not resolution:
+        return ""
+    return _(RESOLUTION_WORDS[resolution]) if resolution in RESOLUTION_WORDS else resolution
 
 
 def where_it_stands(state: str, resolution: str | None) -> str:
@@ -82,6 +85,8 @@ def where_it_stands(state: str, resolution: str | None) -> str:
     ended = resolution_words(resolution)
     if not ended:
         return state_words(state)
+    if current() != "en":  # lower case is English's way of running on after a colon
+        return _("{state}: {ending}").format(state=state_words(state), ending=ended)
     return f"{state_words(state)}: {ended[0].lower()}{ended[1:]}"
 
 
@@ -89,7 +94,7 @@ def category_label(category: str | None) -> str:
     """The complaint's category as the registration form names it."""
     if not category:
         return ""
-    return get_form("registration").field("category").choice_label(category)
+    return get_form("registration").field("category").choice_label(category, current())
 
 
 def department_name(outboxes: Mapping[str, str], department: str | None) -> str:
@@ -103,14 +108,14 @@ def form_title(form_id: str | None) -> str:
     if not form_id:
         return ""
     try:
-        return get_form(form_id).title
+        return get_form(form_id).title_in(current())
     except KeyError:
         return form_id
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """`CNY 2,400.00`: the site's currency first, as on an invoice."""
-    return f"{currency} {amount:,.2f}"
+    """`CNY 2,400.00` (English: the site's currency first, as on an invoice), `¥2,400.00`."""
+    return formats.money(amount, currency)
 
 
 def is_money(field: Field) -> bool:
@@ -124,11 +129,11 @@ def value_text(field: Field, value: Any, currency: str) -> str:
         return ""
     t = field.type
     if t == "choice" and isinstance(value, str):
-        return field.choice_label(value)
+        return field.choice_label(value, current())
     if t == "multichoice" and isinstance(value, list):
-        return ", ".join(field.choice_label(str(v)) for v in value)
+        return _(", ").join(field.choice_label(str(v), current()) for v in value)
     if t == "yesno" and isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if t in ("date", "datetime"):
         return minute(value)
     if t == "decimal":
@@ -155,7 +160,7 @@ def field_text(form_id: str, field_id: str, value: Any, currency: str) -> tuple[
     except KeyError:
         return None
     text = value_text(field, value, currency)
-    return (field.label, text) if text else None
+    return (field.label_in(current()), text) if text else None
 
 
 def note_words(note: str, outboxes: Mapping[str, str]) -> str:
@@ -166,7 +171,7 @@ def note_words(note: str, outboxes: Mapping[str, str]) -> str:
         return f"{m[1]} {name}" if name else m[0]
 
     def decision(m: re.Match[str]) -> str:
-        label = get_form("contract_review").field("decision").choice_label(m[1])
-        return f"review decided ({label})"
+        label = get_form("contract_review").field("decision").choice_label(m[1], current())
+        return _("review decided ({decision})").format(decision=label)
 
     return _DECISION_IN_NOTE.sub(decision, _DEPARTMENT_IN_NOTE.sub(department, note))

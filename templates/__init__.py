@@ -8,7 +8,9 @@ One Jinja environment renders every template, so each is read the same way:
 - HTML escaped in .html only: a customer named "<script>" is text on a page, and
   "R&D" stays "R&D" in a note or a mail;
 - the final newline of a template kept, so a note or a mail ends as a text file does;
-- the filter `shown` puts a name or value from a file safely on one line (forms.shown).
+- the filter `shown` puts a name or value from a file safely on one line (forms.shown);
+- words through gettext in the language in use (language.use): `{{ _("Case") }}`, and
+  the filters `day`, `minute`, `number` and `money` write as that language does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from jinja2 import PackageLoader, StrictUndefined, Template, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from forms.shown import shown
+from language import formats, gettext, ngettext
 
 __all__ = ["environment", "render", "template"]
 
@@ -33,8 +36,15 @@ def environment() -> SandboxedEnvironment:
         keep_trailing_newline=True,
         # The templates ship with the code: no need to look at their times on every render.
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    # newstyle: `_("%(n)s cases", n=3)` formats after translating, and escapes in HTML.
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["shown"] = shown
+    env.filters["day"] = formats.day
+    env.filters["minute"] = formats.minute
+    env.filters["number"] = formats.number
+    env.filters["money"] = formats.money
     # `tojson` in a page: ASCII only and keys in order, as the auditor's data files are.
     env.policies["json.dumps_kwargs"] = {"ensure_ascii": True, "sort_keys": True}
     return env

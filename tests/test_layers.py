@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 #: Top floor first.
 FLOORS = ["closedloop", "watcher", "app", "mail", "archive", "reports", "templates", "filing"]
-FLOORS += ["forms"]
+FLOORS += ["forms", "language"]
 
 
 def imported_packages(package: str) -> dict[str, set[str]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.application import App
 from app.jobs.base import AnyJob
+from language import use
 
 
 class Lane:
@@ -49,7 +50,8 @@ class Lane:
                 except queue.Empty:
                     continue
                 try:
-                    made: Any = self.job.do(app, work, self._now())
+                    with use(app.settings.language):
+                        made: Any = self.job.do(app, work, self._now())
                 except Exception as exc:  # the worker decides: said, or the service stops
                     made = exc
                 self._made.put((work, made))

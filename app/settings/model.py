@@ -9,6 +9,7 @@ from pathlib import Path
 from app.errors import AppError
 from filing.policy import Policy
 from forms.writer import DEFAULT_COMPANY
+from language import DEFAULT as DEFAULT_LANGUAGE
 from mail.settings import MailSettings
 
 SETTINGS_FILE = "closedloop.toml"
@@ -60,6 +61,10 @@ class ArchiveSettings:
 @dataclass(frozen=True)
 class Settings:
     company_name: str = DEFAULT_COMPANY
+    # What people read is in this language (language.LANGUAGES); a second one, if named,
+    # is printed beside it on forms ("客户名称 Customer").
+    language: str = DEFAULT_LANGUAGE
+    second_language: str | None = None
     # ISO 4217 code of the money amounts on forms and reports (claims, costs).
     currency: str = "CNY"
     policy: Policy = field(default_factory=Policy)

@@ -28,6 +28,7 @@ from app.settings.model import (
 )
 from filing.policy import DEFAULT_OUTBOXES, DEFAULT_ROUTES, CalendarPolicy, DeadlinePolicy, Policy
 from forms.writer import DEFAULT_COMPANY
+from language import LanguageError, language_code
 from mail.settings import SECURITY, MailSettings
 
 # The defaults, typed once in the dataclasses: what a settings file leaves out.
@@ -211,8 +212,11 @@ class SettingsReader:
                 close_days=self.integer("deadlines", "close_days", _DEADLINES.close_days),
             ),
         )
+        language, second = self.languages()
         settings = Settings(
             company_name=company.strip(),
+            language=language,
+            second_language=second,
             currency=self.currency(),
             policy=policy,
             watch=self.watch(),
@@ -231,6 +235,32 @@ class SettingsReader:
             (what, message), rest = problems[0], [what for what, _ in problems[1:]]
             also = f" (not settings either: {', '.join(rest)})" if rest else ""
             raise UnknownSetting(self.path, what, f"{self.path}: {message}{also}")
+
+    def languages(self) -> tuple[str, str | None]:
+        """[company] language, and second_language (none: "")."""
+        found: list[str | None] = []
+        for key, default in (("language", _SETTINGS.language), ("second_language", "")):
+            value = self.get("company", key, default)
+            if value == "" and key == "second_language":
+                found.append(None)
+                continue
+            try:
+                found.append(language_code(value if isinstance(value, str) else repr(value)))
+            except LanguageError as exc:
+                raise self.fail(
+                    f"[company] {key}",
+                    f"is {value!r}, not a language closedloop is written in ({exc.known})",
+                    f'{key} = "zh-CN"',
+                ) from None
+        language, second = found
+        assert language is not None
+        if second == language:
+            raise self.fail(
+                "[company] second_language",
+                f"is the same as language ({language})",
+                'second_language = "en" (or "" for none)',
+            )
+        return language, second
 
     def currency(self) -> str:
         value = self.get("company", "currency", _SETTINGS.currency)
