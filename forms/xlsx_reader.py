@@ -24,6 +24,7 @@ from forms.extracted import Extracted, TableRows
 from forms.limits import MAX_SHEET_COLUMN, MAX_SHEET_ROW, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS
 from forms.markers import NAME_PREFIX
 from forms.values import Raw
+from language import _
 
 S_TRANSITIONAL = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 S_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -330,9 +331,18 @@ def _check_table_area(book: _Book, field_id: str, ref: str, area: Area) -> None:
         raise RefusedFile(
             book.pkg.path,
             "unsafe",
-            f"its defined name {NAME_PREFIX}{field_id} covers {shown(ref.strip())} "
-            f"({rows} rows by {cols} columns), far more than a form's table holds "
-            f"(at most {MAX_TABLE_ROWS} rows by {MAX_TABLE_COLUMNS} columns).",
+            _(
+                "its defined name {name} covers {area} ({rows} rows by {columns} columns), "
+                "far more than a form's table holds "
+                "(at most {most_rows} rows by {most_columns} columns)."
+            ).format(
+                name=NAME_PREFIX + field_id,
+                area=shown(ref.strip()),
+                rows=rows,
+                columns=cols,
+                most_rows=MAX_TABLE_ROWS,
+                most_columns=MAX_TABLE_COLUMNS,
+            ),
         )
 
 
