@@ -106,9 +106,9 @@ class App:
         """The shared folder at `root`, laid out (NotASharedFolder if not: nothing is
         created), with no folder it writes into made a link (LinkedFolder), and its
         registry (never one made anew over an archive)."""
-        folder = SharedFolder.laid_out(root)
+        settings = load_settings(root) if settings is None else settings
+        folder = SharedFolder.laid_out(root, settings.policy.folders)
         refuse_links(folder)
-        settings = load_settings(folder.root) if settings is None else settings
         registry = open_registry(folder)
         return cls(folder, settings, registry, isolated=isolated, mail_every=mail_every)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from app.errors import NotASharedFolder
+from filing.folders import FolderNames
 from filing.policy import Policy
 from forms.atomicfile import atomic_write_bytes, leftover_of
 from forms.container import CT_CUSTOM_PROPS, is_lock_file, open_package
@@ -47,30 +48,32 @@ def is_junk(name: str) -> bool:
 @dataclass(frozen=True)
 class SharedFolder:
     root: Path
+    # As the settings name them ([folders]); English when they do not.
+    names: FolderNames = field(default_factory=FolderNames)
 
     @property
     def inbox(self) -> Path:
-        return self.root / "Inbox"
+        return self.root / self.names.inbox
 
     @property
     def outbox(self) -> Path:
-        return self.root / "Outbox"
+        return self.root / self.names.outbox
 
     @property
     def archive(self) -> Path:
-        return self.root / "Archive"
+        return self.root / self.names.archive
 
     @property
     def quarantine(self) -> Path:
-        return self.root / "Quarantine"
+        return self.root / self.names.quarantine
 
     @property
     def reports(self) -> Path:
-        return self.root / "Reports"
+        return self.root / self.names.reports
 
     @property
     def blank_forms(self) -> Path:
-        return self.root / "Blank Forms"
+        return self.root / self.names.blank_forms
 
     @property
     def state(self) -> Path:
@@ -88,19 +91,19 @@ class SharedFolder:
         return self.inbox.is_dir() and self.state.is_dir()
 
     @classmethod
-    def laid_out(cls, root: Path) -> SharedFolder:
-        """The shared folder at `root`; NotASharedFolder when it is not laid out (nothing
-        is created: `closedloop init` lays one out)."""
-        folder = cls(root)
+    def laid_out(cls, root: Path, names: FolderNames | None = None) -> SharedFolder:
+        """The shared folder at `root` with its folders named `names`; NotASharedFolder
+        when it is not laid out (nothing is created: `closedloop init` lays one out)."""
+        folder = cls(root, names or FolderNames())
         if not folder.is_laid_out():
             raise NotASharedFolder(root)
         return folder
 
 
 def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[Path]:
-    """Lay out the shared folder; create only what is missing, never overwrite a site's
-    files. Returns what was created."""
-    folder = SharedFolder(root)
+    """Lay out the shared folder, its folders named as `policy` says; create only what is
+    missing, never overwrite a site's files. Returns what was created."""
+    folder = SharedFolder(root, policy.folders)
     created: list[Path] = []
     folders = [
         folder.inbox,

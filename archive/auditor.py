@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from archive.casefolder import QUARTER_SUFFIX, case_folder
+from archive.casefolder import case_folder, quarter_of_folder
 from archive.packet import PACKET
 from archive.quarter import Quarter
 from filing.calendar import WorkingCalendar
@@ -138,7 +138,7 @@ class AuditorPages:
         sealed = folder.parent != self.archive
         # The quarter a case belongs to: the one it is sealed in, else the one it closed in.
         if sealed:
-            quarter = folder.parent.name[: -len(QUARTER_SUFFIX)]
+            quarter = quarter_of_folder(folder.parent.name) or ""
         elif case.closed_at is not None:
             quarter = str(Quarter.of(case.closed_at.date()))
         else:

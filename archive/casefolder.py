@@ -16,11 +16,19 @@ MAX_CUSTOMER_CHARS = 40
 # One name, in bytes, on ext4, XFS, btrfs, ZFS and (in UTF-16 units, never more) NTFS/SMB.
 MAX_NAME_BYTES = 255
 _INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-# A sealed quarter: Archive/2026Q4 Customer Complaint Closed-Loop/<case folders>
-QUARTER_SUFFIX = " Customer Complaint Closed-Loop"
-# A quarter folder's whole name: it starts with a year, which no case folder's name does,
-# so a customer named "Q Customer Complaint Closed-Loop" cannot make one.
-QUARTER_FOLDER = re.compile(rf"^\d{{4}}Q[1-4]{re.escape(QUARTER_SUFFIX)}$")
+# A sealed quarter: Archive/2026Q4 Customer Complaint Closed-Loop/<case folders>, the words
+# after the quarter as the settings had them ([folders] quarter: "2026Q4 客户投诉闭环").
+# Its name starts with a year, which no case folder's name does (those start with the case
+# number), so a customer named "Q Customer Complaint Closed-Loop" cannot make one; the
+# words are not looked at, so quarters sealed before the language changed are still found.
+QUARTER_FOLDER = re.compile(r"^(?P<quarter>\d{4}Q[1-4]) \S.*$")
+_QUARTER_GLOB = "[0-9][0-9][0-9][0-9]Q[1-4] *"
+
+
+def quarter_of_folder(name: str) -> str | None:
+    """The quarter ("2026Q4") a sealed quarter's folder is named for; None for others."""
+    match = QUARTER_FOLDER.match(name)
+    return match["quarter"] if match else None
 
 
 @functools.lru_cache(maxsize=8192)  # pathvalidate takes ~0.2 ms a name; names repeat
@@ -47,7 +55,7 @@ def case_folder(archive: Path, case_id: str, customer: str | None, new: bool = F
     if new or ((archive / name).is_dir() and not (archive / name).is_symlink()):
         return archive / name
     if archive.is_dir():  # renamed since (customer corrected), or sealed in its quarter
-        for pattern in (f"{case_id}*", f"*{QUARTER_SUFFIX}/{case_id}*"):
+        for pattern in (f"{case_id}*", f"{_QUARTER_GLOB}/{case_id}*"):
             for existing in archive.glob(pattern):
                 placed = existing.parent == archive or QUARTER_FOLDER.match(existing.parent.name)
                 named = re.match(rf"^{re.escape(case_id)}(\s|$)", existing.name)

@@ -32,7 +32,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from archive.casefile import stage_case_files
-from archive.casefolder import QUARTER_FOLDER, QUARTER_SUFFIX, case_folder
+from archive.casefolder import QUARTER_FOLDER, case_folder, quarter_of_folder
 from archive.errors import ArchiveError
 from archive.journal import journaled
 from archive.listing import NEVER_FOLLOWED
@@ -179,11 +179,7 @@ def build_packet(
             for f in filings
             if isinstance(reason := originals[f.file], str)
         ]
-        sealed = (
-            folder.parent.name[: -len(QUARTER_SUFFIX)]
-            if QUARTER_FOLDER.match(folder.parent.name)
-            else ""
-        )
+        sealed = quarter_of_folder(folder.parent.name) or ""
         cover = render_page(
             cover_html(registry, policy, currency, case, sealed, now, failures, unavailable)
         )
@@ -223,9 +219,11 @@ def build_packet(
         return buf.getvalue()
 
 
-def file_packet(root: Path, registry: Registry, case_id: str, pdf: bytes, now: datetime) -> Path:
-    """Put the packet into the case folder and record it, all or nothing (the journal)."""
-    archive = root / "Archive"
+def file_packet(
+    root: Path, archive: Path, registry: Registry, case_id: str, pdf: bytes, now: datetime
+) -> Path:
+    """Put the packet into the case folder under `archive` (the shared folder `root`'s) and
+    record it, all or nothing (the journal)."""
     case = registry.case(case_id)
     if case is None:
         raise PacketError(f"there is no case {case_id}")

@@ -31,11 +31,12 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from archive.casefile import manifest
-from archive.casefolder import QUARTER_SUFFIX, case_folder
+from archive.casefolder import case_folder, quarter_of_folder
 from archive.errors import ArchiveError
 from archive.layout import is_quarter_folder
 from archive.listing import NEVER_FOLLOWED, list_folder, set_modes, what_is
 from archive.nofollow import NotARegularFile, hash_regular
+from filing.folders import FolderNames
 from filing.policy import Policy
 from filing.registry import Case, Registry
 from filing.words import category_label, department_name, resolution_words
@@ -83,9 +84,14 @@ class Quarter:
     def __str__(self) -> str:
         return f"{self.year}Q{self.q}"
 
-    @property
-    def folder_name(self) -> str:
-        return f"{self}{QUARTER_SUFFIX}"
+    def folder(self, archive: Path, names: FolderNames) -> Path:
+        """Where this quarter is sealed: the folder it already has (named in whatever
+        language the settings had then), or one named as the settings say now."""
+        if archive.is_dir():
+            for path in archive.glob(f"{self} *"):
+                if quarter_of_folder(path.name) == str(self) and is_quarter_folder(path):
+                    return path
+        return archive / names.quarter_folder(str(self))
 
     def contains(self, moment: date) -> bool:
         return Quarter.of(moment) == self
@@ -141,7 +147,7 @@ def close_quarter(
             f"{quarter} has not ended yet ({now:%Y-%m-%d}); close a quarter once it is over"
         )
     cases = closed_in(registry, quarter)
-    target = archive / quarter.folder_name
+    target = quarter.folder(archive, policy.folders)
     folders = {case.case_id: case_folder(archive, case.case_id, case.customer) for case in cases}
     # The cases sealed by an earlier run are looked at with the quarter folder.
     _refuse_foreign(

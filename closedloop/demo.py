@@ -60,7 +60,7 @@ def play(
         raise DemoFolderInUse(root)
     day = (start - timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
     day -= timedelta(days=day.weekday())  # Monday of last week
-    folder = SharedFolder(root)
+    folder = SharedFolder(root, policy.folders)
     created = init(root, policy, company, settings_text)
     yield Step(
         "The shared folder",

@@ -14,6 +14,7 @@ from app.errors import command_path
 from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.opening import LinkedFolder, archive_case_numbers, refuse_links
+from filing.folders import FolderNames
 from filing.registry import Registry, RegistryError, RegistryMissing
 from mail.send import connect, reason
 from mail.settings import MailSettings
@@ -58,8 +59,9 @@ def checks(
     departments: list[str],
     mounts: Path = Path("/proc/mounts"),
     mail: MailSettings | None = None,
+    folders: FolderNames | None = None,
 ) -> list[Check]:
-    folder = SharedFolder(root)
+    folder = SharedFolder(root, folders or FolderNames())
     out: list[Check] = []
     places = [folder.inbox, folder.archive, folder.quarantine, folder.blank_forms, folder.state]
     places += [folder.outbox / d for d in departments]

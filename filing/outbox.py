@@ -10,15 +10,18 @@ from typing import Any
 from filing.policy import Policy
 from forms.definition import get_form
 from forms.writer import FORMATS, Format
+from language import current
 
 
 def outbox_file(
     policy: Policy, case_id: str, form_id: str, department: str, fmt: Format
 ) -> PurePosixPath:
     """Outbox/<department's folder>/<case> <form title>.<fmt>, relative to the shared
-    folder (the text the registry keeps for the issued form)."""
+    folder (the text the registry keeps for the issued form); the folders as the settings
+    name them, the form's title in the language in use."""
     folder = policy.outboxes.get(department, department)
-    return PurePosixPath("Outbox", folder, f"{case_id} {get_form(form_id).title}.{fmt}")
+    title = get_form(form_id).title_in(current())
+    return PurePosixPath(policy.folders.outbox, folder, f"{case_id} {title}.{fmt}")
 
 
 def as_format(text: str) -> Format:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
+from filing.folders import FolderNames
+
 #: Category -> responsible department, when triage does not name one (DOMAIN.md step 2).
 DEFAULT_ROUTES: Mapping[str, str] = MappingProxyType(
     {
@@ -67,5 +69,6 @@ class Policy:
     repeat_window_days: int = 90
     routes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ROUTES)
     outboxes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_OUTBOXES)
+    folders: FolderNames = field(default_factory=FolderNames)
     calendar: CalendarPolicy = field(default_factory=CalendarPolicy)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)

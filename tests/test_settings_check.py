@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from app.settings import SettingsError, load_settings, settings_template
 from app.settings.reader import SettingsReader
 from closedloop.cli import cli
+from language import LANGUAGES
 from tests.scenario import Folder
 
 # (the line in the file init writes, what a person wrote instead, the words said after the
@@ -51,7 +52,7 @@ MISTAKES = [
         'name = "Your Company Ltd."',
         'name = "Your Company Ltd."\nhost = "smtp.example.com"',
         "[company] host is not a setting of [company]; did you mean [mail] host? "
-        "write one of currency, name, or remove the line",
+        "write one of currency, language, name, second_language, or remove the line",
     ),
     (
         "[mail.departments]",
@@ -218,12 +219,16 @@ def test_a_sites_own_departments_and_their_routes_are_kept(folder: Folder) -> No
     )
 
 
-def test_the_file_init_writes_holds_every_setting_and_only_settings(tmp_path: Path) -> None:
-    """What the reader asks for is what a file may hold: the file init writes names each
-    setting (but the password, which belongs in the environment), and nothing else."""
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_file_init_writes_holds_every_setting_and_only_settings(
+    tmp_path: Path, language: str
+) -> None:
+    """What the reader asks for is what a file may hold: the file init writes (in each
+    language) names each setting (but the password, which belongs in the environment), and
+    nothing else."""
     path = tmp_path / "closedloop.toml"
-    path.write_text(settings_template(), encoding="utf-8")
-    raw = tomllib.loads(settings_template())
+    path.write_text(settings_template(language), encoding="utf-8")
+    raw = tomllib.loads(settings_template(language))
     reader = SettingsReader(path, raw)
     reader.settings()
     written = {

@@ -98,7 +98,7 @@ class Watcher:
         mail_every: float = 30.0,
         first_retry: float = 1.0,
     ) -> None:
-        self.folder = SharedFolder(root)
+        self.folder = SharedFolder(root, settings.policy.folders)
         self.settings = settings
         timing = settings.watch
         self.window = timing.window

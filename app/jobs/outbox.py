@@ -99,7 +99,7 @@ def _outbox_files(app: App) -> list[str]:
             with contextlib.suppress(OSError):
                 Path(entry.path).unlink()
             continue
-        file = f"Outbox/{folder}/{entry.name}"
+        file = f"{app.folder.names.outbox}/{folder}/{entry.name}"
         if app.registry.issued_as(file):
             out.append(file)
     return out

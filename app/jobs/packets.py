@@ -48,7 +48,7 @@ class ClosurePacketJob(Job[str, bytes]):
         try:
             if isinstance(made, Exception):
                 raise made
-            where = file_packet(app.folder.root, app.registry, work, made, now)
+            where = file_packet(app.folder.root, app.folder.archive, app.registry, work, made, now)
         except (ArchiveError, OSError) as exc:
             return Done(
                 f"the closure packet could not be built ({exc}); build it with `closedloop packet`",

@@ -47,7 +47,9 @@ class QuarterSealJob(Job[Quarter, QuarterClosed]):
             return Done(
                 results=[
                     FileResult(
-                        f"Archive/{work.folder_name}",
+                        work.folder(app.folder.archive, app.settings.policy.folders)
+                        .relative_to(app.folder.root)
+                        .as_posix(),
                         Outcome.REFUSED,
                         reason=f"{work} could not be sealed: {made}",
                     )

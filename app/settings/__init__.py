@@ -23,6 +23,8 @@ from app.settings.model import (
     WatchSettings,
 )
 from app.settings.reader import SettingsReader
+from language import DEFAULT as DEFAULT_LANGUAGE
+from language import language_code
 
 __all__ = [
     "CLOCK_VARIABLE",
@@ -34,6 +36,7 @@ __all__ = [
     "UnknownSetting",
     "WatchSettings",
     "load_settings",
+    "read_settings",
     "now",
     "settings_template",
 ]
@@ -41,9 +44,12 @@ __all__ = [
 CLOCK_VARIABLE = "CLOSEDLOOP_NOW"
 
 
-def settings_template() -> str:
-    """The commented settings file `closedloop init` writes."""
-    return resources.files("templates").joinpath(SETTINGS_FILE).read_text(encoding="utf-8")
+def settings_template(language: str = DEFAULT_LANGUAGE) -> str:
+    """The commented settings file `closedloop init --language` writes: its comments, its
+    folder and department names in that language (closedloop.zh-CN.toml)."""
+    code = language_code(language)
+    name = SETTINGS_FILE if code == DEFAULT_LANGUAGE else f"closedloop.{code}.toml"
+    return resources.files("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def load_settings(root: Path | None) -> Settings:
@@ -52,8 +58,17 @@ def load_settings(root: Path | None) -> Settings:
         return Settings()
     path = root / SETTINGS_FILE
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
+    return read_settings(path, text)
+
+
+def read_settings(path: Path, text: str) -> Settings:
+    """The settings `text` holds, as the file `path` (named in every message)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
     return SettingsReader(path, raw).settings()
 

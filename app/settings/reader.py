@@ -26,6 +26,7 @@ from app.settings.model import (
     UnknownSetting,
     WatchSettings,
 )
+from filing.folders import FolderNames
 from filing.policy import DEFAULT_OUTBOXES, DEFAULT_ROUTES, CalendarPolicy, DeadlinePolicy, Policy
 from forms.writer import DEFAULT_COMPANY
 from language import LanguageError, language_code
@@ -198,6 +199,7 @@ class SettingsReader:
             ),
             routes=self.routes(outboxes),
             outboxes=outboxes,
+            folders=self.folders(),
             calendar=self.calendar(),
             deadlines=DeadlinePolicy(
                 confirm_working_days=self.integer(
@@ -235,6 +237,32 @@ class SettingsReader:
             (what, message), rest = problems[0], [what for what, _ in problems[1:]]
             also = f" (not settings either: {', '.join(rest)})" if rest else ""
             raise UnknownSetting(self.path, what, f"{self.path}: {message}{also}")
+
+    def folders(self) -> FolderNames:
+        """[folders]: each a name a folder can have on Windows, none the same as another."""
+        names: dict[str, str] = {}
+        for key, default in FolderNames().names().items():
+            value = self.get("folders", key, default)
+            name = value.strip() if isinstance(value, str) else ""
+            if not name or any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
+                raise self.fail(
+                    f"[folders] {key}",
+                    f"is {value!r}, not a name a folder can have",
+                    f"{key} = {json.dumps(default)}",
+                )
+            names[key] = name
+        seen: dict[str, str] = {}
+        for key, name in names.items():
+            if key == "quarter":  # a part of the quarters' names, not a folder of its own
+                continue
+            other = seen.setdefault(name.casefold(), key)
+            if other != key or name.casefold() == ".closedloop":
+                raise self.fail(
+                    f"[folders] {key}",
+                    f"is {name!r}, the name of another folder ({other})",
+                    f"{key} = {json.dumps(FolderNames().names()[key])}",
+                )
+        return FolderNames(**names)
 
     def languages(self) -> tuple[str, str | None]:
         """[company] language, and second_language (none: "")."""

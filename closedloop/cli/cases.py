@@ -172,7 +172,9 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
             atomic_write_bytes(out, pdf)
             where = out
         else:
-            where = file_packet(app.folder.root, app.registry, case_id, pdf, moment)
+            where = file_packet(
+                app.folder.root, app.folder.archive, app.registry, case_id, pdf, moment
+            )
             app.pages.case_changed(case_id, moment)
     click.echo(f"Wrote {where}")
 

@@ -20,7 +20,13 @@ from app.application import App
 from app.errors import command_path
 from app.folder import SETTINGS_FILE, SharedFolder, init
 from app.results import Outcome
-from app.settings import Settings, SettingsError, load_settings, settings_template
+from app.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    read_settings,
+    settings_template,
+)
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
     echo_json,
@@ -36,18 +42,44 @@ from closedloop.demo import play
 from closedloop.doctor import Check, checks
 from filing.words import note_words
 from forms.shown import shown
+from language import DEFAULT as DEFAULT_LANGUAGE
+from language import LANGUAGES, LanguageError, language_code
 from watcher.service import Watcher
+
+
+def _language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return None if value is None else language_code(value)
+    except LanguageError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @cli.command("init")
 @root_argument
-def init_cmd(root: Path) -> None:
+@click.option(
+    "--language",
+    callback=_language,
+    help=f"The language of the folder: {', '.join(LANGUAGES)} (default en). Its settings, "
+    "folders, departments, forms and everything people read are in it.",
+)
+def init_cmd(root: Path, language: str | None) -> None:
     """Lay out the shared folder ROOT: settings, Inbox, Outbox per department, Blank Forms,
-    Archive, Quarantine, Reports. Safe to run again; never overwrites a site's files."""
+    Archive, Quarantine, Reports (named in the folder's language). Safe to run again; never
+    overwrites a site's files."""
     with errors():
         root.mkdir(parents=True, exist_ok=True)
-        settings = load_settings(root)
-        created = init(root, settings.policy, settings.company_name, settings_template())
+        settings_file = root / SETTINGS_FILE
+        text = settings_template(language or DEFAULT_LANGUAGE)
+        if settings_file.exists():
+            settings = load_settings(root)
+            if language is not None and language != settings.language:
+                raise SettingsError(
+                    f'{settings_file} says language = "{settings.language}", not {language}; '
+                    "a folder laid out keeps its settings: change the language there"
+                )
+        else:  # the folders are named as the settings file about to be written says
+            settings = read_settings(settings_file, text)
+        created = init(root, settings.policy, settings.company_name, text)
         settings = load_settings(root)  # the file just written must be valid
     click.echo(
         f"{root}: {len(created)} folders and files created"

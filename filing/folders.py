@@ -1,0 +1,29 @@
+"""The names of the shared folder's folders, as the site's settings give them (`[folders]`):
+`closedloop init --language zh-CN` writes them in Chinese (收件箱, 发件箱, 档案 ...: the
+settings file it writes, templates/closedloop.zh-CN.toml); a site may name them as it likes. What is not written is English, whatever the language, so a
+folder laid out in English is still found after its language changes."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FolderNames:
+    inbox: str = "Inbox"
+    outbox: str = "Outbox"
+    archive: str = "Archive"
+    quarantine: str = "Quarantine"
+    blank_forms: str = "Blank Forms"
+    reports: str = "Reports"
+    # A sealed quarter's folder is the quarter and this: "2026Q4 Customer Complaint Closed-Loop"
+    quarter: str = "Customer Complaint Closed-Loop"
+
+    def names(self) -> dict[str, str]:
+        """Each setting key with its folder name."""
+        return dataclasses.asdict(self)
+
+    def quarter_folder(self, quarter: str) -> str:
+        """The folder a sealed quarter ("2026Q4") is put in."""
+        return f"{quarter} {self.quarter}"

@@ -1,0 +1,115 @@
+"""A shared folder laid out in Chinese: `init --language zh-CN` names its folders and
+departments in Chinese through the settings ([folders], [departments]), every command
+finds them there, quarters are sealed as "2026Q4 客户投诉闭环", and a folder laid out in
+English keeps its folders when its language changes later."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.application import App
+from app.settings import SettingsError, load_settings
+from archive.casefolder import quarter_of_folder
+from archive.layout import is_quarter_folder
+from archive.quarter import Quarter
+from closedloop.cli import cli
+from filing.folders import FolderNames
+
+CHINESE = ["收件箱", "发件箱", "档案", "隔离", "空白表单", "报告"]
+DEPARTMENTS = ["质量管理部", "储运部", "售后服务部", "生产部", "研发部", "销售部", "财务部"]
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_init_in_chinese_names_the_folders_and_departments_in_chinese(tmp_path: Path) -> None:
+    root = tmp_path / "投诉"
+    run("init", str(root), "--language", "zh-CN")
+    assert {p.name for p in root.iterdir()} == {*CHINESE, ".closedloop", "closedloop.toml"}
+    assert set(DEPARTMENTS) <= {p.name for p in (root / "发件箱").iterdir()}
+    settings = load_settings(root)
+    assert settings.language == "zh-CN"
+    assert settings.policy.folders.inbox == "收件箱"
+    assert settings.policy.outboxes["quality_management"] == "质量管理部"
+    text = (root / "closedloop.toml").read_text(encoding="utf-8")
+    assert 'language = "zh-CN"' in text and "# 共享文件夹中各文件夹的名称" in text
+    with App.open(root) as app:  # every folder found by the names the settings give
+        assert app.folder.inbox == root / "收件箱"
+        assert app.folder.archive == root / "档案"
+    run("doctor", str(root))  # no folder reported missing
+    # Run again: nothing created, and a language other than the settings' is refused.
+    assert "already laid out" in run("init", str(root))
+    said = run("init", str(root), "--language", "en", code=2)
+    assert 'says language = "zh-CN", not en' in said
+
+
+@pytest.mark.parametrize("spelling", ["zh_CN", "zh-cn", "zh-Hans", "zh"])
+def test_init_takes_the_usual_spellings_of_chinese(tmp_path: Path, spelling: str) -> None:
+    run("init", str(tmp_path / "f"), "--language", spelling)
+    assert load_settings(tmp_path / "f").language == "zh-CN"
+
+
+def test_init_refuses_a_language_it_is_not_written_in(tmp_path: Path) -> None:
+    said = run("init", str(tmp_path / "f"), "--language", "fr", code=2)
+    assert "'fr' is not a language closedloop is written in; use one of: en, zh-CN" in said
+    assert not (tmp_path / "f").exists()
+
+
+def test_english_folder_keeps_its_folders_when_its_language_changes(tmp_path: Path) -> None:
+    """[folders] names what is on disk; the language says what people read. A folder laid
+    out in English and switched to Chinese still finds its Inbox."""
+    root = tmp_path / "share"
+    run("init", str(root))
+    path = root / "closedloop.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('language = "en"', 'language = "zh-CN"'),
+        encoding="utf-8",
+    )
+    settings = load_settings(root)
+    assert settings.language == "zh-CN"
+    assert settings.policy.folders == FolderNames()
+    run("ingest", str(root))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("inbox", "In/box", "[folders] inbox is 'In/box', not a name a folder can have"),
+        ("archive", " ", "[folders] archive is ' ', not a name a folder can have"),
+        ("reports", "inbox", "[folders] reports is 'inbox', the name of another folder (inbox)"),
+        ("outbox", ".closedloop", "[folders] outbox is '.closedloop', the name of another"),
+    ],
+)
+def test_folder_names_are_checked(tmp_path: Path, key: str, value: str, said: str) -> None:
+    root = tmp_path / "share"
+    run("init", str(root))
+    path = root / "closedloop.toml"
+    text = path.read_text(encoding="utf-8")
+    default = FolderNames().names()[key]
+    path.write_text(text.replace(f'{key} = "{default}"', f'{key} = "{value}"'), encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"\[folders\]") as caught:
+        load_settings(root)
+    assert said in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_a_quarter_is_sealed_in_the_words_of_the_settings_and_found_in_any(tmp_path: Path) -> None:
+    archive = tmp_path / "档案"
+    archive.mkdir()
+    chinese = FolderNames(quarter="客户投诉闭环")
+    target = Quarter(2026, 4).folder(archive, chinese)
+    assert target.name == "2026Q4 客户投诉闭环"
+    assert quarter_of_folder(target.name) == "2026Q4"
+    # A quarter sealed in English before the language changed is the quarter's folder still.
+    (archive / "2026Q3 Customer Complaint Closed-Loop").mkdir()
+    found = Quarter(2026, 3).folder(archive, chinese)
+    assert found.name == "2026Q3 Customer Complaint Closed-Loop"
+    assert is_quarter_folder(found)
+    # A case folder never reads as a quarter, whatever its customer's name.
+    assert quarter_of_folder("CC-2026-0001 2026Q4 客户投诉闭环") is None
