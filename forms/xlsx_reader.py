@@ -263,7 +263,7 @@ def _coord(ref: str) -> Coord | None:
 
 
 def _rels_name(part: str) -> str:
-    folder, _, name = part.rpartition("/")
+    folder, _sep, name = part.rpartition("/")
     return f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
 
 
