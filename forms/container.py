@@ -17,7 +17,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from forms.errors import RefusedFile, shown
+from forms.errors import RefusedFile, shown, too_large
 from forms.filekind import OLE_MAGIC, classify_other, is_lock_file
 from forms.package import (
     MAX_RATIO,
@@ -31,6 +31,7 @@ from forms.package import (
 )
 from forms.xmlparse import prolog_has_dtd
 from forms.zipcheck import MAX_ENTRIES, MAX_PACKAGE_BYTES, MAX_PART_BYTES, check_members, open_zip
+from language import _
 
 __all__ = [
     "CT_CUSTOM_PROPS",
@@ -75,13 +76,11 @@ _EXTERNAL_SCHEMA = re.compile(rb"schemaLocation\s*=\s*[\"'][a-zA-Z][a-zA-Z0-9+.-
 def open_package(path: Path, data: bytes) -> OfficePackage:
     """Classify `data` (the bytes of `path`) and open it, or raise RefusedFile."""
     if is_lock_file(path):
-        raise RefusedFile(path, "lock_file", "it is an office program's lock file.")
+        raise RefusedFile(path, "lock_file", _("it is an office program's lock file."))
     if not data:
-        raise RefusedFile(path, "corrupt", "the file is empty (0 bytes).")
+        raise RefusedFile(path, "corrupt", _("the file is empty (0 bytes)."))
     if len(data) > MAX_FILE_BYTES:
-        raise RefusedFile(
-            path, "unsafe", f"the file is {len(data) // 2**20} MB, too large for a form."
-        )
+        raise RefusedFile(path, "unsafe", too_large(len(data)))
     if data.startswith(b"PK"):
         return _open_zip(path, data)
     raise classify_other(path, data)
@@ -107,32 +106,41 @@ def _check_office(pkg: OfficePackage, by_name: dict[str, zipfile.ZipInfo]) -> No
         if "mimetype" in by_name:
             mimetype = pkg.head(by_name["mimetype"], 100).decode("ascii", "replace")
             if mimetype.startswith("application/vnd.oasis.opendocument"):
-                what = "spreadsheet (.ods)" if "spreadsheet" in mimetype else "document (.odt)"
-                raise RefusedFile(path, "legacy_format", f"it is an OpenDocument {what}.")
+                if "spreadsheet" in mimetype:
+                    what = _("it is an OpenDocument spreadsheet (.ods).")
+                else:
+                    what = _("it is an OpenDocument document (.odt).")
+                raise RefusedFile(path, "legacy_format", what)
         if any(n.startswith(("word/", "xl/", "_rels/")) for n in by_name):
-            raise RefusedFile(path, "corrupt", "it is an Office file missing its table of parts.")
+            raise RefusedFile(
+                path, "corrupt", _("it is an Office file missing its table of parts.")
+            )
         raise RefusedFile(
-            path, "unsupported_type", "it is a zip archive, not a Word or Excel file."
+            path, "unsupported_type", _("it is a zip archive, not a Word or Excel file.")
         )
     _refuse_dtds(pkg, infos)
     pkg.content_types = _content_types(pkg, by_name)
     cts = set(pkg.content_types.values())
     if CT_XLSB in cts:
-        raise RefusedFile(path, "legacy_format", "it is a binary Excel workbook (.xlsb).")
+        raise RefusedFile(path, "legacy_format", _("it is a binary Excel workbook (.xlsb)."))
     if any(hint in ct for ct in cts for hint in CT_MACRO_HINTS) or any(
         n.lower().endswith("vbaproject.bin") for n in by_name
     ):
-        raise RefusedFile(path, "macro_enabled", "it contains macros (a .docm or .xlsm file).")
+        raise RefusedFile(path, "macro_enabled", _("it contains macros (a .docm or .xlsm file)."))
     for name, ct in pkg.content_types.items():
         # XML maps name schemas by address; Excel may fetch one (an XXE-style request).
         is_map = ct.endswith("xmlMaps+xml") or name.lower().endswith("xmlmaps.xml")
         if is_map and _EXTERNAL_SCHEMA.search(pkg.read(name)):
-            raise RefusedFile(path, "unsafe", f"part {shown(name)} refers to an outside address.")
+            raise RefusedFile(
+                path,
+                "unsafe",
+                _("part {part} refers to an outside address.").format(part=shown(name)),
+            )
     mains = pkg.related("", OFFICE_DOCUMENT_RELS)
     if not mains:
-        raise RefusedFile(path, "unsupported_type", "it is a package with no document inside.")
+        raise RefusedFile(path, "unsupported_type", _("it is a package with no document inside."))
     if not pkg.has(mains[0]):
-        raise RefusedFile(path, "corrupt", "it is an Office file whose main part is missing.")
+        raise RefusedFile(path, "corrupt", _("it is an Office file whose main part is missing."))
     pkg.main_part = mains[0]
     main_ct = pkg.content_types.get(pkg.main_part, "")
     if main_ct in CT_DOCX:
@@ -140,9 +148,9 @@ def _check_office(pkg: OfficePackage, by_name: dict[str, zipfile.ZipInfo]) -> No
     elif main_ct in CT_XLSX:
         pkg.kind = "xlsx"
     elif "presentationml" in main_ct:
-        raise RefusedFile(path, "unsupported_type", "it is a PowerPoint presentation.")
+        raise RefusedFile(path, "unsupported_type", _("it is a PowerPoint presentation."))
     else:
-        raise RefusedFile(path, "unsupported_type", "it is not a Word or Excel document.")
+        raise RefusedFile(path, "unsupported_type", _("it is not a Word or Excel document."))
 
 
 def _refuse_dtds(pkg: OfficePackage, infos: list[zipfile.ZipInfo]) -> None:
@@ -158,7 +166,9 @@ def _refuse_dtds(pkg: OfficePackage, infos: list[zipfile.ZipInfo]) -> None:
                 break
         if verdict:
             raise RefusedFile(
-                pkg.path, "unsafe", f"part {shown(info.filename)} declares XML entities."
+                pkg.path,
+                "unsafe",
+                _("part {part} declares XML entities.").format(part=shown(info.filename)),
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.shown import shown as shown_line
+from language import N_, _
 
 
 class FormError(Exception):
@@ -26,7 +27,11 @@ class UnknownFormError(FormError):
     def __init__(self, form_id: str, known: list[str]) -> None:
         self.form_id = form_id
         self.known = known
-        super().__init__(f"there is no form '{form_id}'; the forms are: {', '.join(known)}")
+        super().__init__(
+            _("there is no form '{form}'; the forms are: {forms}").format(
+                form=form_id, forms=", ".join(known)
+            )
+        )
 
 
 class FieldValueError(FormError):
@@ -39,29 +44,49 @@ class FieldValueError(FormError):
         super().__init__(f"{form_id}: {message}")
 
 
-#: The kinds of refusal, each with the plain-language fix a clerk can act on.
+#: The kinds of refusal, each with the plain-language fix a clerk can act on (in English;
+#: RefusedFile says it in the language in use when the file is refused).
 REFUSAL_KINDS: dict[str, str] = {
-    "encrypted": "Remove the password (File > Info > Protect > Encrypt with password: clear it) "
-    "and save it again.",
-    "legacy_format": "Open it and save it as a Word document (.docx) or Excel workbook (.xlsx), "
-    "or fill a fresh form from the Blank Forms folder.",
-    "macro_enabled": "Macro-enabled files are not accepted. Save it as .docx or .xlsx "
-    "(without macros), or fill a fresh form from the Blank Forms folder.",
-    "corrupt": "The file is damaged or was not saved completely. Open it, check it, and save it "
-    "again; if it will not open, fill a fresh form from the Blank Forms folder.",
-    "not_a_form": "Only forms from the Blank Forms folder (or sent to you by closedloop) can be "
-    "filed. Copy your answers into one of those forms and save it.",
-    "unsupported_type": "Save the form as a Word document (.docx) or Excel workbook (.xlsx) "
-    "from the Blank Forms folder. Photos, PDFs and e-mails go in the case's evidence folder.",
-    "unsafe": "The file contains content that could be used to attack the system, so it was "
-    "not opened. Fill a fresh form from the Blank Forms folder.",
-    "lock_file": "This is the lock file an office program keeps while a document is open; "
-    "it is not a form and needs nothing from you.",
+    "encrypted": N_(
+        "Remove the password (File > Info > Protect > Encrypt with password: clear it) "
+        "and save it again."
+    ),
+    "legacy_format": N_(
+        "Open it and save it as a Word document (.docx) or Excel workbook (.xlsx), "
+        "or fill a fresh form from the Blank Forms folder."
+    ),
+    "macro_enabled": N_(
+        "Macro-enabled files are not accepted. Save it as .docx or .xlsx "
+        "(without macros), or fill a fresh form from the Blank Forms folder."
+    ),
+    "corrupt": N_(
+        "The file is damaged or was not saved completely. Open it, check it, and save it "
+        "again; if it will not open, fill a fresh form from the Blank Forms folder."
+    ),
+    "not_a_form": N_(
+        "Only forms from the Blank Forms folder (or sent to you by closedloop) can be "
+        "filed. Copy your answers into one of those forms and save it."
+    ),
+    "unsupported_type": N_(
+        "Save the form as a Word document (.docx) or Excel workbook (.xlsx) "
+        "from the Blank Forms folder. Photos, PDFs and e-mails go in the case's evidence folder."
+    ),
+    "unsafe": N_(
+        "The file contains content that could be used to attack the system, so it was "
+        "not opened. Fill a fresh form from the Blank Forms folder."
+    ),
+    "lock_file": N_(
+        "This is the lock file an office program keeps while a document is open; "
+        "it is not a form and needs nothing from you."
+    ),
 }
 
 
 class RefusedFile(FormError):
-    """A file that cannot be read as a form, with the kind of refusal and what to do."""
+    """A file that cannot be read as a form, with the kind of refusal and what to do.
+
+    `reason` comes in the language in use (its maker says it with `_()`); the fix is said
+    here, in the language in use when the file is refused."""
 
     def __init__(self, path: Path | str, kind: str, reason: str) -> None:
         if kind not in REFUSAL_KINDS:
@@ -69,12 +94,19 @@ class RefusedFile(FormError):
         self.path = Path(path)
         self.kind = kind
         self.reason = reason
-        self.fix = REFUSAL_KINDS[kind]
-        super().__init__(f"{self.path.name}: {reason} {self.fix}")
+        self.fix = _(REFUSAL_KINDS[kind])
+        super().__init__(
+            _("{file}: {reason} {fix}").format(file=self.path.name, reason=reason, fix=self.fix)
+        )
 
     @property
     def message(self) -> str:
         return str(self)
+
+
+def too_large(size: int) -> str:
+    """The reason a file of `size` bytes is refused unread."""
+    return _("the file is {mb} MB, too large for a form.").format(mb=size // 2**20)
 
 
 def shown(text: str, limit: int = 80) -> str:

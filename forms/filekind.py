@@ -12,14 +12,15 @@ from pathlib import Path
 
 from forms.errors import RefusedFile
 from forms.ole import classify_ole
+from language import N_, _
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _IMAGE_MAGIC = {
-    b"\x89PNG": "a PNG picture",
-    b"\xff\xd8\xff": "a JPEG photo",
-    b"GIF8": "a GIF picture",
-    b"II*\x00": "a TIFF image",
-    b"MM\x00*": "a TIFF image",
+    b"\x89PNG": N_("it is a PNG picture, not a form."),
+    b"\xff\xd8\xff": N_("it is a JPEG photo, not a form."),
+    b"GIF8": N_("it is a GIF picture, not a form."),
+    b"II*\x00": N_("it is a TIFF image, not a form."),
+    b"MM\x00*": N_("it is a TIFF image, not a form."),
 }
 
 # pypdf reports repairs of damaged PDFs through logging; they are not ours to print.
@@ -39,7 +40,7 @@ def classify_other(path: Path, data: bytes) -> RefusedFile:
     if b"%PDF-" in data[:1024]:
         return _classify_pdf(path, data)
     if data.startswith(b"{\\rtf"):
-        return RefusedFile(path, "legacy_format", "it is a Rich Text (.rtf) document.")
+        return RefusedFile(path, "legacy_format", _("it is a Rich Text (.rtf) document."))
     if (
         len(data) >= 4
         and data[1] in (0x00, 0x02, 0x04, 0x08)
@@ -52,13 +53,13 @@ def classify_other(path: Path, data: bytes) -> RefusedFile:
             0x10,
         )
     ):
-        return RefusedFile(path, "legacy_format", "it is a very old Excel (2.x-4.x) workbook.")
+        return RefusedFile(path, "legacy_format", _("it is a very old Excel (2.x-4.x) workbook."))
     if data[:2] in (b"\x31\xbe", b"\x32\xbe"):
-        return RefusedFile(path, "legacy_format", "it is an old Microsoft Write document.")
+        return RefusedFile(path, "legacy_format", _("it is an old Microsoft Write document."))
     for magic, what in _IMAGE_MAGIC.items():
         if data.startswith(magic):
-            return RefusedFile(path, "unsupported_type", f"it is {what}, not a form.")
-    return RefusedFile(path, "unsupported_type", "it is not a Word or Excel file.")
+            return RefusedFile(path, "unsupported_type", _(what))
+    return RefusedFile(path, "unsupported_type", _("it is not a Word or Excel file."))
 
 
 def _classify_pdf(path: Path, data: bytes) -> RefusedFile:
@@ -72,9 +73,9 @@ def _classify_pdf(path: Path, data: bytes) -> RefusedFile:
     except DependencyError:
         # pypdf tries the empty password on opening, and AES needs `cryptography`: only
         # an encrypted PDF gets that far without it.
-        return RefusedFile(path, "encrypted", "it is a password-protected PDF.")
+        return RefusedFile(path, "encrypted", _("it is a password-protected PDF."))
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
-        return RefusedFile(path, "corrupt", "it is a damaged PDF.")
+        return RefusedFile(path, "corrupt", _("it is a damaged PDF."))
     if encrypted:
-        return RefusedFile(path, "encrypted", "it is a password-protected PDF.")
-    return RefusedFile(path, "unsupported_type", "it is a PDF, which cannot be read as a form.")
+        return RefusedFile(path, "encrypted", _("it is a password-protected PDF."))
+    return RefusedFile(path, "unsupported_type", _("it is a PDF, which cannot be read as a form."))

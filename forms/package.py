@@ -14,6 +14,7 @@ from lxml import etree
 
 from forms.errors import RefusedFile, shown
 from forms.xmlparse import UnsafeXML, parse_xml
+from language import N_, _
 
 # What is really inflated to be parsed: one part, and everything read from one file (DTD
 # probes included). A form's largest part is some 100 kB (the corpus's largest XML part,
@@ -27,6 +28,9 @@ MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 4 * 1024 * 1024
 
 Kind = Literal["docx", "xlsx"]
+
+#: A part whose bytes or XML are broken, with the first line of what broke.
+DAMAGED = N_("part {part} is damaged ({error}).")
 
 
 @dataclass
@@ -56,7 +60,11 @@ class OfficePackage:
         if info.file_size > MAX_READ_BYTES:
             mb = info.file_size // 2**20
             raise refused_part(
-                self.path, "unsafe", info, f"is {mb} MB of XML, far more than a form holds."
+                self.path,
+                "unsafe",
+                info,
+                _("part {part} is {mb} MB of XML, far more than a form holds."),
+                mb=mb,
             )
         data, used = self._inflate(info, info.file_size + 1, info.compress_size)
         if len(data) > info.file_size:
@@ -64,23 +72,29 @@ class OfficePackage:
                 self.path,
                 "unsafe",
                 info,
-                f"inflates to more than the {info.file_size} bytes the zip's directory "
-                "claims (a zip bomb).",
+                _(
+                    "part {part} inflates to more than the {size} bytes the zip's directory "
+                    "claims (a zip bomb)."
+                ),
+                size=info.file_size,
             )
         if len(data) < info.file_size:
             raise refused_part(
-                self.path, "corrupt", info, "is damaged (shorter than the zip says)."
+                self.path, "corrupt", info, _("part {part} is damaged (shorter than the zip says).")
             )
         if len(data) > RATIO_FLOOR_BYTES and len(data) > MAX_RATIO * max(used, 1):
             raise refused_part(
                 self.path,
                 "unsafe",
                 info,
-                f"inflates {len(data) // max(used, 1)}-fold to {len(data) // 2**20} MB "
-                "(a zip bomb).",
+                _("part {part} inflates {ratio}-fold to {mb} MB (a zip bomb)."),
+                ratio=len(data) // max(used, 1),
+                mb=len(data) // 2**20,
             )
         if zlib.crc32(data) != info.CRC:
-            raise refused_part(self.path, "corrupt", info, "is damaged (bad CRC-32).")
+            raise refused_part(
+                self.path, "corrupt", info, _("part {part} is damaged (bad CRC-32).")
+            )
         return data
 
     def head(self, info: zipfile.ZipInfo, size: int) -> bytes:
@@ -96,8 +110,10 @@ class OfficePackage:
             raise RefusedFile(
                 self.path,
                 "unsafe",
-                f"it inflates to more than {MAX_TOTAL_BYTES // 2**20} MB of XML in all, "
-                "far more than a form holds (a zip bomb).",
+                _(
+                    "it inflates to more than {mb} MB of XML in all, "
+                    "far more than a form holds (a zip bomb)."
+                ).format(mb=MAX_TOTAL_BYTES // 2**20),
             )
         start = self._starts[info.filename]
         raw = memoryview(self.data)[start : start + stored]
@@ -108,10 +124,8 @@ class OfficePackage:
             try:
                 out = inflater.decompress(raw, limit)
             except zlib.error as exc:
-                raise RefusedFile(
-                    self.path,
-                    "corrupt",
-                    f"part {shown(info.filename)} is damaged ({first_line(exc)}).",
+                raise refused_part(
+                    self.path, "corrupt", info, _(DAMAGED), error=first_line(exc)
                 ) from None
             used = len(raw) - len(inflater.unused_data) if inflater.eof else len(raw)
         self.spent += len(out)
@@ -123,11 +137,15 @@ class OfficePackage:
             return parse_xml(data)
         except UnsafeXML:
             raise RefusedFile(
-                self.path, "unsafe", f"part {shown(name)} declares XML entities."
+                self.path,
+                "unsafe",
+                _("part {part} declares XML entities.").format(part=shown(name)),
             ) from None
         except (etree.XMLSyntaxError, ValueError) as exc:
             raise RefusedFile(
-                self.path, "corrupt", f"part {shown(name)} is damaged ({first_line(exc)})."
+                self.path,
+                "corrupt",
+                _(DAMAGED).format(part=shown(name), error=first_line(exc)),
             ) from None
 
     def parts_of_type(self, content_type: str) -> list[str]:
@@ -142,8 +160,10 @@ class OfficePackage:
             raise RefusedFile(
                 self.path,
                 "unsafe",
-                f"part {shown(rels)} holds {len(found)} relationships, "
-                f"far more than a form has (at most {MAX_RELATIONSHIPS}).",
+                _(
+                    "part {part} holds {count} relationships, "
+                    "far more than a form has (at most {most})."
+                ).format(part=shown(rels), count=len(found), most=MAX_RELATIONSHIPS),
             )
         return found
 
@@ -185,5 +205,8 @@ def first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
 
 
-def refused_part(path: Path, kind: str, info: zipfile.ZipInfo, what: str) -> RefusedFile:
-    return RefusedFile(path, kind, f"part {shown(info.filename)} {what}")
+def refused_part(
+    path: Path, kind: str, info: zipfile.ZipInfo, what: str, **values: object
+) -> RefusedFile:
+    """A refusal naming one part: `what` (said in the language in use) names it {part}."""
+    return RefusedFile(path, kind, what.format(part=shown(info.filename), **values))

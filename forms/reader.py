@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from forms.container import CT_CUSTOM_PROPS, MAX_FILE_BYTES, OfficePackage, open_package
-from forms.definition import FormDefinition, all_forms
+from forms.definition import Field, FormDefinition, all_forms
 from forms.docprops import parse_custom_properties
 from forms.docx_reader import docx_identity_text, extract_docx
-from forms.errors import RefusedFile, shown
+from forms.errors import RefusedFile, shown, too_large
 from forms.extracted import Extracted
 from forms.identity import CASE_ID, Identity, from_properties, from_text
 from forms.limits import MAX_TABLE_ROWS, max_chars
 from forms.values import Problem, Value, ValueProblem, convert, format_value, to_json
 from forms.xlsx_reader import extract_xlsx, xlsx_identity_text
+from language import _, current
 
 
 @dataclass
@@ -70,14 +71,22 @@ def read_form(path: Path, data: bytes | None = None) -> FormRead:
             raise RefusedFile(
                 path,
                 "not_a_form",
-                f"it names a form '{shown(identity.form_id)}' that does not exist.",
+                _("it names a form '{form}' that does not exist.").format(
+                    form=shown(identity.form_id)
+                ),
             )
         if identity.version and identity.version != form.version:
             raise RefusedFile(
                 path,
                 "not_a_form",
-                f"it was made for template version {shown(identity.version)} of the "
-                f"{form.title}; this closedloop knows version {form.version}.",
+                _(
+                    "it was made for template version {version} of the {form}; "
+                    "this closedloop knows version {known}."
+                ).format(
+                    version=shown(identity.version),
+                    form=form.title_in(current()),
+                    known=form.version,
+                ),
             )
         extracted = extract_docx(pkg, form) if pkg.kind == "docx" else extract_xlsx(pkg, form)
     finally:
@@ -89,8 +98,10 @@ def read_form(path: Path, data: bytes | None = None) -> FormRead:
         problems.append(
             Problem(
                 "case_id",
-                f"Case number: '{case_id}' is not like CC-2026-0001; "
-                "use the form closedloop sent for this case",
+                _(
+                    "Case number: '{case}' is not like CC-2026-0001; "
+                    "use the form closedloop sent for this case"
+                ).format(case=case_id),
                 case_id,
             )
         )
@@ -108,19 +119,17 @@ def read_capped(path: Path) -> bytes:
     try:
         fd = os.open(path, flags)
     except IsADirectoryError:
-        raise RefusedFile(path, "unsupported_type", "it is a folder, not a file.") from None
+        raise RefusedFile(path, "unsupported_type", _("it is a folder, not a file.")) from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise RefusedFile(path, "unsupported_type", "it is a folder, not a file.")
+            raise RefusedFile(path, "unsupported_type", _("it is a folder, not a file."))
         if not stat.S_ISREG(st.st_mode):
             raise RefusedFile(
-                path, "unsupported_type", "it is not a file but a pipe, socket or device."
+                path, "unsupported_type", _("it is not a file but a pipe, socket or device.")
             )
         if st.st_size > MAX_FILE_BYTES:
-            raise RefusedFile(
-                path, "unsafe", f"the file is {st.st_size // 2**20} MB, too large for a form."
-            )
+            raise RefusedFile(path, "unsafe", too_large(st.st_size))
         # To the end, or to one byte past the cap should it have grown since (open_package
         # refuses that byte); in steps, as read(n) would set n bytes aside first.
         chunks: list[bytes] = []
@@ -144,8 +153,12 @@ def _check_tables(path: Path, form: FormDefinition, ex: Extracted) -> None:
             raise RefusedFile(
                 path,
                 "unsafe",
-                f"its table {form.field(field_id).label} runs to row {last}, "
-                f"far more than a form holds (at most {MAX_TABLE_ROWS}).",
+                _(
+                    "its table {table} runs to row {row}, "
+                    "far more than a form holds (at most {most})."
+                ).format(
+                    table=form.field(field_id).label_in(current()), row=last, most=MAX_TABLE_ROWS
+                ),
             )
 
 
@@ -164,48 +177,22 @@ def _identity(pkg: OfficePackage) -> Identity:
         text = docx_identity_text(pkg) if pkg.kind == "docx" else xlsx_identity_text(pkg)
         identity = from_text(text)
     if identity is None:
-        what = "Word document" if pkg.kind == "docx" else "Excel workbook"
-        raise RefusedFile(pkg.path, "not_a_form", f"it is a {what}, but not a closedloop form.")
+        if pkg.kind == "docx":
+            what = _("it is a Word document, but not a closedloop form.")
+        else:
+            what = _("it is an Excel workbook, but not a closedloop form.")
+        raise RefusedFile(pkg.path, "not_a_form", what)
     return identity
 
 
 def type_values(form: FormDefinition, ex: Extracted) -> tuple[dict[str, Value], list[Problem]]:
-    """Turn raw cells into typed values; every bad or missing value becomes a Problem."""
+    """Turn raw cells into typed values; every bad or missing value becomes a Problem,
+    naming the field by its label in the language in use."""
     values: dict[str, Value] = {}
     problems: list[Problem] = []
     for f in form.fields:
         if f.type == "table":
-            table = ex.tables.get(f.id)
-            rows: list[dict[str, Any]] = []
-            for number, raw_row in table.rows if table else []:
-                row: dict[str, Any] = {}
-                for col in f.columns:
-                    raw = raw_row.get(col.id)
-                    where = f"{f.label}, row {number}, {col.label}"
-                    try:
-                        row[col.id] = convert(col, raw, ex.date1904)
-                    except ValueProblem as exc:
-                        row[col.id] = None
-                        problems.append(
-                            Problem(f.id, f"{where}: {exc}", _shown_value(raw, col.type))
-                        )
-                        continue
-                    if row[col.id] is None and col.required:
-                        problems.append(
-                            Problem(f.id, f"{where}: is empty; fill it in, or clear the whole row")
-                        )
-                rows.append(row)
-            values[f.id] = rows or None
-            if table is None and f.required:
-                problems.append(
-                    Problem(
-                        f.id,
-                        f"{f.label}: this table is missing from the form; "
-                        "fill a fresh form from the Blank Forms folder",
-                    )
-                )
-            elif not rows and f.required:
-                problems.append(Problem(f.id, f"{f.label}: fill in at least one row"))
+            values[f.id] = _type_table(f, ex, problems)
             continue
         if f.id not in ex.scalars:
             values[f.id] = None
@@ -213,8 +200,12 @@ def type_values(form: FormDefinition, ex: Extracted) -> tuple[dict[str, Value], 
                 problems.append(
                     Problem(
                         f.id,
-                        f"{f.label}: this field is missing from the form; "
-                        "fill a fresh form from the Blank Forms folder",
+                        said(
+                            f,
+                            _(
+                                "this field is missing from the form; fill a fresh form from the Blank Forms folder"
+                            ),
+                        ),
                     )
                 )
             continue
@@ -223,8 +214,66 @@ def type_values(form: FormDefinition, ex: Extracted) -> tuple[dict[str, Value], 
             values[f.id] = convert(f, raw, ex.date1904)
         except ValueProblem as exc:
             values[f.id] = None
-            problems.append(Problem(f.id, f"{f.label}: {exc}", _shown_value(raw, f.type)))
+            problems.append(Problem(f.id, said(f, str(exc)), _shown_value(raw, f.type)))
             continue
         if values[f.id] is None and f.required:
-            problems.append(Problem(f.id, f"{f.label}: this is required; fill it in"))
+            problems.append(Problem(f.id, said(f, _("this is required; fill it in"))))
     return values, problems
+
+
+def _type_table(f: Field, ex: Extracted, problems: list[Problem]) -> list[dict[str, Any]] | None:
+    table = ex.tables.get(f.id)
+    rows: list[dict[str, Any]] = []
+    for number, raw_row in table.rows if table else []:
+        row: dict[str, Any] = {}
+        for col in f.columns:
+            raw = raw_row.get(col.id)
+            try:
+                row[col.id] = convert(col, raw, ex.date1904)
+            except ValueProblem as exc:
+                row[col.id] = None
+                where = in_row(f, number, col)
+                problems.append(
+                    Problem(f.id, said_at(where, str(exc)), _shown_value(raw, col.type))
+                )
+                continue
+            if row[col.id] is None and col.required:
+                where = in_row(f, number, col)
+                problems.append(
+                    Problem(f.id, said_at(where, _("is empty; fill it in, or clear the whole row")))
+                )
+        rows.append(row)
+    if table is None and f.required:
+        problems.append(
+            Problem(
+                f.id,
+                said(
+                    f,
+                    _(
+                        "this table is missing from the form; fill a fresh form from the Blank Forms folder"
+                    ),
+                ),
+            )
+        )
+    elif not rows and f.required:
+        problems.append(Problem(f.id, said(f, _("fill in at least one row"))))
+    return rows or None
+
+
+def said(f: Field, problem: str) -> str:
+    """A field's problem as a clerk reads it: `<label>: <problem>`, the label in the
+    language in use (as the problem is)."""
+    return said_at(f.label_in(current()), problem)
+
+
+def said_at(where: str, problem: str) -> str:
+    return _("{where}: {problem}").format(where=where, problem=problem)
+
+
+def in_row(table: Field, number: int, column: Field) -> str:
+    """Where a cell of a table is, in the words of the language in use: `Corrective
+    actions, row 1, Done on`."""
+    language = current()
+    return _("{table}, row {row}, {column}").format(
+        table=table.label_in(language), row=number, column=column.label_in(language)
+    )

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
 from forms.definition import Field
 from forms.limits import MAX_CHARS_OTHER, MAX_NUMBER_EXPONENT, max_chars
+from forms.problems import (
+    DATE_EXAMPLE,
+    DATETIME_EXAMPLE,
+    Problem,
+    ValueProblem,
+    beyond,
+    not_a_date,
+    not_a_datetime,
+    not_a_number,
+    not_whole,
+)
+from language import _, current
+
+__all__ = ["DATETIME_EXAMPLE", "DATE_EXAMPLE", "Problem", "ValueProblem"]
 
 #: What a reader finds in a cell before it is typed: text, or for .xlsx the cell's own
 #: number (kept exact as Decimal), boolean or ISO date.
@@ -23,9 +36,6 @@ Raw: TypeAlias = str | Decimal | bool | date | None
 #: A typed scalar value. Tables are lists of row dicts of these.
 Scalar: TypeAlias = str | int | Decimal | bool | date | datetime | list[str]
 Value: TypeAlias = Scalar | list[dict[str, Any]] | None
-
-DATE_EXAMPLE = "2026-11-30"
-DATETIME_EXAMPLE = "2026-11-30 14:30"
 
 _MONTHS = {
     m: i
@@ -64,27 +74,6 @@ _EXCEL_EPOCH_1900 = datetime(1899, 12, 30)
 _EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with one field of a filled form, said so a clerk can fix it."""
-
-    field: str
-    message: str
-    value: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "message": self.message}
-
-
-class ValueProblem(ValueError):
-    """Raised by the parsers; the reader turns it into a Problem with the field's label."""
-
-    def __init__(self, reason: str, fix: str) -> None:
-        self.reason = reason
-        self.fix = fix
-        super().__init__(f"{reason}; {fix}")
-
-
 def clean_text(text: str) -> str:
     """Normalise text as read: one kind of line break, no stray surrounding blanks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
@@ -108,34 +97,32 @@ def parse_date(text: str) -> date:
     if m and m[1].casefold() in _MONTHS:
         return _make_date(int(m[3]), _MONTHS[m[1].casefold()], int(m[2]), text)
     # A date with a midnight time, as some programs write a plain date.
-    head, _, tail = t.replace("T", " ").partition(" ")
+    head, _sep, tail = t.replace("T", " ").partition(" ")
     if tail and _TIME.match(tail.strip()) and not any(c not in "0:" for c in tail.strip()):
         return parse_date(head)
-    raise ValueProblem(f"'{text}' is not a date", f"write it like {DATE_EXAMPLE}")
+    raise not_a_date(text)
 
 
 def _make_date(y: int, m: int, d: int, text: str) -> date:
     try:
         return date(y, m, d)
     except ValueError:
-        raise ValueProblem(f"'{text}' is not a date", f"write it like {DATE_EXAMPLE}") from None
+        raise not_a_date(text) from None
 
 
 def parse_datetime(text: str) -> datetime:
     t = text.strip().replace("T", " ")
-    head, _, tail = t.partition(" ")
+    head, _sep, tail = t.partition(" ")
     tail = tail.strip()
     try:
         day = parse_date(head if tail else t)
     except ValueProblem:
-        raise ValueProblem(
-            f"'{text}' is not a date and time", f"write it like {DATETIME_EXAMPLE}"
-        ) from None
+        raise not_a_datetime(text) from None
     if not tail:
         return datetime(day.year, day.month, day.day)
     m = _TIME.match(tail)
     if not m or int(m[1]) > 23 or int(m[2]) > 59 or int(m[3] or 0) > 59:
-        raise ValueProblem(f"'{text}' is not a date and time", f"write it like {DATETIME_EXAMPLE}")
+        raise not_a_datetime(text)
     return datetime(day.year, day.month, day.day, int(m[1]), int(m[2]), int(m[3] or 0))
 
 
@@ -147,21 +134,21 @@ def _numeric_text(text: str) -> str:
 def parse_integer(text: str) -> int:
     t = _numeric_text(text)
     if not _INT.match(t):
-        raise ValueProblem(f"'{text}' is not a whole number", "write it like 12")
+        raise not_whole(text)
     digits = t.split(".")[0].replace(",", "")
     if len(digits.lstrip("+-0")) > MAX_NUMBER_EXPONENT + 1:
-        raise ValueProblem(f"'{text}' is beyond the numbers a form holds", "write it like 12")
+        raise beyond(text, "12")
     return int(digits)
 
 
 def parse_decimal(text: str) -> Decimal:
     t = _numeric_text(text)
     if not t or not _DEC.match(t) or not any(c.isdigit() for c in t):
-        raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50")
+        raise not_a_number(text)
     try:
         number = Decimal(t.replace(",", ""))
     except InvalidOperation:
-        raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50") from None
+        raise not_a_number(text) from None
     return normalise_decimal(bounded_number(number, text))
 
 
@@ -169,9 +156,9 @@ def bounded_number(d: Decimal, text: str) -> Decimal:
     """d, if it is a number a form can hold: finite, and not so large or small that
     writing it out (normalise_decimal does) would take megabytes."""
     if not d.is_finite():
-        raise ValueProblem(f"'{text}' is not a number", "write it like 1250.50")
+        raise not_a_number(text)
     if not d.is_zero() and abs(d.adjusted()) > MAX_NUMBER_EXPONENT:
-        raise ValueProblem(f"'{text}' is beyond the numbers a form holds", "write it like 1250.50")
+        raise beyond(text, "1250.50")
     return d
 
 
@@ -180,8 +167,10 @@ def check_length(f: Field, text: str) -> str:
     limit = max_chars(f.type)
     if len(text) > limit:
         raise ValueProblem(
-            f"the text is {len(text)} characters long, more than the {limit} this field holds",
-            "shorten it",
+            _(
+                "the text is {length} characters long, more than the {limit} this field holds"
+            ).format(length=len(text), limit=limit),
+            _("shorten it"),
         )
     return text
 
@@ -200,15 +189,18 @@ def parse_yesno(text: str) -> bool:
         return True
     if key in _NO:
         return False
-    raise ValueProblem(f"'{text}' is not Yes or No", "write Yes or No")
+    raise ValueProblem(_("'{value}' is not Yes or No").format(value=text), _("write Yes or No"))
 
 
 def parse_choice(f: Field, text: str) -> str:
     c = f.choice(text)
     if c is None:
+        language = current()
         raise ValueProblem(
-            f"'{text}' is not one of the choices",
-            "write one of: " + ", ".join(ch.label for ch in f.choices),
+            _("'{value}' is not one of the choices").format(value=text),
+            _("write one of: {choices}").format(
+                choices=_(", ").join(ch.label_in(language) for ch in f.choices)
+            ),
         )
     return c.id
 
@@ -246,8 +238,12 @@ def convert(f: Field, raw: Raw, date1904: bool = False) -> Scalar | None:
             else value.isoformat()
         )
         raise ValueProblem(
-            f"'{shown}' is not a date this loop can hold (years {MIN_YEAR} to {MAX_YEAR})",
-            f"write it like {DATE_EXAMPLE if f.type == 'date' else DATETIME_EXAMPLE}",
+            _("'{value}' is not a date this loop can hold (years {first} to {last})").format(
+                value=shown, first=MIN_YEAR, last=MAX_YEAR
+            ),
+            _("write it like {example}").format(
+                example=DATE_EXAMPLE if f.type == "date" else DATETIME_EXAMPLE
+            ),
         )
     return value
 
@@ -266,17 +262,13 @@ def _convert(f: Field, raw: Raw, date1904: bool) -> Scalar | None:
             return normalise_decimal(raw)
         if t == "integer":
             if raw != raw.to_integral_value():
-                raise ValueProblem(
-                    f"'{format(raw, 'f')}' is not a whole number", "write it like 12"
-                )
+                raise not_whole(format(raw, "f"))
             return int(raw)
         if t in ("date", "datetime"):
             try:
                 moment = excel_serial_to_datetime(raw, date1904)
             except (OverflowError, ValueError, InvalidOperation):
-                raise ValueProblem(
-                    f"'{raw}' is not a date", f"write it like {DATE_EXAMPLE}"
-                ) from None
+                raise not_a_date(str(raw)) from None
             return moment if t == "datetime" else moment.date()
         if t == "yesno" and raw in (0, 1):
             return raw == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from forms.errors import RefusedFile, shown
 from forms.package import MAX_RATIO, RATIO_FLOOR_BYTES, first_line, refused_part
+from language import _
 
 # What the zip's directory may claim: a part (a photo pasted into a form is never inflated)
 # and all parts together.
@@ -40,7 +41,11 @@ def open_zip(path: Path, data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.Zip
         entries = data.count(_CENTRAL_HEADER)
         if entries > MAX_ENTRIES:
             raise RefusedFile(
-                path, "unsafe", f"it holds {entries} parts or more, far more than a form has."
+                path,
+                "unsafe",
+                _("it holds {count} parts or more, far more than a form has.").format(
+                    count=entries
+                ),
             )
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -55,7 +60,9 @@ def open_zip(path: Path, data: bytes) -> tuple[zipfile.ZipFile, list[zipfile.Zip
         raise RefusedFile(
             path,
             "corrupt",
-            f"it is not a complete file ({first_line(exc)}); was it saved or copied to the end?",
+            _("it is not a complete file ({error}); was it saved or copied to the end?").format(
+                error=first_line(exc)
+            ),
         ) from None
     return zf, infos
 
@@ -64,35 +71,47 @@ def check_members(path: Path, data: bytes, infos: list[zipfile.ZipInfo]) -> dict
     """Refuse a zip whose members a form would never have; where each member's stored
     bytes start."""
     if not infos:
-        raise RefusedFile(path, "corrupt", "it is an empty archive.")
+        raise RefusedFile(path, "corrupt", _("it is an empty archive."))
     if len(infos) > MAX_ENTRIES:
-        raise RefusedFile(path, "unsafe", f"it holds {len(infos)} parts, far more than a form has.")
+        raise RefusedFile(
+            path,
+            "unsafe",
+            _("it holds {count} parts, far more than a form has.").format(count=len(infos)),
+        )
     total = 0
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise RefusedFile(
+            raise refused_part(
                 path,
                 "corrupt",
-                f"part {shown(info.filename)} is packed in a way Word and Excel never use "
-                f"(method {info.compress_type}).",
+                info,
+                _("part {part} is packed in a way Word and Excel never use (method {method})."),
+                method=info.compress_type,
             )
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > MAX_PART_BYTES or (
             info.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO
         ):
-            raise RefusedFile(
+            raise refused_part(
                 path,
                 "unsafe",
-                f"part {shown(info.filename)} expands to {info.file_size // 2**20} MB "
-                "(a zip bomb).",
+                info,
+                _("part {part} expands to {mb} MB (a zip bomb)."),
+                mb=info.file_size // 2**20,
             )
     if total > MAX_PACKAGE_BYTES:
-        raise RefusedFile(path, "unsafe", f"it expands to {total // 2**20} MB (a zip bomb).")
+        raise RefusedFile(
+            path, "unsafe", _("it expands to {mb} MB (a zip bomb).").format(mb=total // 2**20)
+        )
     starts = _member_starts(path, data, infos)  # entries sharing bytes: unsafe, first
     dupes = [n for n, c in collections.Counter(i.filename for i in infos).items() if c > 1]
     if dupes:
-        raise RefusedFile(path, "corrupt", f"it holds two different parts named {shown(dupes[0])}.")
+        raise RefusedFile(
+            path,
+            "corrupt",
+            _("it holds two different parts named {part}.").format(part=shown(dupes[0])),
+        )
     return starts
 
 
@@ -125,9 +144,13 @@ def _member_starts(path: Path, data: bytes, infos: list[zipfile.ZipInfo]) -> dic
         # A directory may claim a negative offset (zipfile subtracts what it thinks is a
         # prefix): startswith would then look from the end of the file.
         if offset < 0 or offset + 30 > size or not data.startswith(_LOCAL_HEADER, offset):
-            raise refused_part(path, "corrupt", info, "is damaged (its header is missing).")
+            raise refused_part(
+                path, "corrupt", info, _("part {part} is damaged (its header is missing).")
+            )
         if info.flag_bits & 0x1:
-            raise refused_part(path, "corrupt", info, "is damaged (it is zip-encrypted).")
+            raise refused_part(
+                path, "corrupt", info, _("part {part} is damaged (it is zip-encrypted).")
+            )
         name_len, extra_len = lengths(data, offset + 26)
         # the name as stored: zipfile decodes it by the UTF-8 flag (ASCII either way; the
         # cp437 codec costs ten times more)
@@ -136,21 +159,28 @@ def _member_starts(path: Path, data: bytes, infos: list[zipfile.ZipInfo]) -> dic
         if name_len != len(name) or not data.startswith(name, offset + 30):
             local = data[offset + 30 : offset + 30 + name_len].decode("utf-8", "replace")
             raise refused_part(
-                path, "unsafe", info, f"carries another name in its own header ({shown(local)})."
+                path,
+                "unsafe",
+                info,
+                _("part {part} carries another name in its own header ({name})."),
+                name=shown(local),
             )
         start = offset + 30 + name_len + extra_len
         end = start + info.compress_size
         if end > size:
-            raise refused_part(path, "corrupt", info, "runs past the end of the file.")
+            raise refused_part(
+                path, "corrupt", info, _("part {part} runs past the end of the file.")
+            )
         starts[info.filename] = start
         spans.append((offset, end, info.filename))
     spans.sort()
-    for (_, end, first), (offset, _, second) in itertools.pairwise(spans):
+    for (_start, end, first), (offset, _end, second) in itertools.pairwise(spans):
         if offset < end:
             raise RefusedFile(
                 path,
                 "unsafe",
-                f"parts {shown(first)} and {shown(second)} share the same bytes in the file "
-                "(a zip bomb).",
+                _(
+                    "parts {first} and {second} share the same bytes in the file (a zip bomb)."
+                ).format(first=shown(first), second=shown(second)),
             )
     return starts
