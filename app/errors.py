@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from language import _
+
 
 def command_path(path: Path) -> str:
     """`path` as it can be pasted after a command: quoted when it holds spaces or quotes,
@@ -20,8 +22,14 @@ class AppError(Exception):
 class NotASharedFolder(AppError):
     def __init__(self, root: Path) -> None:
         self.root = root
-        what = "does not exist" if not root.exists() else "has no Inbox or .closedloop in it"
-        super().__init__(
-            f"{root} is not a closedloop shared folder (it {what}); "
-            f"lay it out with `closedloop init {command_path(root)}`"
-        )
+        if not root.exists():
+            said = _(
+                "{root} is not a closedloop shared folder (it does not exist); "
+                "lay it out with `closedloop init {command}`"
+            )
+        else:
+            said = _(
+                "{root} is not a closedloop shared folder (it has no Inbox or .closedloop in "
+                "it); lay it out with `closedloop init {command}`"
+            )
+        super().__init__(said.format(root=root, command=command_path(root)))

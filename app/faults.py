@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.errors import AppError, command_path
 from filing.registry import RegistryError
+from language import _
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
 # file itself cannot be trusted any more. BUSY and LOCKED are another connection holding
@@ -68,10 +69,12 @@ class RegistryFailed(AppError):
         self.cause = cause
         root = command_path(registry.parent.parent)
         super().__init__(
-            f"{registry}: the registry failed while the service ran ({cause}); "
-            f"the service stopped so that no file is filed against it. Run "
-            f"`closedloop doctor {root}` to see what is wrong, then `closedloop rebuild "
-            f"{root}` to make the registry again from the archive"
+            _(
+                "{registry}: the registry failed while the service ran ({cause}); the service "
+                "stopped so that no file is filed against it. Run `closedloop doctor {root}` "
+                "to see what is wrong, then `closedloop rebuild {root}` to make the registry "
+                "again from the archive"
+            ).format(registry=registry, cause=cause, root=root)
         )
 
 
@@ -96,9 +99,9 @@ class RegistryProbe:
         small query on the service's connection) says it is broken."""
         identity = self._current()
         if identity is None:
-            raise RegistryFailed(self.path, "its file was deleted or cannot be reached")
+            raise RegistryFailed(self.path, _("its file was deleted or cannot be reached"))
         if identity != self._identity:
-            raise RegistryFailed(self.path, "its file was replaced by another")
+            raise RegistryFailed(self.path, _("its file was replaced by another"))
         try:
             read()
         except Exception as exc:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from app.errors import AppError
 from forms.shown import shown
+from language import _
 
 if sys.platform == "win32":
     import msvcrt
@@ -56,8 +57,10 @@ class AlreadyWatched(AppError):
         self.root = root
         self.holder = holder
         super().__init__(
-            f"{root} is already watched by {holder}, which files the Inbox itself; "
-            "leave it running, or stop it first"
+            _(
+                "{root} is already watched by {holder}, which files the Inbox itself; "
+                "leave it running, or stop it first"
+            ).format(root=root, holder=holder)
         )
 
 
@@ -65,9 +68,11 @@ class CannotLock(AppError):
     def __init__(self, state: Path, why: str) -> None:
         self.state = state
         super().__init__(
-            f"{state}: cannot be locked ({why}), so closedloop cannot make sure it is the "
-            "only one filing this folder; keep the shared folder on a file system that "
-            "supports locks (a local disk of the server that shares it)"
+            _(
+                "{state}: cannot be locked ({why}), so closedloop cannot make sure it is the "
+                "only one filing this folder; keep the shared folder on a file system that "
+                "supports locks (a local disk of the server that shares it)"
+            ).format(state=state, why=why)
         )
 
 
@@ -75,9 +80,11 @@ class LockLost(AppError):
     def __init__(self, state: Path) -> None:
         self.state = state
         super().__init__(
-            f"{state} was renamed, deleted or replaced while this process held it, so "
-            "another closedloop may now file the same Inbox; this one stops. Put the "
-            "folder back if it was moved, then start closedloop again"
+            _(
+                "{state} was renamed, deleted or replaced while this process held it, so "
+                "another closedloop may now file the same Inbox; this one stops. Put the "
+                "folder back if it was moved, then start closedloop again"
+            ).format(state=state)
         )
 
 
@@ -92,14 +99,14 @@ class InstanceLock:
         self.state.mkdir(parents=True, exist_ok=True)
         kind = _platform_lock()
         if kind is None:  # refusing beats filing twice
-            raise CannotLock(self.state, "this system has neither flock nor Windows' byte locks")
+            raise CannotLock(self.state, _("this system has neither flock nor Windows' byte locks"))
         self._held = kind.take(self)
 
     def _lock_file(self) -> int:
         """watch.lock's handle, opened without following a link or waiting on a FIFO put in
         its place (what is not a regular file there is replaced: the folder is locked, or
         on Windows no holder could have it open)."""
-        for _ in range(2):
+        for _attempt in range(2):
             if not NO_FOLLOW and self.path.is_symlink():  # Windows: os.open follows links
                 self.path.unlink()
             try:
@@ -116,7 +123,9 @@ class InstanceLock:
                     return fd
                 os.close(fd)
             self.path.unlink()
-        raise CannotLock(self.state, f"{self.path.name} is not a file and stays so")
+        raise CannotLock(
+            self.state, _("{name} is not a file and stays so").format(name=self.path.name)
+        )
 
     def _named(self, fd: int) -> None:
         """Writes into the lock file who holds the folder."""
@@ -140,7 +149,7 @@ class InstanceLock:
                 os.close(fd)
         if named:
             return shown(named)
-        return (_holder_of(locked) if locked is not None else None) or "another process"
+        return (_holder_of(locked) if locked is not None else None) or _("another process")
 
     def still_held(self) -> bool:
         """True while what this lock holds is still the one at its path: False once it was

@@ -19,6 +19,7 @@ from app.errors import AppError
 from app.folder import DONE, SETTLED, SharedFolder
 from archive.auditor import DATA, PAGES
 from filing.registry import Registry, RegistryMissing
+from language import _
 
 # Case numbers closedloop gives: a year, and four to nine ASCII digits. A folder someone made as
 # "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past
@@ -102,12 +103,17 @@ def refuse_links(folder: SharedFolder) -> None:
         except OSError:
             continue
         if _linked(info) or (place == folder.registry and stat.S_ISDIR(info.st_mode)):
+            what = (
+                _("a link to {target}").format(target=os.path.realpath(place))
+                if _linked(info)
+                else _("a folder")
+            )
             raise LinkedFolder(
-                f"{place}: this is not the registry's own file (it is "
-                f"{'a link to ' + os.path.realpath(place) if _linked(info) else 'a folder'}); "
-                "closedloop reads and writes its registry only in .closedloop and has "
-                f"stopped. Remove it, then make the registry again: `closedloop rebuild "
-                f"{folder.root}`"
+                _(
+                    "{place}: this is not the registry's own file (it is {what}); closedloop "
+                    "reads and writes its registry only in .closedloop and has stopped. Remove "
+                    "it, then make the registry again: `closedloop rebuild {root}`"
+                ).format(place=place, what=what, root=folder.root)
             )
     for place in folders_written(folder):
         try:
@@ -116,9 +122,11 @@ def refuse_links(folder: SharedFolder) -> None:
             continue
         if _linked(info):
             raise LinkedFolder(
-                f"{place}: this folder is a link to {os.path.realpath(place)}; closedloop "
-                "writes only into real folders of the shared folder and has stopped. Replace "
-                f"the link with a real folder (move what it holds into it), then start again"
+                _(
+                    "{place}: this folder is a link to {target}; closedloop writes only into "
+                    "real folders of the shared folder and has stopped. Replace the link with a "
+                    "real folder (move what it holds into it), then start again"
+                ).format(place=place, target=os.path.realpath(place))
             )
 
 
@@ -131,17 +139,24 @@ def open_registry(folder: SharedFolder) -> Registry:
     try:
         registry = Registry(folder.registry, create=not numbers)
     except RegistryMissing as exc:
-        count = "a case folder" if len(numbers) == 1 else "case folders"
+        count = _("a case folder") if len(numbers) == 1 else _("case folders")
         what = (
-            "this database is not a closedloop registry"
+            _("this database is not a closedloop registry")
             if "not a closedloop registry" in str(exc)
-            else "the registry is missing"
+            else _("the registry is missing")
         )
         raise RegistryMissing(
-            f"{folder.registry}: {what}, but {folder.archive} holds "
-            f"{count}. Nothing was filed, so that no case number is given twice. "
-            f"Make the registry again from the archive with `closedloop rebuild "
-            f"{folder.root}`, then start again"
+            _(
+                "{registry}: {what}, but {archive} holds {count}. Nothing was filed, so that "
+                "no case number is given twice. Make the registry again from the archive with "
+                "`closedloop rebuild {root}`, then start again"
+            ).format(
+                registry=folder.registry,
+                what=what,
+                archive=folder.archive,
+                count=count,
+                root=folder.root,
+            )
         ) from None
     try:
         registry.keep_numbers_above(numbers)

@@ -44,3 +44,5 @@ class Desk:
     limits: Limits
     on_issued: OnIssued | None = None
     on_quarantined: Notify | None = None
+    # What issued forms are printed in: the folder's language, and a second beside it.
+    languages: tuple[str, ...] = ("en",)

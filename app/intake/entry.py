@@ -20,12 +20,13 @@ from app.intake.desk import Desk
 from app.intake.evidence import take_evidence
 from app.intake.form import file_form
 from app.intake.quarantine import Quarantine, quarantine_entry
-from app.intake.refusals import Refusal, became, not_now
+from app.intake.refusals import Refusal, became, not_now, sentences
 from app.results import FileResult, Outcome
 from archive.nofollow import NotARegularFile, TooLarge, kind_of, lstat_at, read_regular
 from forms.container import MAX_FILE_BYTES
 from forms.errors import RefusedFile
 from forms.shown import shown
+from language import _
 
 
 def take(desk: Desk, path: Path, now: datetime) -> FileResult:
@@ -35,23 +36,29 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
     inside = path.relative_to(folder.inbox)
     name = shown(inside.as_posix())
     if is_junk(path.name):
-        return FileResult(name, Outcome.IGNORED, reason="an office lock or temporary file")
+        return FileResult(name, Outcome.IGNORED, reason=_("an office lock or temporary file"))
     try:
         info = lstat_at(folder.root, relative)
     except NotARegularFile as exc:  # a folder above it became a link since the listing
-        return FileResult(name, Outcome.IGNORED, reason=f"{exc.what} is on its path; not followed")
+        return FileResult(
+            name,
+            Outcome.IGNORED,
+            reason=_("{what} is on its path; not followed").format(what=exc.what),
+        )
     except OSError as exc:
         return not_now(name, exc)
     if not stat.S_ISREG(info.st_mode):
         # Never opened, read through or removed through: the entry itself goes aside.
         quarantine_entry(path, name, info, folder, desk.registry, now, notify=desk.on_quarantined)
-        return FileResult(name, Outcome.REFUSED, reason=f"it is {kind_of(info.st_mode)}")
+        what = kind_of(info.st_mode)
+        return FileResult(name, Outcome.REFUSED, reason=_("it is {what}").format(what=what))
     if len(inside.parts) > 1:
         return take_evidence(desk, path, name, now)
     try:
         read = read_regular(folder.root, relative, MAX_FILE_BYTES)
     except TooLarge as exc:
         # Refused by its size alone, so its bytes are not read: the file itself goes aside.
+        size = exc.size // 2**20
         quarantine_entry(
             path,
             name,
@@ -59,12 +66,16 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
             folder,
             desk.registry,
             now,
-            [f"it is {exc.size // 2**20} MB, too large for a form."],
-            "Save the form again from its Word or Excel file; "
-            "photos and other files for a case go into Inbox/<case number>/.",
+            [_("it is {size} MB, too large for a form.").format(size=size)],
+            _(
+                "Save the form again from its Word or Excel file; "
+                "photos and other files for a case go into {inbox}/<case number>/."
+            ).format(inbox=folder.inbox.name),
             notify=desk.on_quarantined,
         )
-        return FileResult(name, Outcome.REFUSED, reason=f"unsafe: it is {exc.size // 2**20} MB")
+        return FileResult(
+            name, Outcome.REFUSED, reason=_("unsafe: it is {size} MB").format(size=size)
+        )
     except NotARegularFile as exc:  # swapped for a link since it was looked at
         return became(name, exc)
     except OSError as exc:
@@ -81,7 +92,7 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
             Outcome.REFUSED,
             refusal.case_id,
             refusal.form,
-            reason=" ".join(refusal.reasons),
+            reason=sentences(refusal.reasons),
         )
     except RefusedFile as exc:
         if exc.kind == "lock_file":

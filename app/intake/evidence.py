@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.intake.desk import Desk
 from app.intake.quarantine import Quarantine, quarantine_entry
-from app.intake.refusals import AlreadyFiled, Refusal, became, megabytes, not_now
+from app.intake.refusals import AlreadyFiled, Refusal, became, megabytes, not_now, sentences
 from app.results import FileResult, Outcome
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, evidence_path
@@ -24,15 +24,17 @@ from archive.nofollow import (
 )
 from filing.registry import Event, Evidence
 from filing.states import CaseState
+from filing.words import resolution_words
 from forms.identity import CASE_ID
 from forms.shown import shown
+from language import _, current, formats
 
 
 def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResult:
     folder = desk.folder
     relative = path.relative_to(folder.root)
     try:
-        sha256, _ = hash_regular(folder.root, relative, desk.limits.evidence_bytes)
+        sha256, _size = hash_regular(folder.root, relative, desk.limits.evidence_bytes)
     except TooLarge as exc:
         info = lstat_at(folder.root, relative)
         quarantine_entry(
@@ -43,14 +45,19 @@ def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResul
             desk.registry,
             now,
             [
-                f"it is {megabytes(exc.size)}, more than the {megabytes(exc.limit)} a "
-                "file for a case may be (max_evidence_mb in [inbox] of closedloop.toml)."
+                _(
+                    "it is {size}, more than the {limit} a file for a case may be "
+                    "(max_evidence_mb in [inbox] of closedloop.toml)."
+                ).format(size=megabytes(exc.size), limit=megabytes(exc.limit))
             ],
-            "Keep large files (videos) elsewhere and save a link or a smaller copy for the "
-            "case; or ask the administrator to raise max_evidence_mb.",
+            _(
+                "Keep large files (videos) elsewhere and save a link or a smaller copy for the "
+                "case; or ask the administrator to raise max_evidence_mb."
+            ),
             notify=desk.on_quarantined,
         )
-        return FileResult(name, Outcome.REFUSED, reason=f"it is {megabytes(exc.size)}: too large")
+        too_large = _("it is {size}: too large").format(size=megabytes(exc.size))
+        return FileResult(name, Outcome.REFUSED, reason=too_large)
     except NotARegularFile as exc:
         return became(name, exc)
     except OSError as exc:
@@ -61,7 +68,8 @@ def take_evidence(desk: Desk, path: Path, name: str, now: datetime) -> FileResul
         Quarantine(
             path, name, folder, desk.registry, now, sha256=sha256, notify=desk.on_quarantined
         )(refusal.reasons, refusal.fix, refusal.settled_by()[0])
-        return FileResult(name, Outcome.REFUSED, refusal.case_id, reason=" ".join(refusal.reasons))
+        reason = sentences(refusal.reasons)
+        return FileResult(name, Outcome.REFUSED, refusal.case_id, reason=reason)
     except AlreadyFiled as done:
         unlink_regular(folder.root, relative, sha256)
         return done.result(name)
@@ -73,16 +81,26 @@ def _file_evidence(desk: Desk, path: Path, name: str, sha256: str, now: datetime
     case_id = inside.parts[0]
     # Inbox/CC-2026-0001/visit/photo.jpg is kept as "visit - photo.jpg".
     kept_name = " - ".join(utf8_name(p) for p in inside.parts[1:])
-    fix_folder = "Put files for a case into the Inbox folder named by its case number, like Inbox/CC-2026-0001/."
+    inbox = folder.inbox.name
+    fix_folder = _(
+        "Put files for a case into the {inbox} folder named by its case number, like "
+        "{inbox}/CC-2026-0001/."
+    ).format(inbox=inbox)
     if not CASE_ID.match(case_id):
         raise Refusal(
-            [f"it is in the Inbox folder '{shown(case_id)}', which is not a case number."],
+            [
+                _("it is in the {inbox} folder '{folder}', which is not a case number.").format(
+                    inbox=inbox, folder=shown(case_id)
+                )
+            ],
             fix_folder,
         )
     case = registry.case(case_id)
     if case is None:
         raise Refusal(
-            [f"there is no case {case_id}."], "Check the folder's name. " + fix_folder, case_id
+            [_("there is no case {case}.").format(case=case_id)],
+            sentences([_("Check the folder's name."), fix_folder]),
+            case_id,
         )
     earlier = registry.evidence_by_sha256(sha256)
     if earlier is not None:
@@ -91,17 +109,25 @@ def _file_evidence(desk: Desk, path: Path, name: str, sha256: str, now: datetime
             raise AlreadyFiled(case_id, None, str(first.relative_to(folder.root)))
         raise Refusal(
             [
-                f"the same file was already filed on {earlier.filed_at:%Y-%m-%d %H:%M} as "
-                f"{first.relative_to(folder.root)}."
+                _("the same file was already filed on {when} as {where}.").format(
+                    when=formats.minute(earlier.filed_at), where=first.relative_to(folder.root)
+                )
             ],
-            "Nothing to do if this is a second copy.",
+            _("Nothing to do if this is a second copy."),
             case_id,
             duplicate=True,
         )
     if case.state == CaseState.CLOSED:
         raise Refusal(
-            [f"case {case_id} is closed ({case.resolution}); its folder is no longer added to."],
-            "If the problem goes on, register it as a new complaint and save the file under that case.",
+            [
+                _("case {case} is closed ({ending}); its folder is no longer added to.").format(
+                    case=case_id, ending=_ending(case.resolution)
+                )
+            ],
+            _(
+                "If the problem goes on, register it as a new complaint and save the file "
+                "under that case."
+            ),
             case_id,
         )
     case_dir = case_folder(folder.archive, case_id, case.customer)
@@ -117,6 +143,12 @@ def _file_evidence(desk: Desk, path: Path, name: str, sha256: str, now: datetime
         name,
         Outcome.FILED,
         case_id,
-        reason=f"evidence: {kept.relative_to(folder.root)}",
+        reason=_("evidence: {where}").format(where=kept.relative_to(folder.root)),
         cases=(case_id,),
     )
+
+
+def _ending(resolution: str | None) -> str:
+    """How a closed case ended: English has always said the id (`accepted`), which reads
+    as a word; another language says it in its words."""
+    return str(resolution) if current() == "en" else resolution_words(resolution)

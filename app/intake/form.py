@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from app.intake.desk import Desk
-from app.intake.refusals import AlreadyFiled, Refusal
+from app.intake.refusals import AlreadyFiled, Refusal, sentences
 from app.results import FileResult, Outcome
 from archive.casefile import stage_case_files
 from archive.casefolder import case_folder, free_name, original_path
@@ -20,6 +20,7 @@ from filing.engine import FilingRefused
 from filing.engine import Outcome as Filed
 from forms.definition import get_form
 from forms.writer import render_form
+from language import _, formats
 
 
 def file_form(
@@ -35,7 +36,7 @@ def file_form(
     issued = [{"form": i.form, "department": i.department, "file": i.file} for i in filed.issued]
     note = filed.note
     if os.path.lexists(path):  # filed all the same; the copy left behind is recognised next time
-        note += "; the Inbox copy could not be removed"
+        note += _("; the Inbox copy could not be removed")
     changed = (filed.case_id, *sorted({i.case_id for i in filed.issued} - {filed.case_id}))
     return FileResult(name, Outcome.FILED, filed.case_id, filed.form, issued, note, cases=changed)
 
@@ -77,11 +78,16 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
             raise AlreadyFiled(first.case_id, first.form, str(archived.relative_to(folder.root)))
         raise Refusal(
             [
-                f"the same file was already filed on {first.filed_at:%Y-%m-%d %H:%M} in case "
-                f"{first.case_id}, as {where.relative_to(folder.root) / first.file}."
+                _("the same file was already filed on {when} in case {case}, as {where}.").format(
+                    when=formats.minute(first.filed_at),
+                    case=first.case_id,
+                    where=where.relative_to(folder.root) / first.file,
+                )
             ],
-            "Nothing to do if this is a second copy. If you meant to change the form, make the "
-            "change, save it, and put it into the Inbox again.",
+            _(
+                "Nothing to do if this is a second copy. If you meant to change the form, make "
+                "the change, save it, and put it into the {inbox} again."
+            ).format(inbox=folder.inbox.name),
             first.case_id,
             first.form,
             duplicate=True,
@@ -94,8 +100,10 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
     if problems or case_refusal is not None:
         fixes = (
             [
-                "Correct the file beside this note (it holds what was filled in), save it, and put "
-                "it into the Inbox again."
+                _(
+                    "Correct the file beside this note (it holds what was filled in), save it, "
+                    "and put it into the {inbox} again."
+                ).format(inbox=folder.inbox.name)
             ]
             if problems
             else []
@@ -104,8 +112,10 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
             problems += case_refusal.reasons
             fixes.append(case_refusal.fix)
         if (sent := _sent_as(desk, read.case_id, read.form.id)) is not None:
-            fixes.append(f"A fresh copy of the form as it was sent is {sent}.")
-        raise Refusal(problems, " ".join(fixes), read.case_id, read.form.id)
+            fixes.append(
+                _("A fresh copy of the form as it was sent is {where}.").format(where=sent)
+            )
+        raise Refusal(problems, sentences(fixes), read.case_id, read.form.id)
 
     def stage(plan: Plan, filed: Filed) -> None:
         # Inside the filing's transaction: nothing is visible until it commits.
@@ -119,7 +129,13 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
         plan.write(original_path(folders[filed.case_id], filed.stored_as), data)
         for item in filed.issued:
             document = render_form(
-                get_form(item.form), item.format, item.values, item.case_id, desk.company
+                get_form(item.form),
+                item.format,
+                item.values,
+                item.case_id,
+                desk.company,
+                language=desk.languages[0],
+                second_language=desk.languages[1] if len(desk.languages) > 1 else None,
             )
             target = folder.root.joinpath(*item.outbox.parts)
             plan.write(target, document)

@@ -17,22 +17,33 @@ from archive.journal import NOTE_SUFFIX, journaled
 from archive.nofollow import kind_of, utf8_name
 from filing.records import Quarantined
 from filing.registry import Registry
+from language import _
 from templates import render
 
 REASON_CHARS = 2000  # a reason may quote a value; a 9 MB value is cut, not written out
 
 
-def quarantine_note(file: str, reasons: list[str], fix: str, moved_at: datetime) -> str:
+def quarantine_note(
+    file: str, reasons: list[str], fix: str, moved_at: datetime, settled: str | None = None
+) -> str:
     """The note beside a quarantined file (templates/quarantine_note.txt): what was wrong
-    and what to do; names and values in it are shown escaped (forms.shown)."""
+    and what to do, in the language in use; names and values in it are shown escaped
+    (forms.shown). `settled`: where the note goes once settled (Quarantine/Settled/ as the
+    folder names it)."""
     return render(
         "quarantine_note.txt",
         file=file,
         reasons=reasons,
         fix=fix,
-        moved_at=moved_at.isoformat(sep=" ", timespec="minutes"),
+        moved_at=moved_at,
         reason_chars=REASON_CHARS,
+        settled=settled or settled_place(SharedFolder(Path())),
     )
+
+
+def settled_place(folder: SharedFolder) -> str:
+    """Where settled refusals go, as a person finds it from the top of the shared folder."""
+    return f"{folder.quarantine.name}/{SETTLED}/"
 
 
 #: Called inside a refusal's transaction with what was quarantined and the fix it was told.
@@ -74,7 +85,8 @@ class Quarantine:
     ) -> None:
         target = quarantine_place(self.folder, self.path.name)
         note_path = target.with_name(target.name + NOTE_SUFFIX)
-        note = quarantine_note(self.shown, reasons, fix, self.now).encode("utf-8")
+        settled = settled_place(self.folder)
+        note = quarantine_note(self.shown, reasons, fix, self.now, settled).encode("utf-8")
         with journaled(self.registry, self.folder.root, self.now) as plan:
             plan.write(note_path, note)
             if self.sha256 is not None:
@@ -112,15 +124,17 @@ def quarantine_entry(
     the link: what it names is never touched."""
     what = kind_of(info.st_mode)
     if reasons is None:
-        reasons = [f"it is {what}."]
+        reasons = [_("it is {what}.").format(what=what)]
         if stat.S_ISLNK(info.st_mode):
-            reasons.append("closedloop never follows links: they could lead anywhere.")
+            reasons.append(_("closedloop never follows links: they could lead anywhere."))
         elif stat.S_ISDIR(info.st_mode):
-            reasons = [f"it is a folder nested more than {MAX_DEPTH} folders deep."]
+            reasons = [
+                _("it is a folder nested more than {depth} folders deep.").format(depth=MAX_DEPTH)
+            ]
     if fix is None:
-        fix = (
-            "Save the document itself (not a link or shortcut to it) into the Inbox, or into "
-            "Inbox/<case number>/ for a photo or other file of a case."
-        )
+        fix = _(
+            "Save the document itself (not a link or shortcut to it) into the {inbox}, or into "
+            "{inbox}/<case number>/ for a photo or other file of a case."
+        ).format(inbox=folder.inbox.name)
     entry = (info.st_dev, info.st_ino)
     Quarantine(path, shown, folder, registry, now, entry=entry, notify=notify)(reasons, fix)

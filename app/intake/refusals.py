@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from app.results import FileResult, Outcome
 from archive.nofollow import NotARegularFile
+from language import _, current, formats
 
 
 class Refusal(Exception):
@@ -44,8 +45,9 @@ class AlreadyFiled(Exception):
             Outcome.FILED,
             self.case_id,
             self.form,
-            reason=f"already filed as {self.where}; "
-            "the Inbox copy an interrupted run left was removed",
+            reason=_(
+                "already filed as {where}; the Inbox copy an interrupted run left was removed"
+            ).format(where=self.where),
         )
 
 
@@ -54,15 +56,27 @@ def not_now(name: str, exc: OSError) -> FileResult:
     return FileResult(
         name,
         Outcome.IGNORED,
-        reason=f"cannot be read now ({exc.strerror}); it stays in the Inbox",
+        reason=_("cannot be read now ({why}); it stays in the Inbox").format(why=exc.strerror),
         retry=True,
     )
 
 
 def became(name: str, exc: NotARegularFile) -> FileResult:
     """An entry swapped for a link (or a FIFO) since it was listed: looked at anew."""
-    return FileResult(name, Outcome.IGNORED, reason=f"it became {exc.what}; looked at again later")
+    return FileResult(
+        name,
+        Outcome.IGNORED,
+        reason=_("it became {what}; looked at again later").format(what=exc.what),
+    )
 
 
 def megabytes(size: int) -> str:
-    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} kB"
+    if size >= 2**20:
+        return f"{formats.number(round(size / 2**20))} MB"
+    return f"{formats.number(round(size / 1024))} kB"
+
+
+def sentences(parts: list[str]) -> str:
+    """Sentences run on as the language writes them: a space between them in English, none
+    after a Chinese full stop."""
+    return ("" if current().startswith("zh") else " ").join(parts)

@@ -69,7 +69,8 @@ M = TypeVar("M")  # what doing it made
 class Job(ABC, Generic[W, M]):
     #: Done on a thread of its own by `watch` (seconds of LibreOffice, a mail server's wait).
     slow: ClassVar[bool] = False
-    #: What the filing's result says while `watch` does the job's work on its thread.
+    #: What the filing's result says while `watch` does the job's work on its thread
+    #: (marked with N_, said with _ in the language in use).
     later: ClassVar[str | None] = None
     #: Looked at this often (seconds) by `watch`, and after every filing; None: at each
     #: rescan of the Inbox.

@@ -15,6 +15,7 @@ from app.errors import command_path
 from app.folder import BlanksWritten, blanks_stale, write_blank_forms
 from app.jobs.base import Done, Job, Trigger, When
 from app.results import FileResult, Outcome
+from language import _
 
 if TYPE_CHECKING:
     from app.application import App
@@ -29,10 +30,11 @@ class BlankFormsJob(Job[str, BlanksWritten]):
         if trigger.when is not When.START:
             return []
         company = app.settings.company_name
-        return [company] if blanks_stale(app.folder, company) else []
+        stale = blanks_stale(app.folder, company, app.settings.languages)
+        return [company] if stale else []
 
     def do(self, app: App, work: str, now: datetime) -> BlanksWritten:
-        return write_blank_forms(app.folder, work)
+        return write_blank_forms(app.folder, work, app.settings.languages)
 
     def done(self, app: App, work: str, made: BlanksWritten | Exception, now: datetime) -> Done:
         if isinstance(made, Exception):  # the folder itself: not worth stopping the pass for
@@ -46,41 +48,39 @@ class BlankFormsJob(Job[str, BlanksWritten]):
             # Said in the service's log, not as a result: the blanks themselves show it, and
             # a pass's results are what happened to the Inbox and the cases.
             log.info(
-                'Blank Forms: %d written for "%s", the company name in closedloop.toml: %s',
-                len(written),
-                work,
-                ", ".join(p.name for p in written),
+                "%s",
+                _(
+                    'Blank Forms: {count} written for "{company}", the company name in '
+                    "closedloop.toml: {names}"
+                ).format(
+                    count=len(written), company=work, names=", ".join(p.name for p in written)
+                ),
             )
         init = f"`closedloop init {command_path(root)}`"
-        left = f'left as it is, without "{work}" on it'
-        results = [
-            _said(
-                root,
-                path,
-                f"{left}: closedloop did not make it (it carries no "
-                f"closedloop.form property); delete it and {init} writes closedloop's",
-            )
-            for path in made.kept
-        ]
+        kept = _(
+            'left as it is, without "{company}" on it: closedloop did not make it (it carries '
+            "no closedloop.form property); delete it and {init} writes closedloop's"
+        )
+        filled = _(
+            'left as it is, without "{company}" on it: someone filled it in; move it out (into '
+            "the Inbox, to file it) and {init} writes a blank one"
+        )
+        results = [_said(root, path, kept.format(company=work, init=init)) for path in made.kept]
         results += [
-            _said(
-                root,
-                path,
-                f"{left}: someone filled it in; move it out (into the Inbox, "
-                f"to file it) and {init} writes a blank one",
-            )
-            for path in made.filled
+            _said(root, path, filled.format(company=work, init=init)) for path in made.filled
         ]
         for path, exc in made.failed:
             why = exc.strerror or str(exc)
             if isinstance(exc, PermissionError):
-                why += "; open in Word or Excel?"
+                why += _("; open in Word or Excel?")
             results.append(
                 _said(
                     root,
                     path,
-                    f'could not be written for "{work}" ({why}); it is tried '
-                    "again at the next start",
+                    _(
+                        'could not be written for "{company}" ({why}); it is tried again at the '
+                        "next start"
+                    ).format(company=work, why=why),
                 )
             )
         return Done(results=results)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.jobs.base import Done, Job, Trigger, When
 from app.results import FileResult, Outcome
+from language import _
 from mail.compose import queue_digest
 from mail.send import Sent, send_due
 
@@ -41,11 +42,17 @@ class MailJob(Job[str, list[Sent]]):
                 FileResult(
                     s.subject,
                     Outcome.MAILED if s.error is None else Outcome.UNSENT,
-                    reason=f"to {s.to}"
-                    if s.error is None
-                    else f"to {s.to}: {s.error}; "
-                    + ("given up" if s.gave_up else "it is tried again later"),
+                    reason=_sent(s),
                 )
                 for s in made
             ]
         )
+
+
+def _sent(s: Sent) -> str:
+    """Where a mail went, or why it did not."""
+    if s.error is None:
+        return _("to {to}").format(to=s.to)
+    if s.gave_up:
+        return _("to {to}: {error}; given up").format(to=s.to, error=s.error)
+    return _("to {to}: {error}; it is tried again later").format(to=s.to, error=s.error)

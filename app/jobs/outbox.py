@@ -21,9 +21,9 @@ from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import free_name
 from archive.nofollow import read_regular
 from filing.owed import Owed, owed_now, owed_of
+from filing.words import category_label, form_title
 from forms.atomicfile import atomic_write_bytes, leftover_of
-from forms.definition import get_form
-from reports.figures import category_label
+from language import current
 from templates import render
 
 if TYPE_CHECKING:
@@ -133,7 +133,8 @@ def _to_done(root: Path, file: str) -> bool:
 
 
 def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
-    """Each department's To do page, written only when what it says changed."""
+    """Each department's To do page, in the folder's language, written only when what it
+    says changed."""
     policy = app.settings.policy
     by_folder: dict[str, list[Owed]] = {name: [] for name in set(policy.outboxes.values())}
     for o in owed:
@@ -151,11 +152,11 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
                 "case_id": o.case.case_id,
                 "customer": o.case.customer or "",
                 "product": o.case.product or "",
-                "category": category_label(o.case.category) if o.case.category else "",
-                "form": get_form(o.issued.form).title,
+                "category": category_label(o.case.category),
+                "form": form_title(o.issued.form),
                 "href": Path(o.issued.file).name,
-                "issued": o.issued.issued_at.strftime("%Y-%m-%d %H:%M"),
-                "due": o.due.due.strftime("%Y-%m-%d %H:%M") if o.due else "",
+                "issued": o.issued.issued_at,
+                "due": o.due.due if o.due else None,
                 "deadline": o.due.name if o.due else "",
                 "overdue": o.overdue(now),
             }
@@ -163,8 +164,11 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
         ]
         page = render(
             "outbox_todo.html",
+            lang=current(),
             department=folder,
             company=app.settings.company_name,
+            inbox=app.folder.inbox.name,
+            done=DONE,
             rows=rows,
             overdue=sum(1 for r in rows if r["overdue"]),
         ).encode("utf-8")

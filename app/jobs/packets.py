@@ -14,6 +14,7 @@ from archive.casefolder import case_folder
 from archive.errors import ArchiveError
 from archive.packet import build_packet, file_packet
 from filing.states import CaseState
+from language import N_, _
 
 if TYPE_CHECKING:
     from app.application import App
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 class ClosurePacketJob(Job[str, bytes]):
     slow = True
-    later = "its closure packet is being built"
+    later = N_("its closure packet is being built")
 
     def todo(self, app: App, trigger: Trigger) -> Sequence[str]:
         if trigger.when is When.START:
@@ -44,19 +45,22 @@ class ClosurePacketJob(Job[str, bytes]):
 
     def done(self, app: App, work: str, made: bytes | Exception, now: datetime) -> Done:
         if not isinstance(made, Exception) and not _wants(app, work):
-            return Done("it already has its packet", Outcome.IGNORED, work)
+            return Done(_("it already has its packet"), Outcome.IGNORED, work)
         try:
             if isinstance(made, Exception):
                 raise made
             where = file_packet(app.folder.root, app.folder.archive, app.registry, work, made, now)
         except (ArchiveError, OSError) as exc:
             return Done(
-                f"the closure packet could not be built ({exc}); build it with `closedloop packet`",
+                _(
+                    "the closure packet could not be built ({why}); build it with "
+                    "`closedloop packet`"
+                ).format(why=exc),
                 Outcome.IGNORED,
                 work,
             )
         return Done(
-            f"closure packet: {where.relative_to(app.folder.root)}",
+            _("closure packet: {where}").format(where=where.relative_to(app.folder.root)),
             case_id=work,
             changed=(work,),
         )

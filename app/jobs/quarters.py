@@ -11,6 +11,7 @@ from app.jobs.base import Done, Job, Trigger, When
 from app.results import FileResult, Outcome
 from archive.errors import ArchiveError
 from archive.quarter import Quarter, QuarterClosed, close_quarter, unsealed_quarters
+from language import _
 
 if TYPE_CHECKING:
     from app.application import App
@@ -51,7 +52,9 @@ class QuarterSealJob(Job[Quarter, QuarterClosed]):
                         .relative_to(app.folder.root)
                         .as_posix(),
                         Outcome.REFUSED,
-                        reason=f"{work} could not be sealed: {made}",
+                        reason=_("{quarter} could not be sealed: {why}").format(
+                            quarter=work, why=made
+                        ),
                     )
                 ]
             )
@@ -62,7 +65,9 @@ class QuarterSealJob(Job[Quarter, QuarterClosed]):
                 FileResult(
                     str(made.folder.relative_to(app.folder.root)),
                     Outcome.SEALED,
-                    reason=f"{work} is over: {len(made.moved)} closed cases sealed",
+                    reason=_("{quarter} is over: {count} closed cases sealed").format(
+                        quarter=work, count=len(made.moved)
+                    ),
                 )
             ],
             changed=tuple(made.moved),  # their documents moved: their pages link anew

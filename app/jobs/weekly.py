@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.jobs.base import Done, Job, Trigger, When
 from app.results import FileResult, Outcome
+from language import _
 from reports.figures import Span
 from reports.report import weekly_name, weekly_report, write_report
 
@@ -39,8 +40,10 @@ class WeeklyReportJob(Job[Span, list[Path]]):
             result = FileResult(
                 f"Reports/{weekly_name(work)}.xlsx",
                 Outcome.IGNORED,
-                reason=f"the weekly report could not be written ({made}); "
-                "it is tried again at the next pass",
+                reason=_(
+                    "the weekly report could not be written ({why}); it is tried again at the "
+                    "next pass"
+                ).format(why=made),
             )
         elif isinstance(made, Exception):
             raise made
@@ -48,6 +51,6 @@ class WeeklyReportJob(Job[Span, list[Path]]):
             result = FileResult(
                 str(made[0].relative_to(app.folder.root)),
                 Outcome.REPORTED,
-                reason=f"{work.label} is over: its report is written",
+                reason=_("{week} is over: its report is written").format(week=work.label),
             )
         return Done(results=[result])
