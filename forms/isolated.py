@@ -41,6 +41,7 @@ from forms.errors import REFUSAL_KINDS, FormError, RefusedFile
 from forms.isolated_pipe import Child, Late
 from forms.reader import FormRead
 from forms.values import Problem
+from language import _, current
 
 DEFAULT_READER = "forms.reader:read_form"
 #: Address space of the reading process. Measured: 39 MB after its imports, no growth for a
@@ -145,11 +146,11 @@ class IsolatedReader:
         with self._lock:
             # A child killed between reads dies before it takes the file: then, and only
             # then, the file goes to a fresh child. Once taken, its death is the file's.
-            for _ in range(2):
+            for _attempt in range(2):
                 child = self._child or self._start()
                 try:
                     deadline = time.monotonic() + self.timeout
-                    child.send(os.fsencode(path), data)
+                    child.send(current().encode("ascii"), os.fsencode(path), data)
                     took = child.reply(deadline)
                     if took is None:
                         self._discard()
@@ -172,7 +173,11 @@ class IsolatedReader:
     def _answer(self, path: Path, reply: bytes | Late | None) -> FormRead:
         if isinstance(reply, Late):
             self._discard()
-            raise RefusedFile(path, "unsafe", f"reading it took more than {self.timeout:g} s.")
+            raise RefusedFile(
+                path,
+                "unsafe",
+                _("reading it took more than {seconds} s.").format(seconds=f"{self.timeout:g}"),
+            )
         if reply is None:  # it is exiting: its own status says why, not our SIGKILL
             raise RefusedFile(path, "unsafe", self._death(self._discard(grace=2.0)))
         answer = _decode(reply)
@@ -186,19 +191,25 @@ class IsolatedReader:
             case ("memory",):
                 self._discard()
                 raise RefusedFile(
-                    path, "unsafe", f"reading it needed more than {self.memory_mb} MB of memory."
+                    path,
+                    "unsafe",
+                    _("reading it needed more than {mb} MB of memory.").format(mb=self.memory_mb),
                 )
             case ("error", str(what)):
                 self._discard()  # whatever state the failure left is not carried forward
-                raise RefusedFile(path, "corrupt", f"closedloop could not read it ({what}).")
+                raise RefusedFile(
+                    path, "corrupt", _("closedloop could not read it ({error}).").format(error=what)
+                )
         self._discard()
         raise _garbled(path)
 
     def _death(self, status: int | None) -> str:
         xcpu = getattr(signal, "SIGXCPU", None)
         if xcpu is not None and status == -xcpu:
-            return f"reading it needed more than {self.cpu_seconds} s of processor time."
-        return f"the process reading it stopped ({_how(status)})."
+            return _("reading it needed more than {seconds} s of processor time.").format(
+                seconds=self.cpu_seconds
+            )
+        return _("the process reading it stopped ({how}).").format(how=_how(status))
 
     def _start(self) -> Child:
         command = [
@@ -236,7 +247,7 @@ class IsolatedReader:
 
 def _garbled(path: Path) -> RefusedFile:
     return RefusedFile(
-        path, "unsafe", "the process reading it answered with something other than a form."
+        path, "unsafe", _("the process reading it answered with something other than a form.")
     )
 
 
@@ -266,13 +277,13 @@ def _problems(raw: list[Any]) -> list[Problem] | None:
 
 def _how(status: int | None) -> str:
     if status is None:
-        return "no exit status"
+        return _("no exit status")
     if status < 0:
         try:
-            return f"killed by {signal.Signals(-status).name}"
+            return _("killed by {signal}").format(signal=signal.Signals(-status).name)
         except ValueError:
-            return f"killed by signal {-status}"
-    return f"exit code {status}"
+            return _("killed by signal {number}").format(number=-status)
+    return _("exit code {code}").format(code=status)
 
 
 class _ReplyUnpickler(pickle.Unpickler):

@@ -21,6 +21,7 @@ from forms.definition import all_forms
 from forms.errors import RefusedFile
 from forms.isolated_pipe import read_frame, write_frame
 from forms.reader import FormRead
+from language import DEFAULT, LANGUAGES, use
 
 if sys.platform != "win32":
     import resource
@@ -52,14 +53,31 @@ def serve(argv: list[str]) -> None:
         write_frame(replies, pickle.dumps(("failed", f"{type(exc).__name__}: {exc}")))
         return
     write_frame(replies, pickle.dumps(("ready",)))
-    while (name := read_frame(requests, 2**16)) is not None:
-        data = read_frame(requests, 2**40)
-        if data is None:
+    # Each request: the language the parent speaks now (this process has no language of
+    # its own: a refusal's words must be the folder's, as if it were read in the parent),
+    # the file's name, its bytes.
+    while (language := read_frame(requests, _LANGUAGE_BYTES)) is not None:
+        name = read_frame(requests, 2**16)
+        data = read_frame(requests, 2**40) if name is not None else None
+        if name is None or data is None:
             return
         write_frame(replies, pickle.dumps(("took",)))
         if sys.platform != "win32":
             _budget_cpu(cpu_seconds)
-        write_frame(replies, _answer(read, Path(os.fsdecode(name)), data))
+        with use(_language(language)):
+            answer = _answer(read, Path(os.fsdecode(name)), data)
+        write_frame(replies, answer)
+
+
+#: The longest language code a request may carry (`zh-CN`: 5).
+_LANGUAGE_BYTES = 16
+
+
+def _language(code: bytes) -> str:
+    """The language a request names: one closedloop is written in, else English (the
+    parent sends only those; nothing else it says is trusted further)."""
+    text = code.decode("ascii", "replace")
+    return text if text in LANGUAGES else DEFAULT
 
 
 def _answer(read: Callable[[Path, bytes], FormRead], path: Path, data: bytes) -> bytes:

@@ -38,7 +38,7 @@ class Child:
     def __init__(self, command: list[str]) -> None:
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._requests: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
+        self._requests: queue.SimpleQueue[tuple[bytes, ...] | None] = queue.SimpleQueue()
         self._replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         # An owner that forgets close() still leaves no process behind when it goes.
         self._end = weakref.finalize(self, _kill, self.proc, self._requests)
@@ -67,14 +67,15 @@ class Child:
             self._end()
             raise
 
-    def send(self, name: bytes, data: bytes) -> None:
-        if 2 * HEAD.size + len(name) + len(data) > self._room:
-            self._requests.put((name, data))
+    def send(self, *parts: bytes) -> None:
+        """One request: its parts (the language, the file's name, its bytes), a frame each."""
+        if sum(HEAD.size + len(part) for part in parts) > self._room:
+            self._requests.put(parts)
             return
         # The pipe is empty (the child takes a request whole before it answers, and the
         # last was answered), so a write that fits never waits; it saves a thread's
         # hand-over, a third of the cost of a read here.
-        request = b"".join((HEAD.pack(len(name)), name, HEAD.pack(len(data)), data))
+        request = b"".join(piece for part in parts for piece in (HEAD.pack(len(part)), part))
         assert self.proc.stdin is not None
         fd = self.proc.stdin.fileno()
         with contextlib.suppress(OSError):  # the child is gone: the collector says so
@@ -120,7 +121,7 @@ def _kill(proc: subprocess.Popen[bytes], requests: queue.SimpleQueue[Any]) -> No
     requests.put(None)
 
 
-def _feed(stream: IO[bytes], requests: queue.SimpleQueue[tuple[bytes, bytes] | None]) -> None:
+def _feed(stream: IO[bytes], requests: queue.SimpleQueue[tuple[bytes, ...] | None]) -> None:
     # A write fails once the child is gone (the collector reports that); so does the flush
     # in close() into a pipe whose reader is gone.
     with contextlib.suppress(OSError, ValueError), contextlib.closing(stream):
