@@ -30,10 +30,12 @@ from filing.rules import (
 )
 from filing.rules.dates import unhappened
 from filing.states import CaseState
+from filing.words import resolution_words, state_words
 from forms.definition import get_form
 from forms.reader import FormRead
 from forms.values import to_json
 from forms.writer import Format
+from language import N_, _, current
 
 __all__ = ["Engine", "FilingRefused", "IssuedForm", "Outcome"]
 
@@ -93,8 +95,8 @@ class Engine:
             if problems:
                 raise FilingRefused(
                     read.path.name,
-                    "the form has problems: " + "; ".join(problems) + ".",
-                    "Correct them, save the file again and put it back into the Inbox.",
+                    _("the form has problems: {problems}.").format(problems=_("; ").join(problems)),
+                    _("Correct them, save the file again and put it back into the Inbox."),
                     read.case_id,
                     problems,
                 )
@@ -194,10 +196,12 @@ class Engine:
         if opening is None:
             raise FilingRefused(
                 read.path.name,
-                f"this {read.form.title} has no case number.",
-                "Use the form closedloop sent for the case (it carries the number: look in "
-                "Outbox/<department>/ for it, or in its Done/ folder), or copy your answers "
-                "into it.",
+                _("this {form} has no case number.").format(form=read.form.title_in(current())),
+                _(
+                    "Use the form closedloop sent for the case (it carries the number: look in "
+                    "Outbox/<department>/ for it, or in its Done/ folder), or copy your answers "
+                    "into it."
+                ),
             )
         return opening
 
@@ -221,25 +225,35 @@ class Engine:
     def _existing_case(self, read: FormRead, rule: FormRule) -> Case:
         assert read.case_id is not None
         case = self.registry.case(read.case_id)
-        name, title = read.path.name, read.form.title
+        name, language = read.path.name, current()
         if case is None:
             raise FilingRefused(
                 name,
-                f"there is no case {read.case_id}.",
-                "Check the case number on the form; use the form closedloop sent for the case.",
+                _("there is no case {case}.").format(case=read.case_id),
+                _("Check the case number on the form; use the form closedloop sent for the case."),
                 read.case_id,
             )
         if case.state == CaseState.CLOSED:
+            ended = resolution_words(case.resolution)
             raise FilingRefused(
                 name,
-                f"case {case.case_id} is closed ({case.resolution}).",
-                "A new complaint needs a new Complaint Registration Form.",
+                _("case {case} is closed ({how}).").format(
+                    case=case.case_id, how=ended[:1].lower() + ended[1:]
+                ),
+                _("A new complaint needs a new {form}.").format(
+                    form=get_form(OPENING.form_id).title_in(language)
+                ),
                 case.case_id,
             )
         if not rule.accepts(CaseView(case.state, case.parts)):
             raise FilingRefused(
                 name,
-                f"case {case.case_id} is {_state_words(case)}; a {title} {rule.refusal}.",
+                _(_NOT_NOW.get(case.state, _NOT_NOW_IN)).format(
+                    case=case.case_id,
+                    state=state_words(case.state),
+                    form=read.form.title_in(language),
+                    rule=_(rule.refusal),
+                ),
                 _waiting_for(self.registry, case),
                 case.case_id,
             )
@@ -323,19 +337,24 @@ def _settle(case: Case, d: Decision, now: datetime) -> None:
         case.closed_at = now
 
 
-_STATE_WORDS: Mapping[CaseState, str] = {
-    CaseState.AWAITING_TRIAGE: "waiting for triage on its registration form",
-    CaseState.OPEN: "open",
-    CaseState.AWAITING_CUSTOMER: "waiting for the customer's survey",
+# Why a form cannot be filed into the case now: where the case stands, and the form's rule
+# ("a <form title> <rule>"), as whole sentences a translator sees as they are read.
+_NOT_NOW: Mapping[str, str] = {
+    CaseState.AWAITING_TRIAGE: N_(
+        "case {case} is waiting for triage on its registration form; a {form} {rule}."
+    ),
+    CaseState.OPEN: N_("case {case} is open; a {form} {rule}."),
+    CaseState.AWAITING_CUSTOMER: N_(
+        "case {case} is waiting for the customer's survey; a {form} {rule}."
+    ),
 }
-
-
-def _state_words(case: Case) -> str:
-    return _STATE_WORDS.get(case.state, case.state)
+#: Any other state, by its words (a closed case is refused before this is asked).
+_NOT_NOW_IN = N_("case {case} is in the state '{state}'; a {form} {rule}.")
 
 
 def _waiting_for(registry: Registry, case: Case) -> str:
-    titles = [get_form(f).title for f in outstanding(registry, case)]
+    language = current()
+    titles = [get_form(f).title_in(language) for f in outstanding(registry, case)]
     if not titles:
-        return "Nothing more can be filed for this case."
-    return f"The case waits for: {', '.join(titles)}. File that first."
+        return _("Nothing more can be filed for this case.")
+    return _("The case waits for: {forms}. File that first.").format(forms=_(", ").join(titles))

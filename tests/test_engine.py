@@ -202,7 +202,9 @@ def test_refusals_name_the_case_and_what_it_waits_for(loop: Loop) -> None:
             "CC-2026-0099",
         )
     loop.file("registration", {**REGISTRATION, "established": "no"}, case_id)
-    with pytest.raises(FilingRefused, match="case CC-2026-0001 is closed \\(not_established\\)"):
+    with pytest.raises(
+        FilingRefused, match="case CC-2026-0001 is closed \\(complaint not established\\)"
+    ):
         loop.file("registration", REGISTRATION, case_id)
     with pytest.raises(FilingRefused, match="has no case number"):
         loop.file(

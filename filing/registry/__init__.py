@@ -28,6 +28,7 @@ from filing.registry.mailqueue import MailQueue
 from filing.registry.pending import PendingPlans
 from filing.registry.quarantine import QuarantineRecords
 from filing.registry.schema import MIGRATIONS, Schema
+from language import _
 
 __all__ = [
     "MIGRATIONS",
@@ -62,13 +63,17 @@ class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, Quaran
         self.path = path
         if path.is_dir():
             raise RegistryError(
-                f"{path}: this is a folder where the registry file should be; "
-                "remove it, then make the registry again with `closedloop rebuild`"
+                _(
+                    "{path}: this is a folder where the registry file should be; "
+                    "remove it, then make the registry again with `closedloop rebuild`"
+                ).format(path=path)
             )
         if not create and not _has_database(path):
             raise RegistryMissing(
-                f"{path}: the registry is missing or empty; "
-                "make it again from the archive with `closedloop rebuild`"
+                _(
+                    "{path}: the registry is missing or empty; "
+                    "make it again from the archive with `closedloop rebuild`"
+                ).format(path=path)
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -85,8 +90,10 @@ class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, Quaran
                 # A database someone put in its place (or an empty one): made into a new
                 # registry, it would number cases anew over the archive.
                 raise RegistryMissing(
-                    f"{path}: this database is not a closedloop registry; "
-                    "make the registry again from the archive with `closedloop rebuild`"
+                    _(
+                        "{path}: this database is not a closedloop registry; "
+                        "make the registry again from the archive with `closedloop rebuild`"
+                    ).format(path=path)
                 )
             self.migrate()
         except RegistryError:
@@ -95,8 +102,10 @@ class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, Quaran
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise RegistryError(
-                f"{path}: the registry cannot be opened ({exc}); "
-                "rebuild it from the archive with `closedloop rebuild`"
+                _(
+                    "{path}: the registry cannot be opened ({error}); "
+                    "rebuild it from the archive with `closedloop rebuild`"
+                ).format(path=path, error=exc)
             ) from None
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from filing.registry.errors import RegistryError
 from filing.registry.store import Store
+from language import _
 
 #: (version, name, SQL). Append only: a released migration is never edited.
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -207,11 +208,13 @@ class Schema(Store):
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         done = {row["version"] for row in self._select("SELECT version FROM migrations")}
-        newest = max((v for v, _, _ in MIGRATIONS), default=0)
+        newest = max((v for v, _name, _sql in MIGRATIONS), default=0)
         if done and max(done) > newest:
             raise RegistryError(
-                f"{self.path}: made by a newer closedloop (schema {max(done)}, this one knows "
-                f"{newest}); upgrade closedloop"
+                _(
+                    "{path}: made by a newer closedloop (schema {schema}, this one knows "
+                    "{known}); upgrade closedloop"
+                ).format(path=self.path, schema=max(done), known=newest)
             )
         applied: list[int] = []
         for version, name, sql in MIGRATIONS:

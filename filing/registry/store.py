@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from filing.registry.errors import DiskFull
+from language import _
 
 #: Query parameters: by position (?) or by name (:name).
 Params = Sequence[Any] | Mapping[str, Any]
@@ -58,8 +59,10 @@ class Store:
             self._carried_out |= dropped  # their rows are back: drop them next time
             if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
                 raise DiskFull(
-                    f"{self.path}: the disk is full ({exc}); nothing was recorded. "
-                    "Free some space on it; the files wait in the Inbox"
+                    _(
+                        "{path}: the disk is full ({error}); nothing was recorded. "
+                        "Free some space on it; the files wait in the Inbox"
+                    ).format(path=self.path, error=exc)
                 ) from exc
             raise
 

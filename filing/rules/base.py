@@ -96,7 +96,8 @@ class FormRule(ABC):
     with the customer and the product, setting no case field of their own."""
 
     form_id: ClassVar[str]
-    #: The rule in words for a refusal: "a <form title> <refusal>."
+    #: The rule in words for a refusal: "a <form title> <refusal>." (an N_ text, said
+    #: in the language in use by the engine)
     refusal: ClassVar[str]
     #: The case part this form serves (None: the form serves no part).
     part: ClassVar[str | None] = None

@@ -10,8 +10,9 @@ from typing import Any
 from filing.policy import Policy
 from filing.records import Case
 from filing.rules.base import CaseView, Decision, Filed, FormRule, as_datetime, happened_by
-from filing.rules.dates import before, column_dates, column_label, label, shown_when
+from filing.rules.dates import before, column_dates, column_label, in_row, label, shown_when
 from filing.rules.registration import Registration
+from language import N_, _
 
 #: The tables whose rows are actions done for the complaint, with a date done.
 ACTION_TABLES = ("actions", "preventive_actions")
@@ -19,7 +20,7 @@ ACTION_TABLES = ("actions", "preventive_actions")
 
 class Capa(FormRule):
     form_id = "capa"
-    refusal = "is filed only once the complaint is established"
+    refusal = N_("is filed only once the complaint is established")
     part = "capa"
     person_fields = ("prepared_by", "verified_by")
     deadline = "actions"
@@ -41,7 +42,9 @@ class Capa(FormRule):
         if case is None:
             return []
         received = case.received_at
-        then = f"the complaint was received ({shown_when(received)}, case {case.case_id})"
+        then = _("the complaint was received ({when}, case {case})").format(
+            when=shown_when(received), case=case.case_id
+        )
         problems = []
         contained = as_datetime(values.get("containment_done_at"))
         if contained is not None and contained < received:
@@ -50,8 +53,10 @@ class Capa(FormRule):
                     label(self.form_id, "containment_done_at"),
                     contained,
                     then,
-                    "containment answers the complaint and cannot come before it: "
-                    "write when it was done",
+                    _(
+                        "containment answers the complaint and cannot come before it: "
+                        "write when it was done"
+                    ),
                 )
             )
         for table in ACTION_TABLES:
@@ -60,11 +65,13 @@ class Capa(FormRule):
                 if done < received.date():
                     problems.append(
                         before(
-                            f"{label(self.form_id, table)}, row {number}, {done_on}",
+                            in_row(label(self.form_id, table), number, done_on),
                             done,
                             then,
-                            "an action taken for the complaint cannot come before it: "
-                            "write the date it was done",
+                            _(
+                                "an action taken for the complaint cannot come before it: "
+                                "write the date it was done"
+                            ),
                         )
                     )
         return problems

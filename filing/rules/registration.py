@@ -4,7 +4,7 @@ decides whether the complaint is established and routes it by category."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from filing.policy import Policy
@@ -24,6 +24,7 @@ from filing.rules.base import (
 )
 from filing.rules.dates import before, label, shown_when
 from filing.states import CaseState, Resolution
+from language import N_, _, formats
 
 #: What the customer may ask for that sends goods back (a Return Form, then tracking).
 RETURN_REQUESTS = frozenset({"return", "exchange", "repair"})
@@ -46,7 +47,7 @@ CONTAINMENT_LOCATIONS = ("in_production", "in_shipment")
 
 class Registration(FormRule):
     form_id = "registration"
-    refusal = "is corrected only while the case waits for triage or is open"
+    refusal = N_("is corrected only while the case waits for triage or is open")
     person_fields = ("registered_by", "decided_by")
     issued_once = False  # each registration still to triage goes back to the window
     department = "customer_window"  # who registers and triages with the customer
@@ -63,11 +64,18 @@ class Registration(FormRule):
         late = goods is not None and (complaint - goods).days > policy.acceptance_days
         if goods is not None and late and not values.get("supervisor_override"):
             raise Refused(
-                f"the complaint came {(complaint - goods).days} days after the goods were "
-                f"received ({goods.isoformat()}); complaints are accepted within "
-                f"{policy.acceptance_days} days.",
-                "A supervisor may accept it: fill 'Supervisor override (late complaint)' with "
-                "their name and reason, save, and put it back into the Inbox.",
+                _(
+                    "the complaint came {days} days after the goods were received ({received}); "
+                    "complaints are accepted within {limit} days."
+                ).format(
+                    days=(complaint - goods).days,
+                    received=formats.day(goods),
+                    limit=policy.acceptance_days,
+                ),
+                _(
+                    "A supervisor may accept it: fill '{field}' with their name and reason, "
+                    "save, and put it back into the Inbox."
+                ).format(field=label(self.form_id, "supervisor_override")),
             )
         received = values.get("received_at")
         return Opening(
@@ -89,9 +97,11 @@ class Registration(FormRule):
                 before(
                     label(self.form_id, "goods_received_date"),
                     goods,
-                    f"the delivery date ({delivered.isoformat()})",
-                    "goods cannot be received before they are delivered: "
-                    "correct whichever of the two dates is wrong",
+                    _("the delivery date ({date})").format(date=shown_when(delivered)),
+                    _(
+                        "goods cannot be received before they are delivered: "
+                        "correct whichever of the two dates is wrong"
+                    ),
                 )
             )
         confirmed = as_datetime(values.get("confirmed_to_customer_at"))
@@ -101,14 +111,17 @@ class Registration(FormRule):
             (received is not None and confirmed < received)
             or (received is None and complaint is not None and confirmed.date() < complaint)
         ):
-            then = shown_when(received) if received is not None else f"{complaint}"
+            moment: date | None = received if received is not None else complaint
+            then = shown_when(moment) if moment is not None else ""
             problems.append(
                 before(
                     label(self.form_id, "confirmed_to_customer_at"),
                     confirmed,
-                    f"the complaint was received ({then})",
-                    "a complaint cannot be confirmed before it reaches us: "
-                    "correct whichever of the two is wrong",
+                    _("the complaint was received ({when})").format(when=then),
+                    _(
+                        "a complaint cannot be confirmed before it reaches us: "
+                        "correct whichever of the two is wrong"
+                    ),
                 )
             )
         return problems

@@ -11,9 +11,10 @@ from filing.policy import Policy
 from filing.records import Case
 from filing.rules.base import CaseView, Decision, Filed, FormRule, ToIssue
 from filing.rules.registration import RETURN_REQUESTS, Registration
+from language import N_
 
 PART = "return"
-REFUSAL = "is filed only when the customer asked for a return"
+REFUSAL = N_("is filed only when the customer asked for a return")
 
 
 def goods_received(case: Case, filed: Filed) -> bool:

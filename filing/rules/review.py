@@ -10,11 +10,12 @@ from filing.policy import Policy
 from filing.records import Case
 from filing.rules.base import CaseView, Decision, Filed, FormRule
 from filing.rules.registration import Registration
+from language import N_
 
 
 class ContractReview(FormRule):
     form_id = "contract_review"
-    refusal = "is filed only for a special requirement"
+    refusal = N_("is filed only for a special requirement")
     part = "review"
     person_fields = ("decided_by",)
 

@@ -10,11 +10,12 @@ from filing.policy import Policy
 from filing.records import Case
 from filing.rules.base import CaseView, Decision, Filed, FormRule, ToIssue, all_parts_done
 from filing.states import CaseState, Resolution
+from language import N_
 
 
 class SatisfactionSurvey(FormRule):
     form_id = "satisfaction_survey"
-    refusal = "is filed only after the CAPA and every other part are done"
+    refusal = N_("is filed only after the CAPA and every other part are done")
     person_fields = ("surveyed_by",)
     department = "customer_window"  # fills it in with the customer
 
