@@ -13,37 +13,45 @@ the folder (file://, no server, no network).
   (`shown`: category label, outbox name, state and resolution in words, filing/words.py).
 - Each row says when it was written: the index shows the latest, so its "Written" time
   is the last write, though the index itself is only written when a data file is new.
+- The pages are in the language in use (App's after-effects run inside the folder's
+  language): `<html lang>`, fonts that show it, every word; the data files keep the ids and
+  ISO times the scripts work with, beside the words shown. Pages written in another
+  language (the settings changed) are all written anew at the next start.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from markupsafe import Markup
+
 from archive.casefolder import case_folder, quarter_of_folder
 from archive.packet import PACKET
+from archive.page_words import DEADLINE_STATUS, code, filed_form, fonts, in_context
 from archive.quarter import Quarter
+from archive.timeline import timeline
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
-from filing.records import Case, Event
+from filing.records import Case
 from filing.registry import Registry
 from filing.status import case_deadlines
 from filing.words import (
     category_label,
+    day_or_minute,
     deadline_words,
     department_name,
     form_title,
     minute,
-    note_words,
     resolution_words,
     state_words,
 )
 from forms.atomicfile import atomic_write_bytes
+from language import _, current
 from templates import render
 
 PAGES = "Auditor pages"
@@ -51,8 +59,9 @@ _SHARD_START, _SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
 # Raised when the index shell's template or the rows' shape changes, so that folders made
 # before have their pages written anew at the next start (2: the link to Reports/; 3: rows
-# with the words shown, the quarter a case closed in, the time each was written).
-GENERATOR = "closedloop auditor index 3"
+# with the words shown, the quarter a case closed in, the time each was written; 4: pages in
+# the folder's language, rows with the times in words and when each was written as ISO).
+GENERATOR = "closedloop auditor index 4"
 DATA = "data"
 
 
@@ -124,10 +133,12 @@ class AuditorPages:
                 self.case_changed(case.case_id, now)
                 done += 1
         try:
-            current = GENERATOR in (self.archive / INDEX).read_text(encoding="utf-8")
+            index = (self.archive / INDEX).read_text(encoding="utf-8")
         except OSError:
-            current = False
-        if not current:  # missing, or from an older closedloop: its rows are older too
+            index = ""
+        # Missing, from an older closedloop (its rows are older too), or in a language the
+        # folder no longer speaks: every page is written anew.
+        if GENERATOR not in index or f'<html lang="{current()}">' not in index:
             return self.rebuild_all(now)
         return done
 
@@ -156,7 +167,9 @@ class AuditorPages:
                 "state": state_words(case.state),
                 "resolution": resolution_words(case.resolution),
                 "department": department_name(self.policy.outboxes, case.department),
-                "quarter": f"{quarter}, sealed" if sealed else quarter,
+                "quarter": _("{quarter}, sealed").format(quarter=quarter) if sealed else quarter,
+                "opened": minute(case.opened_at),
+                "closed": minute(case.closed_at),
             },
             "opened": case.opened_at.isoformat(timespec="minutes"),
             "closed": case.closed_at.isoformat(timespec="minutes") if case.closed_at else "",
@@ -164,6 +177,7 @@ class AuditorPages:
             "sealed": sealed,
             "packet": bool(case.packet_sha256),
             "written": minute(now),
+            "written_at": now.isoformat(timespec="seconds"),
             "deadlines": [
                 {
                     "name": deadline_words(d.name),
@@ -207,9 +221,18 @@ class AuditorPages:
         shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
         html = render(
             "auditor_index.html",
+            lang=current(),
+            fonts=fonts(screen=True),
+            c=in_context,
             generator=GENERATOR,
             scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
-            written=minute(now),
+            reports=f"../{quote(self.policy.folders.reports)}/index.html",
+            # The last write's time: the script puts a later row's in its place.
+            written_span=Markup('<span id="written" data-at="{}">{}</span>').format(
+                now.isoformat(timespec="seconds"), minute(now)
+            ),
+            code=code,
+            words=_index_words(),
         )
         atomic_write_bytes(self.archive / INDEX, html.encode("utf-8"))
 
@@ -222,10 +245,11 @@ class AuditorPages:
 
         outboxes = self.policy.outboxes
         packet = PACKET.format(case_id=case.case_id) if case.packet_sha256 else ""
+        history = self.registry.history(case.case_id)
         documents = [
             *(
                 _document(
-                    f"{form_title(f.form)}, version {f.version}",
+                    filed_form(f.form, f.version),
                     f.file,
                     link(f.file),
                     f.sha256,
@@ -236,7 +260,10 @@ class AuditorPages:
             ),
             *(
                 _document(
-                    f"{form_title(i.form)}, issued to {department_name(outboxes, i.department)}",
+                    _("{form}, issued to {department}").format(
+                        form=form_title(i.form),
+                        department=department_name(outboxes, i.department),
+                    ),
                     i.copy or i.file,
                     link(i.copy) if i.copy else "",
                     i.sha256,
@@ -245,17 +272,15 @@ class AuditorPages:
                 for i in self.registry.issued(case.case_id)
             ),
             *(
-                _document("Evidence", e.file, link(e.file), e.sha256, e.filed_at)
+                _document(_("Evidence"), e.file, link(e.file), e.sha256, e.filed_at)
                 for e in self.registry.evidence(case.case_id)
             ),
         ]
         if packet:
-            made = [
-                e.at for e in self.registry.history(case.case_id) if e.event == "closure packet"
-            ]
+            made = [e.at for e in history if e.event == "closure packet"]
             documents.append(
                 _document(
-                    "Closure packet: the cover, every form, the originals attached",
+                    _("Closure packet: the cover, every form, the originals attached"),
                     packet,
                     link(packet),
                     case.packet_sha256,
@@ -264,18 +289,32 @@ class AuditorPages:
             )
         html = render(
             "auditor_case.html",
+            lang=current(),
+            fonts=fonts(screen=True),
+            c=in_context,
             case=self._row(case, now),
+            deadlines=[
+                {
+                    "name": deadline_words(d.name),
+                    "due_at": d.due.isoformat(timespec="minutes"),
+                    "met_at": d.met_at.isoformat(timespec="minutes") if d.met_at else "",
+                    "due": minute(d.due),
+                    "met": day_or_minute(d.met_at),
+                }
+                for d in case_deadlines(case, self.policy, self.calendar)
+            ],
             links={
                 "reopens": case.reopens,
                 "reopened_as": case.reopened_as,
                 "repeats": case.repeats,
             },
-            history=[_event(e, outboxes) for e in self.registry.history(case.case_id)],
+            history=timeline(history, outboxes),
             documents=documents,
             packet=link(packet) if packet else "",
             folder=link(""),
             manifest=link("manifest.sha256"),
             written=minute(now),
+            status=_status_words(),
         )
         return html.encode("utf-8")
 
@@ -302,12 +341,16 @@ def _document(
     }
 
 
-def _event(event: Event, outboxes: Mapping[str, str]) -> dict[str, str]:
-    """A row of the page's history."""
+def _status_words() -> dict[str, str]:
+    """A deadline's status by its id, for the pages' scripts (they work it out as you look)."""
+    return {status: _(words) for status, words in DEADLINE_STATUS.items()}
+
+
+def _index_words() -> dict[str, str]:
+    """What the index's script writes, in the language in use ({shown}, {total}: numbers)."""
     return {
-        "at": minute(event.at),
-        "event": event.event,
-        "form": form_title(event.form),
-        "who": event.person or "",
-        "detail": note_words(event.detail, outboxes),
+        "all": _("all"),
+        "none": _("(none)"),
+        "overdue": _(DEADLINE_STATUS["overdue"]),
+        "count": _("{shown} of {total} cases"),
     }

@@ -37,10 +37,12 @@ from archive.errors import ArchiveError
 from archive.journal import journaled
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile, TooLarge, read_regular
-from archive.packet_cover import cover_html
+from archive.packet_cover import cover_html, packet_title
+from archive.page_words import code, css_content, fonts
 from filing.policy import Policy
 from filing.registry import Event, Filing, Registry
 from forms.container import MAX_FILE_BYTES
+from language import _, current
 from templates import render
 
 PACKET = "{case_id} Closure Packet.pdf"
@@ -58,16 +60,22 @@ def original(archive: Path, folder: Path, filing: Filing) -> bytes | str:
     try:
         data = read_regular(archive, folder.relative_to(archive) / filing.file, MAX_FILE_BYTES)
     except NotARegularFile as exc:
-        return f"unavailable: {exc.what} is where the case folder should hold it; {NEVER_FOLLOWED}"
+        return _(
+            "unavailable: {what} is where the case folder should hold it; {never_followed}"
+        ).format(what=exc.what, never_followed=_(NEVER_FOLLOWED))
     except TooLarge as exc:
-        return f"unavailable: the file in the case folder holds {exc.size} bytes, more than a form"
+        return _(
+            "unavailable: the file in the case folder holds {size} bytes, more than a form"
+        ).format(size=exc.size)
     except OSError as exc:
-        return f"unavailable: it cannot be read from the case folder ({exc.strerror or exc})"
-    if data.sha256 != filing.sha256:
-        return (
-            f"unavailable: the file in the case folder is not the one filed (its SHA-256 is "
-            f"{data.sha256})"
+        return _("unavailable: it cannot be read from the case folder ({why})").format(
+            why=exc.strerror or exc
         )
+    if data.sha256 != filing.sha256:
+        return _(
+            "unavailable: the file in the case folder is not the one filed (its SHA-256 is "
+            "{sha256})"
+        ).format(sha256=data.sha256)
     return data.data
 
 
@@ -85,8 +93,10 @@ class Renderer:
         binary = self.binary or shutil.which("soffice") or shutil.which("libreoffice")
         if binary is None:
             raise PacketError(
-                "LibreOffice is needed to render forms to PDF and is not installed; install "
-                "libreoffice-writer-nogui and libreoffice-calc-nogui"
+                _(
+                    "LibreOffice is needed to render forms to PDF and is not installed; "
+                    "install libreoffice-writer-nogui and libreoffice-calc-nogui"
+                )
             )
         outdir.mkdir(parents=True, exist_ok=True)
         self.profile.mkdir(parents=True, exist_ok=True)
@@ -108,9 +118,11 @@ class Renderer:
                 env={**os.environ, "HOME": str(self.profile.resolve())},
                 check=False,
             )
-            problem = "LibreOffice made no PDF of it"
+            problem = _("LibreOffice made no PDF of it")
         except subprocess.TimeoutExpired:
-            problem = f"LibreOffice did not finish within {self.timeout:g} s"
+            problem = _("LibreOffice did not finish within {seconds} s").format(
+                seconds=f"{self.timeout:g}"
+            )
         out: dict[Path, Path | str] = {}
         for f in files:
             pdf = outdir / f"{f.stem}.pdf"
@@ -129,9 +141,11 @@ def render_page(html: str) -> bytes:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: Pango, its system library, is missing
         raise PacketError(
-            f"WeasyPrint is needed to set the packet's cover and cannot be loaded ({exc}); "
-            "install it with pip (python3 -m pip install weasyprint) and Pango with "
-            "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+            _(
+                "WeasyPrint is needed to set the packet's cover and cannot be loaded ({why}); "
+                "install it with pip (python3 -m pip install weasyprint) and Pango with "
+                "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+            ).format(why=exc)
         ) from None
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf
@@ -146,12 +160,14 @@ def build_packet(
     now: datetime,
     *,
     currency: str,
+    company: str = "",
 ) -> bytes:
-    """The packet's PDF bytes. `currency` is the site's (Settings.currency): the cover's
-    money is shown with it."""
+    """The packet's PDF bytes, its own pages in the language in use. `currency` is the
+    site's (Settings.currency): the cover's money is shown with it; `company` (Settings.
+    company_name) heads the cover."""
     case = registry.case(case_id)
     if case is None:
-        raise PacketError(f"there is no case {case_id}")
+        raise PacketError(_("there is no case {case_id}").format(case_id=case_id))
     folder = case_folder(archive, case_id, case.customer)
     filings = registry.filings(case_id)
     with tempfile.TemporaryDirectory(prefix="closedloop-packet-") as tmp:
@@ -181,23 +197,21 @@ def build_packet(
         ]
         sealed = quarter_of_folder(folder.parent.name) or ""
         cover = render_page(
-            cover_html(registry, policy, currency, case, sealed, now, failures, unavailable)
+            cover_html(
+                registry, policy, currency, case, sealed, now, failures, unavailable, company
+            )
         )
-        notice = (
-            render_page(render("packet_unavailable.html", case_id=case_id, unavailable=unavailable))
-            if unavailable
-            else None
-        )
+        notice = render_page(_notice(case_id, unavailable)) if unavailable else None
         writer = PdfWriter()
         writer.append(
             PdfReader(io.BytesIO(cover)),
-            outline_item="Case summary, deadlines and timeline",
+            outline_item=_("Case summary, deadlines and timeline"),
             import_outline=False,
         )
         if notice is not None:
             writer.append(
                 PdfReader(io.BytesIO(notice)),
-                outline_item="Documents not in this packet",
+                outline_item=_("Documents not in this packet"),
                 import_outline=False,
             )
         for file, source in sources.items():
@@ -209,7 +223,7 @@ def build_packet(
                 writer.add_attachment(file, data)
         writer.add_metadata(
             {
-                "/Title": f"{case_id} Closure Packet",
+                "/Title": packet_title(case_id),
                 "/Subject": f"{case.customer or ''} {case.product or ''}".strip(),
                 "/Creator": "closedloop",
             }
@@ -219,6 +233,22 @@ def build_packet(
         return buf.getvalue()
 
 
+def _notice(case_id: str, unavailable: list[dict[str, str]]) -> str:
+    """The page after the cover naming the documents the packet cannot hold."""
+    return render(
+        "packet_unavailable.html",
+        lang=current(),
+        fonts=fonts(),
+        case_id=case_id,
+        code=code,
+        running={
+            "title": css_content(packet_title(case_id)),
+            "page": css_content(_("Documents not in this packet, page {page} of {pages}")),
+        },
+        unavailable=unavailable,
+    )
+
+
 def file_packet(
     root: Path, archive: Path, registry: Registry, case_id: str, pdf: bytes, now: datetime
 ) -> Path:
@@ -226,12 +256,14 @@ def file_packet(
     record it, all or nothing (the journal)."""
     case = registry.case(case_id)
     if case is None:
-        raise PacketError(f"there is no case {case_id}")
+        raise PacketError(_("there is no case {case_id}").format(case_id=case_id))
     folder = case_folder(archive, case_id, case.customer)
     if QUARTER_FOLDER.match(folder.parent.name):
         raise PacketError(
-            f"{case_id} is sealed in {folder.parent.name}; its folder is read-only. "
-            "Write the packet elsewhere with --out"
+            _(
+                "{case_id} is sealed in {quarter}; its folder is read-only. "
+                "Write the packet elsewhere with --out"
+            ).format(case_id=case_id, quarter=folder.parent.name)
         )
     name = PACKET.format(case_id=case_id)
     digest = hashlib.sha256(pdf).hexdigest()

@@ -2,7 +2,8 @@
 (its category, department, state and how it ended by their names, not their ids), the
 deadlines, responsibility and costs (money with the site's currency), the customer's
 ratings and comments, who signed what, the timeline and the documents. Times are to the
-minute. The page itself is templates/packet_cover.html.
+minute. All of it in the language in use (the folder's: App says it), with the forms'
+titles and labels in that language too. The page itself is templates/packet_cover.html.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from archive.page_words import css_content, filed_form, fonts, in_context, status_words
+from archive.timeline import timeline
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
 from filing.records import Case, Filing
@@ -24,12 +27,12 @@ from filing.words import (
     field_text,
     form_title,
     minute,
-    note_words,
     resolution_words,
     state_words,
     value_text,
 )
 from forms.definition import get_form
+from language import _, current
 from templates import render
 
 COST_FIELDS = (
@@ -60,16 +63,28 @@ def cover_html(
     now: datetime,
     failures: list[dict[str, str]],
     unavailable: list[dict[str, str]],
+    company: str = "",
 ) -> str:
-    """The cover page's HTML (rendered to PDF by WeasyPrint)."""
+    """The cover page's HTML (rendered to PDF by WeasyPrint), in the language in use."""
     filings = registry.filings(case.case_id)
     latest = _latest(filings)
     capa = latest.get("capa")
     survey = latest.get(SURVEY)
     outboxes = policy.outboxes
+    title = packet_title(case.case_id)
+    written = minute(now)
     return render(
         "packet_cover.html",
-        title=f"{case.case_id} Closure Packet",
+        lang=current(),
+        fonts=fonts(),
+        c=in_context,
+        title=title,
+        running={
+            "title": css_content(title),
+            "written": css_content(_("written {at}").format(at=written)),
+            "page": css_content(_("Cover, page {page} of {pages}")),
+        },
+        company=company,
         case=case,
         summary=_summary(case, outboxes, sealed),
         settled=[
@@ -80,22 +95,14 @@ def cover_html(
         ],
         has_capa=capa is not None,
         survey=None if survey is None else _survey(survey, currency),
+        forms={"capa": form_title("capa"), "survey": form_title(SURVEY)},
         signoffs=[s for f in latest.values() for s in _signoffs(f)],
         deadlines=_deadlines(case, policy, now),
-        history=[
-            {
-                "at": minute(e.at),
-                "event": e.event,
-                "form": form_title(e.form),
-                "who": e.person or "",
-                "detail": note_words(e.detail, outboxes),
-            }
-            for e in registry.history(case.case_id)
-        ],
+        history=timeline(registry.history(case.case_id), outboxes),
         documents=[
             {
                 "file": f.file,
-                "what": f"{form_title(f.form)}, version {f.version}",
+                "what": filed_form(f.form, f.version),
                 "at": minute(f.filed_at),
                 "sha256": f.sha256,
             }
@@ -103,8 +110,14 @@ def cover_html(
         ],
         failures=failures,
         unavailable=unavailable,
-        written=minute(now),
+        written=written,
     )
+
+
+def packet_title(case_id: str) -> str:
+    """`CC-2026-0001 Closure Packet`, in the language in use (the file keeps its English
+    name: archive/casefile.py and `rebuild` know it by that)."""
+    return _("{case_id} Closure Packet").format(case_id=case_id)
 
 
 def _latest(filings: list[Filing]) -> dict[str, Filing]:
@@ -118,25 +131,28 @@ def _latest(filings: list[Filing]) -> dict[str, Filing]:
 
 def _summary(case: Case, outboxes: Any, sealed: str) -> list[tuple[str, str]]:
     rows = [
-        ("Case number", case.case_id),
-        ("Customer", case.customer or ""),
-        ("Product / model", case.product or ""),
-        ("Category", category_label(case.category)),
-        ("Responsible department", department_name(outboxes, case.department) or "not routed"),
-        ("State", state_words(case.state)),
-        ("Resolution", resolution_words(case.resolution) or "none yet"),
-        ("Received", day_or_minute(case.received_at)),
-        ("Opened", minute(case.opened_at)),
-        ("Closed", minute(case.closed_at)),
+        (_("Case number"), case.case_id),
+        (_("Customer"), case.customer or ""),
+        (_("Product / model"), case.product or ""),
+        (_("Category"), category_label(case.category)),
+        (
+            _("Responsible department"),
+            department_name(outboxes, case.department) or _("not routed"),
+        ),
+        (_("State"), state_words(case.state)),
+        (_("Resolution"), resolution_words(case.resolution) or _("none yet")),
+        (_("Received"), day_or_minute(case.received_at)),
+        (in_context(_("when|Opened")), minute(case.opened_at)),
+        (in_context(_("when|Closed")), minute(case.closed_at)),
     ]
     if sealed:
-        rows.append(("Sealed in", sealed))
+        rows.append((_("Sealed in"), sealed))
     if case.reopens:
-        rows.append(("Registers again", case.reopens))
+        rows.append((_("Registers again"), case.reopens))
     if case.reopened_as:
-        rows.append(("Registered again as", case.reopened_as))
+        rows.append((_("Registered again as"), case.reopened_as))
     if case.repeats:
-        rows.append(("Repeats", ", ".join(case.repeats)))
+        rows.append((_("Repeats"), _(", ").join(case.repeats)))
     return rows
 
 
@@ -152,6 +168,7 @@ def _deadlines(case: Case, policy: Policy, now: datetime) -> list[dict[str, str]
                 "due": minute(d.due),
                 "met": day_or_minute(d.met_at),
                 "status": status,
+                "shown": status_words(status),
             }
         )
     return out
@@ -161,7 +178,7 @@ def _survey(survey: Filing, currency: str) -> list[tuple[str, str]]:
     """The customer's ratings, acceptance and comments, as the survey form asks them."""
     form = get_form(SURVEY)
     return [
-        (f.label, text)
+        (f.label_in(current()), text)
         for f in form.fields
         if f.id not in SURVEY_LEFT_OUT
         and (text := value_text(f, survey.fields.get(f.id), currency))
@@ -171,6 +188,7 @@ def _survey(survey: Filing, currency: str) -> list[tuple[str, str]]:
 def _signoffs(filing: Filing) -> list[dict[str, str]]:
     """Who prepared, approved, acknowledged... on a filed form, and when."""
     form = get_form(filing.form)
+    language = current()
     out = []
     for f in form.fields:
         who = filing.fields.get(f.id)
@@ -181,5 +199,12 @@ def _signoffs(filing: Filing) -> list[dict[str, str]]:
             (filing.fields.get(stem + end) for end in DATED if filing.fields.get(stem + end)),
             None,
         )
-        out.append({"form": form.title, "what": f.label, "who": str(who), "when": minute(when)})
+        out.append(
+            {
+                "form": form.title_in(language),
+                "what": f.label_in(language),
+                "who": str(who),
+                "when": minute(when),
+            }
+        )
     return out

@@ -41,6 +41,7 @@ class ClosurePacketJob(Job[str, bytes]):
             app.renderer,
             now,
             currency=app.settings.currency,
+            company=app.settings.company_name,
         )
 
     def done(self, app: App, work: str, made: bytes | Exception, now: datetime) -> Done:

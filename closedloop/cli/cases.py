@@ -167,6 +167,7 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
             app.renderer,
             moment,
             currency=app.settings.currency,
+            company=app.settings.company_name,
         )
         if out is not None:
             atomic_write_bytes(out, pdf)
