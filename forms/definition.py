@@ -26,6 +26,7 @@ from forms.languages import (
     TRANSLATED,
     Translations,
     check_languages,
+    printed_labels,
     text_in,
     translations_of,
 )
@@ -107,6 +108,7 @@ class Field:
     #: A date or datetime that may lie ahead (a due date); any other records what happened.
     planned: bool = False
     translations: Translations = ()
+    help_translations: Translations = ()
     _lookup: Mapping[str, Choice] = field(default_factory=dict, compare=False, repr=False)
 
     def choice(self, text: str) -> Choice | None:
@@ -123,13 +125,18 @@ class Field:
         """The label in language; English when it has none there."""
         return text_in(self.label, self.translations, language)
 
+    def help_in(self, language: str) -> str:
+        """The help in language; English when it has none there."""
+        return text_in(self.help, self.help_translations, language)
+
     def labels(self) -> dict[str, str]:
         """The label in each language it is written in, English first."""
         return {"en": self.label, **dict(self.translations)}
 
     def label_keys(self) -> frozenset[str]:
-        """Every label_key this field is found by, whatever language the form is in."""
-        return frozenset(label_key(text) for text in self.labels().values())
+        """Every label_key this field is found by, whatever language the form is in (two
+        languages side by side too, as a bilingual form prints a label)."""
+        return frozenset(label_key(text) for text in printed_labels(self.labels()))
 
     def column(self, column_id: str) -> Field:
         for c in self.columns:
@@ -209,7 +216,7 @@ def _describe_field(f: Field) -> dict[str, Any]:
 
 def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) -> Field:
     known = {"id", "label", "type", "required", "help", "choices", "columns", "rows", "planned"}
-    known |= {f"label_{suffix}" for suffix in TRANSLATED.values()}
+    known |= {f"{key}_{suffix}" for key in ("label", "help") for suffix in TRANSLATED.values()}
     unknown = set(raw) - known
     if unknown:
         raise DefinitionError(where, f"unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
@@ -269,6 +276,7 @@ def _build_field(raw: Mapping[str, Any], shared: Mapping[str, Any], where: str) 
         rows=rows,
         planned=planned,
         translations=translations_of(raw, "label", where),
+        help_translations=translations_of(raw, "help", where),
         _lookup=lookup,
     )
 

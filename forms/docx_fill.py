@@ -22,28 +22,32 @@ from docx.oxml.ns import qn
 
 from forms.definition import Field, FormDefinition, get_form
 from forms.docx_writer import write_docx
+from forms.hints import ENGLISH, Wording, shown_value
 from forms.identity import Identity
 from forms.keptblank import CASE_MARK, KeptBlank, with_case
 from forms.markers import BOOKMARK_PREFIX
-from forms.values import format_value
 
 MAIN_PART = "word/document.xml"
 
 
 @functools.lru_cache(maxsize=64)
-def _blank(form_id: str, company: str, with_case: bool) -> KeptBlank:
+def _blank(form_id: str, company: str, with_case: bool, words: Wording) -> KeptBlank:
     form = get_form(form_id)
     buf = io.BytesIO()
     identity = Identity(form.id, form.version, CASE_MARK if with_case else None)
-    write_docx(form, {}, identity, company, buf)
+    write_docx(form, {}, identity, company, buf, words)
     return KeptBlank.split(buf.getvalue(), lambda name, _: name == MAIN_PART)
 
 
 def fill_docx(
-    form: FormDefinition, values: Mapping[str, Any], identity: Identity, company: str
+    form: FormDefinition,
+    values: Mapping[str, Any],
+    identity: Identity,
+    company: str,
+    words: Wording = ENGLISH,
 ) -> bytes:
     """The form as docx_writer.write_docx would write it, from the kept blank."""
-    blank = _blank(form.id, company, identity.case_id is not None)
+    blank = _blank(form.id, company, identity.case_id is not None, words)
     root = parse_xml(with_case(blank.part(MAIN_PART), identity.case_id))
     marks = {m.get(qn("w:name")): m for m in root.iter(qn("w:bookmarkStart"))}
     for f in form.fields:
@@ -52,9 +56,9 @@ def fill_docx(
             continue
         bookmark = marks[BOOKMARK_PREFIX + f.id]
         if f.type == "table":
-            _fill_table(bookmark, f, value)
+            _fill_table(bookmark, f, value, words)
         else:
-            _fill_cell(_value_paragraph(bookmark), format_value(f, value))
+            _fill_cell(_value_paragraph(bookmark), shown_value(f, value, words))
     return blank.join(identity.case_id, {MAIN_PART: serialize_part_xml(root)})
 
 
@@ -72,7 +76,7 @@ def _fill_cell(paragraph: Any, text: str) -> None:
         paragraph.find(qn("w:r")).text = text  # CT_R: tabs and breaks as Word writes them
 
 
-def _fill_table(mark: Any, f: Field, rows: list[Mapping[str, Any]]) -> None:
+def _fill_table(mark: Any, f: Field, rows: list[Mapping[str, Any]], words: Wording) -> None:
     title = mark.getparent()
     table = title.getnext()
     while table.tag != qn("w:tbl"):
@@ -86,4 +90,4 @@ def _fill_table(mark: Any, f: Field, rows: list[Mapping[str, Any]]) -> None:
     for tr, row in zip(body, rows, strict=False):
         cells = tr.findall(qn("w:tc"))
         for tc, col in zip(cells, f.columns, strict=True):
-            _fill_cell(tc.find(qn("w:p")), format_value(col, row.get(col.id)))
+            _fill_cell(tc.find(qn("w:p")), shown_value(col, row.get(col.id), words))

@@ -27,7 +27,7 @@ from docx.text.paragraph import Paragraph
 
 from forms.definition import Field, FormDefinition, Section
 from forms.docprops import add_docx_custom_properties
-from forms.hints import field_hint, hint_lines
+from forms.hints import ENGLISH, Wording, field_hint, hint_lines, identity_line, shown_value
 from forms.identity import Identity
 from forms.layout import (
     SIGN_OFF,
@@ -38,16 +38,17 @@ from forms.layout import (
     word_table_columns,
 )
 from forms.markers import BOOKMARK_PREFIX
-from forms.values import format_value
+from language import N_, _, use
 
 # Room above and below a cell's text, in twips, so rows and their hints stand apart.
 CELL_MARGIN_TOP_BOTTOM = 45
 
 LABEL_SHADE = "E8ECF1"
-INSTRUCTIONS = (
+INSTRUCTIONS = N_(
     "Fill the white boxes. Dates like 2026-11-30; times like 14:30; for a choice, write one of "
     "the words listed beside it. Save as .docx (keep the file type) into the Inbox folder."
 )
+CASE = N_("Case")
 
 
 def write_docx(
@@ -56,24 +57,39 @@ def write_docx(
     identity: Identity,
     company: str,
     out: IO[bytes],
+    words: Wording = ENGLISH,
+) -> None:
+    """Write the form in words' language(s) to out."""
+    with use(words.language):
+        _write(form, values, identity, company, out, words)
+
+
+def _write(
+    form: FormDefinition,
+    values: Mapping[str, Any],
+    identity: Identity,
+    company: str,
+    out: IO[bytes],
+    words: Wording,
 ) -> None:
     base = resources.files("templates").joinpath("letterhead.docx")
     with base.open("rb") as fh:
         doc = Document(fh)
     ids = itertools.count(1)
     styles = _StyleIds(doc)
-    _header_footer(doc, form, identity, company)
-    _paragraph(doc, form.title, styles.title)
+    _header_footer(doc, form, identity, company, words)
+    _paragraph(doc, words.title(form), styles.title)
     if identity.case_id:
-        _paragraph(doc, f"Case {identity.case_id}", styles.case)
-    _paragraph(doc, INSTRUCTIONS, styles.note)
-    columns = word_columns(form)
+        _paragraph(doc, f"{words.say(CASE, ' ')} {identity.case_id}", styles.case)
+    _paragraph(doc, words.say(INSTRUCTIONS), styles.note)
+    columns = word_columns(form, words)
+    writer = _Writer(doc, values, ids, styles, columns, words)
     for section in form.sections:
-        _section(doc, section, values, ids, styles, columns)
+        writer.section(section)
     _hairline(doc.paragraphs[-1])
     add_docx_custom_properties(doc, identity.properties())
     core = doc.core_properties
-    core.title = form.title
+    core.title = words.title(form)
     core.subject = identity.case_id or ""
     core.author = company
     core.keywords = f"closedloop {form.id}"
@@ -105,17 +121,24 @@ def _paragraph(doc: Any, text: str, style_id: str) -> Paragraph:
     return p
 
 
-def _header_footer(doc: Any, form: FormDefinition, identity: Identity, company: str) -> None:
+def _header_footer(
+    doc: Any, form: FormDefinition, identity: Identity, company: str, words: Wording
+) -> None:
     sec = doc.sections[0]
     head = sec.header.paragraphs[0]
     head._p.style = doc.styles["CL Company"].style_id
-    head.text = f"{company}\t{form.title}"
+    head.text = f"{company}\t{Wording(words.language).title(form)}"  # the body has both
     foot = sec.footer.paragraphs[0]
     foot._p.style = doc.styles["CL Footer"].style_id
-    foot.add_run(identity.line() + "\tPage ")
-    _field(foot, "PAGE", "1")
-    foot.add_run(" of ")
-    _field(foot, "NUMPAGES", "1")
+    # "Page {page} of {pages}" with Word's fields where the numbers go, in any word order.
+    page = _("Page {page} of {pages}").replace("{page}", "\0PAGE\0")
+    parts = page.replace("{pages}", "\0NUMPAGES\0").split("\0")
+    parts[0] = identity_line(identity, words) + "\t" + parts[0]
+    for i, part in enumerate(parts):
+        if i % 2:
+            _field(foot, part, "1")
+        elif part:
+            foot.add_run(part)
 
 
 def _field(paragraph: Paragraph, code: str, shown: str) -> None:
@@ -129,24 +152,72 @@ def _field(paragraph: Paragraph, code: str, shown: str) -> None:
     paragraph._p.append(fld)
 
 
-def _section(
-    doc: Any,
-    section: Section,
-    values: Mapping[str, Any],
-    ids: itertools.count[int],
-    styles: _StyleIds,
-    columns: WordColumns,
-) -> None:
-    _paragraph(doc, section.title, styles.section)
-    scalars: list[Field] = []
-    for f in section.fields:
-        if f.type == "table":
-            _scalar_table(doc, section, scalars, values, ids, styles, columns)
-            scalars = []
-            _table_field(doc, f, values.get(f.id) or [], ids, styles)
-        else:
-            scalars.append(f)
-    _scalar_table(doc, section, scalars, values, ids, styles, columns)
+class _Writer:
+    """Writes the sections of one document, in its words."""
+
+    def __init__(
+        self,
+        doc: Any,
+        values: Mapping[str, Any],
+        ids: itertools.count[int],
+        styles: _StyleIds,
+        columns: WordColumns,
+        words: Wording,
+    ) -> None:
+        self.doc = doc
+        self.values = values
+        self.ids = ids
+        self.styles = styles
+        self.columns = columns
+        self.words = words
+
+    def section(self, section: Section) -> None:
+        _paragraph(self.doc, self.words.section(section), self.styles.section)
+        scalars: list[Field] = []
+        for f in section.fields:
+            if f.type == "table":
+                self._scalar_table(section, scalars)
+                scalars = []
+                self._table_field(f, self.values.get(f.id) or [])
+            else:
+                scalars.append(f)
+        self._scalar_table(section, scalars)
+
+    def _scalar_table(self, section: Section, fields: list[Field]) -> None:
+        if not fields:
+            return
+        styles, words = self.styles, self.words
+        table = _new_table(self.doc, len(fields), self.columns.widths(), styles)
+        for row, f in zip(table.rows, fields, strict=True):
+            label, value, hint = row.cells
+            _label_cell(label, words.label(f), f.id, self.ids, styles)
+            _value_cell(value, shown_value(f, self.values.get(f.id), words), styles.value)
+            _hint_cell(hint, hint_lines(f, words), styles.hint)
+            _row_height(row, word_row_mm(f, section))
+        if section.title == SIGN_OFF:  # one block on one page: every row keeps with the next
+            for row in table.rows[:-1]:
+                for cell in row.cells:
+                    for p in cell.paragraphs:
+                        p.paragraph_format.keep_with_next = True
+
+    def _table_field(self, f: Field, rows: list[Mapping[str, Any]]) -> None:
+        styles, words = self.styles, self.words
+        title = _paragraph(self.doc, "", styles.table_title)
+        _bookmark(title, f.id, self.ids)
+        title.add_run(words.label(f, " "))
+        hint = field_hint(f, " ", words)
+        if hint:
+            title.add_run(_("  ({hint})").format(hint=hint)).font.bold = False
+        count = max(f.rows, len(rows) + 2)
+        table = _new_table(self.doc, count + 1, word_table_columns(f, words), styles)
+        _repeat_header(table)
+        for cell, col in zip(table.rows[0].cells, f.columns, strict=True):
+            _label_cell(cell, words.label(col), None, self.ids, styles)
+        for row_cells, row in itertools.zip_longest(table.rows[1:], rows):
+            _row_height(row_cells, 7.0)  # room to write by hand
+            for cell, col in zip(row_cells.cells, f.columns, strict=True):
+                text = shown_value(col, row.get(col.id), words) if row else ""
+                _value_cell(cell, text, styles.value)
 
 
 def _twips(widths_mm: list[float]) -> list[int]:
@@ -203,56 +274,6 @@ def _cell_margins(tbl_pr: Any) -> None:
         tbl_pr.append(margins)
 
 
-def _scalar_table(
-    doc: Any,
-    section: Section,
-    fields: list[Field],
-    values: Mapping[str, Any],
-    ids: itertools.count[int],
-    styles: _StyleIds,
-    columns: WordColumns,
-) -> None:
-    if not fields:
-        return
-    table = _new_table(doc, len(fields), columns.widths(), styles)
-    for row, f in zip(table.rows, fields, strict=True):
-        label, value, hint = row.cells
-        _label_cell(label, f.label, f.id, ids, styles)
-        _value_cell(value, format_value(f, values.get(f.id)), styles.value)
-        _hint_cell(hint, hint_lines(f), styles.hint)
-        _row_height(row, word_row_mm(f, section))
-    if section.title == SIGN_OFF:  # one block on one page: every row keeps with the next
-        for row in table.rows[:-1]:
-            for cell in row.cells:
-                for p in cell.paragraphs:
-                    p.paragraph_format.keep_with_next = True
-
-
-def _table_field(
-    doc: Any,
-    f: Field,
-    rows: list[Mapping[str, Any]],
-    ids: itertools.count[int],
-    styles: _StyleIds,
-) -> None:
-    title = _paragraph(doc, "", styles.table_title)
-    _bookmark(title, f.id, ids)
-    title.add_run(f.label)
-    hint = field_hint(f, sep=" ")
-    if hint:
-        title.add_run(f"  ({hint})").font.bold = False
-    count = max(f.rows, len(rows) + 2)
-    table = _new_table(doc, count + 1, word_table_columns(f), styles)
-    _repeat_header(table)
-    for cell, col in zip(table.rows[0].cells, f.columns, strict=True):
-        _label_cell(cell, col.label, None, ids, styles)
-    for row_cells, row in itertools.zip_longest(table.rows[1:], rows):
-        _row_height(row_cells, 7.0)  # room to write by hand
-        for cell, col in zip(row_cells.cells, f.columns, strict=True):
-            text = format_value(col, row.get(col.id)) if row else ""
-            _value_cell(cell, text, styles.value)
-
-
 def _row_height(row: _Row, least_mm: float) -> None:
     """At least this tall, and never split across two pages."""
     row.height = Mm(least_mm)
@@ -283,7 +304,10 @@ def _label_cell(
     p._p.style = styles.label
     if field_id:
         _bookmark(p, field_id, ids)
-    p.add_run(label)
+    first, newline, second = label.partition("\n")
+    p.add_run(first)
+    if newline:  # a bilingual label: the second language below the first, not bold
+        p.add_run(newline + second).font.bold = False
 
 
 def _value_cell(cell: _Cell, text: str, style_id: str) -> None:

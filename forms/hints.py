@@ -1,38 +1,144 @@
-"""The hint printed beside a field: what to write, so nobody has to guess the format."""
+"""The words printed on a form, in its language and a second one beside it: titles, labels
+and help from the definitions; the hint beside each field (what to write, so nobody has
+to guess the format); the form's own texts (instructions, identity line, page numbers)
+through gettext (catalog domain `forms`).
+
+A form's language is the writer's parameter, not the language in use: the writers say
+`with use(words.language):` around what they print, and the second language's texts come
+from `in_language`.
+"""
 
 from __future__ import annotations
 
-from forms.definition import Field
-from forms.values import DATE_EXAMPLE, DATETIME_EXAMPLE
+from dataclasses import dataclass
+from typing import Any
+
+from forms.definition import Choice, Field, FormDefinition, Section
+from forms.identity import Identity
+from forms.languages import bilingual
+from forms.values import DATE_EXAMPLE, DATETIME_EXAMPLE, format_value
+from language import DEFAULT, N_, _, in_language, language_code, use
 
 _TYPE_HINTS = {
-    "date": f"Date, like {DATE_EXAMPLE}",
-    "datetime": f"Date and time, like {DATETIME_EXAMPLE}",
-    "integer": "Whole number",
-    "decimal": "Number, like 1250.50",
-    "yesno": "Yes or No",
+    "date": N_("Date, like {example}"),
+    "datetime": N_("Date and time, like {example}"),
+    "integer": N_("Whole number"),
+    "decimal": N_("Number, like 1250.50"),
+    "yesno": N_("Yes or No"),
 }
+_EXAMPLES = {"date": DATE_EXAMPLE, "datetime": DATETIME_EXAMPLE}
+YES, NO = N_("Yes"), N_("No")
+#: The identity line printed on every form; forms.identity.from_text reads it back in
+#: every language the catalogs have.
+IDENTITY_LINE = N_("Form {form} · version {version}")
+CASE_PART = N_(" · Case {case}")
+NO_CASE_PART = N_(" · Case number given when filed")
+# How the words of a multichoice are joined, by language (reading splits at any of them).
+_LIST_JOIN = {"zh-CN": "、"}
 
 
-def hint_lines(f: Field) -> list[str]:
+@dataclass(frozen=True)
+class Wording:
+    """The language a form is printed in, and the one printed beside it (or None)."""
+
+    language: str = DEFAULT
+    second: str | None = None
+
+    def __post_init__(self) -> None:
+        first = language_code(self.language)
+        second = language_code(self.second) if self.second else None
+        object.__setattr__(self, "language", first)
+        object.__setattr__(self, "second", None if second == first else second)
+
+    def _both(self, first: str, second: str | None, sep: str) -> str:
+        return bilingual(first, second if self.second else None, sep)
+
+    def title(self, form: FormDefinition, sep: str = " ") -> str:
+        second = form.title_in(self.second) if self.second else None
+        return self._both(form.title_in(self.language), second, sep)
+
+    def section(self, section: Section) -> str:
+        second = section.title_in(self.second) if self.second else None
+        return self._both(section.title_in(self.language), second, " ")
+
+    def label(self, f: Field, sep: str = "\n") -> str:
+        """A label: a bilingual one on two lines (the reader finds it either way)."""
+        second = f.label_in(self.second) if self.second else None
+        return self._both(f.label_in(self.language), second, sep)
+
+    def choice(self, c: Choice) -> str:
+        """A choice as it is written into the form: the first language's word alone, which
+        reading takes back as the choice."""
+        return c.label_in(self.language)
+
+    def choice_listed(self, c: Choice) -> str:
+        """A choice as a hint lists it: in both languages, so either reader knows it."""
+        second = c.label_in(self.second) if self.second else None
+        return self._both(c.label_in(self.language), second, " ")
+
+    def say(self, message: str, sep: str = "\n") -> str:
+        """A marked text (N_) in the first language, then the second."""
+        second = in_language(self.second, message) if self.second else None
+        return self._both(in_language(self.language, message), second, sep)
+
+    def sheet_name(self, form: FormDefinition) -> str:
+        """The worksheet's name: the English sheet name, or the title in the language."""
+        name = form.sheet if self.language == DEFAULT else form.title_in(self.language)
+        return name[:31]
+
+    def yes_no(self) -> tuple[str, str]:
+        return in_language(self.language, YES), in_language(self.language, NO)
+
+
+ENGLISH = Wording()
+
+
+def hint_lines(f: Field, words: Wording = ENGLISH) -> list[str]:
     """The hint as lines of their own: what to write (the format, the choices), then the
     field's help, so that a list of choices and the words after it do not run together."""
-    what: list[str] = []
-    if f.required:
-        what.append("Required.")
-    if f.type == "choice":
-        what.append("One of: " + " · ".join(c.label for c in f.choices))
-    elif f.type == "multichoice":
-        what.append("One or more, separated by commas: " + " · ".join(c.label for c in f.choices))
-    elif f.type == "table":
-        what.append("Fill one row per line; add rows if needed")
-    elif f.type in _TYPE_HINTS:
-        what.append(_TYPE_HINTS[f.type])
-    lines = [" ".join(what)] if what else []
-    if f.help:
-        lines.append(f.help)
-    return lines
+    with use(words.language):
+        what: list[str] = []
+        if f.required:
+            what.append(_("Required."))
+        listed = " · ".join(words.choice_listed(c) for c in f.choices)
+        if f.type == "choice":
+            what.append(_("One of: {choices}").format(choices=listed))
+        elif f.type == "multichoice":
+            what.append(_("One or more, separated by commas: {choices}").format(choices=listed))
+        elif f.type == "table":
+            what.append(_("Fill one row per line; add rows if needed"))
+        elif f.type in _TYPE_HINTS:
+            what.append(_(_TYPE_HINTS[f.type]).format(example=_EXAMPLES.get(f.type, "")))
+        # Chinese sentences run on without a space; English ones are spaced.
+        lines = [("" if words.language == "zh-CN" else " ").join(what)] if what else []
+        if f.help:
+            lines.append(f.help_in(words.language))
+        return lines
 
 
-def field_hint(f: Field, sep: str = "\n") -> str:
-    return sep.join(hint_lines(f))
+def field_hint(f: Field, sep: str = "\n", words: Wording = ENGLISH) -> str:
+    return sep.join(hint_lines(f, words))
+
+
+def identity_line(identity: Identity, words: Wording = ENGLISH) -> str:
+    """The visible identity line, printed on every form, in the form's first language."""
+    line = in_language(words.language, IDENTITY_LINE)
+    out = line.format(form=identity.form_id, version=identity.version)
+    if identity.case_id:
+        return out + in_language(words.language, CASE_PART).format(case=identity.case_id)
+    return out + in_language(words.language, NO_CASE_PART)
+
+
+def shown_value(f: Field, value: Any, words: Wording = ENGLISH) -> str:
+    """A pre-filled value as the form prints it: yes/no and choices in the form's first
+    language (reading takes them back in any), everything else as format_value writes it."""
+    if words.language == DEFAULT or value is None:
+        return format_value(f, value)
+    if f.type == "yesno" and isinstance(value, bool):
+        return words.yes_no()[0 if value else 1]
+    if f.type == "choice" and isinstance(value, str):
+        return f.choice_label(value, words.language)
+    if f.type == "multichoice" and isinstance(value, list):
+        join = _LIST_JOIN.get(words.language, ", ")
+        return join.join(f.choice_label(v, words.language) for v in value)
+    return format_value(f, value)

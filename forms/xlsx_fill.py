@@ -28,10 +28,11 @@ from openpyxl.compat import safe_string
 from openpyxl.utils.datetime import to_excel
 
 from forms.definition import Field, FormDefinition, get_form
+from forms.hints import ENGLISH, Wording, shown_value
 from forms.identity import Identity
 from forms.keptblank import CASE_MARK, KeptBlank, with_case
 from forms.markers import NAME_PREFIX
-from forms.values import format_value, normalise_decimal
+from forms.values import normalise_decimal
 from forms.xlsx_writer import _FORMULA_STARTS, EXACT_DIGITS, write_xlsx
 from forms.xmlparse import parse_xml
 
@@ -59,17 +60,18 @@ class _Blank:
 
 
 @functools.lru_cache(maxsize=64)
-def _blank(form_id: str, company: str, with_case: bool) -> _Blank:
+def _blank(form_id: str, company: str, with_case: bool, words: Wording) -> _Blank:
     form = get_form(form_id)
     buf = io.BytesIO()
     identity = Identity(form.id, form.version, CASE_MARK if with_case else None)
-    write_xlsx(form, {}, identity, company, buf)
+    write_xlsx(form, {}, identity, company, buf, words)
     package = buf.getvalue()
     with zipfile.ZipFile(io.BytesIO(package)) as z:
         workbook = parse_xml(z.read("xl/workbook.xml"))
         rels = parse_xml(z.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{RELS}}}Relationship")}
-    sheet = next(s for s in workbook.iter(_q("sheet")) if s.get("name") == form.sheet)
+    sheet_name = words.sheet_name(form)
+    sheet = next(s for s in workbook.iter(_q("sheet")) if s.get("name") == sheet_name)
     target = targets[sheet.get(f"{{{DOC_RELS}}}id")]
     sheet_part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     cells: dict[str, list[list[str]]] = {}
@@ -111,10 +113,14 @@ def _quote_styles(
 
 
 def fill_xlsx(
-    form: FormDefinition, values: Mapping[str, Any], identity: Identity, company: str
+    form: FormDefinition,
+    values: Mapping[str, Any],
+    identity: Identity,
+    company: str,
+    words: Wording = ENGLISH,
 ) -> bytes | None:
     """The form from the kept blank, or None when a table has more rows than the blank."""
-    blank = _blank(form.id, company, identity.case_id is not None)
+    blank = _blank(form.id, company, identity.case_id is not None, words)
     for f in form.fields:
         rows = values.get(f.id)
         if f.type == "table" and rows and len(rows) + 2 > len(blank.cells[f.id]):
@@ -128,13 +134,13 @@ def fill_xlsx(
         if f.type == "table":
             for row_cells, row in zip(blank.cells[f.id], value, strict=False):
                 for ref, col in zip(row_cells, f.columns, strict=True):
-                    _put(by_ref[ref], col, row.get(col.id), blank.quoted)
+                    _put(by_ref[ref], col, row.get(col.id), blank.quoted, words)
         else:
-            _put(by_ref[blank.cells[f.id][0][0]], f, value, blank.quoted)
+            _put(by_ref[blank.cells[f.id][0][0]], f, value, blank.quoted, words)
     return blank.kept.join(identity.case_id, {blank.sheet_part: etree.tostring(sheet)})
 
 
-def _put(cell: Any, f: Field, value: Any, quoted: dict[str, str]) -> None:
+def _put(cell: Any, f: Field, value: Any, quoted: dict[str, str], words: Wording) -> None:
     """xlsx_writer._input's rules, written as openpyxl writes the cell."""
     if value is None:
         return
@@ -147,7 +153,7 @@ def _put(cell: Any, f: Field, value: Any, quoted: dict[str, str]) -> None:
         else:
             _text(cell, format(d, "f"), quoted)
     else:
-        _text(cell, format_value(f, value), quoted)
+        _text(cell, shown_value(f, value, words), quoted)
 
 
 def _number(cell: Any, text: str) -> None:

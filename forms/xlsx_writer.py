@@ -28,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from forms.definition import Field, FormDefinition, Section
-from forms.hints import field_hint
+from forms.hints import ENGLISH, Wording, field_hint, identity_line, shown_value
 from forms.identity import Identity
 from forms.layout import (
     SHEET_GAP_POINTS,
@@ -36,10 +36,13 @@ from forms.layout import (
     SheetColumns,
     sheet_columns,
     sheet_gap_before,
+    sheet_header_points,
     sheet_row_points,
+    sheet_text_points,
 )
 from forms.markers import NAME_PREFIX
-from forms.values import format_value, normalise_decimal
+from forms.values import normalise_decimal
+from language import N_, _, use
 
 LISTS_SHEET = "Lists"
 LABEL_COL, INPUT_COL, HINT_COL = 1, 2, 3
@@ -60,7 +63,7 @@ _NUMBER_FORMATS = {
     "multichoice": "@",
     "yesno": "@",
 }
-INSTRUCTIONS = (
+INSTRUCTIONS = N_(
     "Fill the yellow cells. Dates like 2026-11-30; pick choices from the dropdown. "
     "Save as .xlsx (keep the file type) into the Inbox folder."
 )
@@ -72,17 +75,31 @@ def write_xlsx(
     identity: Identity,
     company: str,
     out: IO[bytes],
+    words: Wording = ENGLISH,
+) -> None:
+    """Write the form in words' language(s) to out."""
+    with use(words.language):
+        _write(form, values, identity, company, out, words)
+
+
+def _write(
+    form: FormDefinition,
+    values: Mapping[str, Any],
+    identity: Identity,
+    company: str,
+    out: IO[bytes],
+    words: Wording,
 ) -> None:
     base = resources.files("templates").joinpath("letterhead.xlsx")
     with base.open("rb") as fh:
         wb = load_workbook(fh)
     ws = wb.active
     assert isinstance(ws, Worksheet)
-    ws.title = form.sheet
+    ws.title = words.sheet_name(form)
     lists = wb.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
-    columns = sheet_columns(form)
-    writer = _SheetWriter(wb, ws, lists, columns)
+    columns = sheet_columns(form, words)
+    writer = _SheetWriter(wb, ws, lists, columns, words)
     writer.banner(form, identity, company)
     for section in form.sections:
         writer.section(section)
@@ -95,11 +112,11 @@ def write_xlsx(
     ws.print_title_rows = f"1:{PRINT_TITLE_ROWS}"
     _page_setup(ws, columns)
     _protect(ws)
-    _header_footer(ws, form, identity, company)
+    _header_footer(ws, form, identity, company, words)
     props = wb.custom_doc_props  # type: ignore[attr-defined]  # missing from the stubs
     for name, value in identity.properties().items():
         props.append(StringProperty(name=name, value=value))
-    wb.properties.title = form.title
+    wb.properties.title = words.title(form)
     wb.properties.subject = identity.case_id or ""
     wb.properties.creator = company
     wb.properties.keywords = f"closedloop {form.id}"
@@ -107,21 +124,28 @@ def write_xlsx(
 
 
 class _SheetWriter:
-    def __init__(self, wb: Any, ws: Worksheet, lists: Worksheet, columns: SheetColumns) -> None:
+    def __init__(
+        self, wb: Any, ws: Worksheet, lists: Worksheet, columns: SheetColumns, words: Wording
+    ) -> None:
         self.wb = wb
         self.ws = ws
         self.lists = lists
         self.columns = columns
+        self.words = words
         self.row = 1
         self._list_refs: dict[tuple[str, ...], str] = {}
         self._validations: dict[str, DataValidation] = {}
 
     def banner(self, form: FormDefinition, identity: Identity, company: str) -> None:
+        note = self.words.say(INSTRUCTIONS)
+        title = self.words.title(form)
+        if sheet_text_points(title, 16, self.columns, 0, bold=True) > 24:
+            title = self.words.title(form, "\n")  # a title too wide: the second below
         for text, style, height in (
             (company, "CL Company", 18),
-            (form.title, "CL Title", 24),
-            (identity.line(), "CL Identity", 16),
-            (INSTRUCTIONS, "CL Note", 26),
+            (title, "CL Title", max(24, sheet_text_points(title, 16, self.columns, 0, True))),
+            (identity_line(identity, self.words), "CL Identity", 16),
+            (note, "CL Note", sheet_text_points(note, 9, self.columns, 26)),
         ):
             self._merged(text, style, height)
         self._gap(SHEET_GAP_POINTS)
@@ -134,6 +158,8 @@ class _SheetWriter:
         cell = self.ws.cell(self.row, 1)
         set_text(cell, text)
         cell.style = style
+        if "\n" in text:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
         self.ws.merge_cells(
             start_row=self.row, start_column=1, end_row=self.row, end_column=LAST_COL
         )
@@ -145,43 +171,48 @@ class _SheetWriter:
             self._gap(self._gap_before(section))
         for col in range(1, LAST_COL + 1):
             self.ws.cell(self.row, col).style = "CL Section"
-        set_text(self.ws.cell(self.row, 1), section.title)
+        set_text(self.ws.cell(self.row, 1), self.words.section(section))
         self.ws.row_dimensions[self.row].height = 18
         self.row += 1
 
     def _gap_before(self, section: Section) -> float:
-        """A sign-off is signed on one sheet of paper: when it would be cut in two, the
-        blank row before it grows to move it onto the next page."""
-        if section.title != SIGN_OFF or any(f.type == "table" for f in section.fields):
-            return SHEET_GAP_POINTS
+        """A sign-off is signed on one sheet of paper, and no section's title is left at
+        the foot of a page without its first field: when either would be cut from what
+        follows, the blank row before it grows to move it onto the next page."""
         heights = [self.ws.row_dimensions[r].height or SHEET_GAP_POINTS for r in range(1, self.row)]
-        block = 18 + sum(sheet_row_points(f, section, self.columns) for f in section.fields)
+        first = section.fields[0]
+        if first.type == "table":
+            kept = [18.0 + sheet_header_points(first, self.columns, self.words) + TABLE_ROW_POINTS]
+        elif section.title == SIGN_OFF and all(f.type != "table" for f in section.fields):
+            kept = [sheet_row_points(f, section, self.columns, self.words) for f in section.fields]
+        else:
+            kept = [sheet_row_points(first, section, self.columns, self.words)]
         repeated = sum(heights[:PRINT_TITLE_ROWS])
-        return sheet_gap_before(heights, repeated, block)
+        return sheet_gap_before(heights, repeated, 18 + sum(kept))
 
     def scalar(self, f: Field, section: Section, value: Any) -> None:
         r = self.row
         label = self.ws.cell(r, LABEL_COL)
-        set_text(label, f.label)
+        set_text(label, self.words.label(f))
         label.style = "CL Label"
         cell = self.ws.cell(r, INPUT_COL)
         cell.style = "CL Input"
         self._input(cell, f, value)
         hint = self.ws.cell(r, HINT_COL)
-        set_text(hint, field_hint(f))
+        set_text(hint, field_hint(f, words=self.words))
         hint.style = "CL Hint"
         self.ws.merge_cells(start_row=r, start_column=HINT_COL, end_row=r, end_column=LAST_COL)
         # Neither Excel nor LibreOffice grows a row to fit a merged cell: the height is set.
-        self.ws.row_dimensions[r].height = sheet_row_points(f, section, self.columns)
+        self.ws.row_dimensions[r].height = sheet_row_points(f, section, self.columns, self.words)
         self._name(f.id, f"${get_column_letter(INPUT_COL)}${r}")
         self.row += 1
 
     def table(self, f: Field, rows: list[Mapping[str, Any]]) -> None:
         title = self.ws.cell(self.row, 1)
-        set_text(title, f.label)
+        set_text(title, self.words.label(f, " "))
         title.style = "CL Label"
         hint = self.ws.cell(self.row, 2)
-        set_text(hint, field_hint(f, sep=" "))
+        set_text(hint, field_hint(f, " ", self.words))
         hint.style = "CL Hint"
         self.ws.merge_cells(
             start_row=self.row, start_column=2, end_row=self.row, end_column=LAST_COL
@@ -190,9 +221,9 @@ class _SheetWriter:
         self.row += 1
         for col, column in enumerate(f.columns, start=1):
             head = self.ws.cell(self.row, col)
-            set_text(head, column.label)
+            set_text(head, self.words.label(column))
             head.style = "CL Column"
-        self.ws.row_dimensions[self.row].height = 18
+        self.ws.row_dimensions[self.row].height = sheet_header_points(f, self.columns, self.words)
         self.row += 1
         first = self.row
         count = max(f.rows, len(rows) + 2)
@@ -231,10 +262,12 @@ class _SheetWriter:
             else:
                 set_text(cell, format(d, "f"))
         else:
-            set_text(cell, format_value(f, value))
+            set_text(cell, shown_value(f, value, self.words))
 
     def _validate_list(self, cell: Cell | MergedCell, f: Field) -> None:
-        labels = ("Yes", "No") if f.type == "yesno" else tuple(c.label for c in f.choices)
+        labels: tuple[str, ...] = self.words.yes_no()
+        if f.type != "yesno":
+            labels = tuple(self.words.choice(c) for c in f.choices)
         ref = self._list_refs.get(labels)
         if ref is None:
             col = len(self._list_refs) + 1
@@ -251,8 +284,8 @@ class _SheetWriter:
                 allow_blank=True,
                 showErrorMessage=True,
                 errorStyle="stop",
-                errorTitle="Choose from the list",
-                error="Pick one of the values in the list.",
+                errorTitle=_("Choose from the list"),
+                error=_("Pick one of the values in the list."),
             )
             self.ws.add_data_validation(dv)
             self._validations[ref] = dv
@@ -289,15 +322,17 @@ def _page_setup(ws: Worksheet, columns: SheetColumns) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.5
 
 
-def _header_footer(ws: Worksheet, form: FormDefinition, identity: Identity, company: str) -> None:
+def _header_footer(
+    ws: Worksheet, form: FormDefinition, identity: Identity, company: str, words: Wording
+) -> None:
     def esc(text: str) -> str:
         return text.replace("&", "&&")
 
     header, footer = ws.oddHeader, ws.oddFooter
     assert header is not None and footer is not None  # openpyxl always makes them
     header.left.text = esc(company)
-    header.right.text = esc(form.title)
-    footer.left.text = esc(identity.line())
-    footer.right.text = "Page &P of &N"
+    header.right.text = esc(Wording(words.language).title(form))  # the body has both
+    footer.left.text = esc(identity_line(identity, words))
+    footer.right.text = esc(_("Page {page} of {pages}")).format(page="&P", pages="&N")
     # 9 pt: LibreOffice may still shrink a sheet by a few per cent to save a last page.
     footer.left.size = footer.right.size = 9

@@ -11,14 +11,23 @@ from typing import Any
 import click
 
 from app.settings import load_settings
-from closedloop.cli.common import EXIT_OK, EXIT_PROBLEMS, echo_json, errors, json_option
+from closedloop.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Decorator,
+    echo_json,
+    errors,
+    json_option,
+)
 from closedloop.cli.group import cli
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError
 from forms.isolated import IsolatedReader
+from forms.languages import describe_in
 from forms.reader import FormRead, read_capped
 from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
+from language import LANGUAGES, LanguageError, language_code
 
 
 @cli.group("forms")
@@ -31,6 +40,36 @@ def _form_arg(ctx: click.Context, param: click.Parameter, value: str) -> FormDef
         return get_form(value)
     except FormError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def _language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A language as LANGUAGES names it; a second language may also be `none`."""
+    if value is None:
+        return None
+    if param.name == "second_language" and value.strip().casefold() == "none":
+        return "none"
+    try:
+        return language_code(value)
+    except LanguageError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def language_option(default_text: str) -> Decorator:
+    return click.option(
+        "--language",
+        callback=_language,
+        metavar="LANG",
+        help=f"Print the form in LANG ({', '.join(LANGUAGES)}); default: {default_text}.",
+    )
+
+
+second_language_option: Decorator = click.option(
+    "--second-language",
+    callback=_language,
+    metavar="LANG",
+    help="Print LANG beside the first language (客户名称 Customer), or none; "
+    "default: the settings' second_language with --root, else none.",
+)
 
 
 @forms_group.command("list")
@@ -48,23 +87,26 @@ def forms_list(as_json: bool) -> None:
 @forms_group.command("describe")
 @click.argument("form", callback=_form_arg, metavar="FORM")
 @json_option
-def forms_describe(form: FormDefinition, as_json: bool) -> None:
-    """Describe FORM: every field with its id, label, type, choices and columns."""
+@language_option("en")
+def forms_describe(form: FormDefinition, as_json: bool, language: str | None) -> None:
+    """Describe FORM: every field with its id, label, type, choices and columns; titles and
+    labels in --language (ids stay the same in every language)."""
     if as_json:
-        echo_json(form.describe())
+        echo_json(form.describe() if language is None else describe_in(form, language))
         return
-    click.echo(f"{form.title} ({form.id}, version {form.version})")
+    lang = language or "en"
+    click.echo(f"{form.title_in(lang)} ({form.id}, version {form.version})")
     if form.purpose:
         click.echo(form.purpose)
     for section in form.sections:
-        click.echo(f"\n{section.title}")
+        click.echo(f"\n{section.title_in(lang)}")
         for f in section.fields:
             req = " (required)" if f.required else ""
-            click.echo(f"  {f.id:<28} {f.type:<12} {f.label}{req}")
+            click.echo(f"  {f.id:<28} {f.type:<12} {f.label_in(lang)}{req}")
             if f.choices:
                 click.echo("  " + " " * 29 + "choices: " + ", ".join(c.id for c in f.choices))
             for col in f.columns:
-                click.echo(f"    {col.id:<26} {col.type:<12} {col.label}")
+                click.echo(f"    {col.id:<26} {col.type:<12} {col.label_in(lang)}")
 
 
 def _parse_sets(form: FormDefinition, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -105,6 +147,8 @@ def _parse_sets(form: FormDefinition, pairs: tuple[str, ...]) -> dict[str, Any]:
     help="Shared folder whose settings give the company name.",
 )
 @click.option("--company", help="Company name for the letterhead (overrides settings).")
+@language_option("the settings' language with --root, else en")
+@second_language_option
 def forms_blank(
     form: FormDefinition,
     fmt: Format,
@@ -113,12 +157,26 @@ def forms_blank(
     sets: tuple[str, ...],
     root: Path | None,
     company: str | None,
+    language: str | None,
+    second_language: str | None,
 ) -> None:
-    """Write FORM, blank or pre-filled, as a Word or Excel file."""
+    """Write FORM, blank or pre-filled, as a Word or Excel file, in the folder's language
+    (with --root) or the one asked for."""
     with errors():
         settings = load_settings(root)
         values = _parse_sets(form, sets)
-        path = write_form(form, fmt, output, values, case_id, company or settings.company_name)
+        first = language or settings.language
+        second = second_language or settings.second_language
+        path = write_form(
+            form,
+            fmt,
+            output,
+            values,
+            case_id,
+            company or settings.company_name,
+            language=first,
+            second_language=None if second == "none" else second,
+        )
     click.echo(f"Wrote {form.title} to {path}")
 
 
