@@ -92,6 +92,7 @@ class App:
             limits,
             self._queue_mail if settings.mail.enabled else None,
             self._queue_refusal_mail if settings.mail.enabled else None,
+            settings.languages,
         )
 
     @classmethod

@@ -21,7 +21,9 @@ from forms.docprops import parse_custom_properties
 from forms.errors import RefusedFile
 from forms.identity import from_properties
 from forms.reader import read_capped, read_form
-from forms.writer import FORMATS, render_form
+from forms.writer import FORMATS, Format, render_form
+from language import DEFAULT as DEFAULT_LANGUAGE
+from language import LANGUAGES
 
 SETTINGS_FILE = "closedloop.toml"
 #: Outbox/<department>/Done: the forms a department no longer owes.
@@ -31,7 +33,7 @@ SETTLED = "Settled"
 # What Blank Forms/ were last written for (.closedloop/blank-forms.json): a run's start
 # compares it with the settings instead of opening every blank.
 BLANKS_RECORD = "blank-forms.json"
-_BLANKS_RECORD_VERSION = 1
+_BLANKS_RECORD_VERSION = 2  # 2: with the languages
 _CT_CORE_PROPS = "application/vnd.openxmlformats-package.core-properties+xml"
 _DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 # Files office suites, file managers and copy tools leave behind: never forms, never ours.
@@ -100,7 +102,13 @@ class SharedFolder:
         return folder
 
 
-def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[Path]:
+def init(
+    root: Path,
+    policy: Policy,
+    company: str,
+    settings_text: str,
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,),
+) -> list[Path]:
     """Lay out the shared folder, its folders named as `policy` says; create only what is
     missing, never overwrite a site's files. Returns what was created."""
     folder = SharedFolder(root, policy.folders)
@@ -126,7 +134,7 @@ def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[P
     if not settings.exists():
         atomic_write_bytes(settings, settings_text.encode("utf-8"))
         created.append(settings)
-    blanks = write_blank_forms(folder, company)
+    blanks = write_blank_forms(folder, company, languages)
     if blanks.failed:
         raise blanks.failed[0][1]
     return created + blanks.created
@@ -134,20 +142,22 @@ def init(root: Path, policy: Policy, company: str, settings_text: str) -> list[P
 
 @dataclass(frozen=True)
 class BlanksFor:
-    """What the blank forms are made for: the company on their letterhead, and the
-    version of each form."""
+    """What the blank forms are made for: the company on their letterhead, the languages
+    they are printed in, and the version of each form."""
 
     company: str
     versions: tuple[tuple[str, str], ...]  # (form id, version), in form order
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)  # the first; a second printed beside
 
     @classmethod
-    def now(cls, company: str) -> BlanksFor:
-        return cls(company, tuple((f.id, f.version) for f in all_forms().values()))
+    def now(cls, company: str, languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)) -> BlanksFor:
+        return cls(company, tuple((f.id, f.version) for f in all_forms().values()), languages)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": _BLANKS_RECORD_VERSION,
             "company": self.company,
+            "languages": list(self.languages),
             "forms": dict(self.versions),
         }
 
@@ -158,9 +168,13 @@ class BlanksFor:
         if not isinstance(data, dict) or data.get("version") != _BLANKS_RECORD_VERSION:
             return None
         company, forms = data.get("company"), data.get("forms")
+        languages = data.get("languages")
         if not isinstance(company, str) or not isinstance(forms, dict):
             return None
-        return cls(company, tuple((str(k), str(v)) for k, v in forms.items()))
+        if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+            return None
+        versions = tuple((str(k), str(v)) for k, v in forms.items())
+        return cls(company, versions, tuple(languages))
 
 
 def blanks_made_for(folder: SharedFolder) -> BlanksFor | None:
@@ -172,16 +186,20 @@ def blanks_made_for(folder: SharedFolder) -> BlanksFor | None:
         return None
 
 
-def blanks_stale(folder: SharedFolder, company: str) -> bool:
-    """Whether Blank Forms/ may carry another company name or an older form than the
-    settings and this closedloop make (cheap: one small file)."""
-    return blanks_made_for(folder) != BlanksFor.now(company)
+def blanks_stale(
+    folder: SharedFolder, company: str, languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+) -> bool:
+    """Whether Blank Forms/ may carry another company name, other languages or an older
+    form than the settings and this closedloop make (cheap: one small file)."""
+    return blanks_made_for(folder) != BlanksFor.now(company, languages)
 
 
 @dataclass
 class BlanksWritten:
     created: list[Path] = field(default_factory=list)  # a blank that was missing
     rewritten: list[Path] = field(default_factory=list)  # ours, made for another company
+    # ours, named in a language the folder no longer uses (its blank in the new one is made)
+    removed: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # not made by closedloop: left alone
     filled: list[Path] = field(default_factory=list)  # ours, but someone filled it in
     failed: list[tuple[Path, OSError]] = field(default_factory=list)  # open in Word: later
@@ -199,42 +217,74 @@ def _remove_leftovers(place: Path, names: set[str]) -> None:
                 Path(entry.path).unlink()
 
 
-def write_blank_forms(folder: SharedFolder, company: str) -> BlanksWritten:
-    """Make Blank Forms/ carry `company` and each form's current version: write a missing
-    blank, write anew one of ours made for another company or version (atomically: a
-    person opening it sees the old or the new one), and leave alone a file closedloop did
-    not make (ours carry the closedloop.form property) and one of ours someone filled in.
-    The record of what they are made for is written when every blank of ours is done."""
+def write_blank_forms(
+    folder: SharedFolder, company: str, languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+) -> BlanksWritten:
+    """Make Blank Forms/ carry `company`, `languages` (the first, and a second beside it)
+    and each form's current version: write a missing blank (named by its title in the
+    first language), write anew one of ours made for another company, language or version
+    (atomically: a person opening it sees the old or the new one), remove ours named in
+    another language, and leave alone a file closedloop did not make (ours carry the
+    closedloop.form property) and one of ours someone filled in. The record of what they
+    are made for is written when every blank of ours is done."""
     out = BlanksWritten()
-    _remove_leftovers(
-        folder.blank_forms, {f"{f.title}.{fmt}" for f in all_forms().values() for fmt in FORMATS}
-    )
+    first, second = languages[0], (languages[1] if len(languages) > 1 else None)
+    made_for = blanks_made_for(folder)
+    # The language is not in the blank itself: the record says what they were made in.
+    relanguaged = made_for is not None and made_for.languages != languages
+    titles = {f.title_in(lang) for f in all_forms().values() for lang in LANGUAGES}
+    _remove_leftovers(folder.blank_forms, {f"{t}.{fmt}" for t in titles for fmt in FORMATS})
     _remove_leftovers(folder.state, {folder.blanks_record.name})
+
+    def blank(form: FormDefinition, fmt: Format) -> bytes:
+        return render_form(form, fmt, company=company, language=first, second_language=second)
+
     for form in all_forms().values():
         for fmt in FORMATS:
-            path = folder.blank_forms / f"{form.title}.{fmt}"
+            _remove_other_languages(folder, form, fmt, first, out)
+            path = folder.blank_forms / f"{form.title_in(first)}.{fmt}"
             try:
                 if not path.exists():
-                    atomic_write_bytes(path, render_form(form, fmt, company=company))
+                    atomic_write_bytes(path, blank(form, fmt))
                     out.created.append(path)
                     continue
                 found = _look_at(path, form)
                 if found is None:
                     out.kept.append(path)
-                elif found == (company, form.version):
+                elif found == (company, form.version) and not relanguaged:
                     continue
                 # One of another version cannot be filed: nothing is lost writing it anew.
                 elif found.version == form.version and _filled_in(path):
                     out.filled.append(path)
                 else:
-                    atomic_write_bytes(path, render_form(form, fmt, company=company))
+                    atomic_write_bytes(path, blank(form, fmt))
                     out.rewritten.append(path)
             except OSError as exc:
                 out.failed.append((path, exc))
     if not out.failed:
-        record = json.dumps(BlanksFor.now(company).to_json(), ensure_ascii=False, indent=2)
-        atomic_write_bytes(folder.blanks_record, record.encode("utf-8") + b"\n")
+        record = BlanksFor.now(company, languages).to_json()
+        text = json.dumps(record, ensure_ascii=False, indent=2)
+        atomic_write_bytes(folder.blanks_record, text.encode("utf-8") + b"\n")
     return out
+
+
+def _remove_other_languages(
+    folder: SharedFolder, form: FormDefinition, fmt: Format, language: str, out: BlanksWritten
+) -> None:
+    """A blank of ours named in a language the folder no longer uses goes (its blank in the
+    language now used is written); one someone filled in stays, and is said."""
+    for other in {form.title_in(lang) for lang in LANGUAGES} - {form.title_in(language)}:
+        path = folder.blank_forms / f"{other}.{fmt}"
+        try:
+            if path.is_symlink() or not path.is_file() or _look_at(path, form) is None:
+                continue
+            if _filled_in(path):
+                out.filled.append(path)
+                continue
+            path.unlink()
+            out.removed.append(path)
+        except OSError as exc:
+            out.failed.append((path, exc))
 
 
 class _Ours(NamedTuple):

@@ -11,7 +11,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from app.settings import load_settings
 from closedloop.cli import cli
+from forms.definition import get_form
 from tests.office import fill_docx, fill_docx_table, fill_xlsx, fill_xlsx_table
 
 TITLES = {
@@ -42,9 +44,12 @@ _n = itertools.count(1)
 
 
 class Folder:
-    def __init__(self, root: Path, packets: bool = False) -> None:
+    def __init__(self, root: Path, packets: bool = False, language: str = "en") -> None:
         self.root = root
-        self.run("init", str(root))
+        self.language = language
+        self.run("init", str(root), "--language", language)
+        # The folders as the settings name them (收件箱, 发件箱 ... in a Chinese folder).
+        self.names = load_settings(root).policy.folders
         if not packets:  # LibreOffice takes seconds a packet: only the tests of packets build them
             self.setting("closure_packets = true", "closure_packets = false")
         # A pass's results are what the tests look at: the weekly report's line is tested
@@ -77,8 +82,11 @@ class Folder:
         )
         return data
 
+    def title(self, form: str) -> str:
+        return get_form(form).title_in(self.language)
+
     def outbox(self, department: str, case_id: str, form: str, fmt: str = "docx") -> Path:
-        path = self.root / "Outbox" / department / f"{case_id} {TITLES[form]}.{fmt}"
+        path = self.root / self.names.outbox / department / f"{case_id} {self.title(form)}.{fmt}"
         assert path.exists(), f"{path} was not issued"
         return path
 
@@ -90,7 +98,7 @@ class Folder:
         name: str | None = None,
     ) -> Path:
         """Fill `source` by label (and a table) and save the result into the Inbox."""
-        target = self.root / "Inbox" / (name or f"{next(_n):03d} {source.name}")
+        target = self.root / self.names.inbox / (name or f"{next(_n):03d} {source.name}")
         shutil.copyfile(source, target)
         if target.suffix == ".docx":
             if labels:
@@ -105,12 +113,12 @@ class Folder:
         return target
 
     def blank(self, form: str, fmt: str = "docx") -> Path:
-        return self.root / "Blank Forms" / f"{TITLES[form]}.{fmt}"
+        return self.root / self.names.blank_forms / f"{self.title(form)}.{fmt}"
 
     def files(self) -> set[str]:
         return {
             str(p.relative_to(self.root))
             for p in self.root.rglob("*")
             if p.is_file()
-            and p.relative_to(self.root).parts[0] not in ("Blank Forms", ".closedloop")
+            and p.relative_to(self.root).parts[0] not in (self.names.blank_forms, ".closedloop")
         }

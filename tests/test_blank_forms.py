@@ -74,7 +74,7 @@ def test_ingest_writes_the_blanks_for_a_new_company_name(renamed: Folder) -> Non
     assert renamed.ingest(NOW) == []  # the service's log says it; a pass's results do not
     assert_carry(renamed, NEW, OLD)
     record = json.loads((renamed.root / ".closedloop" / "blank-forms.json").read_text())
-    assert record["version"] == 1 and record["company"] == NEW
+    assert record["version"] == 2 and record["company"] == NEW and record["languages"] == ["en"]
     assert record["forms"]["registration"] == "1"
     # Once written, a pass leaves them be.
     times = {p: p.stat().st_mtime_ns for p in blanks(renamed)}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from docx import Document
 
 from app.application import App
 from app.settings import SettingsError, load_settings
@@ -17,6 +18,8 @@ from archive.layout import is_quarter_folder
 from archive.quarter import Quarter
 from closedloop.cli import cli
 from filing.folders import FolderNames
+from forms.reader import read_form
+from tests.office import fill_xlsx
 
 CHINESE = ["收件箱", "发件箱", "档案", "隔离", "空白表单", "报告"]
 DEPARTMENTS = ["质量管理部", "储运部", "售后服务部", "生产部", "研发部", "销售部", "财务部"]
@@ -44,7 +47,7 @@ def test_init_in_chinese_names_the_folders_and_departments_in_chinese(tmp_path: 
         assert app.folder.archive == root / "档案"
     run("doctor", str(root))  # no folder reported missing
     # Run again: nothing created, and a language other than the settings' is refused.
-    assert "already laid out" in run("init", str(root))
+    assert "已建立" in run("init", str(root))  # already laid out
     said = run("init", str(root), "--language", "en", code=2)
     assert 'says language = "zh-CN", not en' in said
 
@@ -83,7 +86,7 @@ def test_english_folder_keeps_its_folders_when_its_language_changes(tmp_path: Pa
         ("inbox", "In/box", "[folders] inbox is 'In/box', not a name a folder can have"),
         ("archive", " ", "[folders] archive is ' ', not a name a folder can have"),
         ("reports", "inbox", "[folders] reports is 'inbox', the name of another folder (inbox)"),
-        ("outbox", ".closedloop", "[folders] outbox is '.closedloop', the name of another"),
+        ("outbox", ".closedloop", "[folders] outbox is '.closedloop', not a name a folder can"),
     ],
 )
 def test_folder_names_are_checked(tmp_path: Path, key: str, value: str, said: str) -> None:
@@ -113,3 +116,35 @@ def test_a_quarter_is_sealed_in_the_words_of_the_settings_and_found_in_any(tmp_p
     assert is_quarter_folder(found)
     # A case folder never reads as a quarter, whatever its customer's name.
     assert quarter_of_folder("CC-2026-0001 2026Q4 客户投诉闭环") is None
+
+
+def test_blank_forms_follow_the_language(tmp_path: Path) -> None:
+    """A Chinese folder's blanks are named and printed in Chinese; when a folder's language
+    changes, the next run writes the blanks in the new one and removes ours in the old
+    one, but not one someone filled in."""
+    root = tmp_path / "share"
+    run("init", str(root))
+    blanks = root / "Blank Forms"
+    assert (blanks / "Complaint Registration Form.docx").is_file()
+    filled = blanks / "Return Form.xlsx"
+    fill_xlsx(filled, {"Customer": "ACME Windows"})
+    path = root / "closedloop.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            'language = "en"\nsecond_language = ""', 'language = "zh-CN"\nsecond_language = "en"'
+        ),
+        encoding="utf-8",
+    )
+    CliRunner().invoke(cli, ["ingest", str(root)])
+    names = {p.name for p in blanks.iterdir()}
+    assert {"客户投诉登记表.docx", "客户投诉登记表.xlsx", "退货单.docx"} <= names
+    assert "Complaint Registration Form.docx" not in names
+    assert "Return Form.xlsx" in names  # filled in: kept
+    read = read_form(blanks / "客户投诉登记表.docx")
+    assert read.form.id == "registration"
+    document = Document(str(blanks / "客户投诉登记表.docx"))
+    words = "\n".join(
+        p.text for t in document.tables for r in t.rows for p in r.cells[0].paragraphs
+    )
+    assert "客户名称" in words and "Customer" in words  # the second language beside the first

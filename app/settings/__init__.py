@@ -36,8 +36,8 @@ __all__ = [
     "UnknownSetting",
     "WatchSettings",
     "load_settings",
-    "read_settings",
     "now",
+    "read_settings",
     "settings_template",
 ]
 

@@ -73,3 +73,15 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     weekly_reports: bool = True  # write last week's report once it is over
     inbox: InboxSettings = field(default_factory=InboxSettings)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The language forms are printed in, and the second beside it if there is one."""
+        return (
+            (self.language,)
+            if self.second_language is None
+            else (
+                self.language,
+                self.second_language,
+            )
+        )

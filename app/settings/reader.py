@@ -18,6 +18,7 @@ from app.settings.check import (
     key_text,
     nearest,
 )
+from app.settings.language import read_folders, read_languages
 from app.settings.model import (
     ArchiveSettings,
     InboxSettings,
@@ -29,7 +30,6 @@ from app.settings.model import (
 from filing.folders import FolderNames
 from filing.policy import DEFAULT_OUTBOXES, DEFAULT_ROUTES, CalendarPolicy, DeadlinePolicy, Policy
 from forms.writer import DEFAULT_COMPANY
-from language import LanguageError, language_code
 from mail.settings import SECURITY, MailSettings
 
 # The defaults, typed once in the dataclasses: what a settings file leaves out.
@@ -239,56 +239,10 @@ class SettingsReader:
             raise UnknownSetting(self.path, what, f"{self.path}: {message}{also}")
 
     def folders(self) -> FolderNames:
-        """[folders]: each a name a folder can have on Windows, none the same as another."""
-        names: dict[str, str] = {}
-        for key, default in FolderNames().names().items():
-            value = self.get("folders", key, default)
-            name = value.strip() if isinstance(value, str) else ""
-            if not name or any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
-                raise self.fail(
-                    f"[folders] {key}",
-                    f"is {value!r}, not a name a folder can have",
-                    f"{key} = {json.dumps(default)}",
-                )
-            names[key] = name
-        seen: dict[str, str] = {}
-        for key, name in names.items():
-            if key == "quarter":  # a part of the quarters' names, not a folder of its own
-                continue
-            other = seen.setdefault(name.casefold(), key)
-            if other != key or name.casefold() == ".closedloop":
-                raise self.fail(
-                    f"[folders] {key}",
-                    f"is {name!r}, the name of another folder ({other})",
-                    f"{key} = {json.dumps(FolderNames().names()[key])}",
-                )
-        return FolderNames(**names)
+        return read_folders(self)
 
     def languages(self) -> tuple[str, str | None]:
-        """[company] language, and second_language (none: "")."""
-        found: list[str | None] = []
-        for key, default in (("language", _SETTINGS.language), ("second_language", "")):
-            value = self.get("company", key, default)
-            if value == "" and key == "second_language":
-                found.append(None)
-                continue
-            try:
-                found.append(language_code(value if isinstance(value, str) else repr(value)))
-            except LanguageError as exc:
-                raise self.fail(
-                    f"[company] {key}",
-                    f"is {value!r}, not a language closedloop is written in ({exc.known})",
-                    f'{key} = "zh-CN"',
-                ) from None
-        language, second = found
-        assert language is not None
-        if second == language:
-            raise self.fail(
-                "[company] second_language",
-                f"is the same as language ({language})",
-                'second_language = "en" (or "" for none)',
-            )
-        return language, second
+        return read_languages(self)
 
     def currency(self) -> str:
         value = self.get("company", "currency", _SETTINGS.currency)

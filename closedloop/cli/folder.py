@@ -79,7 +79,7 @@ def init_cmd(root: Path, language: str | None) -> None:
                 )
         else:  # the folders are named as the settings file about to be written says
             settings = read_settings(settings_file, text)
-        created = init(root, settings.policy, settings.company_name, text)
+        created = init(root, settings.policy, settings.company_name, text, settings.languages)
         settings = load_settings(root)  # the file just written must be valid
     click.echo(
         f"{root}: {len(created)} folders and files created"
@@ -207,6 +207,7 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
         settings.archive.closure_packets,
         sorted(set(settings.policy.outboxes.values())),
         mail=settings.mail,
+        folders=settings.policy.folders,
     )
     if as_json:
         echo_json({"checks": [c.to_json() for c in found]})

@@ -1,0 +1,66 @@
+"""The settings of what people read and where: [company] language and second_language,
+and [folders], the names of the shared folder's folders (filing/folders.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from filing.folders import FolderNames
+from language import DEFAULT, LanguageError, language_code
+
+if TYPE_CHECKING:
+    from app.settings.reader import SettingsReader
+
+
+def read_folders(reader: SettingsReader) -> FolderNames:
+    """[folders]: each a name a folder can have on Windows, none the same as another."""
+    names: dict[str, str] = {}
+    for key, default in FolderNames().names().items():
+        value = reader.get("folders", key, default)
+        name = value.strip() if isinstance(value, str) else ""
+        if not name or any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
+            raise reader.fail(
+                f"[folders] {key}",
+                f"is {value!r}, not a name a folder can have",
+                f"{key} = {json.dumps(default)}",
+            )
+        names[key] = name
+    seen: dict[str, str] = {}
+    for key, name in names.items():
+        if key == "quarter":  # a part of the quarters' names, not a folder of its own
+            continue
+        other = seen.setdefault(name.casefold(), key)
+        if other != key:
+            raise reader.fail(
+                f"[folders] {key}",
+                f"is {name!r}, the name of another folder ({other})",
+                f"{key} = {json.dumps(FolderNames().names()[key])}",
+            )
+    return FolderNames(**names)
+
+
+def read_languages(reader: SettingsReader) -> tuple[str, str | None]:
+    """[company] language, and second_language (none: "")."""
+    found: list[str | None] = []
+    for key, default in (("language", DEFAULT), ("second_language", "")):
+        value = reader.get("company", key, default)
+        if value == "" and key == "second_language":
+            found.append(None)
+            continue
+        try:
+            found.append(language_code(value if isinstance(value, str) else repr(value)))
+        except LanguageError as exc:
+            raise reader.fail(
+                f"[company] {key}",
+                f"is {value!r}, not a language closedloop is written in ({exc.known})",
+                f'{key} = "zh-CN"',
+            ) from None
+    language, second = found[0] or DEFAULT, found[1]
+    if second == language:
+        raise reader.fail(
+            "[company] second_language",
+            f"is the same as language ({language})",
+            'second_language = "en" (or "" for none)',
+        )
+    return language, second
