@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from archive.casefolder import case_folder, quarter_of_folder
 from archive.packet import PACKET
-from archive.page_words import DEADLINE_STATUS, code, filed_form, fonts, in_context
+from archive.page_words import DEADLINE_STATUS, anchor, code, filed_form, fonts, in_context
 from archive.quarter import Quarter
 from archive.timeline import timeline
 from filing.calendar import WorkingCalendar
@@ -292,6 +292,7 @@ class AuditorPages:
             lang=current(),
             fonts=fonts(screen=True),
             c=in_context,
+            anchor=anchor,
             case=self._row(case, now),
             deadlines=[
                 {

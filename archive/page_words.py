@@ -80,6 +80,13 @@ def code(text: str, kind: str = "") -> Markup:
     return Markup("<code>{}</code>").format(text)
 
 
+def anchor(href: str, text: str, id: str = "") -> Markup:
+    """A link to put into a translated sentence (`href` already percent-encoded)."""
+    if id:
+        return Markup('<a id="{}" href="{}">{}</a>').format(id, href, text)
+    return Markup('<a href="{}">{}</a>').format(href, text)
+
+
 def _css_string(text: str) -> str:
     # Escaped so that no text ends the string, nor the <style> element it is in.
     escaped = "".join(f"\\{ord(c):X} " if c in '\\"<>&\n\r' or ord(c) < 32 else c for c in text)

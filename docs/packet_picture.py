@@ -3,21 +3,32 @@ in a temporary shared folder (registration, CAPA with a deduction and its sign-o
 customer's survey), its packet built by closedloop, the first page to PNG.
 
     python3 docs/packet_picture.py   (needs soffice, WeasyPrint and pdftoppm)
+    python3 docs/packet_picture.py --language zh-CN   (also chromium)
+
+In Chinese the folder is laid out with `init --language zh-CN` and the complaint is the one
+tests/test_chinese_archive.py plays; it writes docs/pictures/packet-zh-CN.png (the cover's
+first page) and docs/pictures/auditor-zh-CN.png (the auditor's page of the case, as a
+1100 px wide browser window shows it).
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.scenario import CAPA_DONE, Folder
+from tests.test_chinese_archive import play_to_closure
 from tests.test_scenarios import register
 
-OUT = Path(__file__).resolve().parent / "packet-cover.png"
+DOCS = Path(__file__).resolve().parent
+OUT = DOCS / "packet-cover.png"
+PICTURES = DOCS / "pictures"
 CUSTOMER = "浙江精工玻璃 ACME"
 ACTIONS = (
     ["Action", "Owner", "Due", "Done on"],
@@ -25,9 +36,22 @@ ACTIONS = (
 )
 
 
-def main() -> None:
+def first_page(pdf: Path, out: Path) -> None:
+    """The PDF's first page as a PNG at 80 dpi."""
+    subprocess.run(
+        [
+            *("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"),
+            str(pdf),
+            str(out.with_suffix("")),
+        ],
+        check=True,
+    )
+
+
+def english() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Folder(Path(tmp) / "share", packets=True)
+        folder.setting('name = "Your Company Ltd."', 'name = "Suzhou Precision Windows Co., Ltd."')
         case_id = register(
             folder,
             Customer=CUSTOMER,
@@ -62,15 +86,43 @@ def main() -> None:
         packet = next(
             (folder.root / "Archive").glob("CC-2026-0001 */CC-2026-0001 Closure Packet.pdf")
         )
+        first_page(packet, OUT)
+    print(OUT)
+
+
+def chinese() -> None:
+    cover, page = PICTURES / "packet-zh-CN.png", PICTURES / "auditor-zh-CN.png"
+    PICTURES.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "投诉"
+        play_to_closure(root)
+        archive = root / "档案"
+        first_page(next(archive.glob("CC-2026-0001 */CC-2026-0001 Closure Packet.pdf")), cover)
+        # Opened as an auditor opens it from the folder: file://, the path percent-encoded;
+        # a fixed `now` so the deadlines read the same whenever the picture is made.
+        url = (archive / "Auditor pages" / "CC-2026-0001.html").as_uri()
         subprocess.run(
             [
-                *("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"),
-                str(packet),
-                str(OUT.with_suffix("")),
+                *("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"),
+                *("--window-size=1100,1180", "--virtual-time-budget=5000"),
+                f"--screenshot={page}",
+                f"{url}?now={quote('2026-12-01T00:00')}",
             ],
             check=True,
+            capture_output=True,
+            timeout=120,
         )
-    print(OUT)
+    print(cover)
+    print(page)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--language", choices=["en", "zh-CN"], default="en")
+    if parser.parse_args().language == "zh-CN":
+        chinese()
+    else:
+        english()
 
 
 if __name__ == "__main__":

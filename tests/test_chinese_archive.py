@@ -63,6 +63,13 @@ def _file(
 def closed(tmp_path_factory: pytest.TempPathFactory, libreoffice: LibreOffice) -> Path:
     """A Chinese folder, one complaint played to closure with its packet built."""
     root = tmp_path_factory.mktemp("zh") / "投诉"
+    play_to_closure(root)
+    return root
+
+
+def play_to_closure(root: Path) -> None:
+    """A folder laid out in Chinese at `root`; one complaint registered, its CAPA and the
+    customer's survey filed: closed, its packet built (docs/packet_picture.py too)."""
     _run("init", str(root), "--language", "zh-CN")
     settings = root / "closedloop.toml"
     text = settings.read_text(encoding="utf-8").replace("贵公司名称", COMPANY)
@@ -113,12 +120,14 @@ def closed(tmp_path_factory: pytest.TempPathFactory, libreoffice: LibreOffice) -
         {
             "customer_accepts": True,
             "rating_speed": "very_satisfied",
-            "customer_comments": "新包装完好",
+            "rating_solution": "satisfied",
+            "rating_communication": "satisfied",
+            "customer_comments": "新包装完好，谢谢",
+            "surveyed_by": "王梅",
         },
         "2026-11-27T10:30",
         case_id,
     )
-    return root
 
 
 def _case_folder(root: Path) -> Path:
