@@ -16,8 +16,10 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from forms.definition import FORM_IDS, get_form
+from forms.hints import Wording, hint_lines
 from forms.layout import SIGN_OFF
 from forms.reader import read_form
+from forms.writer import write_form
 from tests.conftest import DATA
 from tests.office import LibreOffice, fill_docx, fill_xlsx
 from tests.scenario import TITLES, Folder
@@ -66,7 +68,10 @@ def _width(el: etree._Element | None) -> int:
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_word_grid_and_cells_agree_and_the_value_is_widest(form_id: str, folder: Folder) -> None:
-    body = _document(folder.blank(form_id, "docx"))
+    _check_word_tables(_document(folder.blank(form_id, "docx")))
+
+
+def _check_word_tables(body: etree._Element) -> None:
     field_tables = 0
     for tbl in body.iter(f"{W}tbl"):
         grid = [_width(g) for g in tbl.iter(f"{W}gridCol")]
@@ -103,7 +108,11 @@ def test_word_hints_are_lines_of_their_own_in_their_own_column(folder: Folder) -
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_excel_columns_fit_the_page_width_value_widest(form_id: str, folder: Folder) -> None:
-    ws = load_workbook(folder.blank(form_id, "xlsx")).worksheets[0]
+    _check_sheet_columns(folder.blank(form_id, "xlsx"))
+
+
+def _check_sheet_columns(path: Path) -> None:
+    ws = load_workbook(path).worksheets[0]
     widths = [ws.column_dimensions[c].width for c in "ABCDE"]
     assert widths[1] == max(widths), widths
     # 7 pixels a character of Arial 10, 5 of padding: A4 less 0.5 inch margins at 100 %
@@ -212,6 +221,72 @@ def test_sign_off_reads_back_after_a_libreoffice_resave(
         got = {f.label: read.text(f.id) for f in form.sections[-1].fields}
         assert got == {label: SIGNED[label] for label in got}, path.name
         assert not [p for p in read.problems if p.field in got], path.name
+
+
+# Chinese, and Chinese with English beside it (#14): shorter labels, longer ones, CJK hints.
+WORDINGS = {"zh": Wording("zh-CN"), "zh-en": Wording("zh-CN", "en")}
+
+
+@pytest.fixture(scope="module")
+def chinese_blanks(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Path]:
+    """Every form in both formats, in Chinese and in Chinese with English."""
+    out = tmp_path_factory.mktemp("zh-layout")
+    return {
+        (form_id, fmt, key): write_form(
+            get_form(form_id),
+            fmt,  # type: ignore[arg-type]
+            out / fmt / f"{form_id}-{key}.{fmt}",
+            case_id="CC-2026-0042",
+            language=words.language,
+            second_language=words.second,
+        )
+        for form_id in FORM_IDS
+        for fmt in ("docx", "xlsx")
+        for key, words in WORDINGS.items()
+    }
+
+
+@pytest.mark.parametrize("key", WORDINGS)
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_chinese_forms_keep_the_widths_and_the_value_widest(
+    form_id: str, key: str, chinese_blanks: dict[tuple[str, str, str], Path]
+) -> None:
+    _check_word_tables(_document(chinese_blanks[form_id, "docx", key]))
+    _check_sheet_columns(chinese_blanks[form_id, "xlsx", key])
+
+
+def _alnum(text: str) -> str:
+    """Letters and digits only: a PDF draws punctuation and spaces as it likes."""
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@pytest.mark.libreoffice
+@pytest.mark.heavy  # 24 forms printed by LibreOffice: about 15 s
+def test_chinese_forms_print_whole_no_smaller_than_8_pt(
+    chinese_blanks: dict[tuple[str, str, str], Path], libreoffice: LibreOffice, tmp_path: Path
+) -> None:
+    """Nothing printed under 8 pt; the sign-off on one page; and in Excel, where a row does
+    not grow to fit, every label and hint printed whole (LibreOffice leaves out the lines
+    a row is too short for)."""
+    for fmt in ("docx", "xlsx"):
+        made = [(k, p) for k, p in chinese_blanks.items() if k[1] == fmt]
+        pdfs = libreoffice.to_pdf([p for _, p in made], tmp_path / fmt)
+        for ((form_id, _, key), _path), pdf in zip(made, pdfs, strict=True):
+            form, words, text = get_form(form_id), WORDINGS[key], printed_text(pdf)
+            small = [(round(pt, 2), t) for _, pt, t in text if pt < SMALLEST_PT - PDF_ROUNDING]
+            assert small == [], f"{pdf.name} prints {small[:5]}"
+            assert any("请在" in t for _, _, t in text), pdf.name  # the instructions, in Chinese
+            if form_id in SIGN_OFF_FIELDS:
+                signed = {f.label_in("zh-CN") for f in form.sections[-1].fields} | {"签核"}
+                pages = {n for n, _, t in text if t in signed or t.startswith("签核 ")}
+                assert len(pages) == 1, f"{pdf.name}: sign-off on pages {pages}"
+            if fmt == "xlsx":
+                printed = _alnum("".join(t for _, _, t in text))
+                for f in form.fields:
+                    if f.type == "table":
+                        continue
+                    for line in [words.label(f), *hint_lines(f, words)]:
+                        assert _alnum(line) in printed, f"{pdf.name}: {line!r} is cut"
 
 
 def test_pdf_sizes_are_read_from_the_matrices(tmp_path: Path) -> None:
