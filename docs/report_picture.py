@@ -23,7 +23,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Folder(Path(tmp) / "share")
         scripted(folder)
-        folder.run("report", "weekly", "--week", WEEK, "--root", str(folder.root), "--now", NOW)
+        folder.run("report", "weekly", str(folder.root), "--week", WEEK, "--now", NOW)
         xlsx = folder.root / "Reports" / f"{WEEK} Weekly Report.xlsx"
         subprocess.run(
             ["soffice", "--headless", "--convert-to", "pdf", "--outdir", tmp, str(xlsx)],

@@ -11,7 +11,8 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports.contents import STATE_COLOURS
+from language import _
+from reports.contents import STATE_COLOURS, state_label
 from reports.figures import DEADLINE_STATES
 
 TOP = 10  # customers and products charted (the sheets list all)
@@ -92,15 +93,15 @@ def _bars(
 
 
 def _pareto(s: Sheets) -> BarChart | None:
-    bars = _bars(s.by_category, "Complaints by category (Pareto)", range(2, 3))
+    bars = _bars(s.by_category, _("Complaints by category (Pareto)"), range(2, 3))
     if bars is None:
         return None
     ws, n = s.by_category
-    bars.y_axis.title = "Complaints"
+    bars.y_axis.title = _("Complaints")
     line = LineChart()
     line.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
     line.y_axis.axId = 200  # a second axis, on the right: the cumulative share
-    line.y_axis.title = "Cumulative share"
+    line.y_axis.title = _("Cumulative share")
     line.y_axis.number_format = "0%"
     line.y_axis.scaling.min = 0
     line.y_axis.scaling.max = 1
@@ -111,27 +112,28 @@ def _pareto(s: Sheets) -> BarChart | None:
 
 
 def _customers(s: Sheets) -> BarChart | None:
-    title = f"Complaints by customer (top {TOP})"
+    title = _("Complaints by customer (top {count})").format(count=TOP)
     return _bars(s.by_customer, title, range(2, 3), across=True, rows=TOP, legend=False)
 
 
 def _products(s: Sheets) -> BarChart | None:
-    title = f"Complaints by product (top {TOP})"
+    title = _("Complaints by product (top {count})").format(count=TOP)
     return _bars(s.by_product, title, range(2, 3), across=True, rows=TOP, legend=False)
 
 
 def _hours(s: Sheets) -> BarChart | None:
     assert s.costs is not None
-    title = "Working hours transferred, by department"
+    title = _("Working hours transferred, by department")
     return _bars(s.costs, title, range(3, 4), across=True, legend=False, counts=False)
 
 
 def _weeks_chart(s: Sheets) -> BarChart | None:
-    return _bars(s.weeks, "Opened and closed per week", range(2, 4))
+    return _bars(s.weeks, _("Opened and closed per week"), range(2, 4))
 
 
 def _deadlines_chart(s: Sheets) -> BarChart | None:
-    title = "Deadlines falling due: " + ", ".join(DEADLINE_STATES)
+    states = _(", ").join(state_label(state).lower() for state in DEADLINE_STATES)
+    title = _("Deadlines falling due: {states}").format(states=states)
     chart = _bars(s.deadlines, title, range(2, 2 + len(DEADLINE_STATES)), across=True, stacked=True)
     if chart is not None:
         for series, colour in zip(chart.series, STATE_COLOURS.values(), strict=True):

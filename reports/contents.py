@@ -16,6 +16,7 @@ from typing import Any
 
 from filing.policy import Policy
 from filing.registry import Registry
+from language import N_, _
 from reports.figures import Count, Figures, Span, figures, trend_span
 
 # A deadline's state and its colour, in the order the workbook's chart and the page stack them.
@@ -26,6 +27,40 @@ STATE_COLOURS = {
     "overdue": "C62828",
     "open": "9E9E9E",
 }
+
+# What each state is called in a column head and a legend (English: the ids, capitalised).
+STATE_LABELS = {
+    "met": N_("Met"),
+    "late": N_("Late"),
+    "missed": N_("Missed"),
+    "overdue": N_("Overdue"),
+    "open": N_("Open"),
+}
+
+# A deadline in a chart's or a sheet's row, and in the mail: English has always shown the
+# short names `status --json` gives, so a list can be checked against the statuses; another
+# language shows the words the case pages use.
+DEADLINE_LABELS = {
+    "confirm": N_("confirm"),
+    "containment": N_("containment"),
+    "actions": N_("actions"),
+    "close": N_("close"),
+}
+
+
+def state_label(state: str) -> str:
+    """A deadline's state as a column head: `Met`, `按期完成`."""
+    return _(STATE_LABELS[state]) if state in STATE_LABELS else state
+
+
+def deadline_label(name: str) -> str:
+    """A deadline in the language in use: `confirm`, `向客户确认`."""
+    return _(DEADLINE_LABELS[name]) if name in DEADLINE_LABELS else name
+
+
+def deadline_list(names: list[str]) -> str:
+    """Deadlines one after another: `confirm, actions`, `向客户确认、改善措施完成`."""
+    return _(", ").join(deadline_label(n) for n in names)
 
 
 @dataclass(frozen=True)
@@ -39,6 +74,7 @@ class Report:
     written: datetime
     refused: int = 0  # refused files waiting in Quarantine at the end of the span
     currency: str = "CNY"  # of the deductions: the site's ([company] currency)
+    archive: str = "Archive"  # the Archive folder's name ([folders] archive): the page links it
 
     @property
     def weekly(self) -> bool:
@@ -46,11 +82,13 @@ class Report:
 
     @property
     def main_label(self) -> str:
-        return "this week" if self.weekly else self.main.span.label
+        return _("this week") if self.weekly else self.main.span.label
 
     @property
     def trend_label(self) -> str:
-        return f"{len(self.trend.weeks)} weeks" if self.weekly else self.trend.span.label
+        if not self.weekly:
+            return self.trend.span.label
+        return _("{count} weeks").format(count=len(self.trend.weeks))
 
 
 def weekly_name(week: Span) -> str:
@@ -70,13 +108,14 @@ def weekly_report(
     return Report(
         "weekly",
         weekly_name(week),
-        f"Customer complaints, week {week.label}",
+        _("Customer complaints, week {week}").format(week=week.label),
         company,
         main,
         trend,
         now,
         registry.quarantined_waiting_at(min(week.end, now)),
         currency,
+        policy.folders.archive,
     )
 
 
@@ -94,35 +133,40 @@ def quarterly_report(
     return Report(
         "quarterly",
         f"{quarter.label} Quarterly Report",
-        f"Customer complaints, quarter {quarter.label}",
+        _("Customer complaints, quarter {quarter}").format(quarter=quarter.label),
         company,
         main,
         main,
         now,
         registry.quarantined_waiting_at(min(quarter.end, now)),
         currency,
+        policy.folders.archive,
     )
 
 
 def headline(report: Report) -> list[tuple[str, int | Decimal]]:
     """The numbers at the top of both the workbook and the page."""
     main, trend = report.main, report.trend
+    period, span = report.main_label, report.trend_label
     rows: list[tuple[str, int | Decimal]] = [
-        (f"Opened {report.main_label}", main.opened),
-        (f"Closed {report.main_label}", main.closed),
-        ("Open at the end", main.open_at_end),
-        ("Overdue at the end", main.overdue_at_end),
-        ("Refused, waiting at the end", report.refused),
-        (f"Repeats {report.main_label}", main.repeats_opened),
+        (_("Opened {period}").format(period=period), main.opened),
+        (_("Closed {period}").format(period=period), main.closed),
+        (_("Open at the end"), main.open_at_end),
+        (_("Overdue at the end"), main.overdue_at_end),
+        (_("Refused, waiting at the end"), report.refused),
+        (_("Repeats {period}").format(period=period), main.repeats_opened),
     ]
     if report.weekly:
         rows += [
-            (f"Opened, {report.trend_label}", trend.opened),
-            (f"Closed, {report.trend_label}", trend.closed),
+            (_("Opened, {span}").format(span=span), trend.opened),
+            (_("Closed, {span}").format(span=span), trend.closed),
         ]
     rows += [
-        (f"Deductions ({report.currency}), {report.trend_label}", trend.deductions),
-        (f"Working hours, {report.trend_label}", trend.working_hours),
+        (
+            _("Deductions ({currency}), {span}").format(currency=report.currency, span=span),
+            trend.deductions,
+        ),
+        (_("Working hours, {span}").format(span=span), trend.working_hours),
     ]
     return rows
 

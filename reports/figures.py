@@ -22,6 +22,7 @@ from filing.errors import FilingError
 from filing.policy import Policy
 from filing.registry import Case, Filing, Registry
 from filing.status import case_deadlines
+from language import _
 
 ISO_WEEK = re.compile(r"^(?P<year>\d{4})-?W(?P<week>\d{1,2})$")
 DEADLINE_STATES = ("met", "late", "missed", "overdue", "open")
@@ -31,7 +32,9 @@ TREND_WEEKS = 13  # "the last quarter" of a weekly report
 class BadWeek(FilingError):
     def __init__(self, text: str) -> None:
         super().__init__(
-            f"'{text}' is not an ISO week; write it like 2026-W47 (year, W, week 1 to 53)"
+            _("'{text}' is not an ISO week; write it like 2026-W47 (year, W, week 1 to 53)").format(
+                text=text
+            )
         )
 
 
@@ -81,7 +84,9 @@ class Span:
 def trend_span(week: Span, weeks: int = TREND_WEEKS) -> Span:
     """The `weeks` weeks that end with `week`."""
     first = Span.week_of((week.start - timedelta(weeks=weeks - 1)).date())
-    return Span(f"{first.label} to {week.label}", first.start, week.end)
+    return Span(
+        _("{first} to {last}").format(first=first.label, last=week.label), first.start, week.end
+    )
 
 
 @dataclass(frozen=True)
@@ -199,8 +204,8 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
     out.opened = len(opened)
     out.closed = sum(1 for c in cases if _closed_in(c, span, as_of))
     out.by_category = _pareto(category_label(c.category) for c in opened)
-    out.by_customer = _pareto(c.customer or "(none)" for c in opened)
-    out.by_product = _pareto(c.product or "(none)" for c in opened)
+    out.by_customer = _pareto(c.customer or none() for c in opened)
+    out.by_product = _pareto(c.product or none() for c in opened)
     out.weeks = [
         WeekCount(
             week.label,
@@ -259,9 +264,14 @@ def _pareto(labels: Any) -> list[Count]:
     return rows
 
 
+def none() -> str:
+    """What a list shows for a case that names no customer, product or department."""
+    return _("(none)")
+
+
 def category_label(category: str | None) -> str:
     """The category as the registration form shows it ("Transport damage")."""
-    return words.category_label(category) or "(none)"
+    return words.category_label(category) or none()
 
 
 def _department_label(policy: Policy, department: str | None) -> str:
@@ -344,11 +354,11 @@ def _by_department(costs: list[CaseCost]) -> list[DepartmentCost]:
     cases: dict[str, set[str]] = defaultdict(set)
     for c in costs:
         if c.deduction:
-            deductions[c.responsible_department or "(none)"] += c.deduction
-            cases[c.responsible_department or "(none)"].add(c.case_id)
+            deductions[c.responsible_department or none()] += c.deduction
+            cases[c.responsible_department or none()].add(c.case_id)
         if c.working_hours:
-            hours[c.hours_to or "(none)"] += c.working_hours
-            cases[c.hours_to or "(none)"].add(c.case_id)
+            hours[c.hours_to or none()] += c.working_hours
+            cases[c.hours_to or none()].add(c.case_id)
     return [
         DepartmentCost(d, deductions[d], hours[d], len(cases[d]))
         for d in sorted(cases, key=lambda d: (-(deductions[d] + hours[d]), d))

@@ -6,8 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
-from reports.contents import STATE_COLOURS, Report, breakdown_rows, headline
+from markupsafe import Markup
+
+from filing import words
+from language import current
+from reports.contents import (
+    STATE_COLOURS,
+    Report,
+    breakdown_rows,
+    deadline_label,
+    deadline_list,
+    headline,
+    state_label,
+)
 from reports.figures import DEADLINE_STATES, Count, Figures
 from templates import render
 
@@ -34,7 +47,7 @@ def html_bytes(report: Report) -> bytes:
         total = sum(getattr(d, state) for state in DEADLINE_STATES)
         deadlines.append(
             {
-                "name": d.name,
+                "name": deadline_label(d.name),
                 "total": total,
                 "parts": [
                     {
@@ -65,13 +78,21 @@ def html_bytes(report: Report) -> bytes:
             for w in trend.weeks
         ],
         deadlines=deadlines,
-        colours=STATE_COLOURS,
+        states=[
+            {"label": state_label(state), "colour": colour}
+            for state, colour in STATE_COLOURS.items()
+        ],
+        language=current(),
+        archive=quote(report.archive),
         open_cases=report.main.open_cases,
         repeats=trend.repeats,
         costs=trend.costs,
         costs_by_department=trend.costs_by_department,
         number=_number,
-        when=lambda d: d.strftime("%Y-%m-%d %H:%M") if d else "",
+        when=words.minute,
+        deadlines_in_words=deadline_list,
+        # The link is put into a sentence a translator words: made here, escaped here.
+        workbook_link=Markup('<a href="{0}.xlsx">{0}.xlsx</a>').format(report.name),
     )
     return text.encode("utf-8")
 

@@ -13,7 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from markupsafe import Markup
+
 from forms.atomicfile import atomic_write_bytes
+from language import current, formats
 from reports.contents import (
     STATE_COLOURS,
     Report,
@@ -53,11 +56,13 @@ def write_report(reports: Path, report: Report) -> list[Path]:
     html = reports / f"{report.name}.html"
     atomic_write_bytes(xlsx, workbook_bytes(report))
     atomic_write_bytes(html, html_bytes(report))
-    write_reports_index(reports, report.written)
+    write_reports_index(reports, report.written, report.archive)
     return [xlsx, html]
 
 
-def write_reports_index(reports: Path, now: datetime) -> None:
+def write_reports_index(reports: Path, now: datetime, archive: str = "Archive") -> None:
+    """List every report's page and workbook in `Reports/index.html`; `archive`: the
+    Archive folder's name, which the list links to."""
     pages = sorted((p for p in reports.glob("* Report.html")), key=lambda p: p.name, reverse=True)
     listed = [
         {
@@ -68,6 +73,11 @@ def write_reports_index(reports: Path, now: datetime) -> None:
         for p in pages
     ]
     text = render(
-        "report_index.html", reports=listed, written=now.isoformat(sep=" ", timespec="minutes")
+        "report_index.html",
+        reports=listed,
+        written=formats.minute(now),
+        language=current(),
+        archive=quote(archive),
+        command=Markup("<code>closedloop report weekly FOLDER</code>"),
     )
     atomic_write_bytes(reports / REPORTS_INDEX, text.encode("utf-8"))

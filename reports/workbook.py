@@ -4,9 +4,11 @@ sheet for each list the charts are drawn from (people sort and filter them)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+from unicodedata import east_asian_width
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -15,20 +17,36 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from forms.xlsx_writer import set_text
+from language import _, formats
 from reports.charts import CHARTS, Sheets
-from reports.contents import Report, breakdown_rows, headline
+from reports.contents import (
+    Report,
+    breakdown_rows,
+    deadline_label,
+    deadline_list,
+    headline,
+    state_label,
+)
 from reports.figures import DEADLINE_STATES, Count, Figures
 
 CHART_TOP = 8  # the row the first chart is anchored at, below the headline
 CHART_ROWS = 18  # rows a chart takes, with a gap
 BOLD = Font(bold=True)
 HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
+# Excel refuses a sheet name longer than 31 characters or holding any of these.
+NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_CHARS = 31
+
+
+def sheet_name(text: str) -> str:
+    """`text` as Excel takes a sheet's name, whatever a translator wrote."""
+    return NOT_IN_SHEET_NAMES.sub(" ", text).strip("' ")[:SHEET_NAME_CHARS] or "-"
 
 
 def workbook_bytes(report: Report) -> bytes:
     wb = Workbook()
     charts: Worksheet = wb.worksheets[0]
-    charts.title = "Charts"
+    charts.title = sheet_name(_("Charts"))
     _headline(charts, report)
     sheets = _data_sheets(wb, report)
     anchors = [f"{col}{CHART_TOP + CHART_ROWS * (i // 2)}" for i, col in enumerate(["A", "G"] * 3)]
@@ -53,9 +71,10 @@ def workbook_bytes(report: Report) -> bytes:
 def _headline(ws: Worksheet, report: Report) -> None:
     set_text(ws["A1"], f"{report.company} · {report.title}" if report.company else report.title)
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = (
-        f"As of {report.main.as_of:%Y-%m-%d %H:%M}; charts count "
-        f"{report.trend.span.label}. Written {report.written:%Y-%m-%d %H:%M}."
+    ws["A2"] = _("As of {as_of}; charts count {span}. Written {written}.").format(
+        as_of=formats.minute(report.main.as_of),
+        span=report.trend.span.label,
+        written=formats.minute(report.written),
     )
     for col, (label, value) in enumerate(headline(report), start=1):
         head = ws.cell(row=4, column=col, value=label)
@@ -72,7 +91,7 @@ def list_sheet(
 ) -> tuple[Worksheet, int]:
     """A sheet of `rows` under a bold heading: widths, frozen heading, filter buttons,
     times as dates, and text that stays text. Returns it with its number of rows."""
-    ws = wb.create_sheet(title)
+    ws = wb.create_sheet(sheet_name(title))
     ws.append(list(head))
     for cell in ws[1]:
         cell.font = BOLD
@@ -84,21 +103,32 @@ def list_sheet(
     ws.freeze_panes = "A2"
     if rows:  # filter buttons on the heading, as a list people sort and filter
         ws.auto_filter.ref = ws.dimensions
+    # A time as the language writes it: Excel's number format, not the cell's value.
+    when = _("yyyy-mm-dd hh:mm")
     for row_cells in ws.iter_rows(min_row=2):
         for cell in row_cells:
             if isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
+                cell.number_format = when
+                _widen(ws, cell.column, formats.minute(cell.value))
             elif isinstance(cell.value, str):
                 set_text(cell, cell.value)  # a customer named "=HYPERLINK(..." stays a name
     return ws, len(rows)
 
 
+def _widen(ws: Worksheet, column: int, shown: str) -> None:
+    """Make a column wide enough for `shown` (a Chinese character takes two widths)."""
+    letter = get_column_letter(column)
+    needed = 1 + sum(2 if east_asian_width(c) in "WF" else 1 for c in shown)
+    if (ws.column_dimensions[letter].width or 0) < needed:
+        ws.column_dimensions[letter].width = needed
+
+
 def _breakdown(
     wb: Workbook, report: Report, title: str, what: str, counts: Callable[[Figures], list[Count]]
 ) -> tuple[Worksheet, int]:
-    head = [what, f"Complaints, {report.trend_label}", "Cumulative share"]
+    head = [what, _("Complaints, {span}").format(span=report.trend_label), _("Cumulative share")]
     if report.weekly:
-        head.append("This week")
+        head.append(_("This week"))
     ws, n = list_sheet(wb, title, head, breakdown_rows(report, counts), [34, 18, 16, 12])
     for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
         row[0].number_format = "0%"
@@ -108,38 +138,55 @@ def _breakdown(
 def _data_sheets(wb: Workbook, report: Report) -> Sheets:
     trend = report.trend
     sheets = Sheets(
-        _breakdown(wb, report, "By category", "Category", lambda f: f.by_category),
-        _breakdown(wb, report, "By customer", "Customer", lambda f: f.by_customer),
-        _breakdown(wb, report, "By product", "Product / model", lambda f: f.by_product),
+        _breakdown(wb, report, _("By category"), _("Category"), lambda f: f.by_category),
+        _breakdown(wb, report, _("By customer"), _("Customer"), lambda f: f.by_customer),
+        _breakdown(wb, report, _("By product"), _("Product / model"), lambda f: f.by_product),
         list_sheet(
             wb,
-            "By week",
-            ["Week", "Opened", "Closed"],
+            _("By week"),
+            [_("Week"), _("Opened"), _("Closed")],
             [[w.week, w.opened, w.closed] for w in trend.weeks],
             [12, 10, 10],
         ),
         list_sheet(
             wb,
-            "Deadlines",
-            ["Deadline", *(state.capitalize() for state in DEADLINE_STATES)],
-            [[d.name, *(getattr(d, state) for state in DEADLINE_STATES)] for d in trend.deadlines],
+            _("Deadlines"),
+            [_("Deadline"), *(state_label(state) for state in DEADLINE_STATES)],
+            [
+                [deadline_label(d.name), *(getattr(d, state) for state in DEADLINE_STATES)]
+                for d in trend.deadlines
+            ],
             [14, 8, 8, 8, 10, 8],
         ),
     )
+    _cases_sheets(wb, report)
+    sheets.costs = list_sheet(
+        wb,
+        _("Costs by department"),
+        [_("Department"), _("Deductions charged"), _("Working hours transferred"), _("Cases")],
+        [[d.department, d.deductions, d.working_hours, d.cases] for d in trend.costs_by_department],
+        [26, 18, 24, 8],
+    )
+    return sheets
+
+
+def _cases_sheets(wb: Workbook, report: Report) -> None:
+    """The lists of cases: open ones, repeats, and what each cost."""
+    trend = report.trend
     list_sheet(
         wb,
-        "Open cases",
+        _("Open cases"),
         [
-            "Case",
-            "Customer",
-            "Product",
-            "Category",
-            "Department",
-            "Owner",
-            "Opened",
-            "Days open",
-            "Overdue",
-            "Next due",
+            _("Case"),
+            _("Customer"),
+            _("Product"),
+            _("Category"),
+            _("Department"),
+            _("Owner"),
+            _("Opened"),
+            _("Days open"),
+            _("Overdue"),
+            _("Next due"),
         ],
         [
             [
@@ -151,7 +198,7 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
                 c.owner,
                 c.opened,
                 c.days_open,
-                ", ".join(c.overdue),
+                deadline_list(c.overdue),
                 c.next_due,
             ]
             for c in report.main.open_cases
@@ -160,8 +207,8 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
     )
     list_sheet(
         wb,
-        "Repeats",
-        ["Case", "Customer", "Product", "Category", "Opened", "Repeats"],
+        _("Repeats"),
+        [_("Case"), _("Customer"), _("Product"), _("Category"), _("Opened"), _("Repeats")],
         [
             [r.case_id, r.customer, r.product, r.category, r.opened, ", ".join(r.repeats)]
             for r in trend.repeats
@@ -170,15 +217,15 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
     )
     list_sheet(
         wb,
-        "Costs",
+        _("Costs"),
         [
-            "Case",
-            "Customer",
-            "Responsible department",
-            "Deductions",
-            "Working hours",
-            "Hours to",
-            "CAPA filed",
+            _("Case"),
+            _("Customer"),
+            _("Responsible department"),
+            _("Deductions"),
+            _("Working hours"),
+            _("Hours to"),
+            _("CAPA filed"),
         ],
         [
             [
@@ -194,11 +241,3 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
         ],
         [15, 24, 24, 12, 14, 24, 17],
     )
-    sheets.costs = list_sheet(
-        wb,
-        "Costs by department",
-        ["Department", "Deductions charged", "Working hours transferred", "Cases"],
-        [[d.department, d.deductions, d.working_hours, d.cases] for d in trend.costs_by_department],
-        [26, 18, 24, 8],
-    )
-    return sheets
