@@ -74,7 +74,16 @@ def _classify_pdf(path: Path, data: bytes) -> RefusedFile:
         # pypdf tries the empty password on opening, and AES needs `cryptography`: only
         # an encrypted PDF gets that far without it.
         return RefusedFile(path, "encrypted", _("it is a password-protected PDF."))
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        OSError,
+        NotImplementedError,  # an encryption pypdf does not know, in a damaged dictionary
+    ):
         return RefusedFile(path, "corrupt", _("it is a damaged PDF."))
     if encrypted:
         return RefusedFile(path, "encrypted", _("it is a password-protected PDF."))
