@@ -182,7 +182,8 @@ class App:
 
     def _queue_refusal_mail(self, item: Quarantined, fix: str) -> None:
         """A refusal's e-mail, queued inside the refusal's transaction."""
-        queue_refusal(self.registry, self.settings.mail, item, fix, item.refused_at)
+        s = self.settings
+        queue_refusal(self.registry, s.mail, item, fix, item.refused_at, s.policy.folders)
 
     # -- after-effects ----------------------------------------------------------------
 

@@ -8,21 +8,65 @@ mail are both there or both not); `mail.send` sends it afterwards.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
+from filing import words
 from filing.calendar import WorkingCalendar
 from filing.engine import IssuedForm
 from filing.policy import Policy
 from filing.registry import Mail, Registry
 from filing.rules import rule_for
 from filing.status import case_deadlines, outstanding
-from forms.definition import get_form
+from forms.definition import FormDefinition, get_form
+from forms.shown import shown
+from language import N_, _, formats, ngettext
 from mail.headers import header_text
 from mail.refusal import department_of
 from mail.settings import MailSettings
+from reports.contents import deadline_label
 from reports.figures import category_label
 from templates import render
+
+# What each form asks, as its definition's `purpose` says it in English: the definitions
+# carry no other language for it, so the mail's catalog does.
+PURPOSES = {
+    "registration": N_(
+        "Records a customer complaint as it arrives, then the triage decision: is it "
+        "established, and who handles it."
+    ),
+    "return_form": N_("Authorises a customer return and records the goods when they arrive back."),
+    "return_tracking": N_(
+        "Follows returned goods through inspection, repair and re-storage; records replaced "
+        "items so the customer can be charged."
+    ),
+    "contract_review": N_(
+        "Reviews a customer requirement that changes the product: samples by After-sales "
+        "(10 sets or fewer) or R&D route (more)."
+    ),
+    "capa": N_(
+        "Root cause, responsibility, corrective and preventive actions, verification, "
+        "standardisation, the approved handling plan and the costs that settle the case."
+    ),
+    "satisfaction_survey": N_(
+        "Confirms the result with the customer: accepted closes the case; not accepted "
+        "registers it again as a new complaint."
+    ),
+}
+LABEL_WIDTH = 11  # "Customer:  ACME": the values of the issued mail's head line up
+
+
+def purpose(form: FormDefinition) -> str:
+    """What the form asks, in the language in use (its definition's words if they changed)."""
+    known = PURPOSES.get(form.id)
+    return _(known) if known == form.purpose else form.purpose
+
+
+def _labelled(label: str, value: str) -> str:
+    """`label` padded so the value starts in the same column (a Chinese character takes two)."""
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return label + " " * max(1, LABEL_WIDTH - width) + value
 
 
 def queue_issued(
@@ -47,18 +91,32 @@ def queue_issued(
     wanted = [d for d in deadlines if d.name == rule_for(item.form).deadline]
     due = min(wanted or deadlines, key=lambda d: d.due, default=None)
     department = policy.outboxes.get(item.department, item.department)
+    title = words.form_title(form.id)
+    customer = case.customer or "" if case else ""
     body = render(
         "mail_issued.txt",
-        case=case,
-        category=category_label(case.category) if case and case.category else "",
-        form=form,
-        why=item.why,
-        due=due,
+        case_id=case.case_id if case else "",
+        title=title,
         department=department,
+        lines=[
+            _labelled(_("Case:"), case.case_id if case else ""),
+            _labelled(_("Customer:"), shown(customer)),
+            _labelled(_("Product:"), shown(case.product or "" if case else "")),
+            _labelled(
+                _("Category:"), category_label(case.category) if case and case.category else ""
+            ),
+        ],
+        purpose=purpose(form),
+        why=item.why,
+        due=formats.minute(due.due) if due else None,
+        deadline=deadline_label(due.name) if due else None,
         outbox=item.outbox.as_posix(),
+        inbox=policy.folders.inbox,
     )
-    subject = f"{item.case_id} {form.title}" + (
-        f": {case.customer}" if case and case.customer else ""
+    subject = (
+        _("{case} {form}: {customer}").format(case=item.case_id, form=title, customer=customer)
+        if customer
+        else f"{item.case_id} {title}"
     )
     # A name's line break, typed or hidden in an encoded word, must end no header.
     subject = header_text(subject)
@@ -103,9 +161,6 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
         soon = [r for r in due_soon if department in (None, r["case"].department)]
         theirs = [q for d, q in refused if department in (None, d)]
         name = policy.outboxes.get(department, department) if department else None
-        subject = f"Complaints {now:%Y-%m-%d}: {len(mine)} overdue, {len(soon)} due soon"
-        if theirs:
-            subject += f", {len(theirs)} refused"
         nothing = department is not None and not mine and not soon and not theirs
         registry.queue_mail(
             Mail(
@@ -113,10 +168,12 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                 key=key,
                 case_id=None,
                 to=", ".join(addresses),
-                subject=header_text(f"{name}: {subject}" if name else subject),
+                subject=header_text(_digest_subject(now, name, len(mine), len(soon), len(theirs))),
                 body=render(
                     "mail_digest.txt",
-                    day=now.date(),
+                    head=_digest_head(
+                        now, name, len(mine), len(soon), len(theirs), settings, policy
+                    ),
                     department=name,
                     overdue=mine,
                     due_soon=soon,
@@ -124,6 +181,7 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
                     days=settings.due_soon_days,
                     chain_seq=chain_seq,
                     chain_head=chain_head,
+                    folders=policy.folders,
                 ),
                 attachment=None,
                 created_at=now,
@@ -133,6 +191,50 @@ def queue_digest(registry: Registry, settings: MailSettings, policy: Policy, now
         )
         queued += not nothing
     return queued
+
+
+def _digest_subject(
+    now: datetime, department: str | None, overdue: int, soon: int, refused: int
+) -> str:
+    subject = _("Complaints {day}: {overdue} overdue, {soon} due soon").format(
+        day=formats.day(now), overdue=overdue, soon=soon
+    )
+    if refused:
+        subject += _(", {count} refused").format(count=refused)
+    if department:
+        subject = _("{department}: {subject}").format(department=department, subject=subject)
+    return subject
+
+
+def _digest_head(
+    now: datetime,
+    department: str | None,
+    overdue: int,
+    soon: int,
+    refused: int,
+    settings: MailSettings,
+    policy: Policy,
+) -> str:
+    """The digest's first line: what it counts, for whom."""
+    counts = {"day": formats.day(now), "overdue": overdue, "soon": soon}
+    days = settings.due_soon_days
+    head = (
+        _(
+            "Customer complaints on {day} for {department}: {overdue} overdue, {soon} due "
+            "within {days} days"
+        ).format(department=department, days=days, **counts)
+        if department
+        else _(
+            "Customer complaints on {day}: {overdue} overdue, {soon} due within {days} days"
+        ).format(days=days, **counts)
+    )
+    if not refused:
+        return _("{head}.").format(head=head)
+    return ngettext(
+        "{head}, {count} refused file waiting in {quarantine}.",
+        "{head}, {count} refused files waiting in {quarantine}.",
+        refused,
+    ).format(head=head, count=refused, quarantine=policy.folders.quarantine)
 
 
 def _due(
@@ -146,19 +248,16 @@ def _due(
     for case in registry.cases():
         if case.state == "closed":
             continue
-        waiting = [get_form(f).title for f in outstanding(registry, case)]
+        waiting = [words.form_title(f) for f in outstanding(registry, case)]
         row = {
             "case": case,
             "department": policy.outboxes.get(case.department or "", case.department or ""),
-            "waiting": ", ".join(waiting),
+            "waiting": _(", ").join(waiting),
         }
         for d in case_deadlines(case, policy, calendar):
-            if d.met_at is not None:
-                continue
-            if d.due < now:
-                overdue.append({**row, "deadline": d})
-            elif d.due <= soon:
-                due_soon.append({**row, "deadline": d})
+            if d.met_at is None and d.due <= soon:
+                said = {"deadline": d, "name": deadline_label(d.name), "due": formats.minute(d.due)}
+                (overdue if d.due < now else due_soon).append({**row, **said})
     overdue.sort(key=lambda r: r["deadline"].due)
     due_soon.sort(key=lambda r: r["deadline"].due)
     return overdue, due_soon

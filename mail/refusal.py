@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from filing import words
+from filing.folders import FolderNames
 from filing.records import Mail, Quarantined
 from filing.registry import Registry
 from forms.definition import get_form
 from forms.errors import FormError
+from language import _
 from mail.headers import header_text
 from mail.settings import MailSettings
 from templates import render
@@ -30,14 +33,20 @@ def department_of(registry: Registry, item: Quarantined) -> str:
 
 
 def queue_refusal(
-    registry: Registry, settings: MailSettings, item: Quarantined, fix: str, now: datetime
+    registry: Registry,
+    settings: MailSettings,
+    item: Quarantined,
+    fix: str,
+    now: datetime,
+    folders: FolderNames | None = None,
 ) -> bool:
-    """Queue the refusal's mail; False when nobody has an address for it."""
+    """Queue the refusal's mail; False when nobody has an address for it. `folders`: the
+    folders as the site names them (the Inbox, Quarantine the mail sends the reader to)."""
     addresses = settings.departments.get(department_of(registry, item), ())
     if not settings.enabled or not addresses or item.quarantined_id is None:
         return False
     try:
-        title = get_form(item.form).title if item.form else None
+        title = words.form_title(get_form(item.form).id) if item.form else None
     except FormError:
         title = None
     body = render(
@@ -49,9 +58,12 @@ def queue_refusal(
         fix=fix,
         kept=item.kept,
         reason_chars=REASON_CHARS,
+        folders=folders or FolderNames(),
     )
     subject = header_text(
-        f"Refused: {item.source}" + (f" ({item.case_id})" if item.case_id else "")
+        _("Refused: {file} ({case})").format(file=item.source, case=item.case_id)
+        if item.case_id
+        else _("Refused: {file}").format(file=item.source)
     )
     return registry.queue_mail(
         Mail(

@@ -22,6 +22,7 @@ from archive.nofollow import NotARegularFile, TooLarge, read_regular
 from filing.registry import Mail, Registry
 from forms.container import MAX_FILE_BYTES
 from forms.shown import shown
+from language import _
 from mail.headers import address_list, header_text, is_clean
 from mail.settings import MailSettings
 
@@ -97,13 +98,18 @@ def _send_one(
         message["From"] = address_list(settings.sender)
         message["To"] = address_list(mail.to)
         if not is_clean(mail.subject):  # queued so, or by hand: cleaned when it is queued
-            raise ValueError(f"the subject {shown(mail.subject)} holds a line break or code")
+            raise ValueError(
+                _("the subject {subject} holds a line break or code").format(
+                    subject=shown(mail.subject)
+                )
+            )
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = make_msgid(domain="closedloop")
         message.set_content(mail.body)
     except (ValueError, TypeError) as exc:  # no server will take it: not worth a retry
-        return _failed(registry, settings, mail, f"the message cannot be made ({exc})", now, True)
+        why = _("the message cannot be made ({why})").format(why=exc)
+        return _failed(registry, settings, mail, why, now, True)
     if mail.attachment and mail.case_id:
         case = registry.case(mail.case_id)
         path = case_folder(archive, mail.case_id, case.customer if case else None) / mail.attachment
@@ -140,24 +146,32 @@ def _attachment(registry: Registry, archive: Path, path: Path, mail: Mail) -> by
         read = read_regular(archive, path.relative_to(archive), MAX_FILE_BYTES)
     except NotARegularFile as exc:
         return _Unsendable(
-            f"the attachment {shown_path} is not sent: {exc.what} is in its place; "
-            f"{NEVER_FOLLOWED}; restore the issued copy from a backup",
+            _(
+                "the attachment {path} is not sent: {what} is in its place; {never}; restore "
+                "the issued copy from a backup"
+            ).format(path=shown_path, what=exc.what, never=NEVER_FOLLOWED),
             permanent=True,
         )
     except TooLarge as exc:
         return _Unsendable(
-            f"the attachment {shown_path} is not sent: it holds {exc.size} bytes, more than "
-            "any form; restore the issued copy from a backup",
+            _(
+                "the attachment {path} is not sent: it holds {size} bytes, more than any form; "
+                "restore the issued copy from a backup"
+            ).format(path=shown_path, size=exc.size),
             permanent=True,
         )
     except OSError as exc:  # missing for now, a permission: tried again later
-        return _Unsendable(f"the attachment {path}: {exc.strerror}", permanent=False)
+        return _Unsendable(
+            _("the attachment {path}: {why}").format(path=path, why=exc.strerror), permanent=False
+        )
     issued = {i.copy: i.sha256 for i in registry.issued(mail.case_id or "")}
     recorded = issued.get(mail.attachment)
     if recorded is not None and read.sha256 != recorded:
         return _Unsendable(
-            f"the attachment {shown_path} is not sent: it is not the copy issued (its SHA-256 "
-            f"is {read.sha256}, {recorded} was issued); restore the issued copy from a backup",
+            _(
+                "the attachment {path} is not sent: it is not the copy issued (its SHA-256 is "
+                "{found}, {recorded} was issued); restore the issued copy from a backup"
+            ).format(path=shown_path, found=read.sha256, recorded=recorded),
             permanent=True,
         )
     return read.data
@@ -203,9 +217,9 @@ def reason(exc: BaseException) -> str:
             if isinstance(exc.smtp_error, bytes)
             else str(exc.smtp_error)
         )
-        return f"the server answered {exc.smtp_code} {text}"
+        return _("the server answered {code} {text}").format(code=exc.smtp_code, text=text)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "the server refused " + ", ".join(exc.recipients)
+        return _("the server refused {addresses}").format(addresses=", ".join(exc.recipients))
     if isinstance(exc, OSError):
-        return f"cannot reach the mail server ({exc.strerror or exc})"
+        return _("cannot reach the mail server ({why})").format(why=exc.strerror or exc)
     return str(exc)
