@@ -18,7 +18,9 @@ from click.testing import CliRunner
 from app.settings import load_settings
 from closedloop.cli import cli
 from filing.folders import FolderNames
-from forms.definition import get_form
+from forms.definition import all_forms, get_form
+from language import use
+from mail.compose import PURPOSES, purpose
 from tests.smtp import Mailbox
 
 LOGISTICS = "logistics@example.com"
@@ -226,3 +228,13 @@ def test_mail_queued_in_chinese_keeps_ids_where_machines_read(
         "digest:2026-11-20:customer_window",
         "digest:2026-11-20:storage_transportation",
     ]
+
+
+def test_every_form_says_what_it_asks_in_chinese() -> None:
+    """The mail's catalog holds each definition's purpose: a purpose reworded in a
+    definition fails here until the catalog has it (the mail would fall back to English)."""
+    for form in all_forms().values():
+        assert PURPOSES[form.id] == form.purpose, form.id
+        with use("zh-CN"):
+            said = purpose(form)
+        assert said != form.purpose and re.search(r"[\u4e00-\u9fff]", said), form.id
