@@ -17,7 +17,7 @@ from forms.identity import CASE_ID, Identity
 from forms.values import Value, ValueProblem, coerce
 from forms.xlsx_fill import fill_xlsx
 from forms.xlsx_writer import write_xlsx
-from language import DEFAULT, use
+from language import DEFAULT, _, current
 
 Format = Literal["docx", "xlsx"]
 FORMATS: tuple[Format, ...] = ("docx", "xlsx")
@@ -31,16 +31,18 @@ def prepare_values(form: FormDefinition, values: Mapping[str, Any]) -> dict[str,
     for key, raw in values.items():
         f = known.get(key)
         if f is None:
+            message = _(
+                "'{key}' is not a field of the {form}; "
+                "see `closedloop forms describe {id}` for its fields"
+            )
             raise FieldValueError(
-                form.id,
-                key,
-                f"'{key}' is not a field of the {form.title}; "
-                f"see `closedloop forms describe {form.id}` for its fields",
+                form.id, key, message.format(key=key, form=form.title_in(current()), id=form.id)
             )
         try:
             out[key] = coerce(f, raw)
         except ValueProblem as exc:
-            raise FieldValueError(form.id, key, f"{f.label}: {exc}") from None
+            message = _("{where}: {problem}").format(where=f.label_in(current()), problem=exc)
+            raise FieldValueError(form.id, key, message) from None
     return out
 
 
@@ -55,37 +57,26 @@ def render_form(
     second_language: str | None = None,
 ) -> bytes:
     """The bytes of the form as a .docx or .xlsx document, printed in `language` (and
-    `second_language` beside it); raises language.LanguageError for one not shipped."""
+    `second_language` beside it); raises language.LanguageError for one not shipped.
+
+    What is wrong with the values is said in the language in use, not the form's: the
+    writers speak the form's language only in what they print."""
     words = Wording(language, second_language)
-    with use(words.language):
-        return _render(form, fmt, values, case_id, company, words)
-
-
-def _render(
-    form: FormDefinition,
-    fmt: Format,
-    values: Mapping[str, Any] | None,
-    case_id: str | None,
-    company: str,
-    words: Wording,
-) -> bytes:
     if case_id is not None and not CASE_ID.match(case_id):
-        raise FieldValueError(
-            form.id, "case", f"'{case_id}' is not a case number like CC-2026-0001"
-        )
+        message = _("'{case}' is not a case number like CC-2026-0001").format(case=case_id)
+        raise FieldValueError(form.id, "case", message)
+    if fmt not in FORMATS:
+        message = _("format '{format}' is not docx or xlsx").format(format=fmt)
+        raise FieldValueError(form.id, "format", message)
     typed = prepare_values(form, values or {})
     identity = Identity(form.id, form.version, case_id)
     if fmt == "docx":
         return fill_docx(form, typed, identity, company, words)
-    if fmt == "xlsx":
-        filled = fill_xlsx(form, typed, identity, company, words)
-        if filled is not None:
-            return filled
+    filled = fill_xlsx(form, typed, identity, company, words)
+    if filled is not None:
+        return filled
     buf = io.BytesIO()
-    if fmt == "xlsx":
-        write_xlsx(form, typed, identity, company, buf, words)
-    else:
-        raise FieldValueError(form.id, "format", f"format '{fmt}' is not docx or xlsx")
+    write_xlsx(form, typed, identity, company, buf, words)
     return buf.getvalue()
 
 

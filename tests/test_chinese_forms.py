@@ -23,6 +23,7 @@ from closedloop.cli import cli
 from forms.definition import FORM_IDS, Field, FormDefinition, get_form
 from forms.docx_fill import fill_docx
 from forms.docx_writer import write_docx
+from forms.errors import FieldValueError
 from forms.hints import Wording
 from forms.identity import Identity
 from forms.layout import text_em, word_columns
@@ -439,3 +440,15 @@ def test_forms_blank_in_the_language_asked_for_or_the_folders(tmp_path: Path) ->
         "--root", str(folder.root), "--second-language", "none"
     )
     assert all(_CJK.search(get_form(f).title_in("zh-CN")) for f in FORM_IDS)
+
+
+def test_a_wrong_value_is_said_in_the_language_in_use_not_the_forms() -> None:
+    form = get_form("registration")
+    with pytest.raises(FieldValueError, match="'42' is not a case number like CC-2026-0001"):
+        render_form(form, "docx", None, "42", language="zh-CN")
+    with use("zh-CN"), pytest.raises(FieldValueError) as exc:
+        render_form(form, "xlsx", {"colour": "红"}, language="en")
+    assert "“colour”不是客户投诉登记表的字段" in str(exc.value)
+    with use("zh-CN"), pytest.raises(FieldValueError) as exc:
+        render_form(form, "docx", {"complaint_date": "下周"})
+    assert "投诉日期：“下周”不是日期" in str(exc.value)
