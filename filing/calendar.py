@@ -10,6 +10,7 @@ import holidays
 
 from filing.errors import PolicyError
 from filing.policy import CalendarPolicy
+from language import _
 
 # A deadline counts forward at most this far; a calendar with no working day in a year of
 # days is a settings mistake, not a long deadline.
@@ -27,8 +28,10 @@ class WorkingCalendar:
             except (NotImplementedError, KeyError) as exc:
                 raise PolicyError(
                     "calendar.country",
-                    f"'{policy.country}' is not a country the holidays library knows "
-                    f"({exc}); use a two-letter code like CN, DE or US, or leave it empty",
+                    _(
+                        "'{country}' is not a country the holidays library knows ({error}); "
+                        "use a two-letter code like CN, DE or US, or leave it empty"
+                    ).format(country=policy.country, error=exc),
                 ) from None
 
     def is_working_day(self, day: date) -> bool:
@@ -48,10 +51,13 @@ class WorkingCalendar:
     def add_working_days(self, start: date, days: int) -> date:
         """The `days`-th working day after `start` (start itself never counts)."""
         day, counted = start, 0
-        for _ in range(_MAX_SCAN_DAYS * max(days, 1)):
+        for _step in range(_MAX_SCAN_DAYS * max(days, 1)):
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
                 if counted >= days:
                     return day
-        raise PolicyError("calendar", f"no {days} working days within a year after {start}")
+        raise PolicyError(
+            "calendar",
+            _("no {days} working days within a year after {start}").format(days=days, start=start),
+        )

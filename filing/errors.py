@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from language import _
+
 
 class FilingError(Exception):
     """Base error of the filing package."""
@@ -13,4 +15,4 @@ class PolicyError(FilingError):
     def __init__(self, key: str, reason: str) -> None:
         self.key = key
         self.reason = reason
-        super().__init__(f"setting '{key}': {reason}")
+        super().__init__(_("setting '{key}': {reason}").format(key=key, reason=reason))

@@ -350,16 +350,18 @@ def coerce(f: Field, value: Any) -> Value:
         return None
     if f.type == "table":
         if not isinstance(value, Sequence) or isinstance(value, str):
-            raise ValueProblem("a table takes a list of rows", "give a list of objects")
+            raise ValueProblem(_("a table takes a list of rows"), _("give a list of objects"))
         rows: list[dict[str, Any]] = []
         for row in value:
             if not isinstance(row, Mapping):
-                raise ValueProblem("each table row must be an object", "give column: value pairs")
+                raise ValueProblem(
+                    _("each table row must be an object"), _("give column: value pairs")
+                )
             unknown = set(row) - {c.id for c in f.columns}
             if unknown:
                 raise ValueProblem(
-                    f"unknown columns {sorted(unknown)}",
-                    "use: " + ", ".join(c.id for c in f.columns),
+                    _("unknown columns {columns}").format(columns=sorted(unknown)),
+                    _("use: {columns}").format(columns=", ".join(c.id for c in f.columns)),
                 )
             rows.append({c.id: coerce(c, row.get(c.id)) for c in f.columns})
         return rows
@@ -384,4 +386,7 @@ def _coerce_typed(f: Field, value: object) -> Value:
         return normalise_decimal(bounded_number(Decimal(value), str(value)))
     if t == "yesno" and isinstance(value, bool):
         return value
-    raise ValueProblem(f"{value!r} does not fit a {t} field", f"give a {t} value")
+    raise ValueProblem(
+        _("{value} does not fit a {type} field").format(value=repr(value), type=t),
+        _("give a {type} value").format(type=t),
+    )
