@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from lxml import etree
 from lxml import html as lxml_html
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from app.application import App
 from app.settings import load_settings
@@ -25,6 +26,7 @@ from forms.writer import write_form
 from language import use
 from reports.report import quarterly_report, write_report
 from reports.workbook import sheet_name
+from tests.office import LibreOffice
 from tests.scenario import Folder
 from tests.test_report import scripted
 
@@ -195,6 +197,29 @@ def test_the_charts_are_titled_in_chinese(chinese: dict[str, Any]) -> None:
     # the series are named by their sheets' heads, and drawn from the Chinese sheets
     refs = [str(f) for x in chinese["charts"] for f in x.xpath("//c:f/text()", namespaces=C)]
     assert "'按周'!B1" in refs and "'期限'!B1" in refs and "'按类别'!$C$2:$C$4" in refs
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_the_chinese_charts(
+    chinese: dict[str, Any], played: tuple[Folder, dict[str, str]], libreoffice: LibreOffice
+) -> None:
+    """The chart sheet printed by LibreOffice: one page, every chart title and a Chinese
+    category and deadline in it as text (not boxes: the PDF carries the characters)."""
+    xlsx = played[0].root / "Reports" / f"{NAME}.xlsx"
+    [pdf] = libreoffice.to_pdf([xlsx], played[0].root.parent / "pdf")
+    # LibreOffice spaces Latin apart from Chinese ("前 10 名"), as Chinese typesetting does
+    first = re.sub(r"\s", "", PdfReader(pdf).pages[0].extract_text())
+    for text in (
+        "客户投诉周报 2026-W48",
+        "按类别统计投诉（柏拉图）",
+        "每周立案与结案",
+        "按客户统计投诉（前10名）",
+        "各部门转嫁工时",
+        "运输损坏",
+        "向客户确认",
+        "累计占比",
+    ):
+        assert re.sub(r"\s", "", text) in first, text
 
 
 def test_the_page_is_chinese(chinese: dict[str, Any]) -> None:
