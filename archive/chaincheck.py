@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from filing.chain import GENESIS, event_digest, next_head
+from language import _
 
 HEX = frozenset("0123456789abcdef")
 UNHASHABLE = "-"  # the digest of a line that cannot be hashed: equal to no SHA-256
@@ -58,6 +59,9 @@ class ChainReport:
     events: int  # events 1..events come whole from the case folders
     head: str  # the head after them
     problems: list[tuple[str, str]] = field(default_factory=list)  # (folder, what)
+    # The anchor is not a head of the chain: what is wrong, apart from the chain's problems
+    # (the words are in the language in use; the kind of finding is told by where it is).
+    anchor_problem: str | None = None
     anchor_at: int | None = None  # the event whose head is the anchor
 
 
@@ -90,10 +94,19 @@ class ChainCheck:
             report.problems.append(
                 (
                     second_folder,
-                    f"{_events(seqs)} of the archive chain {'is' if len(seqs) == 1 else 'are'} "
-                    f"also in {first_folder}: one of "
-                    "the two folders was copied (or given a number twice); keep the one the "
-                    "registry knows",
+                    (
+                        _(
+                            "event {events} of the archive chain is also in {folder}: one of "
+                            "the two folders was copied (or given a number twice); keep the "
+                            "one the registry knows"
+                        )
+                        if len(seqs) == 1
+                        else _(
+                            "events {events} of the archive chain are also in {folder}: one of "
+                            "the two folders was copied (or given a number twice); keep the "
+                            "one the registry knows"
+                        )
+                    ).format(events=_numbers(seqs), folder=first_folder),
                 )
             )
         reg_head = GENESIS
@@ -124,14 +137,16 @@ class ChainCheck:
                     broken = True
                     report.problems.append(("", _registry_lacks(seq)))
                 continue
-            _, case_id, digest, head = mine
+            case_id, digest, head = mine[1:]
             if next_head(reg_head, digest) != head and not broken:
                 broken = True
                 report.problems.append(
                     (
                         "",
-                        f"the registry's chain does not hold together at event {seq} "
-                        f"({case_id}): its table was edited",
+                        _(
+                            "the registry's chain does not hold together at event {seq} "
+                            "({case_id}): its table was edited"
+                        ).format(seq=seq, case_id=case_id),
                     )
                 )
             reg_head = head
@@ -148,51 +163,58 @@ class ChainCheck:
                 report.problems.append(
                     (
                         link.folder,
-                        f"event {seq} of the archive chain, in {link.folder}, is not the one "
-                        f"the registry recorded for {case_id}: it was changed after it was "
-                        "recorded, in the folder or in the registry",
+                        _(
+                            "event {seq} of the archive chain, in {folder}, is not the one the "
+                            "registry recorded for {case_id}: it was changed after it was "
+                            "recorded, in the folder or in the registry"
+                        ).format(seq=seq, folder=link.folder, case_id=case_id),
                     )
                 )
         if registry is not None and expected <= registry_events and not broken:
             report.problems.append(("", _registry_lacks(expected)))
         for start, end, case_ids in _runs(missing):
-            where = f" (of {', '.join(case_ids)}, the registry says)" if case_ids else ""
-            span = f"event {start} is" if start == end else f"events {start} to {end} are"
-            report.problems.append(
-                (
-                    "",
-                    f"{span} in no case folder's history{where}: a case folder, or lines of "
-                    "a history, were removed; restore them from a backup",
-                )
-            )
+            report.problems.append(("", _removed(start, end, case_ids)))
         if anchor is not None and report.anchor_at is None:
-            report.problems.append(("", _anchor_not_found(anchor, report, missing)))
+            report.anchor_problem = _anchor_not_found(anchor, report, missing)
         return report
 
 
+def _removed(start: int, end: int, case_ids: list[str]) -> str:
+    """Events in no case folder's history, and the cases the registry says they were of."""
+    span = (
+        _("event {start} is").format(start=start)
+        if start == end
+        else _("events {start} to {end} are").format(start=start, end=end)
+    )
+    where = _(" (of {cases}, the registry says)").format(cases=", ".join(case_ids))
+    return _(
+        "{span} in no case folder's history{where}: a case folder, or lines of a history, "
+        "were removed; restore them from a backup"
+    ).format(span=span, where=where if case_ids else "")
+
+
 def _anchor_not_found(anchor: str, report: ChainReport, missing: list[tuple[int, int, str]]) -> str:
-    said = (
-        f"the anchor {anchor} is not a head of the archive chain the case folders give "
-        f"(events 1 to {report.events})"
-    )
+    said = _(
+        "the anchor {anchor} is not a head of the archive chain the case folders give "
+        "(events 1 to {events})"
+    ).format(anchor=anchor, events=report.events)
     if missing:
-        return (
-            f"{said}, which breaks at event {missing[0][0]} (in no case folder) before it "
-            "reaches the anchor: the archive is not as it was when the anchor was taken"
-        )
-    return (
-        f"{said}: an event recorded before the anchor was taken has been changed, removed or "
+        return _(
+            "{said}, which breaks at event {seq} (in no case folder) before it reaches the "
+            "anchor: the archive is not as it was when the anchor was taken"
+        ).format(said=said, seq=missing[0][0])
+    return _(
+        "{said}: an event recorded before the anchor was taken has been changed, removed or "
         "renumbered since, or the anchor is not from this archive"
-    )
+    ).format(said=said)
 
 
-def _events(seqs: list[int]) -> str:
-    shown = ", ".join(str(n) for n in seqs[:5]) + (", ..." if len(seqs) > 5 else "")
-    return f"event {shown}" if len(seqs) == 1 else f"events {shown}"
+def _numbers(seqs: list[int]) -> str:
+    return ", ".join(str(n) for n in seqs[:5]) + (", ..." if len(seqs) > 5 else "")
 
 
 def _registry_lacks(seq: int) -> str:
-    return f"the registry's chain has no event {seq}: its table was edited"
+    return _("the registry's chain has no event {seq}: its table was edited").format(seq=seq)
 
 
 def _merged(
@@ -223,6 +245,6 @@ def _runs(missing: list[tuple[int, int, str]]) -> Iterator[tuple[int, int, list[
         j = i
         while j + 1 < len(missing) and missing[j + 1][0] == missing[j][1] + 1:
             j += 1
-        cases = sorted({c for _, _, c in missing[i : j + 1] if c})
+        cases = sorted({run[2] for run in missing[i : j + 1] if run[2]})
         yield missing[i][0], missing[j][1], cases
         i = j + 1

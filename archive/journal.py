@@ -35,6 +35,7 @@ from archive.errors import ArchiveError
 from archive.nofollow import rename_entry, rename_regular, stream_regular, unlink_regular
 from filing.registry import Registry
 from forms.atomicfile import atomic_writer, fsync_dir
+from language import _
 
 STAGING = Path(".closedloop") / "staging"
 NOTE_SUFFIX = " - what to fix.txt"
@@ -106,7 +107,7 @@ class Plan:
             fh.flush()
             os.fsync(fh.fileno())
         if digest.hexdigest() != sha256:
-            raise ChangedWhileRead(f"{source.name} changed while it was copied")
+            raise ChangedWhileRead(_("{name} changed while it was copied").format(name=source.name))
         self.moves.append((self._relative(staged), self._relative(target), None))
 
     def seal(self) -> None:
@@ -163,8 +164,10 @@ class Plan:
         folder (`..`, an absolute path): only a hand-edited registry holds such a plan."""
         if ".." in Path(relative).parts or Path(relative).is_absolute():
             raise JournalError(
-                f"{relative}: a pending move in the registry points outside {self.root}; "
-                "the registry was changed by hand, rebuild it with `closedloop rebuild`"
+                _(
+                    "{path}: a pending move in the registry points outside {root}; the "
+                    "registry was changed by hand, rebuild it with `closedloop rebuild`"
+                ).format(path=relative, root=self.root)
             )
         return self.root / relative
 
@@ -196,12 +199,12 @@ class Plan:
             return target
         fallback = self._fallback(real)
         put = free_name(fallback / target.name, len(NOTE_SUFFIX))
-        note = (
-            f"closedloop could not put this file where it belongs:\n  {relative}\n"
-            f"because a folder on that path is a link to somewhere outside {self.root}.\n"
+        note = _(
+            "closedloop could not put this file where it belongs:\n  {path}\n"
+            "because a folder on that path is a link to somewhere outside {root}.\n"
             "closedloop never writes through links. Replace the link with a real folder "
             "and move this file there.\n"
-        )
+        ).format(path=relative, root=self.root)
         with atomic_writer(put.with_name(put.name + NOTE_SUFFIX)) as fh:
             fh.write(note.encode("utf-8"))
         return put
@@ -212,11 +215,11 @@ class Plan:
         fallback = self._fallback(real)
         suffix = Path(target_name).suffix[:16]
         put = free_name(fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX))
-        note = (
-            f"closedloop could not put this file where it belongs:\n  {target_name}\n"
-            f"because the file system refused it ({exc.strerror or exc}).\n"
+        note = _(
+            "closedloop could not put this file where it belongs:\n  {path}\n"
+            "because the file system refused it ({why}).\n"
             "Move it there by hand under a shorter name, or ask the administrator.\n"
-        )
+        ).format(path=target_name, why=exc.strerror or exc)
         with atomic_writer(put.with_name(put.name + NOTE_SUFFIX)) as fh:
             fh.write(note.encode("utf-8"))
         return put

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive.nofollow import kind_of
+from language import N_, _
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in is never waited on
 _REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT: a Windows link or junction
 
-#: Why nothing but files is read: said wherever such an entry is reported.
-NEVER_FOLLOWED = "closedloop never follows links, nor reads anything that is not a file"
+#: Why nothing but files is read: said wherever such an entry is reported (`_()` it there).
+NEVER_FOLLOWED = N_("closedloop never follows links, nor reads anything that is not a file")
 
 
 @dataclass
@@ -90,7 +91,9 @@ def list_folder(folder: Path) -> Listing:
         except OSError as exc:
             if not relative:
                 raise
-            out.foreign[relative] = f"a folder that cannot be read ({exc.strerror})"
+            out.foreign[relative] = _("a folder that cannot be read ({why})").format(
+                why=exc.strerror
+            )
             continue
         for entry in found:
             name = f"{relative}/{entry.name}" if relative else entry.name
@@ -118,7 +121,7 @@ def set_modes(folder: Path, file_mode: int, folder_mode: int) -> None:
     if not hasattr(os, "fwalk"):  # Windows: no dir_fd; the links are skipped by lstat
         _set_modes_by_path(folder, file_mode, folder_mode)
         return
-    for _, _, files, dir_fd in os.fwalk(folder, follow_symlinks=False):
+    for _top, _folders, files, dir_fd in os.fwalk(folder, follow_symlinks=False):
         os.fchmod(dir_fd, folder_mode)  # fwalk enters no linked folder: dir_fd is a real one
         for name in files:
             _fchmod_file(dir_fd, name, file_mode)

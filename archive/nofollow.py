@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from forms.atomicfile import atomic_writer
+from language import _
 
 # O_NOFOLLOW and O_DIRECTORY are POSIX; on Windows (a scheduled one-shot ingest) links are
 # rare and need privileges to make, so the flags fall back to nothing there.
@@ -50,20 +51,20 @@ class TooLarge(OSError):
 
 
 def kind_of(mode: int) -> str:
-    """What a person should be told an entry is."""
+    """What a person should be told an entry is, in the language in use."""
     if stat.S_ISLNK(mode):
-        return "a link (shortcut) to somewhere else"
+        return _("a link (shortcut) to somewhere else")
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return _("a folder")
     if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO), not a file"
+        return _("a named pipe (FIFO), not a file")
     if stat.S_ISSOCK(mode):
-        return "a socket, not a file"
+        return _("a socket, not a file")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device, not a file"
+        return _("a device, not a file")
     if stat.S_ISREG(mode):
-        return "a file"
-    return "not a file"
+        return _("a file")
+    return _("not a file")
 
 
 # Windows has no dir_fd: there each folder on the way is checked with lstat (a link or a
@@ -83,7 +84,7 @@ def folder_fd(root: Path, relative: Path) -> Iterator[Place]:
     OSError (ENOENT ...) when one is missing. `root` itself is the administrator's."""
     for part in relative.parts:
         if part in ("", ".", "..") or "/" in part or "\\" in part:
-            raise NotARegularFile(root / relative, "a path that leaves its folder")
+            raise NotARegularFile(root / relative, _("a path that leaves its folder"))
     if not _AT:
         yield _checked_path(root, relative)
         return

@@ -36,11 +36,13 @@ from archive.errors import ArchiveError
 from archive.layout import is_quarter_folder
 from archive.listing import NEVER_FOLLOWED, list_folder, set_modes, what_is
 from archive.nofollow import NotARegularFile, hash_regular
+from archive.page_words import in_context
 from filing.folders import FolderNames
 from filing.policy import Policy
 from filing.registry import Case, Registry
 from filing.words import category_label, department_name, resolution_words
 from forms.atomicfile import atomic_write_bytes, fsync_dir
+from language import _
 from reports.report import list_sheet, quarterly_report, workbook_bytes, write_report
 
 QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
@@ -62,7 +64,9 @@ class QuarterRefused(ArchiveError):
 
 class BadQuarter(ArchiveError):
     def __init__(self, text: str) -> None:
-        super().__init__(f"'{text}' is not a quarter; write it like 2026Q4 (year, Q, 1 to 4)")
+        super().__init__(
+            _("'{text}' is not a quarter; write it like 2026Q4 (year, Q, 1 to 4)").format(text=text)
+        )
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,9 @@ def close_quarter(
     `reports` is given, into that folder too (workbook and page)."""
     if not quarter.ended_by(now):
         raise ArchiveError(
-            f"{quarter} has not ended yet ({now:%Y-%m-%d}); close a quarter once it is over"
+            _("{quarter} has not ended yet ({today}); close a quarter once it is over").format(
+                quarter=quarter, today=f"{now:%Y-%m-%d}"
+            )
         )
     cases = closed_in(registry, quarter)
     target = quarter.folder(archive, policy.folders)
@@ -163,8 +169,10 @@ def close_quarter(
             continue  # sealed by an earlier run
         if not current.is_dir():
             raise ArchiveError(
-                f"{current}: the folder of closed case {case.case_id} is not in the Archive; "
-                "restore it from a backup, then close the quarter again"
+                _(
+                    "{folder}: the folder of closed case {case_id} is not in the Archive; "
+                    "restore it from a backup, then close the quarter again"
+                ).format(folder=current, case_id=case.case_id)
             )
         current.replace(target / current.name)
         moved.append(case.case_id)
@@ -187,16 +195,16 @@ def _summary(quarter: Quarter, cases: list[Case], outboxes: Mapping[str, str]) -
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     head = [
-        "Case",
-        "Customer",
-        "Product",
-        "Category",
-        "Department",
-        "Opened",
-        "Closed",
-        "Days open",
-        "Resolution",
-        "Re-registered as",
+        _("Case"),
+        _("Customer"),
+        _("Product"),
+        _("Category"),
+        _("Department"),
+        in_context(_("when|Opened")),
+        in_context(_("when|Closed")),
+        _("Days open"),
+        _("Resolution"),
+        _("Re-registered as"),
     ]
     rows = []
     for c in sorted(cases, key=lambda c: c.case_id):
@@ -234,10 +242,10 @@ def _refuse_foreign(archive: Path, quarter: Quarter, folders: list[Path]) -> Non
         except FileNotFoundError:
             continue  # the quarter not started yet; a missing case folder is said below
         if what is not None:
-            found.append(f"{shown} is {what}, not a folder")
+            found.append(_("{path} is {what}, not a folder").format(path=shown, what=what))
             continue
         for name, entry in sorted(list_folder(folder).foreign.items()):
-            found.append(f"{shown}/{name} is {entry}")
+            found.append(_("{path} is {what}").format(path=f"{shown}/{name}", what=entry))
     if found:
         raise _refusal(quarter, found)
 
@@ -245,13 +253,18 @@ def _refuse_foreign(archive: Path, quarter: Quarter, folders: list[Path]) -> Non
 def _refusal(quarter: Quarter, found: list[str]) -> QuarterRefused:
     more = len(found) - SHOWN_ENTRIES
     return QuarterRefused(
-        f"{quarter} was not sealed: {NEVER_FOLLOWED}, and seals only files and folders. "
-        "In the folders to seal:\n"
+        _(
+            "{quarter} was not sealed: {never_followed}, and seals only files and folders. "
+            "In the folders to seal:"
+        ).format(quarter=quarter, never_followed=_(NEVER_FOLLOWED))
+        + "\n"
         + "".join(f"  {line}\n" for line in found[:SHOWN_ENTRIES])
-        + (f"  and {more} more\n" if more > 0 else "")
-        + "Remove each of them (where one took the place of a filed file, restore that file "
-        "from a backup: `closedloop verify` lists what is missing or altered), then close "
-        "the quarter again"
+        + ("  " + _("and {more} more").format(more=more) + "\n" if more > 0 else "")
+        + _(
+            "Remove each of them (where one took the place of a filed file, restore that file "
+            "from a backup: `closedloop verify` lists what is missing or altered), then close "
+            "the quarter again"
+        )
     )
 
 
@@ -261,14 +274,21 @@ def _quarter_manifest(folder: Path, quarter: Quarter) -> bytes:
     listing = list_folder(folder)
     shown = f"{folder.parent.name}/{folder.name}"
     if listing.foreign:
-        raise _refusal(quarter, [f"{shown}/{n} is {w}" for n, w in sorted(listing.foreign.items())])
+        raise _refusal(
+            quarter,
+            [
+                _("{path} is {what}").format(path=f"{shown}/{n}", what=w)
+                for n, w in sorted(listing.foreign.items())
+            ],
+        )
     hashes = {}
     for name in listing.files:
         if name != MANIFEST and not LEFTOVER.match(name.rsplit("/", 1)[-1]):
             try:
                 hashes[name] = hash_regular(folder, Path(name))[0]
             except NotARegularFile as exc:
-                raise _refusal(quarter, [f"{shown}/{name} is {exc.what}"]) from None
+                said = _("{path} is {what}").format(path=f"{shown}/{name}", what=exc.what)
+                raise _refusal(quarter, [said]) from None
     return manifest(hashes)
 
 

@@ -27,6 +27,7 @@ from archive.verify import JSON_ERRORS, MAX_RECORD_BYTES, verify_case, verify_qu
 from filing.records import Case, Event, Evidence, Filing, Issued
 from filing.registry import Registry
 from forms.atomicfile import fsync_dir
+from language import _
 
 
 class RebuildRefused(ArchiveError):
@@ -52,11 +53,14 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
     if problems:
         more = len(problems) - SHOWN_PROBLEMS
         raise RebuildRefused(
-            "the archive cannot be trusted to rebuild the registry from:\n"
+            _("the archive cannot be trusted to rebuild the registry from:")
+            + "\n"
             + "".join(f"  {p}\n" for p in problems[:SHOWN_PROBLEMS])
-            + (f"  and {more} more\n" if more > 0 else "")
-            + "Run `closedloop verify` to see everything, restore the folder from a backup "
-            "(or move a copied folder out of the Archive), then rebuild"
+            + ("  " + _("and {more} more").format(more=more) + "\n" if more > 0 else "")
+            + _(
+                "Run `closedloop verify` to see everything, restore the folder from a backup "
+                "(or move a copied folder out of the Archive), then rebuild"
+            )
         )
     fresh = registry_path.with_name(registry_path.name + ".rebuilding")
     for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
@@ -87,8 +91,10 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
         for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
             leftover.unlink(missing_ok=True)
         raise RebuildRefused(
-            f"{archive}: the registry cannot be made from the case folders ({exc!r}); "
-            "run `closedloop verify` and restore what it finds from a backup"
+            _(
+                "{archive}: the registry cannot be made from the case folders ({why}); "
+                "run `closedloop verify` and restore what it finds from a backup"
+            ).format(archive=archive, why=repr(exc))
         ) from None
     stamp = _free_stamp(registry_path, now.strftime("%Y%m%d-%H%M%S"))
     kept: Path | None = None
@@ -134,7 +140,11 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
     for folder in folders:  # rebuild only from folders that are as they were filed
         step = first_not_a_folder(archive, folder)
         if step is not None:  # a link to a folder elsewhere: never read
-            problems.append(f"{archive / step[0]}: it is {step[1]}, not a folder: {NEVER_FOLLOWED}")
+            problems.append(
+                _("{path}: it is {what}, not a folder: {never_followed}").format(
+                    path=archive / step[0], what=step[1], never_followed=_(NEVER_FOLLOWED)
+                )
+            )
             continue
         check = verify_case(folder)
         case_id = _case_id(folder)
@@ -145,21 +155,27 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
             problems.append(
                 f"{folder}: {first.detail}"
                 if first.kind == "identity" or not first.file
-                else f"{folder}: {first.file} is {first.kind} ({first.detail})"
+                else _("{folder}: {file} is {kind} ({detail})").format(
+                    folder=folder, file=first.file, kind=first.kind, detail=first.detail
+                )
             )
             continue
         try:
             lines = _read(folder, HISTORY).splitlines()
             seqs_here = [json.loads(line).get("seq") for line in lines]
         except (RebuildRefused, *JSON_ERRORS, AttributeError) as exc:  # changed since checked
-            problems.append(f"{folder / HISTORY}: cannot be read ({exc})")
+            problems.append(
+                _("{path}: cannot be read ({why})").format(path=folder / HISTORY, why=exc)
+            )
             continue
         for seq in seqs_here:
             if type(seq) is not int:  # none: an event from before the chain (verify_case
                 continue  # found any other)
             if seq in seqs:
                 problems.append(
-                    f"{folder}: event {seq} of the archive chain is in {seqs[seq].name} too"
+                    _("{folder}: event {seq} of the archive chain is in {other} too").format(
+                        folder=folder, seq=seq, other=seqs[seq].name
+                    )
                 )
             seqs.setdefault(seq, folder)
     for quarter in quarter_folders(archive):
@@ -167,28 +183,35 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
             continue  # a close that did not finish: its case folders were checked above
         for finding in verify_quarter(quarter, archive).findings:
             problems.append(
-                f"{quarter}: {finding.file} is {finding.kind} in the sealed quarter "
-                f"({finding.detail}); the quarter was changed after it was sealed"
+                _(
+                    "{quarter}: {file} is {kind} in the sealed quarter ({detail}); the quarter "
+                    "was changed after it was sealed"
+                ).format(
+                    quarter=quarter, file=finding.file, kind=finding.kind, detail=finding.detail
+                )
             )
     for case_id, held in sorted(holders.items()):
         if len(held) > 1:
             problems.append(
-                f"case {case_id} is held by {len(held)} folders: "
-                + ", ".join(str(f) for f in held)
-                + "; one was copied, or the number was given twice after the registry was "
-                "lost: which is the case is for you to say"
+                _(
+                    "case {case_id} is held by {count} folders: {folders}; one was copied, or "
+                    "the number was given twice after the registry was lost: which is the "
+                    "case is for you to say"
+                ).format(case_id=case_id, count=len(held), folders=", ".join(str(f) for f in held))
             )
     expected = 1
     for seq in sorted(seqs):
         if seq > expected:
             span = (
-                f"event {expected} is"
+                _("event {start} is").format(start=expected)
                 if seq == expected + 1
-                else f"events {expected} to {seq - 1} are"
+                else _("events {start} to {end} are").format(start=expected, end=seq - 1)
             )
             problems.append(
-                f"{archive}: {span} in no case folder's history: a case folder, or the "
-                "end of a history, was removed"
+                _(
+                    "{archive}: {span} in no case folder's history: a case folder, or the "
+                    "end of a history, was removed"
+                ).format(archive=archive, span=span)
             )
         expected = seq + 1
     return problems
@@ -199,7 +222,9 @@ def _read(folder: Path, name: str) -> bytes:
     try:
         return read_regular(folder, Path(name), MAX_RECORD_BYTES).data
     except OSError as exc:
-        raise RebuildRefused(f"{folder / name}: cannot be read ({exc.strerror or exc})") from None
+        raise RebuildRefused(
+            _("{path}: cannot be read ({why})").format(path=folder / name, why=exc.strerror or exc)
+        ) from None
 
 
 def _case_id(folder: Path) -> str | None:
@@ -218,12 +243,18 @@ def _load_case(
     try:
         record: dict[str, Any] = json.loads(_read(folder, CASE_JSON))
     except JSON_ERRORS as exc:
-        why = "nested too deep" if isinstance(exc, RecursionError) else str(exc) or "too large"
-        raise RebuildRefused(f"{folder / CASE_JSON}: cannot be read ({why})") from None
+        why = (
+            _("nested too deep") if isinstance(exc, RecursionError) else str(exc) or _("too large")
+        )
+        raise RebuildRefused(
+            _("{path}: cannot be read ({why})").format(path=folder / CASE_JSON, why=why)
+        ) from None
     if record.get("schema") != SCHEMA:
         raise RebuildRefused(
-            f"{folder / CASE_JSON}: schema {record.get('schema')!r}, this closedloop knows "
-            f"{SCHEMA}; use the closedloop that wrote it"
+            _(
+                "{path}: schema {schema}, this closedloop knows {known}; use the closedloop "
+                "that wrote it"
+            ).format(path=folder / CASE_JSON, schema=repr(record.get("schema")), known=SCHEMA)
         )
     case = Case.from_json(record["case"])
     registry.note_case_number(case.case_id)
@@ -244,7 +275,7 @@ def _load_history(registry: Registry, events: list[tuple[int | None, Event, Path
     """The events as they were recorded: those from before the archive chain first (each
     case's in its order), then the chained ones in the chain's order, so that the chain
     comes out link for link as it was (its numbers were checked to run from 1 unbroken)."""
-    for seq, event, _ in events:
+    for seq, event, _folder in events:
         if seq is None:
             registry.append_history(event, chained=False)
     for seq, event, folder in sorted(

@@ -38,6 +38,7 @@ from archive.verify_folder import against_manifest, check_case, not_a_folder
 from archive.verify_records import JSON_ERRORS, MAX_RECORD_BYTES
 from archive.verify_registry import against_registry
 from filing.registry import Registry
+from language import _
 
 __all__ = [
     "JSON_ERRORS",
@@ -96,7 +97,7 @@ class Verification:
                 self._broken.add(shown)
             if read.case_id is not None:
                 holders.setdefault(read.case_id, []).append(shown)
-                for _, entry in read.history:
+                for _line, entry in read.history:
                     link = link_of(entry, read.case_id, shown)
                     if link is not None:
                         chain.add(link)
@@ -118,10 +119,11 @@ class Verification:
                         folders[1],
                         "",
                         "identity",
-                        f"{len(folders)} folders hold case {case_id}: {', '.join(folders)}; "
-                        "one was copied, or the number was given twice after the registry "
-                        "was lost: keep the one the registry knows, move the other out of "
-                        "the Archive",
+                        _(
+                            "{count} folders hold case {case_id}: {folders}; one was copied, or "
+                            "the number was given twice after the registry was lost: keep the "
+                            "one the registry knows, move the other out of the Archive"
+                        ).format(count=len(folders), case_id=case_id, folders=", ".join(folders)),
                     )
                 )
         for case_id in self.registry_cases:
@@ -131,8 +133,11 @@ class Verification:
                         "",
                         "",
                         "registry",
-                        f"case {case_id} is in the registry but no folder in the Archive holds "
-                        "it: its folder was deleted or moved out; restore it from a backup",
+                        _(
+                            "case {case_id} is in the registry but no folder in the Archive "
+                            "holds it: its folder was deleted or moved out; restore it from a "
+                            "backup"
+                        ).format(case_id=case_id),
                     )
                 )
         registry = self.registry
@@ -144,8 +149,9 @@ class Verification:
         for folder, what in self.chain.problems:
             if folder in self._broken:
                 continue  # said once, with the line, by the folder's own check
-            kind = "anchor" if what.startswith("the anchor") else "chain"
-            found.append(Finding(folder, HISTORY if folder else "", kind, what))
+            found.append(Finding(folder, HISTORY if folder else "", "chain", what))
+        if self.chain.anchor_problem is not None:
+            found.append(Finding("", "", "anchor", self.chain.anchor_problem))
         return CaseCheck(self.archive, 0, 0, found, whole=True)
 
 
@@ -155,7 +161,8 @@ def verify_quarter(folder: Path, archive: Path) -> CaseCheck:
     linked = not_a_folder(folder, archive, shown)
     if linked is not None:
         return CaseCheck(folder, 0, 0, [linked], quarter=True)
-    listed, _, found, _ = against_manifest(folder, shown, "the quarter's manifest", {})
+    whose = _("the quarter's manifest")
+    listed, _present, found, _size = against_manifest(folder, shown, whose, {})
     if listed is None:  # nothing to compare the files with: each would be "unexpected"
         found = [f for f in found if f.kind != "unexpected"]
     return CaseCheck(folder, 0, 0, found, quarter=True)

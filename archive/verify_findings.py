@@ -1,5 +1,8 @@
 """What `closedloop verify` finds: a finding names the folder, the file, its kind and what
-to do; a check is one folder's (or the archive's) findings with what was read."""
+to do; a check is one folder's (or the archive's) findings with what was read.
+
+The kind is an id (`--json` keeps it as it is); the detail is said in the language in use,
+as every `detail` of verify's findings is (archive/verify*.py, archive/chaincheck.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile
+from language import _
 
 
 @dataclass(frozen=True)
@@ -34,17 +38,20 @@ class CaseCheck:
 
 
 def unread(exc: OSError, whose: str, listed: bool) -> tuple[str, str]:
-    """The kind and detail of a finding about a file that could not be read."""
+    """The kind and detail of a finding about a file that could not be read. `whose`: the
+    record that lists the folder's files, in words ("the manifest")."""
     if isinstance(exc, NotARegularFile):  # swapped for a link or a FIFO since the listing
         return "not-a-file", foreign(exc.what, whose, listed)
-    return "unreadable", f"cannot be read ({exc.strerror or exc})"
+    return "unreadable", _("cannot be read ({why})").format(why=exc.strerror or exc)
 
 
 def foreign(what: str, whose: str, listed: bool) -> str:
     """The detail of a finding about a link, FIFO or device in a folder: never read."""
     if listed:
-        return (
-            f"{what} where {whose} lists a file: {NEVER_FOLLOWED}, so it was not read; "
+        return _(
+            "{what} where {whose} lists a file: {never_followed}, so it was not read; "
             "remove it and restore the file from a backup"
-        )
-    return f"{what}, not in {whose}: {NEVER_FOLLOWED}, so it was not read; remove it"
+        ).format(what=what, whose=whose, never_followed=_(NEVER_FOLLOWED))
+    return _("{what}, not in {whose}: {never_followed}, so it was not read; remove it").format(
+        what=what, whose=whose, never_followed=_(NEVER_FOLLOWED)
+    )

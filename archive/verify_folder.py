@@ -20,6 +20,10 @@ from archive.verify_records import (
     record_case_id,
     unkept,
 )
+from language import N_, _
+
+#: What lists a case folder's files, as a finding names it.
+THE_MANIFEST = N_("the manifest")
 
 
 @dataclass
@@ -45,7 +49,9 @@ def not_a_folder(folder: Path, archive: Path | None, shown: str) -> Finding | No
             what = what_is(folder)
             step = (folder.name, what) if what is not None else None
     except OSError as exc:
-        return Finding(shown, "", "unreadable", f"the folder cannot be read ({exc.strerror})")
+        return Finding(
+            shown, "", "unreadable", _("the folder cannot be read ({why})").format(why=exc.strerror)
+        )
     if step is None:
         return None
     where, what = step
@@ -53,8 +59,10 @@ def not_a_folder(folder: Path, archive: Path | None, shown: str) -> Finding | No
         shown,
         "",
         "not-a-file",
-        f"{where} is {what}, not a folder: {NEVER_FOLLOWED}, so nothing in it was checked; "
-        "remove the link and restore the folder from a backup",
+        _(
+            "{where} is {what}, not a folder: {never_followed}, so nothing in it was checked; "
+            "remove the link and restore the folder from a backup"
+        ).format(where=where, what=what, never_followed=_(NEVER_FOLLOWED)),
     )
 
 
@@ -64,13 +72,14 @@ def check_case(folder: Path, archive: Path | None) -> tuple[CaseCheck, FolderRea
     if linked is not None:  # not this case's folder: held against nothing, read not at all
         return CaseCheck(folder, 0, 0, [linked]), FolderRead(folder)
     read = FolderRead(folder, case_id=folder_case_id(folder.name))
-    listed, read.present, found, size = against_manifest(folder, shown, "the manifest", read.hashes)
+    whose = _(THE_MANIFEST)
+    listed, read.present, found, size = against_manifest(folder, shown, whose, read.hashes)
     for name in (HISTORY, CASE_JSON):
         if name in read.present:
             try:
                 read.data[name] = read_regular(folder, Path(name), MAX_RECORD_BYTES).data
             except OSError as exc:
-                found.append(Finding(shown, name, *unread(exc, "the manifest", listed=True)))
+                found.append(Finding(shown, name, *unread(exc, whose, listed=True)))
     if HISTORY in read.data:
         problems, read.history = read_history(read.data[HISTORY])
         for problem in problems:
@@ -83,18 +92,19 @@ def check_case(folder: Path, archive: Path | None) -> tuple[CaseCheck, FolderRea
         for problem in unkept(record, read.history):
             found.append(Finding(shown, HISTORY, "history", problem))
         if record is not None and named is None:
-            found.append(
-                Finding(shown, CASE_JSON, "unreadable", "case.json does not say which case it is")
-            )
+            said = _("case.json does not say which case it is")
+            found.append(Finding(shown, CASE_JSON, "unreadable", said))
         elif named is not None and named != read.case_id:
             found.append(
                 Finding(
                     shown,
                     CASE_JSON,
                     "identity",
-                    f"case.json is of case {named}, the folder's name says {read.case_id}: "
-                    "the folder was copied or renamed by hand; the case's folder is the one "
-                    "the registry knows",
+                    _(
+                        "case.json is of case {named}, the folder's name says {case_id}: "
+                        "the folder was copied or renamed by hand; the case's folder is the one "
+                        "the registry knows"
+                    ).format(named=named, case_id=read.case_id),
                 )
             )
             read.case_id = named
@@ -107,12 +117,13 @@ def against_manifest(
     """The folder's files against its manifest: what is listed (None if the manifest
     cannot be read), what is there, the findings, and the bytes read. The hashes it
     computes go into `hashes`. Nothing is read through a link, nor from a FIFO or device:
-    such an entry is a finding of its own."""
+    such an entry is a finding of its own. `whose`: the manifest, in words."""
     found: list[Finding] = []
     try:
         listing = list_folder(folder)
     except OSError as exc:
-        return None, {}, [Finding(shown, "", "unreadable", f"cannot be listed ({exc.strerror})")], 0
+        said = _("cannot be listed ({why})").format(why=exc.strerror)
+        return None, {}, [Finding(shown, "", "unreadable", said)], 0
     listed: dict[str, str] | None = None
     if MANIFEST not in listing.foreign:
         try:
@@ -121,7 +132,8 @@ def against_manifest(
         except NotARegularFile as exc:
             listing.foreign[MANIFEST] = exc.what
         except (OSError, UnicodeDecodeError) as exc:
-            found.append(Finding(shown, MANIFEST, "unreadable", f"{whose} cannot be read ({exc})"))
+            said = _("{whose} cannot be read ({why})").format(whose=whose, why=exc)
+            found.append(Finding(shown, MANIFEST, "unreadable", said))
     present = {name: folder / name for name in listing.files if name != MANIFEST}
     size = 0
     for name, digest in sorted((listed or {}).items()):
@@ -130,15 +142,12 @@ def against_manifest(
         path = present.get(name)
         if path is None:
             above = listing.foreign_above(name)
-            found.append(
-                Finding(
-                    shown,
-                    name,
-                    "missing",
-                    f"listed in {whose}, not in the folder"
-                    + (f": {above[0]} on its way is {above[1]}, not followed" if above else ""),
+            said = _("listed in {whose}, not in the folder").format(whose=whose)
+            if above:
+                said += _(": {step} on its way is {what}, not followed").format(
+                    step=above[0], what=above[1]
                 )
-            )
+            found.append(Finding(shown, name, "missing", said))
             continue
         try:
             actual, length = hash_regular(folder, Path(name))
@@ -148,19 +157,21 @@ def against_manifest(
         hashes[name] = actual
         size += length
         if actual != digest:
-            found.append(
-                Finding(shown, name, "altered", f"SHA-256 is {actual}, {whose} says {digest}")
+            said = _("SHA-256 is {actual}, {whose} says {digest}").format(
+                actual=actual, whose=whose, digest=digest
             )
+            found.append(Finding(shown, name, "altered", said))
     for name, what in sorted(listing.foreign.items()):
         if name == MANIFEST:
-            detail = (
-                f"{whose} is {what}: {NEVER_FOLLOWED}, so it was not read and nothing in "
+            detail = _(
+                "{whose} is {what}: {never_followed}, so it was not read and nothing in "
                 "the folder could be checked against it; remove it and restore the manifest "
                 "from a backup"
-            )
+            ).format(whose=whose, what=what, never_followed=_(NEVER_FOLLOWED))
         else:
             detail = foreign(what, whose, name in (listed or {}))
         found.append(Finding(shown, name, "not-a-file", detail))
     for name in sorted(set(present) - set(listed or {})):
-        found.append(Finding(shown, name, "unexpected", f"in the folder, not in {whose}"))
+        said = _("in the folder, not in {whose}").format(whose=whose)
+        found.append(Finding(shown, name, "unexpected", said))
     return listed, present, found, size

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from archive.casefile import CASE_JSON, GENESIS, SCHEMA
+from language import _
 
 # case.json and the history are read whole: far more than any case holds, and a file that
 # claims more is not read to find out (a sparse one may claim gigabytes).
@@ -42,19 +43,23 @@ def read_history(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]
         entry = _history_entry(line)
         prev = entry.get("prev") if entry is not None else None
         if entry is None:
-            problems.append(f"line {n} is not a history entry")
+            problems.append(_("line {n} is not a history entry").format(n=n))
         if prev != previous:
             problems.append(
-                f"line {n} does not follow line {n - 1}: the chain of hashes is broken there"
+                _(
+                    "line {n} does not follow line {before}: the chain of hashes is broken there"
+                ).format(n=n, before=n - 1)
                 if n > 1
-                else "line 1 is not the start of a history"
+                else _("line 1 is not the start of a history")
             )
         if entry is not None:
             seq = entry.get("seq")
             if seq is not None and (type(seq) is not int or seq <= last_seq):
                 problems.append(
-                    f"line {n} has the archive chain number {seq!r}, which is not a number "
-                    f"after {last_seq}: the line was edited"
+                    _(
+                        "line {n} has the archive chain number {seq}, which is not a number "
+                        "after {last}: the line was edited"
+                    ).format(n=n, seq=repr(seq), last=last_seq)
                 )
             else:
                 last_seq = seq or last_seq
@@ -71,30 +76,35 @@ def read_record(
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
     except RecursionError:
-        return None, [(CASE_JSON, "unreadable", "case.json cannot be read (nested too deep)")]
+        return None, _unreadable(_("case.json cannot be read (nested too deep)"))
     except MemoryError:
-        return None, [(CASE_JSON, "unreadable", "case.json cannot be read (too large to hold)")]
+        return None, _unreadable(_("case.json cannot be read (too large to hold)"))
     except ValueError as exc:
-        return None, [(CASE_JSON, "unreadable", f"case.json cannot be read ({exc})")]
+        return None, _unreadable(_("case.json cannot be read ({why})").format(why=exc))
     if record.get("schema") != SCHEMA:
-        return None, [(CASE_JSON, "unreadable", f"case.json has schema {record.get('schema')!r}")]
+        said = _("case.json has schema {schema}").format(schema=repr(record.get("schema")))
+        return None, _unreadable(said)
     problems = []
     try:
         files = [(f["file"], f["sha256"]) for f in record.get("filings", [])]
         files += [(e["file"], e["sha256"]) for e in record.get("evidence", [])]
         files += [(i["copy"], i["sha256"]) for i in record.get("issued", []) if i.get("copy")]
     except (KeyError, TypeError, AttributeError) as exc:
-        return None, [(CASE_JSON, "unreadable", f"case.json lacks a file's name or hash ({exc})")]
+        said = _("case.json lacks a file's name or hash ({why})").format(why=exc)
+        return None, _unreadable(said)
     if not all(isinstance(v, str) for pair in files for v in pair):
-        return None, [
-            (CASE_JSON, "unreadable", "case.json gives a file's name or hash not as text")
-        ]
+        return None, _unreadable(_("case.json gives a file's name or hash not as text"))
     for file, digest in files:
         if listed.get(file, digest) != digest:
-            problems.append((file, "altered", "case.json and the manifest record other hashes"))
+            said = _("case.json and the manifest record other hashes")
+            problems.append((file, "altered", said))
         elif file not in listed:
-            problems.append((file, "missing", "recorded in case.json, not in the manifest"))
+            problems.append((file, "missing", _("recorded in case.json, not in the manifest")))
     return record, problems
+
+
+def _unreadable(detail: str) -> list[tuple[str, str, str]]:
+    return [(CASE_JSON, "unreadable", detail)]
 
 
 def unkept(record: dict[str, Any] | None, history: list[tuple[int, dict[str, Any]]]) -> list[str]:
@@ -113,9 +123,10 @@ def unkept(record: dict[str, Any] | None, history: list[tuple[int, dict[str, Any
             continue
         if (what.startswith("filed") or what == "evidence added") and digest not in kept:
             problems.append(
-                f"line {n} ({what!r} at {entry.get('at')}) records a file with SHA-256 "
-                f"{digest}, which the folder no longer holds: the file was replaced after it "
-                "was filed"
+                _(
+                    "line {n} ({what} at {at}) records a file with SHA-256 {sha256}, which the "
+                    "folder no longer holds: the file was replaced after it was filed"
+                ).format(n=n, what=repr(what), at=entry.get("at"), sha256=digest)
             )
     return problems
 

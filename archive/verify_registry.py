@@ -15,6 +15,10 @@ from archive.verify_findings import CaseCheck, Finding, unread
 from archive.verify_folder import FolderRead
 from archive.verify_records import JSON_ERRORS
 from filing.registry import Registry
+from language import N_, _
+
+#: The registry as a finding names it, as what lists a folder's files.
+THE_REGISTRY = N_("the registry")
 
 
 def against_registry(
@@ -29,8 +33,10 @@ def against_registry(
                 shown,
                 CASE_JSON,
                 "registry",
-                f"the registry has no case {read.case_id}: the folder was made or copied "
-                "outside closedloop, or its case.json rewritten",
+                _(
+                    "the registry has no case {case_id}: the folder was made or copied "
+                    "outside closedloop, or its case.json rewritten"
+                ).format(case_id=read.case_id),
             )
         ]
     expected = case_files(registry, read.case_id)
@@ -42,15 +48,14 @@ def against_registry(
             continue
         path = read.present.get(name)
         if path is None:
-            found.append(
-                Finding(shown, name, "registry", "the registry recorded it, not in the folder")
-            )
+            said = _("the registry recorded it, not in the folder")
+            found.append(Finding(shown, name, "registry", said))
             continue
         if name not in read.hashes:
             try:
                 read.hashes[name] = hash_regular(read.folder, Path(name))[0]
             except OSError as exc:
-                found.append(Finding(shown, name, *unread(exc, "the registry", listed=True)))
+                found.append(Finding(shown, name, *unread(exc, _(THE_REGISTRY), listed=True)))
                 continue
         if read.hashes[name] == digest:
             continue
@@ -59,40 +64,39 @@ def against_registry(
         elif name == CASE_JSON:
             detail = _record_difference(read.data.get(name, b""), expected[CASE_JSON])
         else:
-            detail = (
-                f"SHA-256 is {read.hashes[name]}, the registry recorded {digest} when it was "
-                "filed: the file was replaced"
-            )
+            detail = _(
+                "SHA-256 is {actual}, the registry recorded {digest} when it was filed: the "
+                "file was replaced"
+            ).format(actual=read.hashes[name], digest=digest)
         found.append(Finding(shown, name, "registry", detail))
     for name in sorted(set(read.present) - set(wanted) - seen):
-        found.append(
-            Finding(shown, name, "registry", "in the folder, not in the registry's record")
-        )
+        said = _("in the folder, not in the registry's record")
+        found.append(Finding(shown, name, "registry", said))
     return found
 
 
 def _history_difference(mine: bytes, theirs: bytes) -> str:
     have, want = mine.splitlines(), theirs.splitlines()
     if len(have) < len(want) and want[: len(have)] == have:
-        return (
-            f"the registry has {len(want) - len(have)} more event(s) than the folder's "
-            f"{len(have)} line(s), the next {_event(want[len(have)])}: lines were removed "
-            "from the end of the history"
-        )
+        return _(
+            "the registry has {more} more event(s) than the folder's {lines} line(s), the next "
+            "{event}: lines were removed from the end of the history"
+        ).format(more=len(want) - len(have), lines=len(have), event=_event(want[len(have)]))
     if len(have) > len(want) and have[: len(want)] == want:
-        return f"lines {len(want) + 1} to {len(have)} are events the registry does not have"
+        return _("lines {first} to {last} are events the registry does not have").format(
+            first=len(want) + 1, last=len(have)
+        )
     n = next((i for i, (a, b) in enumerate(zip(have, want, strict=False)) if a != b), None)
     if n is None:
-        return "the history's lines are the registry's, its line ends are not: it was rewritten"
-    return (
-        f"line {n + 1} is not the registry's event {n + 1} ({_event(want[n])}): "
-        "the history was rewritten"
-    )
+        return _("the history's lines are the registry's, its line ends are not: it was rewritten")
+    return _(
+        "line {n} is not the registry's event {n} ({event}): the history was rewritten"
+    ).format(n=n + 1, event=_event(want[n]))
 
 
 def _event(line: bytes) -> str:
     entry = json.loads(line)
-    return f"{entry['event']!r} at {entry['at']}"
+    return _("{event} at {at}").format(event=repr(entry["event"]), at=entry["at"])
 
 
 def _record_difference(mine: bytes, theirs: bytes) -> str:
@@ -110,9 +114,8 @@ def _record_difference(mine: bytes, theirs: bytes) -> str:
         differ = [k for k in sorted(want) if k != "case" and have.get(k) != want[k]]
         differ += [f"case.{k}" for k in sorted(want["case"]) if case.get(k) != want["case"][k]]
     except RecursionError:
-        differ = ["values nested too deep"]
+        differ = [_("values nested too deep")]
     differ += sorted(set(have) - set(want))
-    return (
-        f"case.json is not the registry's record of the case ({', '.join(differ) or 'spelling'} "
-        "differ): it was rewritten"
-    )
+    return _(
+        "case.json is not the registry's record of the case ({values} differ): it was rewritten"
+    ).format(values=", ".join(differ) or _("spelling"))

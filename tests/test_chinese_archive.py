@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pypdf import PdfReader
 from app.settings import load_settings
 from archive.page_words import css_content
 from archive.timeline import event_words, note_text
+from archive.verify import verify_case
 from closedloop.cli import cli
 from forms.definition import get_form
 from forms.writer import write_form
@@ -289,3 +291,20 @@ def test_words_in_a_css_content_cannot_leave_it() -> None:
         '"Cover, page " counter(page) " of " counter(pages)'
     )
     assert str(css_content('a "quoted" </style> name')) == r'"a \22 quoted\22  \3C /style\3E  name"'
+
+
+def test_verify_says_what_it_finds_in_chinese(closed: Path, tmp_path: Path) -> None:
+    """verify's findings keep their kinds (ids) and say the rest in the language in use."""
+    copy = tmp_path / "copy"
+    shutil.copytree(_case_folder(closed), copy)
+    original = copy / "01 registration v1.docx"
+    original.chmod(0o644)
+    original.write_bytes(original.read_bytes() + b"x")
+    (copy / "note.txt").write_text("added by hand", encoding="utf-8")
+    with use("zh-CN"):
+        findings = {f.file: (f.kind, f.detail) for f in verify_case(copy).findings}
+    kind, detail = findings["01 registration v1.docx"]
+    assert kind == "altered" and detail.startswith("SHA-256 为 ") and "文件清单中记录为" in detail
+    assert findings["note.txt"] == ("unexpected", "案件文件夹中有，文件清单中却没有")
+    english = {f.file: f.detail for f in verify_case(copy).findings}
+    assert english["note.txt"] == "in the folder, not in the manifest"
