@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from language import N_, _
+
 
 class Outcome(StrEnum):
     FILED = "filed"  # into its case (a form, evidence, or a closure packet)
@@ -16,6 +18,22 @@ class Outcome(StrEnum):
     REPORTED = "reported"  # a weekly report written
     MAILED = "mailed"
     UNSENT = "unsent"  # a mail that failed: tried again later, or given up
+
+
+#: An outcome as people read it (the log, `ingest`'s text); --json keeps the value.
+OUTCOME_WORDS: dict[Outcome, str] = {
+    Outcome.FILED: N_("filed"),
+    Outcome.REFUSED: N_("refused"),
+    Outcome.IGNORED: N_("ignored"),
+    Outcome.SEALED: N_("sealed"),
+    Outcome.REPORTED: N_("reported"),
+    Outcome.MAILED: N_("mailed"),
+    Outcome.UNSENT: N_("unsent"),
+}
+
+
+def outcome_words(outcome: Outcome) -> str:
+    return _(OUTCOME_WORDS[outcome])
 
 
 @dataclass

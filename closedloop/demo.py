@@ -18,12 +18,18 @@ from typing import Any
 
 from app.application import ingest
 from app.errors import AppError
-from app.folder import SharedFolder, init
-from app.results import FileResult
+from app.folder import DONE, SharedFolder, init
+from app.intake.quarantine import settled_place
+from app.results import FileResult, outcome_words
 from app.settings import Settings
+from archive.journal import NOTE_SUFFIX
+from closedloop.columns import pad, width
 from filing.registry import Registry
+from filing.words import note_words
+from forms.definition import get_form
 from forms.reader import read_form
 from forms.writer import write_form
+from language import _, use
 from reports.figures import Span
 from reports.report import weekly_report, write_report
 
@@ -39,8 +45,10 @@ class Step:
 class DemoFolderInUse(AppError):
     def __init__(self, root: Path) -> None:
         super().__init__(
-            f"{root} already holds files; the demo lays out a folder of its own: name a new "
-            "or empty folder, like `closedloop demo ./closedloop-demo-2`"
+            _(
+                "{root} already holds files; the demo lays out a folder of its own: name a new "
+                "or empty folder, like `closedloop demo ./closedloop-demo-2`"
+            ).format(root=root)
         )
 
 
@@ -50,9 +58,14 @@ def play(
     settings_text: str,
     start: datetime,
 ) -> Iterator[Step]:
-    """Lay out `root` and play one complaint from registration to closure; the passes file
-    what the steps saved, with the after-effects the settings turn on except the weekly
-    report, which the last step writes."""
+    """Lay out `root` and play one complaint from registration to closure, told in the
+    settings' language; the passes file what the steps saved, with the after-effects the
+    settings turn on except the weekly report, which the last step writes."""
+    with use(settings.language):
+        yield from _play(root, settings, settings_text, start)
+
+
+def _play(root: Path, settings: Settings, settings_text: str, start: datetime) -> Iterator[Step]:
     policy, company = settings.policy, settings.company_name
     closure_packets = settings.archive.closure_packets
     passes = dataclasses.replace(settings, weekly_reports=False)
@@ -61,17 +74,29 @@ def play(
     day = (start - timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
     day -= timedelta(days=day.weekday())  # Monday of last week
     folder = SharedFolder(root, policy.folders)
-    created = init(root, policy, company, settings_text)
+    created = init(root, policy, company, settings_text, settings.languages)
+    names = policy.folders
+    window = policy.outboxes["customer_window"]
+    transport = policy.outboxes["storage_transportation"]
+    dept = _("<dept>")  # an outbox's folder, whichever department
     yield Step(
-        "The shared folder",
+        _("The shared folder"),
         [
-            f"Laid out {root} ({len(created)} folders and files):",
-            "  Inbox/        staff save filled forms here",
-            "  Outbox/<dept> each department finds its next form here, pre-filled",
-            "  Archive/      one folder per case; index.html for auditors",
-            "  Quarantine/   a file that cannot be filed, beside a note saying what to fix",
-            "  Blank Forms/  the six forms, in Word and in Excel",
-            "  Reports/      weekly and quarterly reports",
+            _("Laid out {root} ({count} folders and files):").format(root=root, count=len(created)),
+            *_layout(
+                (f"{names.inbox}/", _("staff save filled forms here")),
+                (
+                    f"{names.outbox}/{dept}",
+                    _("each department finds its next form here, pre-filled"),
+                ),
+                (f"{names.archive}/", _("one folder per case; index.html for auditors")),
+                (
+                    f"{names.quarantine}/",
+                    _("a file that cannot be filed, beside a note saying what to fix"),
+                ),
+                (f"{names.blank_forms}/", _("the six forms, in Word and in Excel")),
+                (f"{names.reports}/", _("weekly and quarterly reports")),
+            ),
         ],
     )
 
@@ -81,13 +106,16 @@ def play(
     def said(results: list[FileResult]) -> list[str]:
         lines = []
         for r in results:
-            lines.append(f"  {r.outcome}: {r.file}" + (f" ({r.reason})" if r.reason else ""))
+            what = _("{outcome}: {file}").format(outcome=outcome_words(r.outcome), file=r.file)
+            reason = note_words(r.reason or "", policy.outboxes)
+            lines.append(f"  {what}" + (_(" ({reason})").format(reason=reason) if reason else ""))
             lines += [f"    -> {i['file']}" for i in r.issued]
         return lines
 
     # 1. The customer window registers the complaint on the blank Word form.
+    blank = folder.blank_forms / f"{get_form('registration').title_in(settings.language)}.docx"
     registration = _fill(
-        folder.blank_forms / "Complaint Registration Form.docx",
+        blank,
         folder.inbox / "ACME call.docx",
         {
             "complaint_date": day.date().isoformat(),
@@ -109,19 +137,22 @@ def play(
     results = run(day)
     case_id = results[0].case_id or ""
     yield Step(
-        "1. The customer window registers the complaint",
+        _("1. The customer window registers the complaint"),
         [
-            f"Mei filled Blank Forms/Complaint Registration Form.docx and saved it as "
-            f"Inbox/{registration.name}.",
+            _("Mei filled {blank} and saved it as {saved}.").format(
+                blank=blank.relative_to(root).as_posix(),
+                saved=registration.relative_to(root).as_posix(),
+            ),
             *said(results),
-            f"The case is {case_id}. Its registration comes back to the Customer Window for "
-            "triage.",
+            _("The case is {case}. Its registration comes back to the {window} for triage.").format(
+                case=case_id, window=window
+            ),
         ],
     )
 
     # 2. Triage: established, confirmed to the customer.
     triage_at = day + timedelta(hours=2)
-    outbox = _issued(results, "Customer Window")
+    outbox = _issued(results, names.outbox, window)
     _fill(
         root / outbox,
         folder.inbox / Path(outbox).name,
@@ -136,18 +167,22 @@ def play(
     )
     results = run(triage_at)
     yield Step(
-        "2. Triage: the complaint is established",
+        _("2. Triage: the complaint is established"),
         [
-            f"The window opened {outbox}, ticked 'established', noted the confirmation to the "
-            "customer, and saved it into the Inbox.",
+            _(
+                "The window opened {form}, ticked 'established', noted the confirmation to the "
+                "customer, and saved it into the {inbox}."
+            ).format(form=outbox, inbox=names.inbox),
             *said(results),
-            "Transport damage routes to Storage & Transportation: its CAPA report waits in "
-            "its outbox, pre-filled with the case.",
+            _(
+                "Transport damage routes to {department}: its CAPA report waits in its outbox, "
+                "pre-filled with the case."
+            ).format(department=transport),
         ],
     )
 
     # 3. A CAPA saved without its actions: refused, with a note.
-    capa_outbox = _issued(results, "Storage & Transportation")
+    capa_outbox = _issued(results, names.outbox, transport)
     capa_values: dict[str, Any] = {
         "root_cause_area": "Transport packaging",
         "root_cause": "Buffer foam too thin for 4 h of vibration on the truck.",
@@ -169,14 +204,18 @@ def play(
     capa_at = day + timedelta(days=2, hours=1)
     _fill(root / capa_outbox, folder.inbox / Path(capa_outbox).name, capa_values, company)
     results = run(capa_at)
-    notes = sorted(folder.quarantine.glob("* - what to fix.txt"))
+    notes = sorted(folder.quarantine.glob(f"*{NOTE_SUFFIX}"))
     note_text = notes[-1].read_text(encoding="utf-8").strip().splitlines() if notes else []
     yield Step(
-        "3. A form with a gap is refused, never lost",
+        _("3. A form with a gap is refused, never lost"),
         [
-            f"Wang saved {Path(capa_outbox).name} without the corrective actions table.",
+            _("Wang saved {form} without the corrective actions table.").format(
+                form=Path(capa_outbox).name
+            ),
             *said(results),
-            "In Quarantine, beside the file, a note says what to fix:",
+            _("In {quarantine}, beside the file, a note says what to fix:").format(
+                quarantine=names.quarantine
+            ),
             *[f"    | {line}" for line in note_text],
         ],
     )
@@ -198,19 +237,26 @@ def play(
     )
     results = run(capa_at + timedelta(hours=1))
     yield Step(
-        "4. The corrected CAPA report is filed",
+        _("4. The corrected CAPA report is filed"),
         [
-            "Wang added the action, its owner and dates, and saved it again.",
+            _("Wang added the action, its owner and dates, and saved it again."),
             *said(results),
-            "The refused copy and its note moved to Quarantine/Settled/: Quarantine again "
-            "holds only what still needs a person. The CAPA left the top of "
-            "Outbox/Storage & Transportation for its Done/ folder.",
-            "The satisfaction survey goes to the Customer Window.",
+            _(
+                "The refused copy and its note moved to {settled}: {quarantine} again holds "
+                "only what still needs a person. The CAPA left the top of {outbox} for its "
+                "{done}/ folder."
+            ).format(
+                settled=settled_place(folder),
+                quarantine=names.quarantine,
+                outbox=f"{names.outbox}/{transport}",
+                done=DONE,
+            ),
+            _("The satisfaction survey goes to the {window}.").format(window=window),
         ],
     )
 
     # 5. The customer accepts: the case closes.
-    survey_outbox = _issued(results, "Customer Window")
+    survey_outbox = _issued(results, names.outbox, window)
     close_at = day + timedelta(days=4, hours=1)
     _fill(
         root / survey_outbox,
@@ -227,14 +273,20 @@ def play(
     )
     results = run(close_at)
     case_dir = next(p for p in folder.archive.iterdir() if p.name.startswith(case_id))
+    everything = (
+        _(
+            "Everything about it is in {folder}/: the forms as filed, copies of the forms "
+            "issued, case.json, history.jsonl and manifest.sha256, and its closure packet (PDF)."
+        )
+        if closure_packets
+        else _(
+            "Everything about it is in {folder}/: the forms as filed, copies of the forms "
+            "issued, case.json, history.jsonl and manifest.sha256."
+        )
+    )
     yield Step(
-        "5. The customer accepts: the case is closed",
-        [
-            *said(results),
-            f"Everything about it is in {case_dir.relative_to(root)}/: the forms as filed, "
-            "copies of the forms issued, case.json, history.jsonl and manifest.sha256"
-            + (", and its closure packet (PDF)." if closure_packets else "."),
-        ],
+        _("5. The customer accepts: the case is closed"),
+        [*said(results), everything.format(folder=case_dir.relative_to(root))],
     )
 
     # 6. The week's report and the auditor's view.
@@ -244,24 +296,40 @@ def play(
             folder.reports, weekly_report(registry, policy, week, start, company)
         )
     yield Step(
-        "6. The weekly report and the auditor's view",
+        _("6. The weekly report and the auditor's view"),
         [
-            f"{written[0].relative_to(root)}: Excel charts (Pareto by category, customers, "
-            "products, opened and closed per week, deadlines) and the lists behind them.",
-            f"{written[1].relative_to(root)}: the same as a page.",
-            f"Open {folder.archive / 'index.html'} in a browser: every case, searchable, "
-            "each with its documents and their SHA-256.",
-            f"`closedloop verify {root}` proves nothing was changed after filing.",
+            _(
+                "{workbook}: Excel charts (Pareto by category, customers, products, opened and "
+                "closed per week, deadlines) and the lists behind them."
+            ).format(workbook=written[0].relative_to(root)),
+            _("{page}: the same as a page.").format(page=written[1].relative_to(root)),
+            _(
+                "Open {index} in a browser: every case, searchable, each with its documents "
+                "and their SHA-256."
+            ).format(index=folder.archive / "index.html"),
+            _("`closedloop verify {root}` proves nothing was changed after filing.").format(
+                root=root
+            ),
         ],
     )
 
 
-def _issued(results: list[FileResult], department: str) -> str:
+def _layout(*rows: tuple[str, str]) -> list[str]:
+    """The folders and what each is for, in two columns."""
+    columns = max(width(name) for name, _what in rows)
+    return [f"  {pad(name, columns)} {what}" for name, what in rows]
+
+
+def _issued(results: list[FileResult], outbox: str, department: str) -> str:
     for r in results:
         for i in r.issued:
-            if f"Outbox/{department}/" in i["file"]:
+            if f"{outbox}/{department}/" in i["file"]:
                 return i["file"]
-    raise AppError(f"the demo expected a form for {department}; it was not issued")
+    raise AppError(
+        _("the demo expected a form for {department}; it was not issued").format(
+            department=department
+        )
+    )
 
 
 def _fill(source: Path, target: Path, values: dict[str, Any], company: str) -> Path:

@@ -16,6 +16,7 @@ from app.instance import InstanceLock
 from app.opening import LinkedFolder, archive_case_numbers, refuse_links
 from filing.folders import FolderNames
 from filing.registry import Registry, RegistryError, RegistryMissing
+from language import N_, _, formats, ngettext
 from mail.send import connect, reason
 from mail.settings import MailSettings
 
@@ -23,14 +24,36 @@ from mail.settings import MailSettings
 NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "fuse.sshfs", "afs", "9p", "davfs"}
 
 
+#: A check's name and its status as people read them; --json keeps these ids.
+CHECK_NAMES: dict[str, str] = {
+    "settings": N_("settings"),
+    "folders": N_("folders"),
+    "permissions": N_("permissions"),
+    "links": N_("links"),
+    "registry": N_("registry"),
+    "journal": N_("journal"),
+    "service": N_("service"),
+    "network share": N_("network share"),
+    "LibreOffice": N_("LibreOffice"),
+    "fonts": N_("fonts"),
+    "mail": N_("mail"),
+}
+STATUS_WORDS: dict[str, str] = {"ok": N_("ok"), "warn": N_("warn"), "fail": N_("fail")}
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
     status: str  # ok | warn | fail
-    detail: str
+    detail: str  # in the language in use
 
     def to_json(self) -> dict[str, str]:
         return {"name": self.name, "status": self.status, "detail": self.detail}
+
+    def words(self) -> tuple[str, str]:
+        """The status and the name, in the language in use."""
+        status = _(STATUS_WORDS[self.status]) if self.status in STATUS_WORDS else self.status
+        return status, _(CHECK_NAMES[self.name]) if self.name in CHECK_NAMES else self.name
 
 
 def filesystem_of(path: Path, mounts: Path = Path("/proc/mounts")) -> str | None:
@@ -70,10 +93,20 @@ def checks(
         Check(
             "folders",
             "fail" if missing else "ok",
-            f"missing: {', '.join(str(p.relative_to(root)) for p in missing)}; lay them out "
-            f"with `closedloop init {command_path(root)}`"
+            _("missing: {folders}; lay them out with `closedloop init {root}`").format(
+                folders=_(", ").join(str(p.relative_to(root)) for p in missing),
+                root=command_path(root),
+            )
             if missing
-            else "Inbox, Outbox for every department, Archive, Quarantine, Blank Forms",
+            else _(
+                "{inbox}, {outbox} for every department, {archive}, {quarantine}, {blank_forms}"
+            ).format(
+                inbox=folder.inbox.name,
+                outbox=folder.outbox.name,
+                archive=folder.archive.name,
+                quarantine=folder.quarantine.name,
+                blank_forms=folder.blank_forms.name,
+            ),
         )
     )
     if not folder.is_laid_out():
@@ -85,15 +118,16 @@ def checks(
         Check(
             "permissions",
             "fail" if unwritable else "ok",
-            f"closedloop cannot write to: {', '.join(str(p) for p in unwritable)}; give the "
-            "account that runs it write access"
+            _(
+                "closedloop cannot write to: {folders}; give the account that runs it write access"
+            ).format(folders=_(", ").join(str(p) for p in unwritable))
             if unwritable
-            else "closedloop can write everywhere it must",
+            else _("closedloop can write everywhere it must"),
         )
     )
     try:
         refuse_links(folder)
-        out.append(Check("links", "ok", "every folder closedloop writes into is a real folder"))
+        out.append(Check("links", "ok", _("every folder closedloop writes into is a real folder")))
     except LinkedFolder as exc:
         out.append(Check("links", "fail", str(exc)))
     out += _registry(folder)
@@ -102,7 +136,9 @@ def checks(
         Check(
             "service",
             "ok",
-            f"watched by {holder}" if holder else "no `closedloop watch` is running on it now",
+            _("watched by {holder}").format(holder=holder)
+            if holder
+            else _("no `closedloop watch` is running on it now"),
         )
     )
     kind = filesystem_of(folder.inbox, mounts)
@@ -111,25 +147,34 @@ def checks(
             Check(
                 "network share",
                 "warn",
-                f"the Inbox is on a {kind} share, where change events from other machines "
-                "never arrive; set `poll = 5` in [watch] of closedloop.toml (or run "
-                "`closedloop watch --poll 5`)",
+                _(
+                    "the Inbox is on a {kind} share, where change events from other machines "
+                    "never arrive; set `poll = 5` in [watch] of closedloop.toml (or run "
+                    "`closedloop watch --poll 5`)"
+                ).format(kind=kind),
             )
         )
     else:
-        shown = kind or "an unknown file system"
-        how = f"polling every {poll:g} s" if poll else "native events"
-        out.append(Check("network share", "ok", f"the Inbox is on {shown}; {how}"))
+        shown = kind or _("an unknown file system")
+        how = (
+            _("polling every {seconds} s").format(seconds=f"{poll:g}")
+            if poll
+            else _("native events")
+        )
+        said = _("the Inbox is on {kind}; {how}").format(kind=shown, how=how)
+        out.append(Check("network share", "ok", said))
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         out.append(
             Check(
                 "LibreOffice",
                 "warn" if closure_packets else "ok",
-                "not installed: closure packets cannot be built; install "
-                "libreoffice-writer-nogui and libreoffice-calc-nogui"
+                _(
+                    "not installed: closure packets cannot be built; install "
+                    "libreoffice-writer-nogui and libreoffice-calc-nogui"
+                )
                 if closure_packets
-                else "not installed (closure packets are off)",
+                else _("not installed (closure packets are off)"),
             )
         )
     else:
@@ -146,7 +191,8 @@ def _registry(folder: SharedFolder) -> list[Check]:
     try:
         # Never made here: a doctor that made an empty registry would hide a lost one.
         with Registry(folder.registry, create=False) as registry:
-            checks = [Check("registry", "ok", f"schema {registry.schema_version()}")]
+            schema = _("schema {version}").format(version=registry.schema_version())
+            checks = [Check("registry", "ok", schema)]
             pending = registry.pending_since()
     except RegistryMissing:
         if numbers:
@@ -154,13 +200,19 @@ def _registry(folder: SharedFolder) -> list[Check]:
                 Check(
                     "registry",
                     "fail",
-                    f"{folder.registry} is missing, but the Archive holds case folders; "
-                    f"nothing is filed until it is made again: `closedloop rebuild {command_path(folder.root)}`",
+                    _(
+                        "{registry} is missing, but the {archive} holds case folders; nothing is "
+                        "filed until it is made again: `closedloop rebuild {root}`"
+                    ).format(
+                        registry=folder.registry,
+                        archive=folder.archive.name,
+                        root=command_path(folder.root),
+                    ),
                 )
             ]
         return [
-            Check("registry", "ok", "not made yet: the first filing makes it"),
-            Check("journal", "ok", "nothing filed yet"),
+            Check("registry", "ok", _("not made yet: the first filing makes it")),
+            Check("journal", "ok", _("nothing filed yet")),
         ]
     except RegistryError as exc:
         return [Check("registry", "fail", str(exc))]
@@ -170,21 +222,27 @@ def _registry(folder: SharedFolder) -> list[Check]:
             Check(
                 "journal",
                 "fail",
-                f"{count} filing{'s' if count > 1 else ''} committed since {oldest:%Y-%m-%d %H:%M} "
-                "could not put all their files in place (a full disk, a permission, a "
-                "folder someone made read-only); the service tries again at each file. "
-                "Free space or fix the permission, then run `closedloop ingest`; "
-                "the service's log says which file",
+                ngettext(
+                    "{count} filing committed since {when} could not put all their files in "
+                    "place (a full disk, a permission, a folder someone made read-only); the "
+                    "service tries again at each file. Free space or fix the permission, then "
+                    "run `closedloop ingest`; the service's log says which file",
+                    "{count} filings committed since {when} could not put all their files in "
+                    "place (a full disk, a permission, a folder someone made read-only); the "
+                    "service tries again at each file. Free space or fix the permission, then "
+                    "run `closedloop ingest`; the service's log says which file",
+                    count,
+                ).format(count=count, when=formats.minute(oldest)),
             )
         )
     else:
-        checks.append(Check("journal", "ok", "every filing's files are in place"))
+        checks.append(Check("journal", "ok", _("every filing's files are in place")))
     return checks
 
 
 def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
     if not mail.enabled:
-        return Check("mail", "ok", "off: no e-mail is sent ([mail] host is empty)")
+        return Check("mail", "ok", _("off: no e-mail is sent ([mail] host is empty)"))
     where = f"{mail.host}:{mail.port}"
     try:
         with connect(mail) as smtp:
@@ -193,8 +251,10 @@ def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
         return Check(
             "mail",
             "fail",
-            f"{reason(exc)} at {where}; correct host, port, security and the login in [mail] "
-            "of closedloop.toml (forms are still issued to the outboxes meanwhile)",
+            _(
+                "{reason} at {where}; correct host, port, security and the login in [mail] of "
+                "closedloop.toml (forms are still issued to the outboxes meanwhile)"
+            ).format(reason=reason(exc), where=where),
         )
     try:
         with Registry(folder.registry, create=False) as registry:
@@ -206,10 +266,15 @@ def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
         return Check(
             "mail",
             "warn",
-            f"{where} answers, but {len(given_up)} mails were given up (the last: "
-            f"{given_up[-1].last_error}); check the addresses in [mail.departments]",
+            _(
+                "{where} answers, but {count} mails were given up (the last: {error}); check "
+                "the addresses in [mail.departments]"
+            ).format(where=where, count=len(given_up), error=given_up[-1].last_error),
         )
-    return Check("mail", "ok", f"{where} answers; {len(waiting)} mails wait to be sent")
+    said = _("{where} answers; {count} mails wait to be sent").format(
+        where=where, count=len(waiting)
+    )
+    return Check("mail", "ok", said)
 
 
 def _watcher(folder: SharedFolder) -> str | None:
@@ -217,7 +282,7 @@ def _watcher(folder: SharedFolder) -> str | None:
     try:
         lock.acquire()
     except Exception as exc:  # AlreadyWatched names the holder
-        return str(getattr(exc, "holder", "another process"))
+        return str(getattr(exc, "holder", _("another process")))
     lock.release()
     return None
 
@@ -225,13 +290,15 @@ def _watcher(folder: SharedFolder) -> str | None:
 def _cjk_font() -> Check:
     fc_list = shutil.which("fc-list")
     if fc_list is None:
-        return Check("fonts", "warn", "fc-list is missing: cannot tell which fonts there are")
+        return Check("fonts", "warn", _("fc-list is missing: cannot tell which fonts there are"))
     found = subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True, check=False)
     if found.stdout.strip():
-        return Check("fonts", "ok", "a Chinese font is installed for packets and forms")
+        return Check("fonts", "ok", _("a Chinese font is installed for packets and forms"))
     return Check(
         "fonts",
         "warn",
-        "no Chinese font: Chinese customer names print as boxes in closure packets; "
-        "install fonts-noto-cjk",
+        _(
+            "no Chinese font: Chinese customer names print as boxes in closure packets; "
+            "install fonts-noto-cjk"
+        ),
     )

@@ -41,9 +41,10 @@ from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.intake.inbox import inbox_files
 from app.jobs.base import AnyJob, Trigger, When
-from app.results import FileResult, Outcome
+from app.results import FileResult, Outcome, outcome_words
 from app.settings import Settings
 from forms.shown import shown
+from language import _, use
 from watcher.lanes import Lane
 from watcher.stability import Backoff, StabilityTracker
 
@@ -154,11 +155,17 @@ class Watcher:
             raise
         self._observer = observer
         self._thread(self._loop, "closedloop-worker")
-        mode = f"polling every {self.poll:g} s" if self.poll else "native events"
-        _say(
-            logging.INFO,
-            f"watching {self.folder.inbox} ({mode}, stability window {self.window:g} s)",
-        )
+        with use(self.settings.language):
+            mode = (
+                _("polling every {seconds} s").format(seconds=f"{self.poll:g}")
+                if self.poll
+                else _("native events")
+            )
+            watching = _("watching {inbox} ({mode}, stability window {seconds} s)")
+            _say(
+                logging.INFO,
+                watching.format(inbox=self.folder.inbox, mode=mode, seconds=f"{self.window:g}"),
+            )
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the file in hand. A mail being sent may wait for the server's answer
@@ -170,14 +177,17 @@ class Watcher:
         for thread in list(self._threads):
             thread.join(timeout)
         self._lock.release()
-        log.info("stopped")
+        with use(self.settings.language):
+            log.info("%s", _("stopped"))
 
     def _thread(self, work: Callable[[], None], name: str) -> threading.Thread:
         def run() -> None:
-            try:
-                work()
-            except Exception as exc:  # the folder or registry went away: the service stops
-                self._fail(exc)
+            # A thread starts with no language set: this one speaks the folder's.
+            with use(self.settings.language):
+                try:
+                    work()
+                except Exception as exc:  # the folder or registry went away: the service stops
+                    self._fail(exc)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
         self._threads.append(thread)
@@ -193,7 +203,7 @@ class Watcher:
             exc = RegistryFailed(self.folder.registry, failure)
         if self.error is None:
             self.error = exc
-            _say(logging.ERROR, f"the watcher stopped: {exc}")
+            _say(logging.ERROR, _("the watcher stopped: {error}").format(error=exc))
         self._stop.set()
 
     def _loop(self) -> None:
@@ -201,7 +211,8 @@ class Watcher:
         with self._open() as app:
             recovered = app.recover()
             if recovered:
-                log.info("finished %d filings an interrupted run left", recovered)
+                finished = _("finished {count} filings an interrupted run left")
+                log.info("%s", finished.format(count=recovered))
             for job in app.jobs:
                 if job.slow:  # each on a thread of its own, with a registry of its own
                     lane = Lane(job, lambda: self._open(isolated=False), self.now, self._stop)
@@ -266,8 +277,8 @@ class Watcher:
                 continue
             for work in job.todo(app, trigger):
                 if lane.put(work) and trigger.filed is not None and job.later:
-                    filed = trigger.filed
-                    filed.reason = f"{filed.reason}; {job.later}" if filed.reason else job.later
+                    filed, later = trigger.filed, _(job.later)
+                    filed.reason = f"{filed.reason}; {later}" if filed.reason else later
         return out
 
     def _collect(self, app: App) -> None:
@@ -284,7 +295,11 @@ class Watcher:
                         raise
                     what = str(work) or type(job).__name__
                     self._report(
-                        FileResult(what, Outcome.IGNORED, reason=f"{exc}; tried again later"),
+                        FileResult(
+                            what,
+                            Outcome.IGNORED,
+                            reason=_("{error}; tried again later").format(error=exc),
+                        ),
                         logging.WARNING,
                     )
                     continue
@@ -338,7 +353,9 @@ class Watcher:
         if result.retry:
             delay = self._backoff.failed(path, self.clock())
             level = logging.WARNING
-            retry = f"; trying again in {delay:g} s (try {self._backoff.tries(path)})"
+            retry = _("; trying again in {seconds} s (try {count})").format(
+                seconds=f"{delay:g}", count=self._backoff.tries(path)
+            )
         else:
             self._backoff.succeeded(path)
         self._report(result, level, retry)
@@ -347,11 +364,15 @@ class Watcher:
             # Written where the share's writers cannot reach (this log, the digest), the
             # head lets `verify --anchor` prove later that nothing up to it was changed.
             seq, head = app.registry.chain_head()
-            _say(logging.INFO, f"archive chain: event {seq}, head {head}")
+            _say(
+                logging.INFO,
+                _("archive chain: event {seq}, head {head}").format(seq=seq, head=head),
+            )
         return bool(result.issued)
 
     def _report(self, result: FileResult, level: int = logging.INFO, retry: str = "") -> None:
         case = f" ({result.case_id})" if result.case_id else ""
-        _say(level, f"{result.outcome} {result.file}{case}: {result.reason or ''}{retry}")
+        what = f"{outcome_words(result.outcome)} {result.file}{case}"
+        _say(level, _("{what}: {reason}").format(what=what, reason=f"{result.reason or ''}{retry}"))
         if self.on_result is not None:
             self.on_result(result)

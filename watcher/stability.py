@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.folder import is_junk
+from language import _
 
 
 @dataclass
@@ -55,10 +56,10 @@ class StaleOwner:
         return "LibreOffice" if self.owner.name.startswith(".~lock.") else "Word"
 
     def message(self) -> str:
-        return (
-            f"{self.owner.name} is {self.minutes} minutes old; {self.suite} seems to have "
-            f"closed without removing it; {self.file.name} is filed anyway"
-        )
+        return _(
+            "{owner} is {minutes} minutes old; {suite} seems to have closed without removing "
+            "it; {file} is filed anyway"
+        ).format(owner=self.owner.name, minutes=self.minutes, suite=self.suite, file=self.file.name)
 
 
 class StabilityTracker:
@@ -117,7 +118,7 @@ class StabilityTracker:
                 continue  # still open in Word or LibreOffice; look again later
             out.append((current.since, current.mtime_ns, path))
             del self._seen[path]
-        return [p for _, _, p in sorted(out)]
+        return [p for _time, _name, p in sorted(out)]
 
     def _held_by_owner(self, path: Path, seen: _Seen) -> bool:
         """An owner file beside `path` that is live. Word writes its owner file once, when

@@ -77,6 +77,16 @@ def megabytes(size: int) -> str:
 
 
 def sentences(parts: list[str]) -> str:
-    """Sentences run on as the language writes them: a space between them in English, none
-    after a Chinese full stop."""
-    return ("" if current().startswith("zh") else " ").join(parts)
+    """Sentences run on as the language writes them: a space between them in English; in
+    Chinese nothing after a full stop, and a semicolon after a clause without one."""
+    if not current().startswith("zh"):
+        return " ".join(parts)
+    out = ""
+    for part in parts:
+        if out and not out.endswith(_CHINESE_STOPS):
+            out += "；"
+        out += part
+    return out
+
+
+_CHINESE_STOPS = ("。", "！", "？", "；", "：")

@@ -165,6 +165,8 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
         page = render(
             "outbox_todo.html",
             lang=current(),
+            # Between sentences: a line break (a space on the page), none after a Chinese 。
+            gap="" if current().startswith("zh") else "\n",
             department=folder,
             company=app.settings.company_name,
             inbox=app.folder.inbox.name,

@@ -19,6 +19,7 @@ from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import SUMMARY, Quarter, close_quarter
 from archive.rebuild import rebuild_registry
 from archive.verify import Verification
+from archive.verify_findings import Finding
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
     echo_json,
@@ -33,6 +34,7 @@ from closedloop.cli.common import (
 from closedloop.cli.group import cli
 from filing.errors import FilingError
 from filing.registry import Registry
+from language import _
 
 
 @cli.command("verify")
@@ -53,13 +55,15 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
         anchor = anchor.strip().lower()
         if not is_head(anchor):
             fail(
-                f"--anchor {anchor!r}: a head of the archive chain is 64 hex digits, as the "
-                "service log and the daily digest show it; copy it whole",
+                _(
+                    "--anchor {anchor}: a head of the archive chain is 64 hex digits, as the "
+                    "service log and the daily digest show it; copy it whole"
+                ).format(anchor=repr(anchor)),
                 as_json,
             )
     with errors(as_json):
-        folder = SharedFolder.laid_out(root)
-        load_settings(folder.root)  # a misspelled setting is refused by every command
+        # A misspelled setting is refused by every command; the folders are as it names them.
+        folder = SharedFolder.laid_out(root, load_settings(root).policy.folders)
         registry: Registry | None = None
         note, problem = "", None
         try:
@@ -68,12 +72,13 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
                 # Never made or migrated here: verify only reads.
                 registry = Registry(folder.registry, create=False)
             else:
-                note = (
-                    f"no registry at {folder.registry}: the case folders were checked against "
-                    "their own manifests and histories only, not against the registry"
-                )
+                note = _(
+                    "no registry at {registry}: the case folders were checked against their "
+                    "own manifests and histories only, not against the registry"
+                ).format(registry=folder.registry)
         except FilingError as exc:
-            problem = f"{exc}; the case folders were not checked against the registry"
+            problem = _("{problem}; the case folders were not checked against the registry")
+            problem = problem.format(problem=exc)
             note = problem
         try:
             run = Verification(folder.archive, registry, anchor, problem)
@@ -81,7 +86,7 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
             with click.progressbar(
                 iter(run),
                 length=len(run),
-                label="Checking case folders",
+                label=_("Checking case folders"),
                 file=sys.stderr if sys.stderr.isatty() and not as_json else io.StringIO(),
             ) as bar:
                 checks = list(bar)
@@ -104,30 +109,7 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(summary)
     else:
-        click.echo(
-            f"{summary['cases']} case folders, {summary['files']} files checked: "
-            + (
-                f"{len(findings)} findings"
-                if findings
-                else "nothing missing, altered or unexpected"
-            )
-        )
-        click.echo(
-            "Registry cross-check: "
-            + ("done (every case, file hash and history head)" if registry else f"NOT done: {note}")
-        )
-        click.echo(
-            f"Archive chain from the case folders: {chain.events} event(s) unbroken, "
-            f"head {chain.head}"
-        )
-        if anchor is not None and chain.anchor_at is not None:
-            click.echo(
-                f"Anchor {anchor} found at event {chain.anchor_at}: nothing recorded up to it "
-                "has changed since"
-            )
-        for f in findings:
-            where = "/".join(p for p in (f.folder, f.file) if p) or "Archive"
-            click.echo(f"  {f.kind:<10} {where}: {f.detail}")
+        _say_verified(summary, findings, registry is not None, note, anchor, folder.archive.name)
     if findings:
         sys.exit(EXIT_PROBLEMS)
 
@@ -140,16 +122,22 @@ def rebuild_cmd(root: Path, clock: str | None) -> None:
     damaged); the old registry is kept beside it, renamed. Refused, with the reasons, when
     a folder is not as it was filed or a case is in two folders."""
     with errors():
-        folder = SharedFolder.laid_out(root)
-        load_settings(folder.root)  # a misspelled setting is refused by every command
+        # A misspelled setting is refused by every command; the folders are as it names them.
+        folder = SharedFolder.laid_out(root, load_settings(root).policy.folders)
         refuse_links(folder)  # the new registry is written into .closedloop: never a link
         with InstanceLock(folder.state, "closedloop rebuild"):
             done = rebuild_registry(folder.archive, folder.registry, now(clock))
-    click.echo(
-        f"Rebuilt the registry from {done.cases} case folders ({done.filings} filings)."
-        + (f" The old one is kept as {done.kept_old.name}." if done.kept_old else "")
+    rebuilt = _("Rebuilt the registry from {cases} case folders ({filings} filings).").format(
+        cases=done.cases, filings=done.filings
     )
-    click.echo(f"Archive chain: {done.chain[0]} events, head {done.chain[1]}")
+    if done.kept_old:
+        rebuilt += _(" The old one is kept as {name}.").format(name=done.kept_old.name)
+    click.echo(rebuilt)
+    click.echo(
+        _("Archive chain: {events} events, head {head}").format(
+            events=done.chain[0], head=done.chain[1]
+        )
+    )
 
 
 @cli.command("close-quarter")
@@ -179,10 +167,19 @@ def close_quarter_cmd(root: Path, quarter: str, clock: str | None) -> None:
             where = done.folder.relative_to(app.folder.root)
             reports = app.folder.reports.name
     click.echo(
-        f"{done.quarter}: {len(done.cases)} closed cases sealed in {where} "
-        f"({len(done.moved)} moved now), with {SUMMARY.format(quarter=done.quarter)}, "
-        f"{done.quarter} Quarterly Report.xlsx and {QUARTER_MANIFEST}; its files are read-only. "
-        f"The report is also in {reports}/."
+        _(
+            "{quarter}: {count} closed cases sealed in {where} ({moved} moved now), with "
+            "{summary}, {quarter} Quarterly Report.xlsx and {manifest}; its files are read-only. "
+            "The report is also in {reports}/."
+        ).format(
+            quarter=done.quarter,
+            count=len(done.cases),
+            where=where,
+            moved=len(done.moved),
+            summary=SUMMARY.format(quarter=done.quarter),
+            manifest=QUARTER_MANIFEST,
+            reports=reports,
+        )
     )
 
 
@@ -195,4 +192,48 @@ def index_cmd(root: Path, clock: str | None) -> None:
     with errors(), opened(root) as app:
         count = app.pages.rebuild_all(now(clock))
         index = app.folder.archive / "index.html"
-    click.echo(f"Wrote {index} and {count} case pages.")
+    click.echo(_("Wrote {index} and {count} case pages.").format(index=index, count=count))
+
+
+def _say_verified(
+    summary: dict[str, Any],
+    findings: list[Finding],
+    cross_checked: bool,
+    note: str,
+    anchor: str | None,
+    archive: str,
+) -> None:
+    """What verify found, as text."""
+    checked = _("{cases} case folders, {files} files checked: ").format(
+        cases=summary["cases"], files=summary["files"]
+    )
+    click.echo(
+        checked
+        + (
+            _("{count} findings").format(count=len(findings))
+            if findings
+            else _("nothing missing, altered or unexpected")
+        )
+    )
+    click.echo(
+        _("Registry cross-check: done (every case, file hash and history head)")
+        if cross_checked
+        else _("Registry cross-check: NOT done: {note}").format(note=note)
+    )
+    chain = summary["chain"]
+    click.echo(
+        _("Archive chain from the case folders: {events} event(s) unbroken, head {head}").format(
+            events=chain["events"], head=chain["head"]
+        )
+    )
+    at = summary.get("anchor", {}).get("event")
+    if anchor is not None and at is not None:
+        click.echo(
+            _(
+                "Anchor {anchor} found at event {event}: nothing recorded up to it has changed "
+                "since"
+            ).format(anchor=anchor, event=at)
+        )
+    for f in findings:
+        where = "/".join(p for p in (f.folder, f.file) if p) or archive
+        click.echo(f"  {f.kind:<10} {where}: {f.detail}")

@@ -16,6 +16,7 @@ from app.folder import DONE
 from app.instance import InstanceLock
 from archive.casefolder import case_folder
 from archive.packet import build_packet, file_packet
+from archive.page_words import DEADLINE_STATUS
 from closedloop.cli.common import (
     echo_json,
     errors,
@@ -24,6 +25,7 @@ from closedloop.cli.common import (
     now,
     now_option,
     opened,
+    pad,
     root_argument,
 )
 from closedloop.cli.group import cli
@@ -42,6 +44,7 @@ from filing.words import (
 )
 from forms.atomicfile import atomic_write_bytes
 from forms.shown import shown
+from language import N_, _, formats
 
 
 @cli.command("status")
@@ -55,7 +58,9 @@ def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> No
         case = app.registry.case(case_id)
         if case is None:
             fail(
-                f"there is no case {case_id}; list the cases with `closedloop cases {command_path(root)}`",
+                _("there is no case {case}; list the cases with `closedloop cases {root}`").format(
+                    case=case_id, root=command_path(root)
+                ),
                 as_json,
             )
         where = case_folder(app.folder.archive, case.case_id, case.customer)
@@ -79,29 +84,43 @@ def _status_lines(
 ) -> list[str]:
     """`closedloop status` as text: the words a person reads (labels, outbox names, times
     to the minute), where --json keeps the ids and the seconds."""
+    department = department_name(outboxes, case.department) or _("not routed")
     lines = [
         f"{data['case_id']}  {where_it_stands(case.state, case.resolution)}",
         f"  {shown(data['customer'] or '')} · {shown(data['product'] or '')} · "
-        f"{category_label(case.category)} · "
-        f"{department_name(outboxes, case.department) or 'not routed'}",
+        f"{category_label(case.category)} · {department}",
     ]
     if data["outstanding"]:
-        lines.append("  waiting for: " + ", ".join(form_title(f) for f in data["outstanding"]))
+        waiting = _(", ").join(form_title(f) for f in data["outstanding"])
+        lines.append("  " + _("waiting for: {forms}").format(forms=waiting))
     for d in data["deadlines"]:
         status = d["status"]
         if status == "overdue" and case.state == CaseState.CLOSED:
             status = "missed"  # a closed case can no longer meet it
         met = f" {day_or_minute(d['met_at'])}" if d["met_at"] else ""
-        lines.append(f"  {deadline_words(d['name']):<24} due {minute(d['due'])}  {status}{met}")
+        due = _("due {when}").format(when=minute(d["due"]))
+        said = _(DEADLINE_STATUS[status]) if status in DEADLINE_STATUS else status
+        lines.append(f"  {pad(deadline_words(d['name']), 24)} {due}  {said}{met}")
     for f in data["filed"]:
+        filed = _("filed  {when}  {form}, version {version}: {file}")
         lines.append(
-            f"  filed  {minute(f['filed_at'])}  {form_title(f['form'])}, version "
-            f"{f['version']}: {shown(f['file'])}"
+            "  "
+            + filed.format(
+                when=minute(f["filed_at"]),
+                form=form_title(f["form"]),
+                version=f["version"],
+                file=shown(f["file"]),
+            )
         )
     for i in data["issued"]:
+        issued = _("issued {form} to {department}: {file}")
         lines.append(
-            f"  issued {form_title(i['form'])} to {department_name(outboxes, i['department'])}: "
-            f"{shown(_where_now(root, i['file']))}"
+            "  "
+            + issued.format(
+                form=form_title(i["form"]),
+                department=department_name(outboxes, i["department"]),
+                file=shown(_where_now(root, i["file"])),
+            )
         )
     return lines
 
@@ -138,10 +157,10 @@ def cases_cmd(
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     for row in rows:
-        flag = "  OVERDUE" if row["overdue"] else ""
+        flag = "  " + _("OVERDUE") if row["overdue"] else ""
         click.echo(
-            f"{row['case_id']}  {state_words(row['state']):<30} {shown(row['customer'] or ''):<24} "
-            f"{shown(row['product'] or '')}{flag}"
+            f"{row['case_id']}  {pad(state_words(row['state']), 30)} "
+            f"{pad(shown(row['customer'] or ''), 24)} {shown(row['product'] or '')}{flag}"
         )
 
 
@@ -177,7 +196,7 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
                 app.folder.root, app.folder.archive, app.registry, case_id, pdf, moment
             )
             app.pages.case_changed(case_id, moment)
-    click.echo(f"Wrote {where}")
+    click.echo(_("Wrote {where}").format(where=where))
 
 
 @cli.command("mail")
@@ -207,12 +226,23 @@ def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
         echo_json({"unsent": rows, "retried": again})
         return
     for r in rows:
-        click.echo(
-            f"{r['state']:<8} {r['subject']} to {r['to']}: {r['attempts']} tries"
-            + (f", last: {r['error']}" if r["error"] else "")
-            + (f"; next {minute(str(r['next_try']))}" if r["state"] == "waiting" else "")
+        line = _("{subject} to {to}: {count} tries").format(
+            subject=r["subject"], to=r["to"], count=r["attempts"]
         )
+        if r["error"]:
+            line += _(", last: {error}").format(error=r["error"])
+        if r["state"] == "waiting":
+            line += _("; next {when}").format(when=minute(str(r["next_try"])))
+        click.echo(f"{pad(_(MAIL_STATE[str(r['state'])]), 8)} {line}")
     if retry:
-        click.echo(f"{again} mails are due again; the service (or the next ingest) sends them.")
+        click.echo(
+            _("{count} mails are due again; the service (or the next ingest) sends them.").format(
+                count=formats.number(again)
+            )
+        )
     elif not rows:
-        click.echo("Every mail has been sent.")
+        click.echo(_("Every mail has been sent."))
+
+
+#: An unsent mail's state as people read it (--json keeps the words of the left side).
+MAIL_STATE = {"waiting": N_("waiting"), "given up": N_("given up")}

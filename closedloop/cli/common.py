@@ -18,10 +18,12 @@ import click
 
 from app.application import App
 from app.errors import AppError
-from app.settings import now
+from app.settings import load_settings, now
 from archive.errors import ArchiveError
+from closedloop.columns import pad
 from filing.errors import FilingError
 from forms.errors import FormError, RefusedFile
+from language import DEFAULT, _
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 
@@ -48,7 +50,7 @@ def fail(message: str, as_json: bool = False, kind: str = "error") -> NoReturn:
     if as_json:
         echo_json({"error": {"kind": kind, "message": message}})
     else:
-        click.echo(f"Error: {message}", err=True)
+        click.echo(_("Error: {message}").format(message=message), err=True)
     sys.exit(EXIT_REFUSED)
 
 
@@ -66,6 +68,18 @@ def errors(as_json: bool = False) -> Iterator[None]:
         fail(f"{name}: {exc.strerror or exc}", as_json, "os_error")
 
 
+def folder_language(root: Path | None) -> str:
+    """The language of the shared folder at `root`, as its settings say. English for a
+    command on no folder, and where the settings cannot be read: the command itself then
+    says why, in English."""
+    if root is None:
+        return DEFAULT
+    try:
+        return load_settings(root).language
+    except (AppError, OSError, ValueError):
+        return DEFAULT
+
+
 @contextmanager
 def opened(root: Path, *, isolated: bool = False) -> Iterator[App]:
     """The shared folder ROOT, laid out, with its settings and registry (nothing created)."""
@@ -80,9 +94,11 @@ __all__ = [
     "echo_json",
     "errors",
     "fail",
+    "folder_language",
     "json_option",
     "now",
     "now_option",
     "opened",
+    "pad",
     "root_argument",
 ]

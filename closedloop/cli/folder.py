@@ -19,7 +19,7 @@ import click
 from app.application import App
 from app.errors import command_path
 from app.folder import SETTINGS_FILE, SharedFolder, init
-from app.results import Outcome
+from app.results import Outcome, outcome_words
 from app.settings import (
     Settings,
     SettingsError,
@@ -35,6 +35,7 @@ from closedloop.cli.common import (
     json_option,
     now,
     now_option,
+    pad,
     root_argument,
 )
 from closedloop.cli.group import cli
@@ -43,7 +44,7 @@ from closedloop.doctor import Check, checks
 from filing.words import note_words
 from forms.shown import shown
 from language import DEFAULT as DEFAULT_LANGUAGE
-from language import LANGUAGES, LanguageError, language_code
+from language import LANGUAGES, LanguageError, _, language_code, use
 from watcher.service import Watcher
 
 
@@ -81,11 +82,12 @@ def init_cmd(root: Path, language: str | None) -> None:
             settings = read_settings(settings_file, text)
         created = init(root, settings.policy, settings.company_name, text, settings.languages)
         settings = load_settings(root)  # the file just written must be valid
-    click.echo(
-        f"{root}: {len(created)} folders and files created"
-        if created
-        else f"{root}: already laid out"
-    )
+    with use(settings.language):  # the language just laid out, not the one before
+        click.echo(
+            _("{root}: {count} folders and files created").format(root=root, count=len(created))
+            if created
+            else _("{root}: already laid out").format(root=root)
+        )
     for path in created:
         click.echo(f"  {path.relative_to(root)}")
 
@@ -106,13 +108,13 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
     else:
         for r in results:
             where = f" {r.case_id}" if r.case_id else ""
-            reason = note_words(r.reason or "", app.settings.policy.outboxes)
-            line = f"{r.outcome:<8} {r.file}{where}: {shown(reason, 2000)}"
-            click.echo(line.rstrip(": "))
+            what = f"{pad(outcome_words(r.outcome), 8)} {r.file}{where}"
+            reason = shown(note_words(r.reason or "", app.settings.policy.outboxes), 2000)
+            click.echo(_("{what}: {reason}").format(what=what, reason=reason) if reason else what)
             for i in r.issued:
                 click.echo(f"         -> {shown(i['file'])}")
         if not results:
-            click.echo("The Inbox is empty.")
+            click.echo(_("The {inbox} is empty.").format(inbox=app.folder.inbox.name))
     # A refusal is a problem someone must act on: a script or scheduled task sees it.
     if any(r.outcome is Outcome.REFUSED for r in results):
         sys.exit(EXIT_PROBLEMS)
@@ -143,8 +145,8 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     with errors():
-        folder = SharedFolder.laid_out(root)
-        settings = load_settings(folder.root)
+        settings = load_settings(root)
+        folder = SharedFolder.laid_out(root, settings.policy.folders)
         timing = settings.watch
         timing = dataclasses.replace(
             timing,
@@ -159,8 +161,10 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
     watcher.stop()
     if watcher.error is not None:
         fail(
-            f"the watcher stopped: {watcher.error}. Files saved meanwhile wait in the Inbox; "
-            "mend the cause and start `closedloop watch` again"
+            _(
+                "the watcher stopped: {error}. Files saved meanwhile wait in the {inbox}; mend "
+                "the cause and start `closedloop watch` again"
+            ).format(error=watcher.error, inbox=folder.inbox.name)
         )
 
 
@@ -195,8 +199,10 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
                 Check(
                     "settings",
                     "warn" if SharedFolder(root).is_laid_out() else "fail",
-                    f"{settings_file} is missing, so every setting is at its default; "
-                    f"`closedloop init {command_path(root)}` writes one to fill in",
+                    _(
+                        "{file} is missing, so every setting is at its default; `closedloop "
+                        "init {root}` writes one to fill in"
+                    ).format(file=settings_file, root=command_path(root)),
                 )
             ]
     except SettingsError as exc:
@@ -213,7 +219,12 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
         echo_json({"checks": [c.to_json() for c in found]})
     else:
         for c in found:
-            click.echo(f"{c.status:<5} {c.name}: {c.detail}")
+            status, name = c.words()
+            click.echo(
+                _("{status} {name}: {detail}").format(
+                    status=pad(status, 5), name=name, detail=c.detail
+                )
+            )
     if any(c.status == "fail" for c in found):
         sys.exit(EXIT_PROBLEMS)
 
@@ -228,19 +239,25 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
 @click.option(
     "--pause", type=float, default=0.0, metavar="SECONDS", help="Wait this long between steps."
 )
-def demo_cmd(root: Path, pause: float) -> None:
+@click.option(
+    "--language",
+    callback=_language,
+    help=f"The language of the demo folder: {', '.join(LANGUAGES)} (default en).",
+)
+def demo_cmd(root: Path, pause: float, language: str | None) -> None:
     """Lay out a demo shared folder at ROOT (default ./closedloop-demo) and play one
     complaint through it, step by step: registration, triage, a refused form, CAPA,
     the customer's acceptance, the closure packet and the weekly report."""
     with errors():
         packets = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
-        settings = Settings()
+        text = settings_template(language or DEFAULT_LANGUAGE)
+        if not packets:
+            text = text.replace("closure_packets = true", "closure_packets = false")
+        settings = read_settings(root / SETTINGS_FILE, text)
         settings = dataclasses.replace(
             settings, archive=dataclasses.replace(settings.archive, closure_packets=packets)
         )
-        text = settings_template()
-        if not packets:
-            text = text.replace("closure_packets = true", "closure_packets = false")
+    with errors(), use(settings.language):
         for step in play(root.resolve(), settings, text, now()):
             click.secho(step.title, bold=True)
             for line in step.lines:
@@ -248,5 +265,5 @@ def demo_cmd(root: Path, pause: float) -> None:
             click.echo()
             if pause:
                 time.sleep(pause)
-    if not packets:
-        click.echo("LibreOffice is not installed here, so the demo built no closure packet.")
+        if not packets:
+            click.echo(_("LibreOffice is not installed here, so the demo built no closure packet."))

@@ -11,6 +11,7 @@ from app.application import App
 from archive.quarter import Quarter
 from closedloop.cli.common import errors, now, now_option, opened, root_argument
 from closedloop.cli.group import cli
+from language import _
 from reports.figures import Span
 from reports.report import Report, quarterly_report, weekly_report, write_report
 
@@ -68,7 +69,16 @@ def _write_report(root: Path, make: Callable[[App], Report]) -> None:
         shown = written[0].relative_to(app.folder.root)
     main = report.main
     click.echo(
-        f"Wrote {shown} and {written[1].name}: "
-        f"{main.opened} opened, {main.closed} closed, {main.open_at_end} open "
-        f"({main.overdue_at_end} overdue) {report.main_label}."
+        _(
+            "Wrote {report} and {page}: {opened} opened, {closed} closed, {open} open "
+            "({overdue} overdue) {span}."
+        ).format(
+            report=shown,
+            page=written[1].name,
+            opened=main.opened,
+            closed=main.closed,
+            open=main.open_at_end,
+            overdue=main.overdue_at_end,
+            span=report.main_label,
+        )
     )
