@@ -27,7 +27,15 @@ from docx.text.paragraph import Paragraph
 
 from forms.definition import Field, FormDefinition, Section
 from forms.docprops import add_docx_custom_properties
-from forms.hints import ENGLISH, Wording, field_hint, hint_lines, identity_line, shown_value
+from forms.hints import (
+    ENGLISH,
+    UPRIGHT,
+    Wording,
+    field_hint,
+    hint_lines,
+    identity_line,
+    shown_value,
+)
 from forms.identity import Identity
 from forms.layout import (
     SIGN_OFF,
@@ -38,7 +46,7 @@ from forms.layout import (
     word_table_columns,
 )
 from forms.markers import BOOKMARK_PREFIX
-from language import N_, _, use
+from language import N_, _, in_language, use
 
 # Room above and below a cell's text, in twips, so rows and their hints stand apart.
 CELL_MARGIN_TOP_BOTTOM = 45
@@ -81,7 +89,7 @@ def _write(
     _paragraph(doc, words.title(form), styles.title)
     if identity.case_id:
         _paragraph(doc, f"{words.say(CASE, ' ')} {identity.case_id}", styles.case)
-    _paragraph(doc, words.say(INSTRUCTIONS), styles.note)
+    _note(_paragraph(doc, "", styles.note), words)
     columns = word_columns(form, words)
     writer = _Writer(doc, values, ids, styles, columns, words)
     for section in form.sections:
@@ -119,6 +127,14 @@ def _paragraph(doc: Any, text: str, style_id: str) -> Paragraph:
     p: Paragraph = doc.add_paragraph(text)
     p._p.style = style_id
     return p
+
+
+def _note(paragraph: Paragraph, words: Wording) -> None:
+    """The instructions in each language, a line each; italic, but never a Chinese line."""
+    for i, language in enumerate(filter(None, (words.language, words.second))):
+        run = paragraph.add_run(("\n" if i else "") + in_language(language, INSTRUCTIONS))
+        if language in UPRIGHT:
+            run.font.italic = False
 
 
 def _header_footer(

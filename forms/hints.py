@@ -35,6 +35,8 @@ CASE_PART = N_(" · Case {case}")
 NO_CASE_PART = N_(" · Case number given when filed")
 # How the words of a multichoice are joined, by language (reading splits at any of them).
 _LIST_JOIN = {"zh-CN": "、"}
+#: Languages whose script is never slanted: a note printed in italics is upright in them.
+UPRIGHT = frozenset({"zh-CN"})
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,14 @@ from typing import IO, Any
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from forms.definition import Field, FormDefinition, Section
-from forms.hints import ENGLISH, Wording, field_hint, identity_line, shown_value
+from forms.hints import ENGLISH, UPRIGHT, Wording, field_hint, identity_line, shown_value
 from forms.identity import Identity
 from forms.layout import (
     SHEET_GAP_POINTS,
@@ -148,6 +148,10 @@ class _SheetWriter:
             (note, "CL Note", sheet_text_points(note, 9, self.columns, 26)),
         ):
             self._merged(text, style, height)
+        if self.words.language in UPRIGHT:  # the note's italics: never a Chinese line
+            note_cell = self.ws.cell(self.row - 1, 1)
+            slanted = note_cell.font
+            note_cell.font = Font(name=slanted.name, sz=slanted.sz, color=slanted.color, i=False)
         self._gap(SHEET_GAP_POINTS)
 
     def _gap(self, height: float) -> None:
