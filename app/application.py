@@ -36,7 +36,7 @@ from filing.records import Quarantined
 from filing.registry import DiskFull, Registry
 from forms.isolated import IsolatedReader
 from forms.shown import shown
-from language import use
+from language import _, use
 from mail.compose import queue_issued
 from mail.refusal import queue_refusal
 
@@ -156,8 +156,10 @@ class App:
             return FileResult(
                 shown(path.name),
                 Outcome.IGNORED,
-                reason=f"closedloop failed on this file ({type(exc).__name__}: {exc}); "
-                "it stays in the Inbox and will be tried again",
+                reason=_(
+                    "closedloop failed on this file ({error}); it stays in the Inbox and will be "
+                    "tried again"
+                ).format(error=f"{type(exc).__name__}: {exc}"),
                 retry=True,
             )
 
@@ -169,8 +171,10 @@ class App:
             FileResult(
                 ".closedloop/staging",
                 Outcome.IGNORED,
-                reason=f"a filing's files could not be put in place ({why}); "
-                "they are tried again at the next pass (`closedloop doctor` shows it)",
+                reason=_(
+                    "a filing's files could not be put in place ({why}); they are tried again at "
+                    "the next pass (`closedloop doctor` shows it)"
+                ).format(why=why),
             )
             for why in self.jammed
         ]
