@@ -20,7 +20,7 @@ from closedloop.cli import cli
 from filing.folders import FolderNames
 from forms.definition import all_forms, get_form
 from language import use
-from mail.compose import PURPOSES, purpose
+from mail.compose import PURPOSES, purpose, why_words
 from tests.smtp import Mailbox
 
 LOGISTICS = "logistics@example.com"
@@ -138,6 +138,7 @@ def test_an_issued_form_is_mailed_in_chinese_with_its_chinese_name(
         "产品名称： W-200 断桥铝窗",
         "类别：     运输损坏",
         "填写内容：根本原因、责任判定、纠正措施与预防措施",
+        "发出原因：投诉成立",
         "到期时间：2026年11月27日 23:59（期限：改善措施完成）",
         "表单已预填并作为附件发送",
         f"放入“{folder.folders.inbox}”文件夹",
@@ -238,3 +239,19 @@ def test_every_form_says_what_it_asks_in_chinese() -> None:
         with use("zh-CN"):
             said = purpose(form)
         assert said != form.purpose and re.search(r"[\u4e00-\u9fff]", said), form.id
+
+
+@pytest.mark.parametrize(
+    ("why", "said"),
+    [
+        ("registered; triage it", "已登记，请判定投诉是否成立"),
+        ("customer asks for exchange, return", "客户要求换货、退货"),
+        ("re-registers CC-2026-0007", "重新登记 CC-2026-0007"),
+        ("3 hosts, 1 accessories received", "已收到主机 3 件、配件 1 件"),
+        ("a reason an older closedloop wrote", "a reason an older closedloop wrote"),
+    ],
+)
+def test_why_a_form_is_issued_is_said_in_chinese(why: str, said: str) -> None:
+    with use("zh-CN"):
+        assert why_words(why) == said
+    assert why_words(why) == why  # English: as the filing rules write it
