@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from app.settings import load_settings
 from closedloop.cli import cli
+from filing.folders import FolderNames
 from forms.definition import get_form
 from tests.office import fill_docx, fill_docx_table, fill_xlsx, fill_xlsx_table
 
@@ -44,6 +45,10 @@ _n = itertools.count(1)
 
 
 class Folder:
+    # What a Folder made without __init__ (over a folder laid out elsewhere) assumes.
+    language = "en"
+    names = FolderNames()
+
     def __init__(self, root: Path, packets: bool = False, language: str = "en") -> None:
         self.root = root
         self.language = language
