@@ -175,9 +175,9 @@ def test_the_digest_is_chinese_for_the_manager_and_for_a_department(
     assert "CC-2026-0001  向客户确认 已于 2026年11月23日 23:59 到期" in overdue
     assert f"{CUSTOMER} · W-200 断桥铝窗 · {department} · 待提交：{CAPA}" in overdue
     assert "未来 2 天内无到期事项。" in soon
-    assert "档案哈希链" in soon and "事件 " in soon
+    assert "档案链" in soon and "事件 " in soon
     assert f"客户投诉汇总（{department}）：逾期 1 项" in text_of(part)
-    assert "档案哈希链" not in text_of(part)
+    assert "档案链" not in text_of(part)
     for english in ("OVERDUE", "DUE SOON", "was due", "Nothing", "ARCHIVE CHAIN"):
         assert english not in text, english
 
