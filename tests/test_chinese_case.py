@@ -81,9 +81,9 @@ def played(
         # A form with a date that is no date: refused, with a note in Chinese.
         folder.save(folder.blank("registration"), {**REGISTRATION, "投诉日期": "上周二"})
         results = folder.ingest("2026-11-20T09:00")
-        assert [r["file"] for r in results if r["outcome"] == "refused"] == [
-            "001 客户投诉登记表.docx"
-        ]
+        refused = [r["file"] for r in results if r["outcome"] == "refused"]
+        # (the file's number counts across the tests of a run)
+        assert len(refused) == 1 and refused[0].endswith(" 客户投诉登记表.docx"), refused
         folder.save(folder.blank("registration"), REGISTRATION)
         results = folder.ingest("2026-11-20T10:00")
         case_id = next(r["case_id"] for r in results if r["outcome"] == "filed")
