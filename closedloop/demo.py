@@ -23,9 +23,9 @@ from app.intake.quarantine import settled_place
 from app.results import FileResult, outcome_words
 from app.settings import Settings
 from archive.journal import NOTE_SUFFIX
+from archive.timeline import note_text
 from closedloop.columns import pad, width
 from filing.registry import Registry
-from filing.words import note_words
 from forms.definition import get_form
 from forms.reader import read_form
 from forms.writer import write_form
@@ -107,7 +107,7 @@ def _play(root: Path, settings: Settings, settings_text: str, start: datetime) -
         lines = []
         for r in results:
             what = _("{outcome}: {file}").format(outcome=outcome_words(r.outcome), file=r.file)
-            reason = note_words(r.reason or "", policy.outboxes)
+            reason = note_text(r.reason or "", policy.outboxes)
             lines.append(f"  {what}" + (_(" ({reason})").format(reason=reason) if reason else ""))
             lines += [f"    -> {i['file']}" for i in r.issued]
         return lines
@@ -205,7 +205,7 @@ def _play(root: Path, settings: Settings, settings_text: str, start: datetime) -
     _fill(root / capa_outbox, folder.inbox / Path(capa_outbox).name, capa_values, company)
     results = run(capa_at)
     notes = sorted(folder.quarantine.glob(f"*{NOTE_SUFFIX}"))
-    note_text = notes[-1].read_text(encoding="utf-8").strip().splitlines() if notes else []
+    note_lines = notes[-1].read_text(encoding="utf-8").strip().splitlines() if notes else []
     yield Step(
         _("3. A form with a gap is refused, never lost"),
         [
@@ -216,7 +216,7 @@ def _play(root: Path, settings: Settings, settings_text: str, start: datetime) -
             _("In {quarantine}, beside the file, a note says what to fix:").format(
                 quarantine=names.quarantine
             ),
-            *[f"    | {line}" for line in note_text],
+            *[f"    | {line}" for line in note_lines],
         ],
     )
 

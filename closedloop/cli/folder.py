@@ -27,6 +27,7 @@ from app.settings import (
     read_settings,
     settings_template,
 )
+from archive.timeline import note_text
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
     echo_json,
@@ -41,7 +42,6 @@ from closedloop.cli.common import (
 from closedloop.cli.group import cli
 from closedloop.demo import play
 from closedloop.doctor import Check, checks
-from filing.words import note_words
 from forms.shown import shown
 from language import DEFAULT as DEFAULT_LANGUAGE
 from language import LANGUAGES, LanguageError, _, language_code, use
@@ -109,7 +109,7 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
         for r in results:
             where = f" {r.case_id}" if r.case_id else ""
             what = f"{pad(outcome_words(r.outcome), 8)} {r.file}{where}"
-            reason = shown(note_words(r.reason or "", app.settings.policy.outboxes), 2000)
+            reason = shown(note_text(r.reason or "", app.settings.policy.outboxes), 2000)
             click.echo(_("{what}: {reason}").format(what=what, reason=reason) if reason else what)
             for i in r.issued:
                 click.echo(f"         -> {shown(i['file'])}")
