@@ -26,10 +26,6 @@ from language import DEFAULT as DEFAULT_LANGUAGE
 from language import LANGUAGES
 
 SETTINGS_FILE = "closedloop.toml"
-#: Outbox/<department>/Done: the forms a department no longer owes.
-DONE = "Done"
-#: Quarantine/Settled: refused files a corrected one has since settled.
-SETTLED = "Settled"
 # What Blank Forms/ were last written for (.closedloop/blank-forms.json): a run's start
 # compares it with the settings instead of opening every blank.
 BLANKS_RECORD = "blank-forms.json"
@@ -76,6 +72,16 @@ class SharedFolder:
     @property
     def blank_forms(self) -> Path:
         return self.root / self.names.blank_forms
+
+    @property
+    def settled(self) -> Path:
+        """Quarantine/Settled: refused files a corrected one has since settled."""
+        return self.quarantine / self.names.settled
+
+    @property
+    def todo_page(self) -> str:
+        """The name of each outbox's page of what its department still owes."""
+        return f"{self.names.to_do}.html"
 
     @property
     def state(self) -> Path:
@@ -125,7 +131,7 @@ def init(
     folders += [folder.outbox / name for name in policy.outboxes.values()]
     # What is done keeps its own folder from the start: the To do page links it.
     # (Quarantine/Settled is made at the first settling: no refused file takes its name.)
-    folders += [folder.outbox / name / DONE for name in policy.outboxes.values()]
+    folders += [folder.outbox / name / folder.names.done for name in policy.outboxes.values()]
     for path in folders:
         if not path.is_dir():
             path.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 from app.errors import AppError
-from app.folder import DONE, SETTLED, SharedFolder
+from app.folder import SharedFolder
 from archive.auditor import DATA, PAGES
 from filing.registry import Registry, RegistryMissing
 from language import _
@@ -71,9 +71,9 @@ def folders_written(folder: SharedFolder) -> list[Path]:
         folder.state,
         folder.state / "staging",
     ]
-    places.append(folder.quarantine / SETTLED)
+    places.append(folder.settled)
     with contextlib.suppress(OSError), os.scandir(folder.outbox) as entries:
-        places += [p for e in entries for p in (Path(e.path), Path(e.path) / DONE)]
+        places += [p for e in entries for p in (Path(e.path), Path(e.path) / folder.names.done)]
     return places
 
 

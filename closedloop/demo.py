@@ -18,7 +18,7 @@ from typing import Any
 
 from app.application import ingest
 from app.errors import AppError
-from app.folder import DONE, SharedFolder, init
+from app.folder import SharedFolder, init
 from app.intake.quarantine import settled_place
 from app.results import FileResult, outcome_words
 from app.settings import Settings
@@ -249,7 +249,7 @@ def _play(root: Path, settings: Settings, settings_text: str, start: datetime) -
                 settled=settled_place(folder),
                 quarantine=names.quarantine,
                 outbox=f"{names.outbox}/{transport}",
-                done=DONE,
+                done=folder.names.done,
             ),
             _("The satisfaction survey goes to the {window}.").format(window=window),
         ],

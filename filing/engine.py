@@ -199,9 +199,9 @@ class Engine:
                 _("this {form} has no case number.").format(form=read.form.title_in(current())),
                 _(
                     "Use the form closedloop sent for the case (it carries the number: look in "
-                    "Outbox/<department>/ for it, or in its Done/ folder), or copy your answers "
-                    "into it."
-                ),
+                    "{outbox}/<department>/ for it, or in its {done}/ folder), or copy your "
+                    "answers into it."
+                ).format(outbox=self.policy.folders.outbox, done=self.policy.folders.done),
             )
         return opening
 

@@ -19,11 +19,25 @@ class FolderNames:
     reports: str = "Reports"
     # A sealed quarter's folder is the quarter and this: "2026Q4 Customer Complaint Closed-Loop"
     quarter: str = "Customer Complaint Closed-Loop"
+    # Outbox/<department>/Done: the forms a department no longer owes.
+    done: str = "Done"
+    # Quarantine/Settled: refused files a corrected one has since settled.
+    settled: str = "Settled"
+    # Outbox/<department>/To do.html: what the department still owes.
+    to_do: str = "To do"
 
     def names(self) -> dict[str, str]:
         """Each setting key with its folder name."""
         return dataclasses.asdict(self)
 
+    def top(self) -> dict[str, str]:
+        """The folders at the top of the shared folder, by setting key."""
+        return {key: getattr(self, key) for key in TOP}
+
     def quarter_folder(self, quarter: str) -> str:
         """The folder a sealed quarter ("2026Q4") is put in."""
         return f"{quarter} {self.quarter}"
+
+
+#: The keys of the folders at the top of the shared folder (the rest are inside them).
+TOP = ("inbox", "outbox", "archive", "quarantine", "blank_forms", "reports")

@@ -106,7 +106,7 @@ def test_a_folder_laid_out_in_chinese_names_its_own_folders_in_the_note(tmp_path
     assert said.startswith("已拒收   空表.docx：")
     note = (root / names.quarantine / "空表.docx - what to fix.txt").read_text(encoding="utf-8")
     assert "保存后重新放入“收件箱”文件夹。" in note
-    assert note.endswith("会自动移至\n隔离/Settled/。\n")
+    assert note.endswith("会自动移至\n隔离/已处理/。\n")
     assert run("ingest", str(root), "--now", REGISTERED_AT) == "“收件箱”文件夹是空的。\n"
 
 

@@ -247,7 +247,8 @@ def test_filing_refusals_are_said_in_chinese(tmp_path: Path) -> None:
     loop = Loop(tmp_path)
     no_case = loop.refused("satisfaction_survey", {"customer_accepts": True})
     assert no_case.reason == "这份客户满意度调查表没有投诉编号。"
-    assert "发件箱/<部门>/" in no_case.fix
+    # The folders as the settings name them (here the defaults: Outbox, Done).
+    assert "在“Outbox/<部门>/”或其中的“Done”文件夹里查找" in no_case.fix
 
     case_id = loop.engine.file(loop.read("registration", REGISTRATION), "1" * 64, NOW).case_id
     gaps = loop.refused("capa", {"root_cause": "泡棉太薄"}, case_id)

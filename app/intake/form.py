@@ -52,7 +52,7 @@ def _sent_as(desk: Desk, case_id: str | None, form: str) -> str | None:
     sent = PurePosixPath(issued[-1].file)
     if os.path.lexists(desk.folder.root / sent):
         return sent.as_posix()
-    return (sent.parent / "Done" / sent.name).as_posix()
+    return (sent.parent / desk.folder.names.done / sent.name).as_posix()
 
 
 def _holds(root: Path, path: Path, sha256: str) -> bool:

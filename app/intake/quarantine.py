@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from app.folder import SETTLED, SharedFolder
+from app.folder import SharedFolder
 from app.intake.inbox import MAX_DEPTH
 from archive.casefolder import free_name, safe_name
 from archive.journal import NOTE_SUFFIX, journaled
@@ -43,7 +43,7 @@ def quarantine_note(
 
 def settled_place(folder: SharedFolder) -> str:
     """Where settled refusals go, as a person finds it from the top of the shared folder."""
-    return f"{folder.quarantine.name}/{SETTLED}/"
+    return f"{folder.quarantine.name}/{folder.names.settled}/"
 
 
 #: Called inside a refusal's transaction with what was quarantined and the fix it was told.
@@ -54,7 +54,7 @@ def quarantine_place(folder: SharedFolder, name: str) -> Path:
     """A free place in Quarantine for a refused file named `name`: a name Windows takes,
     that fits 255 bytes with its note's suffix (the note is the name plus NOTE_SUFFIX)."""
     name = safe_name(utf8_name(name), 255)
-    if name.casefold() == SETTLED.casefold():  # the folder of settled refusals
+    if name.casefold() == folder.names.settled.casefold():  # the folder of settled refusals
         name = f"{name} (refused)"
     return free_name(folder.quarantine / name, len(NOTE_SUFFIX))
 

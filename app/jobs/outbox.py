@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.folder import DONE
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import free_name
 from archive.nofollow import read_regular
@@ -29,7 +28,6 @@ from templates import render
 if TYPE_CHECKING:
     from app.application import App
 
-TODO_PAGE = "To do.html"
 #: Every outbox: a start and each look go through them all; a filing only its cases' ones.
 EVERY = "*"
 
@@ -63,7 +61,7 @@ class OutboxJob(Job[Tidy, list[str]]):
         moved = [
             file
             for file in dict.fromkeys(candidates)
-            if file not in keep and _to_done(app.folder.root, file)
+            if file not in keep and _to_done(app.folder.root, file, app.folder.names.done)
         ]
         if work.cases == (EVERY,):
             _write_pages(app, owed, now)
@@ -95,7 +93,7 @@ def _outbox_files(app: App) -> list[str]:
     for folder, entry in _top_entries(app):
         if not entry.is_file(follow_symlinks=False):
             continue
-        if leftover_of(entry.name) == TODO_PAGE:
+        if leftover_of(entry.name) == app.folder.todo_page:
             with contextlib.suppress(OSError):
                 Path(entry.path).unlink()
             continue
@@ -114,7 +112,7 @@ def _holds(root: Path, target: Path, page: bytes) -> bool:
         return False
 
 
-def _to_done(root: Path, file: str) -> bool:
+def _to_done(root: Path, file: str, done_name: str) -> bool:
     """Move the issued copy `file` (relative to the shared folder) into Done/ beside it;
     whether it moved. Only a regular file is moved; a copy held open (Windows) stays for
     the next look."""
@@ -122,7 +120,7 @@ def _to_done(root: Path, file: str) -> bool:
     try:
         if not stat.S_ISREG(os.lstat(source).st_mode):
             return False
-        done = source.parent / DONE
+        done = source.parent / done_name
         done.mkdir(exist_ok=True)
         if not stat.S_ISDIR(os.lstat(done).st_mode):
             return False  # a link or a file where Done/ should be: never written through
@@ -170,11 +168,11 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
             department=folder,
             company=app.settings.company_name,
             inbox=app.folder.inbox.name,
-            done=DONE,
+            done=app.folder.names.done,
             rows=rows,
             overdue=sum(1 for r in rows if r["overdue"]),
         ).encode("utf-8")
-        target = place / TODO_PAGE
+        target = place / app.folder.todo_page
         try:
             if _holds(app.folder.root, target, page):
                 continue

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.folder import SETTLED
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import fit_name
 from archive.journal import NOTE_SUFFIX, journaled
@@ -55,8 +54,8 @@ class SettleQuarantineJob(Job[Settling, str]):
             with app.registry.transaction():
                 if item.quarantined_id is not None:
                     app.registry.settle(item.quarantined_id, now, by)
-            return SETTLED
-        settled = settled_folder(app.folder.quarantine)
+            return app.folder.names.settled
+        settled = settled_folder(app.folder.settled)
         kept, note = app.folder.root / item.kept, app.folder.root / item.note
         target = _free_pair(settled / kept.name)
         with journaled(app.registry, app.folder.root, now) as plan:
@@ -95,9 +94,8 @@ def _free_pair(target: Path) -> Path:
         n += 1
 
 
-def settled_folder(quarantine: Path) -> Path:
+def settled_folder(settled: Path) -> Path:
     """Quarantine/Settled, made when missing; never one that is a link (OSError)."""
-    settled = quarantine / SETTLED
     try:
         info = os.lstat(settled)
     except FileNotFoundError:

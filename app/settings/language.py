@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from filing.folders import FolderNames
+from filing.folders import TOP, FolderNames
 from language import DEFAULT, LanguageError, language_code
 
 if TYPE_CHECKING:
@@ -27,9 +27,8 @@ def read_folders(reader: SettingsReader) -> FolderNames:
             )
         names[key] = name
     seen: dict[str, str] = {}
-    for key, name in names.items():
-        if key == "quarter":  # a part of the quarters' names, not a folder of its own
-            continue
+    for key in TOP:  # side by side at the top; the others live inside one of them
+        name = names[key]
         other = seen.setdefault(name.casefold(), key)
         if other != key:
             raise reader.fail(

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from app.errors import command_path
-from app.folder import DONE
+from app.folder import SharedFolder
 from app.instance import InstanceLock
 from archive.casefolder import case_folder
 from archive.packet import build_packet, file_packet
@@ -75,12 +75,12 @@ def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> No
     if as_json:
         echo_json(data)
         return
-    for line in _status_lines(data, case, app.settings.policy.outboxes, app.folder.root):
+    for line in _status_lines(data, case, app.settings.policy.outboxes, app.folder):
         click.echo(line)
 
 
 def _status_lines(
-    data: dict[str, Any], case: Case, outboxes: Mapping[str, str], root: Path
+    data: dict[str, Any], case: Case, outboxes: Mapping[str, str], folder: SharedFolder
 ) -> list[str]:
     """`closedloop status` as text: the words a person reads (labels, outbox names, times
     to the minute), where --json keeps the ids and the seconds."""
@@ -119,16 +119,17 @@ def _status_lines(
             + issued.format(
                 form=form_title(i["form"]),
                 department=department_name(outboxes, i["department"]),
-                file=shown(_where_now(root, i["file"])),
+                file=shown(_where_now(folder, i["file"])),
             )
         )
     return lines
 
 
-def _where_now(root: Path, issued: str) -> str:
+def _where_now(folder: SharedFolder, issued: str) -> str:
     """Where an issued form is now: the top of its outbox while owed, Done/ once not."""
     sent = PurePosixPath(issued)
-    done = sent.parent / DONE / sent.name
+    done = sent.parent / folder.names.done / sent.name
+    root = folder.root
     if not os.path.lexists(root / sent) and os.path.lexists(root / done):
         return done.as_posix()
     return issued
