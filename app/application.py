@@ -36,7 +36,7 @@ from filing.records import Quarantined
 from filing.registry import DiskFull, Registry
 from forms.isolated import IsolatedReader
 from forms.shown import shown
-from language import _, use
+from language import _
 from mail.compose import queue_issued
 from mail.refusal import queue_refusal
 
@@ -48,7 +48,7 @@ def speaking(method: _Method) -> _Method:
 
     @functools.wraps(method)
     def said(self: App, *args: Any, **kwargs: Any) -> Any:
-        with use(self.settings.language):
+        with self.settings.speaking():
             return method(self, *args, **kwargs)
 
     return cast(_Method, said)

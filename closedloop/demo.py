@@ -29,7 +29,7 @@ from filing.registry import Registry
 from forms.definition import get_form
 from forms.reader import read_form
 from forms.writer import write_form
-from language import _, use
+from language import _
 from reports.figures import Span
 from reports.report import weekly_report, write_report
 
@@ -61,7 +61,7 @@ def play(
     """Lay out `root` and play one complaint from registration to closure, told in the
     settings' language; the passes file what the steps saved, with the after-effects the
     settings turn on except the weekly report, which the last step writes."""
-    with use(settings.language):
+    with settings.speaking():
         yield from _play(root, settings, settings_text, start)
 
 

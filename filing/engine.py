@@ -35,7 +35,7 @@ from forms.definition import get_form
 from forms.reader import FormRead
 from forms.values import to_json
 from forms.writer import Format
-from language import N_, _, current
+from language import N_, _, current, folders
 
 __all__ = ["Engine", "FilingRefused", "IssuedForm", "Outcome"]
 
@@ -96,7 +96,9 @@ class Engine:
                 raise FilingRefused(
                     read.path.name,
                     _("the form has problems: {problems}.").format(problems=_("; ").join(problems)),
-                    _("Correct them, save the file again and put it back into the Inbox."),
+                    _("Correct them, save the file again and put it back into the {inbox}.").format(
+                        **folders()
+                    ),
                     read.case_id,
                     problems,
                 )

@@ -8,15 +8,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from language import DEFAULT_FOLDERS
+
 
 @dataclass(frozen=True)
 class FolderNames:
-    inbox: str = "Inbox"
-    outbox: str = "Outbox"
-    archive: str = "Archive"
-    quarantine: str = "Quarantine"
-    blank_forms: str = "Blank Forms"
-    reports: str = "Reports"
+    inbox: str = DEFAULT_FOLDERS["inbox"]
+    outbox: str = DEFAULT_FOLDERS["outbox"]
+    archive: str = DEFAULT_FOLDERS["archive"]
+    quarantine: str = DEFAULT_FOLDERS["quarantine"]
+    blank_forms: str = DEFAULT_FOLDERS["blank_forms"]
+    reports: str = DEFAULT_FOLDERS["reports"]
     # A sealed quarter's folder is the quarter and this: "2026Q4 Customer Complaint Closed-Loop"
     quarter: str = "Customer Complaint Closed-Loop"
     # Outbox/<department>/Done: the forms a department no longer owes.

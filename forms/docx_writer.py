@@ -54,7 +54,7 @@ CELL_MARGIN_TOP_BOTTOM = 45
 LABEL_SHADE = "E8ECF1"
 INSTRUCTIONS = N_(
     "Fill the white boxes. Dates like 2026-11-30; times like 14:30; for a choice, write one of "
-    "the words listed beside it. Save as .docx (keep the file type) into the Inbox folder."
+    "the words listed beside it. Save as .docx (keep the file type) into the {inbox} folder."
 )
 CASE = N_("Case")
 
@@ -132,7 +132,8 @@ def _paragraph(doc: Any, text: str, style_id: str) -> Paragraph:
 def _note(paragraph: Paragraph, words: Wording) -> None:
     """The instructions in each language, a line each; italic, but never a Chinese line."""
     for i, language in enumerate(filter(None, (words.language, words.second))):
-        run = paragraph.add_run(("\n" if i else "") + in_language(language, INSTRUCTIONS))
+        said = in_language(language, INSTRUCTIONS).format(inbox=words.inbox)
+        run = paragraph.add_run(("\n" if i else "") + said)
         if language in UPRIGHT:
             run.font.italic = False
 

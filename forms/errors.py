@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forms.shown import shown as shown_line
-from language import N_, _
+from language import N_, _, folders
 
 
 class FormError(Exception):
@@ -53,33 +53,39 @@ REFUSAL_KINDS: dict[str, str] = {
     ),
     "legacy_format": N_(
         "Open it and save it as a Word document (.docx) or Excel workbook (.xlsx), "
-        "or fill a fresh form from the Blank Forms folder."
+        "or fill a fresh form from the {blank_forms} folder."
     ),
     "macro_enabled": N_(
         "Macro-enabled files are not accepted. Save it as .docx or .xlsx "
-        "(without macros), or fill a fresh form from the Blank Forms folder."
+        "(without macros), or fill a fresh form from the {blank_forms} folder."
     ),
     "corrupt": N_(
         "The file is damaged or was not saved completely. Open it, check it, and save it "
-        "again; if it will not open, fill a fresh form from the Blank Forms folder."
+        "again; if it will not open, fill a fresh form from the {blank_forms} folder."
     ),
     "not_a_form": N_(
-        "Only forms from the Blank Forms folder (or sent to you by closedloop) can be "
+        "Only forms from the {blank_forms} folder (or sent to you by closedloop) can be "
         "filed. Copy your answers into one of those forms and save it."
     ),
     "unsupported_type": N_(
         "Save the form as a Word document (.docx) or Excel workbook (.xlsx) "
-        "from the Blank Forms folder. Photos, PDFs and e-mails go in the case's evidence folder."
+        "from the {blank_forms} folder. Photos, PDFs and e-mails go in the case's evidence folder."
     ),
     "unsafe": N_(
         "The file contains content that could be used to attack the system, so it was "
-        "not opened. Fill a fresh form from the Blank Forms folder."
+        "not opened. Fill a fresh form from the {blank_forms} folder."
     ),
     "lock_file": N_(
         "This is the lock file an office program keeps while a document is open; "
         "it is not a form and needs nothing from you."
     ),
 }
+
+
+def refusal_fix(kind: str) -> str:
+    """What to do about a refusal of `kind`, in the language in use, naming the folders as
+    the folder in use does."""
+    return _(REFUSAL_KINDS[kind]).format(**folders())
 
 
 class RefusedFile(FormError):
@@ -94,7 +100,7 @@ class RefusedFile(FormError):
         self.path = Path(path)
         self.kind = kind
         self.reason = reason
-        self.fix = _(REFUSAL_KINDS[kind])
+        self.fix = refusal_fix(kind)
         super().__init__(
             _("{file}: {reason} {fix}").format(file=self.path.name, reason=reason, fix=self.fix)
         )

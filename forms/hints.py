@@ -17,7 +17,7 @@ from forms.definition import Choice, Field, FormDefinition, Section
 from forms.identity import Identity
 from forms.languages import bilingual
 from forms.values import DATE_EXAMPLE, DATETIME_EXAMPLE, format_value
-from language import DEFAULT, N_, _, in_language, language_code, use
+from language import DEFAULT, DEFAULT_FOLDERS, N_, _, in_language, language_code, use
 
 _TYPE_HINTS = {
     "date": N_("Date, like {example}"),
@@ -45,6 +45,8 @@ class Wording:
 
     language: str = DEFAULT
     second: str | None = None
+    # The Inbox as the folder the form is written for names it (the instructions say it).
+    inbox: str = DEFAULT_FOLDERS["inbox"]
 
     def __post_init__(self) -> None:
         first = language_code(self.language)

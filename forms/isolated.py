@@ -41,7 +41,7 @@ from forms.errors import REFUSAL_KINDS, FormError, RefusedFile
 from forms.isolated_pipe import Child, Late
 from forms.reader import FormRead
 from forms.values import Problem
-from language import _, current
+from language import _, current, folders
 
 DEFAULT_READER = "forms.reader:read_form"
 #: Address space of the reading process. Measured: 39 MB after its imports, no growth for a
@@ -150,7 +150,7 @@ class IsolatedReader:
                 child = self._child or self._start()
                 try:
                     deadline = time.monotonic() + self.timeout
-                    child.send(current().encode("ascii"), os.fsencode(path), data)
+                    child.send(speech(), os.fsencode(path), data)
                     took = child.reply(deadline)
                     if took is None:
                         self._discard()
@@ -299,3 +299,10 @@ def _decode(body: bytes) -> object:
         return _ReplyUnpickler(io.BytesIO(body)).load()
     except Exception:  # anything malformed is garbled, whatever pickle raises for it
         return None
+
+
+def speech() -> bytes:
+    """What the reading process needs to speak as this process does now: the language in
+    use and the folders' names (forms.isolated_child.speaking reads it back)."""
+    said = {"language": current(), "folders": dict(folders())}
+    return json.dumps(said, ensure_ascii=True, sort_keys=True).encode("ascii")

@@ -8,6 +8,7 @@ not for each file.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import pickle
@@ -21,7 +22,7 @@ from forms.definition import all_forms
 from forms.errors import RefusedFile
 from forms.isolated_pipe import read_frame, write_frame
 from forms.reader import FormRead
-from language import DEFAULT, LANGUAGES, use
+from language import DEFAULT, DEFAULT_FOLDERS, LANGUAGES, use
 
 if sys.platform != "win32":
     import resource
@@ -56,7 +57,7 @@ def serve(argv: list[str]) -> None:
     # Each request: the language the parent speaks now (this process has no language of
     # its own: a refusal's words must be the folder's, as if it were read in the parent),
     # the file's name, its bytes.
-    while (language := read_frame(requests, _LANGUAGE_BYTES)) is not None:
+    while (speech := read_frame(requests, _SPEECH_BYTES)) is not None:
         name = read_frame(requests, 2**16)
         data = read_frame(requests, 2**40) if name is not None else None
         if name is None or data is None:
@@ -64,20 +65,34 @@ def serve(argv: list[str]) -> None:
         write_frame(replies, pickle.dumps(("took",)))
         if sys.platform != "win32":
             _budget_cpu(cpu_seconds)
-        with use(_language(language)):
+        language, folders = speaking(speech)
+        with use(language, folders):
             answer = _answer(read, Path(os.fsdecode(name)), data)
         write_frame(replies, answer)
 
 
-#: The longest language code a request may carry (`zh-CN`: 5).
-_LANGUAGE_BYTES = 16
+#: The most a request's speech may hold: a language code and six folder names.
+_SPEECH_BYTES = 8192
 
 
-def _language(code: bytes) -> str:
-    """The language a request names: one closedloop is written in, else English (the
-    parent sends only those; nothing else it says is trusted further)."""
-    text = code.decode("ascii", "replace")
-    return text if text in LANGUAGES else DEFAULT
+def speaking(speech: bytes) -> tuple[str, dict[str, str]]:
+    """The language and folder names a request says to speak with (forms.isolated.speech):
+    a language closedloop is written in, else English; names that are text, else the
+    defaults (the parent sends only those; nothing else it says is trusted further)."""
+    try:
+        said = json.loads(speech.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        said = {}
+    if not isinstance(said, dict):
+        said = {}
+    language = said.get("language")
+    named = said.get("folders")
+    named = named if isinstance(named, dict) else {}
+    folders = {
+        key: value if isinstance(value := named.get(key), str) else default
+        for key, default in DEFAULT_FOLDERS.items()
+    }
+    return (language if language in LANGUAGES else DEFAULT), folders
 
 
 def _answer(read: Callable[[Path, bytes], FormRead], path: Path, data: bytes) -> bytes:

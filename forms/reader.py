@@ -21,7 +21,7 @@ from forms.identity import CASE_ID, Identity, from_properties, from_text
 from forms.limits import MAX_TABLE_ROWS, max_chars
 from forms.values import Problem, Value, ValueProblem, convert, format_value, to_json
 from forms.xlsx_reader import extract_xlsx, xlsx_identity_text
-from language import _, current
+from language import _, current, folders
 
 
 @dataclass
@@ -203,8 +203,8 @@ def type_values(form: FormDefinition, ex: Extracted) -> tuple[dict[str, Value], 
                         said(
                             f,
                             _(
-                                "this field is missing from the form; fill a fresh form from the Blank Forms folder"
-                            ),
+                                "this field is missing from the form; fill a fresh form from the {blank_forms} folder"
+                            ).format(**folders()),
                         ),
                     )
                 )
@@ -250,8 +250,8 @@ def _type_table(f: Field, ex: Extracted, problems: list[Problem]) -> list[dict[s
                 said(
                     f,
                     _(
-                        "this table is missing from the form; fill a fresh form from the Blank Forms folder"
-                    ),
+                        "this table is missing from the form; fill a fresh form from the {blank_forms} folder"
+                    ).format(**folders()),
                 ),
             )
         )

@@ -17,7 +17,7 @@ from forms.identity import CASE_ID, Identity
 from forms.values import Value, ValueProblem, coerce
 from forms.xlsx_fill import fill_xlsx
 from forms.xlsx_writer import write_xlsx
-from language import DEFAULT, _, current
+from language import DEFAULT, _, current, folders
 
 Format = Literal["docx", "xlsx"]
 FORMATS: tuple[Format, ...] = ("docx", "xlsx")
@@ -61,7 +61,7 @@ def render_form(
 
     What is wrong with the values is said in the language in use, not the form's: the
     writers speak the form's language only in what they print."""
-    words = Wording(language, second_language)
+    words = Wording(language, second_language, folders()["inbox"])
     if case_id is not None and not CASE_ID.match(case_id):
         message = _("'{case}' is not a case number like CC-2026-0001").format(case=case_id)
         raise FieldValueError(form.id, "case", message)

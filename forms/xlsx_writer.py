@@ -65,7 +65,7 @@ _NUMBER_FORMATS = {
 }
 INSTRUCTIONS = N_(
     "Fill the yellow cells. Dates like 2026-11-30; pick choices from the dropdown. "
-    "Save as .xlsx (keep the file type) into the Inbox folder."
+    "Save as .xlsx (keep the file type) into the {inbox} folder."
 )
 
 
@@ -137,7 +137,7 @@ class _SheetWriter:
         self._validations: dict[str, DataValidation] = {}
 
     def banner(self, form: FormDefinition, identity: Identity, company: str) -> None:
-        note = self.words.say(INSTRUCTIONS)
+        note = self.words.say(INSTRUCTIONS).format(inbox=self.words.inbox)
         title = self.words.title(form)
         if sheet_text_points(title, 16, self.columns, 0, bold=True) > 24:
             title = self.words.title(form, "\n")  # a title too wide: the second below

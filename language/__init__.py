@@ -11,16 +11,28 @@ inside is in that language. Field ids, JSON and case.json never go through here.
 """
 
 from language.codes import DEFAULT, LANGUAGES, LanguageError, babel_locale, language_code
-from language.current import N_, _, current, gettext, in_language, ngettext, use
+from language.current import (
+    DEFAULT_FOLDERS,
+    N_,
+    _,
+    current,
+    folders,
+    gettext,
+    in_language,
+    ngettext,
+    use,
+)
 
 __all__ = [
     "DEFAULT",
+    "DEFAULT_FOLDERS",
     "LANGUAGES",
     "N_",
     "LanguageError",
     "_",
     "babel_locale",
     "current",
+    "folders",
     "gettext",
     "in_language",
     "language_code",

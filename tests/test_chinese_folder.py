@@ -148,3 +148,19 @@ def test_blank_forms_follow_the_language(tmp_path: Path) -> None:
         p.text for t in document.tables for r in t.rows for p in r.cells[0].paragraphs
     )
     assert "客户名称" in words and "Customer" in words  # the second language beside the first
+
+
+def test_a_note_names_the_folders_as_the_settings_do(tmp_path: Path) -> None:
+    """A folder laid out in English and switched to Chinese keeps its English folders: the
+    fix in its Chinese note sends the clerk to “Blank Forms”, the folder she sees."""
+    root = tmp_path / "share"
+    run("init", str(root))
+    path = root / "closedloop.toml"
+    text = path.read_text(encoding="utf-8").replace('language = "en"', 'language = "zh-CN"')
+    path.write_text(text.replace('inbox = "Inbox"', 'inbox = "投诉收件"'), encoding="utf-8")
+    (root / "Inbox").rename(root / "投诉收件")
+    (root / "投诉收件" / "list.txt").write_text("not a form", encoding="utf-8")
+    run("ingest", str(root), code=1)
+    [note] = (root / "Quarantine").glob("list.txt*.txt")
+    said = note.read_text(encoding="utf-8")
+    assert "请使用“Blank Forms”文件夹中的表单" in said

@@ -7,10 +7,12 @@ Chinese shared folder's quarantine notes say them."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tomllib
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from app.settings import read_settings, settings_template
 from closedloop.cli import cli
 from filing.engine import Engine, FilingRefused
 from filing.policy import Policy
@@ -25,7 +28,7 @@ from filing.registry import Registry
 from forms.definition import get_form
 from forms.errors import RefusedFile
 from forms.isolated import IsolatedReader
-from forms.isolated_child import _language
+from forms.isolated_child import speaking
 from forms.reader import FormRead, read_form
 from forms.writer import write_form
 from language import use
@@ -34,6 +37,15 @@ from tests.office import fill_docx, fill_docx_table, fill_xlsx
 from tests.zips import replace_in, rewrite
 
 ZH = "zh-CN"
+# A folder laid out in Chinese names its folders in Chinese (templates/closedloop.zh-CN.toml).
+ZH_FOLDERS = read_settings(Path("closedloop.toml"), settings_template(ZH)).policy.folders
+
+
+def chinese() -> AbstractContextManager[str]:
+    """Speak as a folder laid out in Chinese does: its language, its folders' names."""
+    return use(ZH, ZH_FOLDERS.top())
+
+
 NOW = datetime(2026, 11, 20, 10, 0)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -114,7 +126,7 @@ def test_a_bad_choice_a_bad_date_and_a_missing_answer_are_said_in_chinese(
     tmp_path: Path, fmt: str, read: Read
 ) -> None:
     path = chinese_form(tmp_path, "satisfaction_survey", fmt, BAD_SURVEY)
-    with use(ZH):
+    with chinese():
         problems = read(path).problems
     assert [p.message for p in problems] == BAD_SURVEY_PROBLEMS
     assert [p.field for p in problems] == ["survey_date", "rating_speed", "customer_accepts"]
@@ -125,7 +137,7 @@ def test_the_same_reader_speaks_english_again_for_the_next_english_read(
 ) -> None:
     """The language goes with each request: the reading process keeps none of its own."""
     path = chinese_form(tmp_path, "satisfaction_survey", "docx", BAD_SURVEY)
-    with use(ZH):
+    with chinese():
         first = isolated.read(path, path.read_bytes())
     second = isolated.read(path, path.read_bytes())
     assert [p.message for p in first.problems] == BAD_SURVEY_PROBLEMS
@@ -138,7 +150,7 @@ def test_a_table_row_is_named_by_the_chinese_table_row_and_column(
     path = chinese_form(tmp_path, "capa", "docx", {"客户名称": "华东门窗"})
     header = ["措施内容", "负责人", "计划完成日期", "实际完成日期"]
     fill_docx_table(path, header, [["加厚缓冲泡棉", "", "2026-11-27", "明天"]])
-    with use(ZH):
+    with chinese():
         messages = [p.message for p in read(path).problems if p.field == "actions"]
     assert messages == [
         "纠正措施第 1 行，负责人：为空；请填写，或清空整行",
@@ -155,7 +167,7 @@ def test_a_form_of_another_template_version_is_refused_in_chinese(
         tmp_path / "调查表 v999.docx",
         replace_in("docProps/custom.xml", b">1</vt:lpwstr>", b">999</vt:lpwstr>", 1),
     )
-    with use(ZH):
+    with chinese():
         refused = refusal(read, newer)
     assert refused.kind == "not_a_form"
     assert (
@@ -171,7 +183,7 @@ def test_encrypted_old_macro_and_broken_files_are_refused_in_chinese(
     corpus: Path, name: str, read: Read
 ) -> None:
     kind, reason = CORPUS[name]
-    with use(ZH):
+    with chinese():
         refused = refusal(read, corpus / name)
     assert (refused.kind, refused.reason, refused.fix) == (kind, reason, FIXES[kind])
 
@@ -180,7 +192,7 @@ def test_every_corpus_refusal_is_said_in_chinese(corpus: Path) -> None:
     """No English reason or fix is left for any foreign file a Chinese folder may get."""
     english = []
     for path in sorted(p for p in corpus.glob("*/*") if p.is_file()):
-        with use(ZH):
+        with chinese():
             try:
                 read_form(path)
             except RefusedFile as exc:
@@ -198,12 +210,17 @@ def test_english_refusals_are_unchanged(corpus: Path) -> None:
 
 
 def test_a_request_names_only_a_language_closedloop_is_written_in() -> None:
-    """The reading process takes the language frame for what it is worth: a code it does not
-    know is read as English, never used to look anything up."""
-    assert _language(b"zh-CN") == "zh-CN"
-    assert _language(b"en") == "en"
-    assert _language(b"../../etc") == "en"
-    assert _language(b"\xff\xfe") == "en"
+    """The reading process takes the speech frame for what it is worth: a code it does not
+    know is read as English, never used to look anything up; folder names that are not
+    text are the defaults."""
+    said = json.dumps({"language": "zh-CN", "folders": {"blank_forms": "空白表单"}})
+    language, folders = speaking(said.encode("ascii"))
+    assert (language, folders["blank_forms"], folders["inbox"]) == ("zh-CN", "空白表单", "Inbox")
+    for hostile in (b'{"language": "../../etc"}', b"\xff\xfe", b"[1]", b'{"folders": [1]}'):
+        language, folders = speaking(hostile)
+        assert language == "en" and folders["blank_forms"] == "Blank Forms"
+    _, folders = speaking(b'{"folders": {"inbox": 7, "outbox": null}}')
+    assert (folders["inbox"], folders["outbox"]) == ("Inbox", "Outbox")
 
 
 # --- filing -------------------------------------------------------------------------------
@@ -238,7 +255,7 @@ class Loop:
         return read_form(write_form(get_form(form_id), "docx", path, values, case))
 
     def refused(self, form_id: str, values: dict[str, Any], case: str | None = None) -> Any:
-        with use(ZH), pytest.raises(FilingRefused) as caught:
+        with chinese(), pytest.raises(FilingRefused) as caught:
             self.engine.file(self.read(form_id, values, case), f"{self.n:064d}", NOW)
         return caught.value
 
@@ -281,7 +298,7 @@ def test_dates_that_cannot_have_happened_are_said_in_chinese(tmp_path: Path) -> 
             "confirmed_to_customer_at": "2026-12-05 09:00",
         },
     )
-    with use(ZH):
+    with chinese():
         problems = loop.engine.problems(read, NOW)
     assert problems == [
         "回复客户确认时间：2026年12月5日 09:00 晚于今天（2026年11月20日）；尚未到来的时间不能记录："

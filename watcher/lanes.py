@@ -13,7 +13,6 @@ from typing import Any
 
 from app.application import App
 from app.jobs.base import AnyJob
-from language import use
 
 
 class Lane:
@@ -50,7 +49,7 @@ class Lane:
                 except queue.Empty:
                     continue
                 try:
-                    with use(app.settings.language):
+                    with app.settings.speaking():
                         made: Any = self.job.do(app, work, self._now())
                 except Exception as exc:  # the worker decides: said, or the service stops
                     made = exc

@@ -44,7 +44,7 @@ from app.jobs.base import AnyJob, Trigger, When
 from app.results import FileResult, Outcome, outcome_words
 from app.settings import Settings
 from forms.shown import shown
-from language import _, use
+from language import _
 from watcher.lanes import Lane
 from watcher.stability import Backoff, StabilityTracker
 
@@ -155,7 +155,7 @@ class Watcher:
             raise
         self._observer = observer
         self._thread(self._loop, "closedloop-worker")
-        with use(self.settings.language):
+        with self.settings.speaking():
             mode = (
                 _("polling every {seconds} s").format(seconds=f"{self.poll:g}")
                 if self.poll
@@ -177,13 +177,13 @@ class Watcher:
         for thread in list(self._threads):
             thread.join(timeout)
         self._lock.release()
-        with use(self.settings.language):
+        with self.settings.speaking():
             log.info("%s", _("stopped"))
 
     def _thread(self, work: Callable[[], None], name: str) -> threading.Thread:
         def run() -> None:
             # A thread starts with no language set: this one speaks the folder's.
-            with use(self.settings.language):
+            with self.settings.speaking():
                 try:
                     work()
                 except Exception as exc:  # the folder or registry went away: the service stops

@@ -3,6 +3,7 @@ out is taken from these."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from app.errors import AppError
 from filing.policy import Policy
 from forms.writer import DEFAULT_COMPANY
 from language import DEFAULT as DEFAULT_LANGUAGE
+from language import use
 from mail.settings import MailSettings
 
 SETTINGS_FILE = "closedloop.toml"
@@ -73,6 +75,10 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     weekly_reports: bool = True  # write last week's report once it is over
     inbox: InboxSettings = field(default_factory=InboxSettings)
+
+    def speaking(self) -> AbstractContextManager[str]:
+        """Say everything inside in this folder's language, naming its folders as it does."""
+        return use(self.language, self.policy.folders.top())
 
     @property
     def languages(self) -> tuple[str, ...]:

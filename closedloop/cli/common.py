@@ -18,12 +18,12 @@ import click
 
 from app.application import App
 from app.errors import AppError
-from app.settings import load_settings, now
+from app.settings import Settings, load_settings, now
 from archive.errors import ArchiveError
 from closedloop.columns import pad
 from filing.errors import FilingError
 from forms.errors import FormError, RefusedFile
-from language import DEFAULT, _
+from language import _
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
 
@@ -68,16 +68,16 @@ def errors(as_json: bool = False) -> Iterator[None]:
         fail(f"{name}: {exc.strerror or exc}", as_json, "os_error")
 
 
-def folder_language(root: Path | None) -> str:
-    """The language of the shared folder at `root`, as its settings say. English for a
-    command on no folder, and where the settings cannot be read: the command itself then
-    says why, in English."""
+def folder_settings(root: Path | None) -> Settings:
+    """The settings of the shared folder at `root`, for the language its command speaks
+    and the names of its folders. The defaults (English) for a command on no folder, and
+    where the settings cannot be read: the command itself then says why, in English."""
     if root is None:
-        return DEFAULT
+        return Settings()
     try:
-        return load_settings(root).language
+        return load_settings(root)
     except (AppError, OSError, ValueError):
-        return DEFAULT
+        return Settings()
 
 
 @contextmanager
@@ -94,7 +94,7 @@ __all__ = [
     "echo_json",
     "errors",
     "fail",
-    "folder_language",
+    "folder_settings",
     "json_option",
     "now",
     "now_option",

@@ -44,7 +44,7 @@ from closedloop.demo import play
 from closedloop.doctor import Check, checks
 from forms.shown import shown
 from language import DEFAULT as DEFAULT_LANGUAGE
-from language import LANGUAGES, LanguageError, _, language_code, use
+from language import LANGUAGES, LanguageError, _, language_code
 from watcher.service import Watcher
 
 
@@ -82,7 +82,7 @@ def init_cmd(root: Path, language: str | None) -> None:
             settings = read_settings(settings_file, text)
         created = init(root, settings.policy, settings.company_name, text, settings.languages)
         settings = load_settings(root)  # the file just written must be valid
-    with use(settings.language):  # the language just laid out, not the one before
+    with settings.speaking():  # the language just laid out, not the one before
         click.echo(
             _("{root}: {count} folders and files created").format(root=root, count=len(created))
             if created
@@ -257,7 +257,7 @@ def demo_cmd(root: Path, pause: float, language: str | None) -> None:
         settings = dataclasses.replace(
             settings, archive=dataclasses.replace(settings.archive, closure_packets=packets)
         )
-    with errors(), use(settings.language):
+    with errors(), settings.speaking():
         for step in play(root.resolve(), settings, text, now()):
             click.secho(step.title, bold=True)
             for line in step.lines:

@@ -11,8 +11,7 @@ from typing import Any
 
 import click
 
-from closedloop.cli.common import folder_language
-from language import use
+from closedloop.cli.common import folder_settings
 
 
 class FolderCommand(click.Command):
@@ -21,7 +20,7 @@ class FolderCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         on_folder = any(isinstance(p, click.Argument) and p.name == "root" for p in self.params)
         root = ctx.params.get("root") if on_folder else None
-        with use(folder_language(root)):
+        with folder_settings(root).speaking():
             return super().invoke(ctx)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from filing.registry.errors import DiskFull
-from language import _
+from language import _, folders
 
 #: Query parameters: by position (?) or by name (:name).
 Params = Sequence[Any] | Mapping[str, Any]
@@ -61,8 +61,8 @@ class Store:
                 raise DiskFull(
                     _(
                         "{path}: the disk is full ({error}); nothing was recorded. "
-                        "Free some space on it; the files wait in the Inbox"
-                    ).format(path=self.path, error=exc)
+                        "Free some space on it; the files wait in the {inbox}"
+                    ).format(path=self.path, error=exc, **folders())
                 ) from exc
             raise
 

@@ -24,7 +24,7 @@ from filing.rules.base import (
 )
 from filing.rules.dates import before, label, shown_when
 from filing.states import CaseState, Resolution
-from language import N_, _, formats
+from language import N_, _, folders, formats
 
 #: What the customer may ask for that sends goods back (a Return Form, then tracking).
 RETURN_REQUESTS = frozenset({"return", "exchange", "repair"})
@@ -74,8 +74,8 @@ class Registration(FormRule):
                 ),
                 _(
                     "A supervisor may accept it: fill '{field}' with their name and reason, "
-                    "save, and put it back into the Inbox."
-                ).format(field=label(self.form_id, "supervisor_override")),
+                    "save, and put it back into the {inbox}."
+                ).format(field=label(self.form_id, "supervisor_override"), **folders()),
             )
         received = values.get("received_at")
         return Opening(
