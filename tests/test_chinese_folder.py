@@ -84,9 +84,22 @@ def test_english_folder_keeps_its_folders_when_its_language_changes(tmp_path: Pa
     ("key", "value", "said"),
     [
         ("inbox", "In/box", "[folders] inbox is 'In/box', not a name a folder can have"),
-        ("archive", " ", "[folders] archive is ' ', not a name a folder can have"),
+        (
+            "inbox",
+            "../outside",
+            "inbox is '../outside', not a name a folder can have: it holds '/'",
+        ),
+        ("archive", " ", "[folders] archive is ' ', not a name a folder can have: it is empty"),
+        ("quarantine", "CON", "quarantine is 'CON', not a name a folder can have: Windows keeps"),
+        ("quarantine", "nul.txt", "is 'nul.txt', not a name a folder can have: Windows keeps"),
+        ("quarantine", "a\tb", "is 'a\\tb', not a name a folder can have: it holds '\\t'"),
+        ("reports", "Reports ", "is 'Reports ', not a name a folder can have: it has spaces at"),
         ("reports", "inbox", "[folders] reports is 'inbox', the name of another folder (inbox)"),
-        ("outbox", ".closedloop", "[folders] outbox is '.closedloop', not a name a folder can"),
+        (
+            "outbox",
+            ".closedloop",
+            "outbox is '.closedloop', the name of another folder (closedloop's",
+        ),
     ],
 )
 def test_folder_names_are_checked(tmp_path: Path, key: str, value: str, said: str) -> None:

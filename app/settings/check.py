@@ -17,6 +17,8 @@ from typing import Any
 
 import holidays
 from holidays.registry import COUNTRIES
+from pathvalidate import ValidationError, validate_filename
+from pathvalidate.error import ErrorReason
 
 from forms.definition import all_forms
 
@@ -177,3 +179,24 @@ def calendar_problem(
         f'subdivision = "{near or ""}"',
         near,
     )
+
+
+def folder_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a folder on the share (Windows' rules, which a Samba share
+    keeps too), as a clause about it; None when it can."""
+    if not name.strip():
+        return "it is empty"
+    if name != name.strip():
+        return "it has spaces at its ends, which Windows drops"
+    if name.strip(".") == "" or name.endswith("."):
+        return "it ends with a dot, which Windows drops"
+    try:
+        validate_filename(name, platform="windows")
+    except ValidationError as exc:
+        if exc.reason is ErrorReason.RESERVED_NAME:
+            return "Windows keeps it for a device"
+        bad = sorted({c for c in name if not c.isprintable() or c in '/\\:*?"<>|'})
+        if bad:
+            return f"it holds {', '.join(repr(c) for c in bad)}, which a folder's name cannot"
+        return "Windows does not take it"
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from app.settings.check import folder_name_problem
 from filing.folders import TOP, FolderNames
 from language import DEFAULT, LanguageError, language_code
 
@@ -18,15 +19,16 @@ def read_folders(reader: SettingsReader) -> FolderNames:
     names: dict[str, str] = {}
     for key, default in FolderNames().names().items():
         value = reader.get("folders", key, default)
-        name = value.strip() if isinstance(value, str) else ""
-        if not name or any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
+        problem = folder_name_problem(value) if isinstance(value, str) else "it is not text"
+        if problem is not None:
             raise reader.fail(
                 f"[folders] {key}",
-                f"is {value!r}, not a name a folder can have",
-                f"{key} = {json.dumps(default)}",
+                f"is {value!r}, not a name a folder can have: {problem}",
+                f"{key} = {json.dumps(default, ensure_ascii=False)}",
             )
-        names[key] = name
-    seen: dict[str, str] = {}
+        names[key] = value
+    # closedloop's own: its state folder and the settings file sit beside them.
+    seen = {".closedloop": "closedloop's state", "closedloop.toml": "the settings file"}
     for key in TOP:  # side by side at the top; the others live inside one of them
         name = names[key]
         other = seen.setdefault(name.casefold(), key)

@@ -15,6 +15,7 @@ from app.settings.check import (
     complaint_categories,
     department_id_problem,
     did_you_mean,
+    folder_name_problem,
     key_text,
     nearest,
 )
@@ -104,18 +105,18 @@ class SettingsReader:
                     f"{near or 'new_department'} = {shown}",
                     near,
                 )
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):
                 raise self.fail(
                     f"[departments] {key}", f"is {value!r}, not a name", f'{key} = "Name"'
                 )
-            name = value.strip()
-            if any(c in name for c in '/\\:*?"<>|') or name.strip(". ") != name:
+            wrong = folder_name_problem(value)
+            if wrong is not None:
                 raise self.fail(
-                    "[departments]",
-                    f"folder name {name!r} has a character folders cannot hold",
+                    f"[departments] {key}",
+                    f"is {value!r}, not a name a folder can have: {wrong}",
                     'quality_management = "Quality Management"',
                 )
-            out[key] = name
+            out[key] = value
         return out
 
     def routes(self, outboxes: dict[str, str]) -> dict[str, str]:
