@@ -48,9 +48,13 @@ class FileResult:
     # Cases this changed (the filing's, and a case a rejection registered again): their
     # derived pages are written anew.
     cases: tuple[str, ...] = ()
+    # A file refused before it could be read as a form: the kind of refusal, an id for
+    # machines (`encrypted`, `legacy_format`: forms.errors.REFUSAL_KINDS); the reason
+    # says it in words.
+    refusal: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "file": self.file,
             "outcome": str(self.outcome),
             "case_id": self.case_id,
@@ -58,3 +62,6 @@ class FileResult:
             "issued": self.issued,
             "reason": self.reason,
         }
+        if self.refusal is not None:
+            out["refusal"] = self.refusal
+        return out

@@ -314,7 +314,8 @@ def test_every_corpus_file_in_the_inbox_is_refused_or_left_alone(
         assert (folder.root / "Quarantine" / name).exists()
         note = (folder.root / "Quarantine" / f"{name} - what to fix.txt").read_text()
         assert "What is wrong:" in note and "What to do:" in note
-    assert results["password.xls"]["reason"] == "encrypted: it is protected with a password."
+    assert results["password.xls"]["reason"] == "it is protected with a password."
+    assert results["password.xls"]["refusal"] == "encrypted"
 
 
 @pytest.mark.libreoffice

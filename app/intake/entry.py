@@ -98,4 +98,4 @@ def take(desk: Desk, path: Path, now: datetime) -> FileResult:
         if exc.kind == "lock_file":
             return FileResult(name, Outcome.IGNORED, reason=exc.reason)
         quarantine([exc.reason], exc.fix)
-        return FileResult(name, Outcome.REFUSED, reason=f"{exc.kind}: {exc.reason}")
+        return FileResult(name, Outcome.REFUSED, reason=exc.reason, refusal=exc.kind)
