@@ -20,7 +20,7 @@ class AppError(Exception):
 
 
 class NotASharedFolder(AppError):
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, inbox: str = "Inbox") -> None:
         self.root = root
         if not root.exists():
             said = _(
@@ -29,7 +29,23 @@ class NotASharedFolder(AppError):
             )
         else:
             said = _(
-                "{root} is not a closedloop shared folder (it has no Inbox or .closedloop in "
+                "{root} is not a closedloop shared folder (it has no {inbox} or .closedloop in "
                 "it); lay it out with `closedloop init {command}`"
             )
-        super().__init__(said.format(root=root, command=command_path(root)))
+        super().__init__(said.format(root=root, command=command_path(root), inbox=inbox))
+
+
+class FolderMissing(NotASharedFolder):
+    """A folder the settings name is not there (renamed, or removed): nothing is made in
+    its place, or the cases would be split between two folders."""
+
+    def __init__(self, root: Path, key: str, name: str) -> None:
+        self.root, self.key, self.name = root, key, name
+        AppError.__init__(
+            self,
+            _(
+                "{root}: the folder {name} ([folders] {key} in closedloop.toml) is missing; if "
+                "it was renamed, rename it back or write its new name there; if it was "
+                "removed, `closedloop init {command}` makes it anew, empty"
+            ).format(root=root, name=name, key=key, command=command_path(root)),
+        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from app.errors import NotASharedFolder
+from app.errors import FolderMissing, NotASharedFolder
 from filing.folders import FolderNames
 from filing.policy import Policy
 from forms.atomicfile import atomic_write_bytes, leftover_of
@@ -103,8 +103,11 @@ class SharedFolder:
         """The shared folder at `root` with its folders named `names`; NotASharedFolder
         when it is not laid out (nothing is created: `closedloop init` lays one out)."""
         folder = cls(root, names or FolderNames())
-        if not folder.is_laid_out():
-            raise NotASharedFolder(root)
+        if not folder.state.is_dir():
+            raise NotASharedFolder(root, folder.names.inbox)
+        for key in ("inbox", "archive"):  # where files come in, and the record of every case
+            if not (root / getattr(folder.names, key)).is_dir():
+                raise FolderMissing(root, key, getattr(folder.names, key))
         return folder
 
 

@@ -177,3 +177,40 @@ def test_a_note_names_the_folders_as_the_settings_do(tmp_path: Path) -> None:
     [note] = (root / "Quarantine").glob("list.txt*.txt")
     said = note.read_text(encoding="utf-8")
     assert "请使用“Blank Forms”文件夹中的表单" in said
+
+
+def test_a_renamed_archive_stops_the_folder_and_is_named(tmp_path: Path) -> None:
+    """The Archive renamed on disk but not in the settings: nothing is made in its place
+    (the cases would be split between two folders); the command says which folder, the
+    key that names it and what to do."""
+    root = tmp_path / "share"
+    run("init", str(root), "--language", "zh-CN")
+    (root / "档案").rename(root / "归档")
+    said = run("ingest", str(root), code=2)
+    assert "文件夹“档案”（closedloop.toml 中 [folders] archive）不存在" in said
+    assert not (root / "档案").exists()
+
+
+def test_doctor_does_not_look_for_default_folders_when_the_settings_cannot_be_read(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "share"
+    run("init", str(root), "--language", "zh-CN")
+    with (root / "closedloop.toml").open("a", encoding="utf-8") as settings:
+        settings.write("broken = [\n")
+    said = run("doctor", str(root), code=1)
+    assert "not valid TOML" in said
+    assert "Inbox" not in said and "not checked: their names are in the settings" in said
+
+
+def test_doctor_looks_for_the_folders_by_their_names_when_another_setting_is_wrong(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "share"
+    run("init", str(root), "--language", "zh-CN")
+    path = root / "closedloop.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('quality = "quality_management"', 'quality = "nowhere"'), "utf-8")
+    said = run("doctor", str(root), code=1)
+    assert "[routing] quality" in said
+    assert "missing" not in said  # 收件箱, 档案, 发件箱/质量管理部 … are all there

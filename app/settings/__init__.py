@@ -23,6 +23,7 @@ from app.settings.model import (
     WatchSettings,
 )
 from app.settings.reader import SettingsReader
+from filing.folders import FolderNames
 from language import DEFAULT as DEFAULT_LANGUAGE
 from language import language_code
 
@@ -35,6 +36,7 @@ __all__ = [
     "SettingsError",
     "UnknownSetting",
     "WatchSettings",
+    "folder_names_in",
     "load_settings",
     "now",
     "read_settings",
@@ -62,6 +64,18 @@ def load_settings(root: Path | None) -> Settings:
     except UnicodeDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
     return read_settings(path, text)
+
+
+def folder_names_in(root: Path) -> tuple[FolderNames, dict[str, str]] | None:
+    """The folders' and departments' names the settings file of `root` gives, even when
+    another of its settings is wrong (`doctor` looks for the folders by them); None when
+    those cannot be read."""
+    path = root / SETTINGS_FILE
+    try:
+        reader = SettingsReader(path, tomllib.loads(path.read_text(encoding="utf-8")))
+        return reader.folders(), reader.departments()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError):
+        return None
 
 
 def read_settings(path: Path, text: str) -> Settings:

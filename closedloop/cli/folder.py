@@ -23,6 +23,7 @@ from app.results import Outcome, outcome_words
 from app.settings import (
     Settings,
     SettingsError,
+    folder_names_in,
     load_settings,
     read_settings,
     settings_template,
@@ -191,6 +192,7 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
     service watches it, a network share that needs polling, LibreOffice, fonts and the
     mail server. Creates nothing, even where ROOT is not a shared folder."""
     settings_file = root / SETTINGS_FILE
+    unread = False
     try:
         settings = load_settings(root)
         found = [Check("settings", "ok", str(settings_file))]
@@ -207,7 +209,14 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
             ]
     except SettingsError as exc:
         settings, found = Settings(), [Check("settings", "fail", str(exc))]
-    found += checks(
+        # The folders are looked for by the names the file gives, if it can be read so far.
+        names = folder_names_in(root)
+        unread = names is None
+        if names is not None:
+            folders, outboxes = names
+            policy = dataclasses.replace(settings.policy, folders=folders, outboxes=outboxes)
+            settings = dataclasses.replace(settings, policy=policy)
+    more = checks(
         root,
         settings.watch.poll,
         settings.archive.closure_packets,
@@ -215,6 +224,12 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
         mail=settings.mail,
         folders=settings.policy.folders,
     )
+    if unread:
+        # The folders' names are settings: the defaults would send the reader looking for
+        # folders this one never had.
+        said = _("not checked: their names are in the settings, which cannot be read")
+        more = [Check(c.name, "warn", said) if c.name == "folders" else c for c in more]
+    found += more
     if as_json:
         echo_json({"checks": [c.to_json() for c in found]})
     else:
