@@ -19,7 +19,8 @@ from typing import IO, Any
 
 from docx import Document
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, Twips
 from docx.table import Table, _Cell, _Row
@@ -30,6 +31,7 @@ from forms.docprops import add_docx_custom_properties
 from forms.hints import (
     ENGLISH,
     UPRIGHT,
+    EastAsian,
     Wording,
     field_hint,
     hint_lines,
@@ -57,6 +59,7 @@ INSTRUCTIONS = N_(
     "the words listed beside it. Save as .docx (keep the file type) into the {inbox} folder."
 )
 CASE = N_("Case")
+FONT_TABLE = "/word/fontTable.xml"
 
 
 def write_docx(
@@ -83,6 +86,9 @@ def _write(
     base = resources.files("templates").joinpath("letterhead.docx")
     with base.open("rb") as fh:
         doc = Document(fh)
+    east_asian = words.east_asian()
+    if east_asian is not None:
+        _mark_east_asian(doc, east_asian)
     ids = itertools.count(1)
     styles = _StyleIds(doc)
     _header_footer(doc, form, identity, company, words)
@@ -121,6 +127,26 @@ class _StyleIds:
         self.hint = sid("CL Hint")
         self.spacer = sid("CL Spacer")
         self.table = doc.styles["Table Grid"]
+
+
+def _mark_east_asian(doc: Any, east: EastAsian) -> None:
+    """East Asian text in east's language and font, by default in every style: the font
+    named outright, not by the theme (whose East Asian font follows the document's theme
+    language, Japanese in the base). Latin text keeps the styles' font and language."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    fonts = rpr.find(qn("w:rFonts"))
+    fonts.attrib.pop(qn("w:eastAsiaTheme"), None)  # a theme font outranks the named one
+    fonts.set(qn("w:eastAsia"), east.font)
+    rpr.find(qn("w:lang")).set(qn("w:eastAsia"), east.language)
+    doc.settings.element.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), east.language)
+    table = next(p for p in doc.part.package.iter_parts() if p.partname == FONT_TABLE)
+    root = parse_xml(table.blob)
+    entry = OxmlElement("w:font", {qn("w:name"): east.font})
+    for tag, value in (("w:charset", f"{east.charset:02X}"), ("w:family", "swiss")):
+        entry.append(OxmlElement(tag, {qn("w:val"): value}))
+    root.append(entry)  # with its character set, for a Word that must stand in another
+    table._blob = serialize_part_xml(root)
 
 
 def _paragraph(doc: Any, text: str, style_id: str) -> Paragraph:

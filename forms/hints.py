@@ -10,6 +10,7 @@ from `in_language`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,32 @@ NO_CASE_PART = N_(" · Case number given when filed")
 _LIST_JOIN = {"zh-CN": "、"}
 #: Languages whose script is never slanted: a note printed in italics is upright in them.
 UPRIGHT = frozenset({"zh-CN"})
+
+
+@dataclass(frozen=True)
+class EastAsian:
+    """How a form marks its Chinese text, so that it is drawn in Chinese glyph forms: the
+    text's language (Word's East Asian language) and the font named for it, with its
+    Windows character set (134, GB2312) for a machine that must stand in another font.
+
+    Microsoft YaHei (微软雅黑): a sans serif like the forms' Latin font, with a true bold
+    for labels and titles (SimSun has none, so Word would smear one), on every Windows
+    since Vista and installed with Office for Mac; WPS uses it from Windows. LibreOffice
+    elsewhere takes the language and stands in Noto Sans CJK SC. Unmarked, Chinese text
+    took Word's theme font for Japanese (ＭＳ 明朝) and LibreOffice drew it in Japanese
+    or Hong Kong glyph forms (骨, 直, 角 differ)."""
+
+    language: str
+    font: str = "Microsoft YaHei"
+    charset: int = 134
+
+
+#: The East Asian language a form in that language (first or second) marks its text with.
+EAST_ASIAN = {"zh-CN": EastAsian("zh-CN")}
+_HAN = "\u2e80-\u2fdf\u3000-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+#: A stretch of East Asian text (ideographs, kana, CJK and full-width punctuation), spaces
+#: inside it included: what an East Asian font draws, where a cell has one font for all.
+EAST_ASIAN_TEXT = re.compile(f"[{_HAN}]+(?: +[{_HAN}]+)*")
 
 
 @dataclass(frozen=True)
@@ -92,6 +119,12 @@ class Wording:
 
     def yes_no(self) -> tuple[str, str]:
         return in_language(self.language, YES), in_language(self.language, NO)
+
+    def east_asian(self) -> EastAsian | None:
+        """How the form marks its East Asian text: by its first language that has one, else
+        its second's; None for a form in no such language (printed as it always was)."""
+        found = (EAST_ASIAN.get(lang) for lang in (self.language, self.second) if lang)
+        return next(filter(None, found), None)
 
 
 ENGLISH = Wording()

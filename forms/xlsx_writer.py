@@ -20,15 +20,27 @@ from typing import IO, Any
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.proxy import StyleProxy
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from forms.definition import Field, FormDefinition, Section
-from forms.hints import ENGLISH, UPRIGHT, Wording, field_hint, identity_line, shown_value
+from forms.hints import (
+    EAST_ASIAN_TEXT,
+    ENGLISH,
+    UPRIGHT,
+    EastAsian,
+    Wording,
+    field_hint,
+    identity_line,
+    shown_value,
+)
 from forms.identity import Identity
 from forms.layout import (
     SHEET_GAP_POINTS,
@@ -108,6 +120,9 @@ def _write(
                 writer.table(f, values.get(f.id) or [])
             else:
                 writer.scalar(f, section, values.get(f.id))
+    east_asian = words.east_asian()
+    if east_asian is not None:
+        _east_asian_runs(ws, east_asian)
     ws.print_area = f"A1:{get_column_letter(LAST_COL)}{writer.row}"
     ws.print_title_rows = f"1:{PRINT_TITLE_ROWS}"
     _page_setup(ws, columns)
@@ -302,6 +317,35 @@ def set_text(cell: Cell | MergedCell, text: str) -> None:
     cell.data_type = "s"
     if text.startswith(_FORMULA_STARTS):
         cell.quotePrefix = True
+
+
+def _east_asian_runs(ws: Worksheet, east: EastAsian) -> None:
+    """The form's own texts with their East Asian stretches in east's font, the rest in the
+    style's: a cell has one font, and named for all its text it would draw the Latin too
+    (LibreOffice, lacking the font, in another, wider one). Input cells stay as they are."""
+    for row in ws.iter_rows():
+        for cell in row:
+            text = cell.value
+            if isinstance(text, str) and cell.style != "CL Input" and EAST_ASIAN_TEXT.search(text):
+                cell.value = _runs(text, cell.font, east)
+
+
+def _runs(text: str, font: Font | StyleProxy, east: EastAsian) -> CellRichText:
+    def run(part: str, name: str | None, charset: int | None = None) -> TextBlock:
+        # A run's font is whole in itself: every property of the style's, but its name.
+        shaped = InlineFont(rFont=name, charset=charset, b=font.b, i=font.i, sz=font.sz)
+        shaped.color = font.color
+        return TextBlock(shaped, part)
+
+    runs, done = [], 0
+    for stretch in EAST_ASIAN_TEXT.finditer(text):
+        if stretch.start() > done:
+            runs.append(run(text[done : stretch.start()], font.name))
+        runs.append(run(stretch.group(), east.font, east.charset))
+        done = stretch.end()
+    if done < len(text):
+        runs.append(run(text[done:], font.name))
+    return CellRichText(runs)
 
 
 def _protect(ws: Worksheet) -> None:
