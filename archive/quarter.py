@@ -42,11 +42,14 @@ from filing.policy import Policy
 from filing.registry import Case, Registry
 from filing.words import category_label, department_name, resolution_words
 from forms.atomicfile import atomic_write_bytes, fsync_dir
-from language import _
+from language import N_, _
+from reports.names import NAMES, named, replace_others
 from reports.report import list_sheet, quarterly_report, workbook_bytes, write_report
 
 QUARTER = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
-SUMMARY = "{quarter} Summary.xlsx"
+# The summary's name without ".xlsx", in the language in use when the quarter is sealed
+# ("2026Q4 Summary", "2026Q4 结案汇总"); a close run again replaces the other language's.
+SUMMARY = N_("{quarter} Summary")
 MANIFEST = "manifest.sha256"
 # forms/atomicfile.py's temp file: `.<name>.<12 hex digits>.part`, left behind when a write
 # was killed before its rename. Nothing closedloop files starts with a dot (safe_name).
@@ -110,6 +113,8 @@ class QuarterClosed:
     folder: Path
     moved: list[str]  # case ids moved by this run
     cases: list[str]  # every case in the quarter folder
+    summary: str = ""  # the names of the summary and the report written into it
+    report: str = ""
 
 
 def closed_in(registry: Registry, quarter: Quarter) -> list[Case]:
@@ -178,16 +183,18 @@ def close_quarter(
         moved.append(case.case_id)
     fsync_dir(archive)
     fsync_dir(target)
-    atomic_write_bytes(
-        target / SUMMARY.format(quarter=quarter), _summary(quarter, cases, policy.outboxes)
-    )
+    summary = f"{named(SUMMARY, str(quarter))}.xlsx"
+    atomic_write_bytes(target / summary, _summary(quarter, cases, policy.outboxes))
+    replace_others(target, SUMMARY, str(quarter), (".xlsx",))
     report = quarterly_report(registry, policy, quarter.year, quarter.q, now, company, currency)
     atomic_write_bytes(target / f"{report.name}.xlsx", workbook_bytes(report))
+    replace_others(target, NAMES["quarterly"], str(quarter), (".xlsx",))
     if reports is not None:
         write_report(reports, report)
     atomic_write_bytes(target / MANIFEST, _quarter_manifest(target, quarter))
     _read_only(target)
-    return QuarterClosed(quarter, target, moved, [c.case_id for c in cases])
+    cases_in = [c.case_id for c in cases]
+    return QuarterClosed(quarter, target, moved, cases_in, summary, f"{report.name}.xlsx")
 
 
 def _summary(quarter: Quarter, cases: list[Case], outboxes: Mapping[str, str]) -> bytes:

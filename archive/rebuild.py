@@ -24,6 +24,7 @@ from archive.listing import NEVER_FOLLOWED, first_not_a_folder
 from archive.nofollow import read_regular
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.verify import JSON_ERRORS, MAX_RECORD_BYTES, verify_case, verify_quarter
+from archive.verify_findings import kind_words
 from filing.records import Case, Event, Evidence, Filing, Issued
 from filing.registry import Registry
 from forms.atomicfile import fsync_dir
@@ -156,7 +157,7 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
                 f"{folder}: {first.detail}"
                 if first.kind == "identity" or not first.file
                 else _("{folder}: {file} is {kind} ({detail})").format(
-                    folder=folder, file=first.file, kind=first.kind, detail=first.detail
+                    folder=folder, file=first.file, kind=kind_words(first.kind), detail=first.detail
                 )
             )
             continue
@@ -187,7 +188,10 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
                     "{quarter}: {file} is {kind} in the sealed quarter ({detail}); the quarter "
                     "was changed after it was sealed"
                 ).format(
-                    quarter=quarter, file=finding.file, kind=finding.kind, detail=finding.detail
+                    quarter=quarter,
+                    file=finding.file,
+                    kind=kind_words(finding.kind),
+                    detail=finding.detail,
                 )
             )
     for case_id, held in sorted(holders.items()):

@@ -1,8 +1,9 @@
 """What `closedloop verify` finds: a finding names the folder, the file, its kind and what
 to do; a check is one folder's (or the archive's) findings with what was read.
 
-The kind is an id (`--json` keeps it as it is); the detail is said in the language in use,
-as every `detail` of verify's findings is (archive/verify*.py, archive/chaincheck.py)."""
+The kind is an id (`--json` keeps it as it is; `kind_words` says it in the language in use,
+as verify's text does); the detail is said in the language in use, as every `detail` of
+verify's findings is (archive/verify*.py, archive/chaincheck.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,29 @@ from pathlib import Path
 
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile
-from language import _
+from archive.page_words import in_context
+from language import N_, _
+
+#: A finding's kind as a person reads it before the finding (the context before the bar: a
+#: bare "missing" or "history" means something else elsewhere in the catalogs). English
+#: shows the ids, as verify always has.
+KINDS = {
+    "missing": N_("finding|missing"),
+    "altered": N_("finding|altered"),
+    "unexpected": N_("finding|unexpected"),
+    "not-a-file": N_("finding|not-a-file"),
+    "history": N_("finding|history"),
+    "unreadable": N_("finding|unreadable"),
+    "identity": N_("finding|identity"),
+    "registry": N_("finding|registry"),
+    "chain": N_("finding|chain"),
+    "anchor": N_("finding|anchor"),
+}
+
+
+def kind_words(kind: str) -> str:
+    """A finding's kind in the language in use: `missing`, `缺失`."""
+    return in_context(_(KINDS[kind])) if kind in KINDS else kind
 
 
 @dataclass(frozen=True)

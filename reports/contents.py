@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from filing.policy import Policy
 from filing.registry import Registry
 from language import N_, _
 from reports.figures import Count, Figures, Span, figures, trend_span
+from reports.names import report_name
 
 # A deadline's state and its colour, in the order the workbook's chart and the page stack them.
 STATE_COLOURS = {
@@ -66,7 +67,7 @@ def deadline_list(names: list[str]) -> str:
 @dataclass(frozen=True)
 class Report:
     kind: str  # weekly | quarterly
-    name: str  # the file name without extension: "2026-W47 Weekly Report"
+    name: str  # the file name without extension: "2026-W47 Weekly Report", "2026-W47 周报"
     title: str
     company: str
     main: Figures  # the week or the quarter: the headline
@@ -92,7 +93,8 @@ class Report:
 
 
 def weekly_name(week: Span) -> str:
-    return f"{week.label} Weekly Report"
+    """The weekly report's name in the language in use (reports.names finds it in any)."""
+    return report_name("weekly", week.label)
 
 
 def weekly_report(
@@ -132,7 +134,7 @@ def quarterly_report(
     main = figures(registry, policy, quarter, now)
     return Report(
         "quarterly",
-        f"{quarter.label} Quarterly Report",
+        report_name("quarterly", quarter.label),
         _("Customer complaints, quarter {quarter}").format(quarter=quarter.label),
         company,
         main,
@@ -144,11 +146,20 @@ def quarterly_report(
     )
 
 
-def headline(report: Report) -> list[tuple[str, int | Decimal]]:
+class Figure(NamedTuple):
+    """A number at the top of a report: what it counts, and whether it is money (shown with
+    the currency, two decimals, as the packet shows an amount)."""
+
+    label: str
+    value: int | Decimal
+    money: bool = False
+
+
+def headline(report: Report) -> list[Figure]:
     """The numbers at the top of both the workbook and the page."""
     main, trend = report.main, report.trend
     period, span = report.main_label, report.trend_label
-    rows: list[tuple[str, int | Decimal]] = [
+    rows = [
         (_("Opened {period}").format(period=period), main.opened),
         (_("Closed {period}").format(period=period), main.closed),
         (_("Open at the end"), main.open_at_end),
@@ -161,14 +172,12 @@ def headline(report: Report) -> list[tuple[str, int | Decimal]]:
             (_("Opened, {span}").format(span=span), trend.opened),
             (_("Closed, {span}").format(span=span), trend.closed),
         ]
-    rows += [
-        (
-            _("Deductions ({currency}), {span}").format(currency=report.currency, span=span),
-            trend.deductions,
-        ),
-        (_("Working hours, {span}").format(span=span), trend.working_hours),
+    deductions = _("Deductions ({currency}), {span}").format(currency=report.currency, span=span)
+    return [
+        *(Figure(label, value) for label, value in rows),
+        Figure(deductions, trend.deductions, money=True),
+        Figure(_("Working hours, {span}").format(span=span), trend.working_hours),
     ]
-    return rows
 
 
 def breakdown_rows(report: Report, counts: Callable[[Figures], list[Count]]) -> list[list[Any]]:

@@ -63,7 +63,13 @@ def html_bytes(report: Report) -> bytes:
     text = render(
         "report.html",
         report=report,
-        headline=[(label, _number(v)) for label, v in headline(report)],
+        headline=[
+            (
+                f.label,
+                words.money(Decimal(f.value), report.currency) if f.money else _number(f.value),
+            )
+            for f in headline(report)
+        ],
         categories=bars(lambda f: f.by_category),
         customers=bars(lambda f: f.by_customer),
         products=bars(lambda f: f.by_product),
@@ -89,6 +95,7 @@ def html_bytes(report: Report) -> bytes:
         costs=trend.costs,
         costs_by_department=trend.costs_by_department,
         number=_number,
+        currency=report.currency,
         when=words.minute,
         deadlines_in_words=deadline_list,
         # The link is put into a sentence a translator words: made here, escaped here.

@@ -26,6 +26,7 @@ from reports.contents import (
     weekly_name,
     weekly_report,
 )
+from reports.names import NAMES, is_report, replace_others
 from reports.page import html_bytes
 from reports.workbook import list_sheet, workbook_bytes
 from templates import render
@@ -50,20 +51,25 @@ REPORTS_INDEX = "index.html"
 
 
 def write_report(reports: Path, report: Report) -> list[Path]:
-    """Write the workbook and the page, and list them in `Reports/index.html`."""
+    """Write the workbook and the page, and list them in `Reports/index.html`; the same
+    report under another language's name is replaced by them."""
     reports.mkdir(parents=True, exist_ok=True)
     xlsx = reports / f"{report.name}.xlsx"
     html = reports / f"{report.name}.html"
     atomic_write_bytes(xlsx, workbook_bytes(report))
     atomic_write_bytes(html, html_bytes(report))
+    replace_others(reports, NAMES[report.kind], report.main.span.label, (".xlsx", ".html"))
     write_reports_index(reports, report.written, report.archive)
     return [xlsx, html]
 
 
 def write_reports_index(reports: Path, now: datetime, archive: str = "Archive") -> None:
     """List every report's page and workbook in `Reports/index.html`; `archive`: the
-    Archive folder's name, which the list links to."""
-    pages = sorted((p for p in reports.glob("* Report.html")), key=lambda p: p.name, reverse=True)
+    Archive folder's name, which the list links to. Reports named in any language are
+    listed (a folder whose language changed keeps its old ones)."""
+    pages = sorted(
+        (p for p in reports.glob("*.html") if is_report(p.stem)), key=lambda p: p.name, reverse=True
+    )
     listed = [
         {
             "name": p.stem,

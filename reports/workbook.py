@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from unicodedata import east_asian_width
 
@@ -36,11 +37,27 @@ HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
 # Excel refuses a sheet name longer than 31 characters or holding any of these.
 NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_CHARS = 31
+# The amount in a text formats.money wrote ("CNY 1.00", "¥1.00", "1,00 €").
+_AMOUNT = re.compile(r"1[.,]00")
 
 
 def sheet_name(text: str) -> str:
     """`text` as Excel takes a sheet's name, whatever a translator wrote."""
     return NOT_IN_SHEET_NAMES.sub(" ", text).strip("' ")[:SHEET_NAME_CHARS] or "-"
+
+
+def money_format(currency: str) -> str:
+    """Excel's number format of an amount as formats.money writes it in the language in
+    use, two decimals: `"CNY "#,##0.00`, `"¥"#,##0.00`. The cell keeps the number."""
+    shown = formats.money(Decimal("1.00"), currency)
+    found = _AMOUNT.search(shown)
+    before, after = (shown[: found.start()], shown[found.end() :]) if found else (currency, "")
+
+    def quoted(text: str) -> str:
+        text = text.replace('"', "")
+        return f'"{text}"' if text else ""
+
+    return f"{quoted(before)}#,##0.00{quoted(after)}"
 
 
 def workbook_bytes(report: Report) -> bytes:
@@ -76,13 +93,19 @@ def _headline(ws: Worksheet, report: Report) -> None:
         span=report.trend.span.label,
         written=formats.minute(report.written),
     )
-    for col, (label, value) in enumerate(headline(report), start=1):
-        head = ws.cell(row=4, column=col, value=label)
+    for col, figure in enumerate(headline(report), start=1):
+        head = ws.cell(row=4, column=col, value=figure.label)
         head.font = BOLD
         head.fill = HEAD_FILL
         head.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row=5, column=col, value=value).font = Font(bold=True, size=13)
+        cell = ws.cell(row=5, column=col, value=figure.value)
+        cell.font = Font(bold=True, size=13)
         ws.column_dimensions[get_column_letter(col)].width = 13
+        if figure.money:
+            cell.number_format = money_format(report.currency)
+            # A bold 13 pt amount is wider than the 11 pt text the widths are counted in.
+            shown = formats.money(figure.value, report.currency)
+            ws.column_dimensions[get_column_letter(col)].width = max(13, 1.3 * _width(shown))
     ws.row_dimensions[4].height = 46
 
 
@@ -115,12 +138,26 @@ def list_sheet(
     return ws, len(rows)
 
 
+def _width(shown: str) -> int:
+    """The width `shown` takes in a column (a Chinese character takes two)."""
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in shown)
+
+
 def _widen(ws: Worksheet, column: int, shown: str) -> None:
-    """Make a column wide enough for `shown` (a Chinese character takes two widths)."""
+    """Make a column wide enough for `shown`."""
     letter = get_column_letter(column)
-    needed = 1 + sum(2 if east_asian_width(c) in "WF" else 1 for c in shown)
+    needed = 1 + _width(shown)
     if (ws.column_dimensions[letter].width or 0) < needed:
         ws.column_dimensions[letter].width = needed
+
+
+def _as_money(ws: Worksheet, column: int, currency: str) -> None:
+    """The amounts in `column` (below its head) with the currency, as the page shows them."""
+    shape = money_format(currency)
+    for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
+        if isinstance(cell.value, (int, float, Decimal)):
+            cell.number_format = shape
+            _widen(ws, column, formats.money(cell.value, currency))
 
 
 def _breakdown(
@@ -160,13 +197,15 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
         ),
     )
     _cases_sheets(wb, report)
-    sheets.costs = list_sheet(
+    costs = list_sheet(
         wb,
         _("Costs by department"),
         [_("Department"), _("Deductions charged"), _("Working hours transferred"), _("Cases")],
         [[d.department, d.deductions, d.working_hours, d.cases] for d in trend.costs_by_department],
         [26, 18, 24, 8],
     )
+    _as_money(costs[0], 2, report.currency)
+    sheets.costs = costs
     return sheets
 
 
@@ -215,7 +254,7 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
         ],
         [15, 24, 14, 22, 17, 40],
     )
-    list_sheet(
+    costs, _rows = list_sheet(
         wb,
         _("Costs"),
         [
@@ -241,3 +280,4 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
         ],
         [15, 24, 24, 12, 14, 24, 17],
     )
+    _as_money(costs, 4, report.currency)

@@ -201,9 +201,12 @@ def test_a_refusal_is_mailed_in_chinese(folder: ChineseFolder, mailbox: Mailbox)
         f"该文件在共享文件夹的“{names.quarantine}”中，旁边附有内容相同的说明：",
         f"{names.quarantine}/投诉 002.docx",
         f"请将改正后的文件重新保存到“{names.inbox}”文件夹",
+        # where a settled refusal goes, as the folder names it: 隔离/已处理/
+        f"{names.quarantine}/{names.settled}/。",
     ):
         assert words in text, words
-    assert "Inbox" not in text and "Quarantine" not in text
+    assert (names.quarantine, names.settled) == ("隔离", "已处理")
+    assert "Inbox" not in text and "Quarantine" not in text and "Settled" not in text
     window = load_settings(folder.root).policy.outboxes["customer_window"]
     assert digest["Subject"] == (
         f"{window}：投诉日报 2026年11月20日：逾期 0 项，即将到期 0 项，被拒收文件 1 个"

@@ -31,7 +31,9 @@ from tests.scenario import Folder
 from tests.test_report import scripted
 
 MONDAY = "2026-11-30T08:00"  # W48 is over: the weekly job writes its report
-NAME = "2026-W48 Weekly Report"
+# W48's report as each language names its files.
+NAMES = {"en": "2026-W48 Weekly Report", "zh-CN": "2026-W48 周报"}
+NAME = NAMES["zh-CN"]
 C = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
 A = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
 SHEETS_ZH = [
@@ -90,15 +92,16 @@ def weekly(folder: Folder, language: str) -> dict[str, Any]:
     """The weekly job writes W48's report on Monday, in the folder's language."""
     speak(folder, language)
     reports = folder.root / "Reports"
-    for old in reports.glob(f"{NAME}.*"):
-        old.unlink()
+    for name in NAMES.values():  # the report, in either language, is written again
+        for old in reports.glob(f"{name}.*"):
+            old.unlink()
     folder.setting("weekly = false", "weekly = true")
     try:
         results = folder.ingest(MONDAY)
     finally:
         folder.setting("weekly = true", "weekly = false")
     assert [r["outcome"] for r in results] == ["reported"], results
-    xlsx = reports / f"{NAME}.xlsx"
+    xlsx = reports / f"{NAMES[language]}.xlsx"
     with zipfile.ZipFile(xlsx) as z:
         charts = [
             etree.fromstring(z.read(n)) for n in sorted(z.namelist()) if n.startswith("xl/charts/")
@@ -106,7 +109,7 @@ def weekly(folder: Folder, language: str) -> dict[str, Any]:
     return {
         "workbook": load_workbook(xlsx),
         "charts": charts,
-        "page": lxml_html.fromstring((reports / f"{NAME}.html").read_bytes()),
+        "page": lxml_html.fromstring((reports / f"{NAMES[language]}.html").read_bytes()),
         "index": lxml_html.fromstring((reports / "index.html").read_bytes()),
     }
 
@@ -249,6 +252,24 @@ def test_the_page_is_chinese(chinese: dict[str, Any]) -> None:
     assert index.xpath("//ul[@id='reports']//a/text()")[1] == "工作簿"
 
 
+def test_money_is_shown_as_chinese_write_it(chinese: dict[str, Any]) -> None:
+    """Deductions as the packet shows an amount: ¥ and two decimals, on the page and in the
+    workbook's cells (a number, shown by Excel's number format)."""
+    page = chinese["page"]
+    shown = {d.findtext("span"): d.findtext("b") for d in page.xpath("//div[@id='headline']/div")}
+    assert shown["近13周扣款（CNY）"] == "¥1,200.50"
+    by_department = page.xpath("//table[@id='costs-by-department']//tr/td[2]/text()")
+    assert sorted(by_department) == ["¥0.00", "¥0.00", "¥1,200.50"]
+    assert "¥1,200.50" in page.xpath("//table[@id='costs']//tr/td[4]/text()")
+    wb = chinese["workbook"]
+    heads = [c.value for c in wb["图表"][4]]
+    cell = wb["图表"].cell(row=5, column=heads.index("近13周扣款（CNY）") + 1)
+    assert cell.value == 1200.5 and cell.number_format == '"¥"#,##0.00'
+    amounts = [r[1] for r in wb["部门费用"].iter_rows(min_row=2)]
+    assert {c.number_format for c in amounts} == {'"¥"#,##0.00'}
+    assert wb["费用"]["D2"].number_format == '"¥"#,##0.00'
+
+
 def test_the_quarterly_report_is_chinese(played: tuple[Folder, dict[str, str]]) -> None:
     folder, _ = played
     speak(folder, "zh-CN")
@@ -364,7 +385,7 @@ def test_a_folder_laid_out_in_chinese_reports_into_its_chinese_folders(tmp_path:
     run("ingest", str(root), "--now", "2026-11-20T10:00")
     run("ingest", str(root), "--now", "2026-11-23T08:00")  # Monday: W47 is over
     reports = root / folders.reports
-    page = lxml_html.fromstring((reports / "2026-W47 Weekly Report.html").read_bytes())
+    page = lxml_html.fromstring((reports / "2026-W47 周报.html").read_bytes())
     assert page.get("lang") == "zh-CN"
     assert page.findtext(".//h1").endswith("客户投诉周报 2026-W47")
     links = [unquote(href) for href in page.xpath("//a/@href")]
@@ -374,4 +395,4 @@ def test_a_folder_laid_out_in_chinese_reports_into_its_chinese_folders(tmp_path:
     index = lxml_html.fromstring((reports / "index.html").read_bytes())
     [archive] = index.xpath("//p/a/@href")
     assert (reports / unquote(archive)).resolve().is_file()
-    assert load_workbook(reports / "2026-W47 Weekly Report.xlsx").sheetnames[0] == "图表"
+    assert load_workbook(reports / "2026-W47 周报.xlsx").sheetnames[0] == "图表"

@@ -367,7 +367,17 @@ def test_the_page_says_the_same_and_the_index_links_it(
     xlsx = headline(folder, "2026-W48 Weekly Report.xlsx")
     shown = {d.findtext("span"): d.findtext("b") for d in page.xpath("//div[@id='headline']/div")}
     assert shown == {k: f"{v:,}" if isinstance(v, int) else shown[k] for k, v in xlsx.items()}
-    assert shown["Deductions (CNY), 13 weeks"] == "1,200.5"
+    # money as the packet shows it: the currency, two decimals (it said "1,200.5" before)
+    assert shown["Deductions (CNY), 13 weeks"] == "CNY 1,200.50"
+    deductions = page.xpath("//table[@id='costs-by-department']//tr/td[2]/text()")
+    assert sorted(deductions) == ["CNY 0.00", "CNY 0.00", "CNY 1,200.50"]
+    assert "CNY 1,200.50" in page.xpath("//table[@id='costs']//tr/td[4]/text()")
+    charts = load_workbook(reports / "2026-W48 Weekly Report.xlsx")
+    heads = [c.value for c in charts["Charts"][4]]
+    money = charts["Charts"].cell(row=5, column=heads.index("Deductions (CNY), 13 weeks") + 1)
+    assert money.value == 1200.5 and money.number_format == '"CNY "#,##0.00'
+    assert charts["Costs by department"]["B2"].number_format == '"CNY "#,##0.00'
+    assert charts["Costs"]["D2"].number_format == '"CNY "#,##0.00'
     cells = page.xpath("//table[@id='by-category']//tr[td]/td[1]/text()")
     assert cells == [r[0] for r in sheet(folder, "2026-W48 Weekly Report.xlsx", "By category")]
     open_ids = page.xpath("//table[@id='open-cases']//tr/td[1]/a/text()")

@@ -1,5 +1,6 @@
 """Once a week is over, its report is written (once) into Reports/ (when `[reports] weekly`
-is on)."""
+is on). Once: a report already there under its name in another language (the folder's
+language changed since) is that week's report."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from app.jobs.base import Done, Job, Trigger, When
 from app.results import FileResult, Outcome
 from language import _
 from reports.figures import Span
+from reports.names import report_found
 from reports.report import weekly_name, weekly_report, write_report
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ class WeeklyReportJob(Job[Span, list[Path]]):
         if trigger.when is not When.LOOK:
             return []
         week = Span.week_of(trigger.now.date() - timedelta(days=7))
-        if (app.folder.reports / f"{weekly_name(week)}.xlsx").exists():
+        if report_found(app.folder.reports, "weekly", week.label) is not None:
             return []
         first = app.registry.first_opened()
         if first is None or first >= week.end:
@@ -37,8 +39,9 @@ class WeeklyReportJob(Job[Span, list[Path]]):
 
     def done(self, app: App, work: Span, made: list[Path] | Exception, now: datetime) -> Done:
         if isinstance(made, OSError):  # a report is not worth stopping the filing for
+            reports = app.folder.reports.relative_to(app.folder.root)
             result = FileResult(
-                f"Reports/{weekly_name(work)}.xlsx",
+                (reports / f"{weekly_name(work)}.xlsx").as_posix(),
                 Outcome.IGNORED,
                 reason=_(
                     "the weekly report could not be written ({why}); it is tried again at the "

@@ -16,10 +16,10 @@ from app.opening import refuse_links
 from app.settings import load_settings
 from archive.chaincheck import is_head
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
-from archive.quarter import SUMMARY, Quarter, close_quarter
+from archive.quarter import Quarter, close_quarter
 from archive.rebuild import rebuild_registry
 from archive.verify import Verification
-from archive.verify_findings import Finding
+from archive.verify_findings import Finding, kind_words
 from closedloop.cli.common import (
     EXIT_PROBLEMS,
     echo_json,
@@ -32,6 +32,7 @@ from closedloop.cli.common import (
     root_argument,
 )
 from closedloop.cli.group import cli
+from closedloop.columns import pad
 from filing.errors import FilingError
 from filing.registry import Registry
 from language import _
@@ -169,14 +170,15 @@ def close_quarter_cmd(root: Path, quarter: str, clock: str | None) -> None:
     click.echo(
         _(
             "{quarter}: {count} closed cases sealed in {where} ({moved} moved now), with "
-            "{summary}, {quarter} Quarterly Report.xlsx and {manifest}; its files are read-only. "
-            "The report is also in {reports}/."
+            "{summary}, {report} and {manifest}; its files are read-only. The report is also "
+            "in {reports}/."
         ).format(
             quarter=done.quarter,
             count=len(done.cases),
             where=where,
             moved=len(done.moved),
-            summary=SUMMARY.format(quarter=done.quarter),
+            summary=done.summary,
+            report=done.report,
             manifest=QUARTER_MANIFEST,
             reports=reports,
         )
@@ -236,4 +238,5 @@ def _say_verified(
         )
     for f in findings:
         where = "/".join(p for p in (f.folder, f.file) if p) or archive
-        click.echo(f"  {f.kind:<10} {where}: {f.detail}")
+        said = _("{what}: {reason}").format(what=where, reason=f.detail)
+        click.echo(f"  {pad(kind_words(f.kind), 10)} {said}")

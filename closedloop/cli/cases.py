@@ -212,6 +212,7 @@ def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
     with errors(as_json), opened(root) as app:
         again = app.registry.mail_retry(now(clock)) if retry else 0
         waiting = [m for m in app.registry.mails() if m.sent_at is None]
+        mail_on = app.settings.mail.enabled
     rows = [
         {
             "subject": m.subject,
@@ -241,8 +242,10 @@ def mail_cmd(root: Path, as_json: bool, retry: bool, clock: str | None) -> None:
                 count=formats.number(again)
             )
         )
-    elif not rows:
+    elif not rows and mail_on:
         click.echo(_("Every mail has been sent."))
+    if not mail_on:  # "every mail has been sent" would say that mail works
+        click.echo(_("Mail is not set up ([mail] host is empty): no e-mail is sent."))
 
 
 #: An unsent mail's state as people read it (--json keeps the words of the left side).
