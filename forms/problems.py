@@ -68,3 +68,14 @@ def beyond(text: str, example: str) -> ValueProblem:
         _("'{value}' is beyond the numbers a form holds").format(value=text),
         _("write it like {example}").format(example=example),
     )
+
+
+def counted_in(text: str, unit: str, whole: str | None) -> ValueProblem:
+    """A number counted in 万 or 亿 (1.25万): exact, but a form holds the whole number, and
+    a reader should not have to reckon it; the fix says it."""
+    return ValueProblem(
+        _("'{value}' counts in {unit}").format(value=text, unit=unit),
+        _("write the whole number, {number}").format(number=whole)
+        if whole
+        else _("write the whole number, like {example}").format(example="12500"),
+    )

@@ -15,20 +15,28 @@ from typing import Any, TypeAlias
 
 from forms.definition import Field
 from forms.limits import MAX_CHARS_OTHER, MAX_NUMBER_EXPONENT, max_chars
+from forms.moments import narrow, parse_date, parse_datetime
 from forms.problems import (
     DATE_EXAMPLE,
     DATETIME_EXAMPLE,
     Problem,
     ValueProblem,
     beyond,
+    counted_in,
     not_a_date,
-    not_a_datetime,
     not_a_number,
     not_whole,
 )
 from language import _, current
 
-__all__ = ["DATETIME_EXAMPLE", "DATE_EXAMPLE", "Problem", "ValueProblem"]
+__all__ = [
+    "DATETIME_EXAMPLE",
+    "DATE_EXAMPLE",
+    "Problem",
+    "ValueProblem",
+    "parse_date",
+    "parse_datetime",
+]
 
 #: What a reader finds in a cell before it is typed: text, or for .xlsx the cell's own
 #: number (kept exact as Decimal), boolean or ISO date.
@@ -37,34 +45,13 @@ Raw: TypeAlias = str | Decimal | bool | date | None
 Scalar: TypeAlias = str | int | Decimal | bool | date | datetime | list[str]
 Value: TypeAlias = Scalar | list[dict[str, Any]] | None
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for m in names
-}
-_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_D_MON_Y = re.compile(r"^(\d{1,2})[\s-]+([A-Za-z]+)\.?,?[\s-]+(\d{4})$")
-_MON_D_Y = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
-_TIME = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.\d+)?)?$")
 _INT = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.0*)?$")
 _DEC = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)?(\.\d+)?([eE][+-]?\d+)?$")
 _CURRENCY = "¥￥$€£"
+_CURRENCY_WORDS = re.compile(r"^(?:人民币|RMB|CNY)|元整?$", re.IGNORECASE)
+# A number counted in ten thousands or hundred millions, as Chinese says large amounts.
+_COUNTS = {"万": 10_000, "亿": 100_000_000}
+_COUNTED = re.compile(r"^([+-]?[\d,]*\.?\d+)(万|亿)$")
 _YES = {"yes", "y", "true", "1", "x", "✓", "✔", "☑", "☒", "是", "有", "ja", "oui", "si", "sí"}
 _NO = {"no", "n", "false", "0", "✗", "✘", "☐", "否", "无", "無", "nein", "non"}
 _SPLIT = re.compile(r"[,;\n、，；]+")
@@ -85,50 +72,25 @@ def xml_safe(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
-def parse_date(text: str) -> date:
-    t = text.strip()
-    m = _YMD.match(t)
-    if m:
-        return _make_date(int(m[1]), int(m[2]), int(m[3]), text)
-    m = _D_MON_Y.match(t)
-    if m and m[2].casefold() in _MONTHS:
-        return _make_date(int(m[3]), _MONTHS[m[2].casefold()], int(m[1]), text)
-    m = _MON_D_Y.match(t)
-    if m and m[1].casefold() in _MONTHS:
-        return _make_date(int(m[3]), _MONTHS[m[1].casefold()], int(m[2]), text)
-    # A date with a midnight time, as some programs write a plain date.
-    head, _sep, tail = t.replace("T", " ").partition(" ")
-    if tail and _TIME.match(tail.strip()) and not any(c not in "0:" for c in tail.strip()):
-        return parse_date(head)
-    raise not_a_date(text)
-
-
-def _make_date(y: int, m: int, d: int, text: str) -> date:
-    try:
-        return date(y, m, d)
-    except ValueError:
-        raise not_a_date(text) from None
-
-
-def parse_datetime(text: str) -> datetime:
-    t = text.strip().replace("T", " ")
-    head, _sep, tail = t.partition(" ")
-    tail = tail.strip()
-    try:
-        day = parse_date(head if tail else t)
-    except ValueProblem:
-        raise not_a_datetime(text) from None
-    if not tail:
-        return datetime(day.year, day.month, day.day)
-    m = _TIME.match(tail)
-    if not m or int(m[1]) > 23 or int(m[2]) > 59 or int(m[3] or 0) > 59:
-        raise not_a_datetime(text)
-    return datetime(day.year, day.month, day.day, int(m[1]), int(m[2]), int(m[3] or 0))
-
-
 def _numeric_text(text: str) -> str:
-    t = text.strip().replace(" ", "").replace("\u202f", "")
-    return t.lstrip(_CURRENCY) if t[:1] in _CURRENCY else t
+    """The number in text, without blanks, a currency's sign or name (¥, 人民币, RMB,
+    CNY) or 元 after it (1250元, 1250.50 元整). A number counted in 万 or 亿 is refused,
+    saying the whole number to write instead."""
+    t = narrow(text).strip().replace(" ", "").replace("\u202f", "")
+    t = _CURRENCY_WORDS.sub("", t)
+    t = t.lstrip(_CURRENCY) if t[:1] in _CURRENCY else t
+    m = _COUNTED.match(t)
+    if m:
+        raise counted_in(text, m[2], _whole(m[1], _COUNTS[m[2]]))
+    return t
+
+
+def _whole(number: str, count: int) -> str | None:
+    """number counted in count, as the whole number (1.25万: 12500), if it is one."""
+    try:
+        return format(normalise_decimal(Decimal(number.replace(",", "")) * count), "f")
+    except InvalidOperation:
+        return None
 
 
 def parse_integer(text: str) -> int:
