@@ -452,3 +452,80 @@ def test_a_wrong_value_is_said_in_the_language_in_use_not_the_forms() -> None:
     with use("zh-CN"), pytest.raises(FieldValueError) as exc:
         render_form(form, "docx", {"complaint_date": "下周"})
     assert "投诉日期：“下周”不是日期" in str(exc.value)
+
+
+def test_read_says_what_it_read_in_the_language_asked_for_or_the_folders(tmp_path: Path) -> None:
+    """A Chinese engineer diagnosing a form reads its fields by their Chinese labels and
+    its problems in Chinese; --json keeps the ids and says the problems in the language."""
+    folder = Folder(tmp_path / "share", language="zh-CN")
+    root = str(folder.root)
+    path = write_form(
+        get_form("capa"),
+        "docx",
+        tmp_path / "capa.docx",
+        {
+            "customer": "苏州华锦门窗有限公司",
+            "responsible_department": "storage_transportation",
+            "actions": [{"action": "加厚缓冲泡棉", "owner": "李梅", "due": "2026-12-01"}],
+        },
+        CASE,
+        language="zh-CN",
+    )
+
+    def read(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["read", str(path), *args])
+        return result.exit_code, result.stdout
+
+    code, text = read("--root", root)
+    assert code == 1
+    assert text.splitlines()[0] == f"纠正与预防措施报告（8D报告）（capa，版本 1），投诉编号 {CASE}"
+    assert "  客户名称：苏州华锦门窗有限公司\n" in text
+    assert "  责任部门：储运部\n" in text
+    assert (
+        "  纠正措施：1 行\n    - 措施内容：加厚缓冲泡棉；负责人：李梅；计划完成日期：2026-12-01\n"
+        in text
+    )
+    assert "问题：\n  - 根本原因：此栏为必填项，请填写\n" in text
+    assert read("--language", "zh-CN") == (code, text)
+    english = read()
+    assert english == read("--root", root, "--language", "en")
+    assert english[1].startswith(
+        f"Corrective and Preventive Action Report (capa, version 1), case {CASE}"
+    )
+    assert "  Responsible department: Storage & Transportation\n" in english[1]
+    assert "Problems:\n  - Root cause: this is required; fill it in\n" in english[1]
+    code, out = read("--root", root, "--json")
+    data = json.loads(out)
+    assert code == 1 and data["fields"]["responsible_department"] == "storage_transportation"
+    assert {"field": "root_cause", "message": "根本原因：此栏为必填项，请填写"} in data["problems"]
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%%EOF")
+    refused = CliRunner().invoke(cli, ["read", str(scan), "--root", root])
+    assert refused.exit_code == 2 and refused.stderr.startswith("错误：scan.pdf")
+
+
+def test_forms_list_and_describe_in_the_language_asked_for_or_the_folders(tmp_path: Path) -> None:
+    root = str(Folder(tmp_path / "share", language="zh-CN").root)
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["forms", *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    listed = run("list", "--root", root)
+    assert "registration         v1    客户投诉登记表\n" in listed
+    assert run("list", "--language", "zh-CN") == listed
+    assert "Complaint Registration Form" in run("list", "--root", root, "--language", "en")
+    rows = json.loads(run("list", "--root", root, "--json"))
+    assert [r["id"] for r in rows] == list(FORM_IDS)
+    assert rows[-1] == {"id": "satisfaction_survey", "title": "客户满意度调查表", "version": "1"}
+    assert json.loads(run("list", "--json"))[0]["title"] == "Complaint Registration Form"
+    described = run("describe", "capa", "--root", root)
+    assert described.startswith("纠正与预防措施报告（8D报告）（capa，版本 1）\n根本原因、责任判定")
+    assert "  root_cause                   multiline    根本原因（必填）\n" in described
+    assert "可选值：quality_management, storage_transportation" in described
+    english = run("describe", "capa")
+    assert "  root_cause                   multiline    Root cause (required)\n" in english
+    assert "choices: quality_management, storage_transportation" in english
+    data = json.loads(run("describe", "capa", "--root", root, "--json"))
+    assert data["title"] == "纠正与预防措施报告（8D报告）" and data["id"] == "capa"

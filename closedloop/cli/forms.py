@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,12 @@ from closedloop.cli.common import (
 from closedloop.cli.group import cli
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError
+from forms.hints import Wording, shown_value
 from forms.isolated import IsolatedReader
 from forms.languages import describe_in
 from forms.reader import FormRead, read_capped
-from forms.values import format_value
 from forms.writer import FORMATS, Format, write_form
-from language import LANGUAGES, LanguageError, language_code
+from language import LANGUAGES, LanguageError, _, language_code, use
 
 
 @cli.group("forms")
@@ -54,13 +56,31 @@ def _language(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(str(exc)) from None
 
 
-def language_option(default_text: str) -> Decorator:
+def language_option(default_text: str, what: str = "Print the form") -> Decorator:
     return click.option(
         "--language",
         callback=_language,
         metavar="LANG",
-        help=f"Print the form in LANG ({', '.join(LANGUAGES)}); default: {default_text}.",
+        help=f"{what} in LANG ({', '.join(LANGUAGES)}); default: {default_text}.",
     )
+
+
+def root_option(gives: str) -> Decorator:
+    return click.option(
+        "--root",
+        type=click.Path(path_type=Path, file_okay=False),
+        help=f"Shared folder whose settings give {gives}.",
+    )
+
+
+@contextmanager
+def speaking(root: Path | None, language: str | None, as_json: bool = False) -> Iterator[str]:
+    """Say everything inside in `language`, else in the language of the folder at `root`
+    (naming its folders as it does), else in English."""
+    with errors(as_json):
+        settings = load_settings(root)
+    with use(language or settings.language, settings.policy.folders.top()) as code:
+        yield code
 
 
 second_language_option: Decorator = click.option(
@@ -74,9 +94,16 @@ second_language_option: Decorator = click.option(
 
 @forms_group.command("list")
 @json_option
-def forms_list(as_json: bool) -> None:
-    """List the forms: id, title and template version."""
-    rows = [{"id": f.id, "title": f.title, "version": f.version} for f in all_forms().values()]
+@language_option("the settings' language with --root, else en", "Give the titles")
+@root_option("the language")
+def forms_list(as_json: bool, language: str | None, root: Path | None) -> None:
+    """List the forms: id, title and template version; titles in --language (or the
+    folder's, with --root), ids the same in every language."""
+    with speaking(root, language, as_json) as lang:
+        rows = [
+            {"id": f.id, "title": f.title_in(lang), "version": f.version}
+            for f in all_forms().values()
+        ]
     if as_json:
         echo_json(rows)
         return
@@ -87,26 +114,39 @@ def forms_list(as_json: bool) -> None:
 @forms_group.command("describe")
 @click.argument("form", callback=_form_arg, metavar="FORM")
 @json_option
-@language_option("en")
-def forms_describe(form: FormDefinition, as_json: bool, language: str | None) -> None:
+@language_option("the settings' language with --root, else en", "Describe the form")
+@root_option("the language")
+def forms_describe(
+    form: FormDefinition, as_json: bool, language: str | None, root: Path | None
+) -> None:
     """Describe FORM: every field with its id, label, type, choices and columns; titles and
-    labels in --language (ids stay the same in every language)."""
-    if as_json:
-        echo_json(form.describe() if language is None else describe_in(form, language))
-        return
-    lang = language or "en"
-    click.echo(f"{form.title_in(lang)} ({form.id}, version {form.version})")
+    labels in --language (or the folder's, with --root); ids the same in every language."""
+    with speaking(root, language, as_json) as lang:
+        if as_json:
+            given = language is not None or root is not None
+            echo_json(describe_in(form, lang) if given else form.describe())
+            return
+        for line in _described(form, lang):
+            click.echo(line)
+
+
+def _described(form: FormDefinition, lang: str) -> Iterator[str]:
+    """The lines of `forms describe` in text, in the language in use (lang)."""
+    yield _("{title} ({id}, version {version})").format(
+        title=form.title_in(lang), id=form.id, version=form.version
+    )
     if form.purpose:
-        click.echo(form.purpose)
+        yield _(form.purpose)  # every purpose is in the catalogs, as the mail says it
+    required = _(" (required)")
     for section in form.sections:
-        click.echo(f"\n{section.title_in(lang)}")
+        yield f"\n{section.title_in(lang)}"
         for f in section.fields:
-            req = " (required)" if f.required else ""
-            click.echo(f"  {f.id:<28} {f.type:<12} {f.label_in(lang)}{req}")
+            req = required if f.required else ""
+            yield f"  {f.id:<28} {f.type:<12} {f.label_in(lang)}{req}"
             if f.choices:
-                click.echo("  " + " " * 29 + "choices: " + ", ".join(c.id for c in f.choices))
+                yield "  " + " " * 29 + _("choices: ") + ", ".join(c.id for c in f.choices)
             for col in f.columns:
-                click.echo(f"    {col.id:<26} {col.type:<12} {col.label_in(lang)}")
+                yield f"    {col.id:<26} {col.type:<12} {col.label_in(lang)}"
 
 
 def _parse_sets(form: FormDefinition, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -183,43 +223,63 @@ def forms_blank(
 @cli.command("read")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @json_option
-def read_cmd(file: Path, as_json: bool) -> None:
-    """Read a filled form: its form, case and every value, and what is wrong with it.
+@language_option("the settings' language with --root, else en", "Say what was read")
+@root_option("the language (and the folders' names the problems use)")
+def read_cmd(file: Path, as_json: bool, language: str | None, root: Path | None) -> None:
+    """Read a filled form: its form, case and every value, and what is wrong with it; said
+    in --language (or the folder's, with --root): fields by their labels in it, the
+    problems in its words. --json keeps the ids; its problems are said in the language.
 
     Exit 0: read, no problems; 1: read, with problems; 2: refused (not a readable form).
     """
-    with errors(as_json):
-        data = read_capped(file)
-        # Read as the service reads: in a process the OS holds to its memory and time budget.
-        with IsolatedReader() as reader:
-            result = reader.read(file, data)
-    if as_json:
-        echo_json(result.to_json())
-    else:
-        _print_read(result)
+    with speaking(root, language, as_json) as lang:
+        with errors(as_json):
+            data = read_capped(file)
+            # Read as the service reads: in a process the OS holds to its memory and time
+            # budget (it is told the language in use with the file).
+            with IsolatedReader() as reader:
+                result = reader.read(file, data)
+        if as_json:
+            echo_json(result.to_json())
+        else:
+            for line in _read_lines(result, lang):
+                click.echo(line)
     sys.exit(EXIT_PROBLEMS if result.problems else EXIT_OK)
 
 
-def _print_read(result: FormRead) -> None:
-    form = result.form
-    case = f", case {result.case_id}" if result.case_id else ", no case number yet"
-    click.echo(f"{form.title} ({form.id}, version {result.version}){case}")
+def _read_lines(result: FormRead, lang: str) -> Iterator[str]:
+    """What was read, in the language in use (lang): each value as the form prints it."""
+    form, words = result.form, Wording(lang)
+    case = (
+        _(", case {case}").format(case=result.case_id)
+        if result.case_id
+        else _(", no case number yet")
+    )
+    yield (
+        _("{title} ({id}, version {version})").format(
+            title=form.title_in(lang), id=form.id, version=result.version
+        )
+        + case
+    )
+    said = _("{label}: {value}")
     for f in form.fields:
         value = result.values.get(f.id)
         if f.type == "table":
             rows = result.rows(f.id)
-            click.echo(f"  {f.label}: {len(rows)} row(s)")
+            yield "  " + _("{label}: {count} row(s)").format(
+                label=f.label_in(lang), count=len(rows)
+            )
             for row in rows:
-                cells = "; ".join(
-                    f"{c.label}: {format_value(c, row.get(c.id))}"
+                cells = _("; ").join(
+                    said.format(label=c.label_in(lang), value=shown_value(c, row.get(c.id), words))
                     for c in f.columns
                     if row.get(c.id) is not None
                 )
-                click.echo(f"    - {cells}")
+                yield f"    - {cells}"
         elif value is not None:
-            text = format_value(f, value).replace("\n", "\n      ")
-            click.echo(f"  {f.label}: {text}")
+            text = shown_value(f, value, words).replace("\n", "\n      ")
+            yield "  " + said.format(label=f.label_in(lang), value=text)
     if result.problems:
-        click.echo("Problems:")
+        yield _("Problems:")
         for p in result.problems:
-            click.echo(f"  - {p.message}")
+            yield f"  - {p.message}"
