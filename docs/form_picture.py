@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pypdf import PdfReader, PdfWriter, Transformation
 
+from app.settings import read_settings, settings_template
 from forms.definition import get_form
 from forms.writer import write_form
 
@@ -110,20 +111,23 @@ def main() -> None:
                 "capa", "docx", OUT, tmp, values=ISSUED, case_id="CC-2026-0007", company=COMPANY
             )
         ]
+        # As a folder laid out in Chinese writes its forms: its instructions name its Inbox.
+        chinese = read_settings(Path("closedloop.toml"), settings_template("zh-CN"))
         for fmt, png in (("docx", "form-zh-CN.png"), ("xlsx", "form-zh-CN-xlsx.png")):
-            made.append(
-                _picture(
-                    "registration",
-                    fmt,
-                    PICTURES / png,
-                    tmp,
-                    values=REGISTERED,
-                    case_id="CC-2026-0042",
-                    company=CHINESE_COMPANY,
-                    language="zh-CN",
-                    second_language="en",
+            with chinese.speaking():
+                made.append(
+                    _picture(
+                        "registration",
+                        fmt,
+                        PICTURES / png,
+                        tmp,
+                        values=REGISTERED,
+                        case_id="CC-2026-0042",
+                        company=CHINESE_COMPANY,
+                        language="zh-CN",
+                        second_language="en",
+                    )
                 )
-            )
     for png in made:
         print(png)
 

@@ -37,6 +37,7 @@ from forms.hints import (
     hint_lines,
     identity_line,
     shown_value,
+    stretches,
 )
 from forms.identity import Identity
 from forms.layout import (
@@ -156,12 +157,15 @@ def _paragraph(doc: Any, text: str, style_id: str) -> Paragraph:
 
 
 def _note(paragraph: Paragraph, words: Wording) -> None:
-    """The instructions in each language, a line each; italic, but never a Chinese line."""
+    """The instructions in each language, a line each; italic, but never a Chinese line,
+    nor a Chinese word in another line (a folder named 收件箱)."""
     for i, language in enumerate(filter(None, (words.language, words.second))):
-        said = in_language(language, INSTRUCTIONS).format(inbox=words.inbox)
-        run = paragraph.add_run(("\n" if i else "") + said)
-        if language in UPRIGHT:
-            run.font.italic = False
+        said = ("\n" if i else "") + in_language(language, INSTRUCTIONS).format(inbox=words.inbox)
+        upright = language in UPRIGHT
+        for part, east_asian in [(said, upright)] if upright else stretches(said):
+            run = paragraph.add_run(part)
+            if east_asian:
+                run.font.italic = False
 
 
 def _header_footer(

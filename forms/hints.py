@@ -11,6 +11,7 @@ from `in_language`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,19 @@ _HAN = "\u2e80-\u2fdf\u3000-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 #: A stretch of East Asian text (ideographs, kana, CJK and full-width punctuation), spaces
 #: inside it included: what an East Asian font draws, where a cell has one font for all.
 EAST_ASIAN_TEXT = re.compile(f"[{_HAN}]+(?: +[{_HAN}]+)*")
+
+
+def stretches(text: str) -> Iterator[tuple[str, bool]]:
+    """text in stretches, each with whether it is East Asian: the one font for Chinese
+    and another for the rest, or italics for the rest only (Chinese is never slanted)."""
+    done = 0
+    for found in EAST_ASIAN_TEXT.finditer(text):
+        if found.start() > done:
+            yield text[done : found.start()], False
+        yield found.group(), True
+        done = found.end()
+    if done < len(text):
+        yield text[done:], False
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from forms.hints import (
     field_hint,
     identity_line,
     shown_value,
+    stretches,
 )
 from forms.identity import Identity
 from forms.layout import (
@@ -331,21 +332,16 @@ def _east_asian_runs(ws: Worksheet, east: EastAsian) -> None:
 
 
 def _runs(text: str, font: Font | StyleProxy, east: EastAsian) -> CellRichText:
-    def run(part: str, name: str | None, charset: int | None = None) -> TextBlock:
-        # A run's font is whole in itself: every property of the style's, but its name.
-        shaped = InlineFont(rFont=name, charset=charset, b=font.b, i=font.i, sz=font.sz)
+    def run(part: str, east_asian: bool) -> TextBlock:
+        # A run's font is whole in itself: every property of the style's, but its name
+        # (and its slant: Chinese is never slanted).
+        name, charset = (east.font, east.charset) if east_asian else (font.name, None)
+        italic = False if east_asian and font.i else font.i
+        shaped = InlineFont(rFont=name, charset=charset, b=font.b, i=italic, sz=font.sz)
         shaped.color = font.color
         return TextBlock(shaped, part)
 
-    runs, done = [], 0
-    for stretch in EAST_ASIAN_TEXT.finditer(text):
-        if stretch.start() > done:
-            runs.append(run(text[done : stretch.start()], font.name))
-        runs.append(run(stretch.group(), east.font, east.charset))
-        done = stretch.end()
-    if done < len(text):
-        runs.append(run(text[done:], font.name))
-    return CellRichText(runs)
+    return CellRichText([run(part, east_asian) for part, east_asian in stretches(text)])
 
 
 def _protect(ws: Worksheet) -> None:

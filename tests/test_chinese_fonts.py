@@ -22,6 +22,7 @@ from pypdf import PdfReader
 
 from forms.definition import FORM_IDS, get_form
 from forms.writer import render_form, write_form
+from language import use
 from tests.office import LibreOffice
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -192,3 +193,22 @@ def test_libreoffice_draws_a_chinese_form_in_mainland_glyphs(
         }
         assert any(f.endswith("+LiberationSans") for f in fonts), (pdf.name, fonts)
         assert not [f for f in fonts if "DejaVu" in f], (pdf.name, fonts)  # no Latin stand-in
+
+
+def test_a_chinese_word_in_an_italic_line_stands_upright() -> None:
+    """The English instructions of a form for a Chinese folder name its 收件箱: italic
+    around it, the Chinese upright, in Word and in Excel."""
+    with use("zh-CN", {"inbox": "收件箱"}):
+        data = render_form(get_form("registration"), "docx", language="en", second_language="zh-CN")
+        book = render_form(get_form("registration"), "xlsx", language="en", second_language="zh-CN")
+    note = next(p for p in docx.Document(io.BytesIO(data)).paragraphs if p.text.startswith("Fill"))
+    runs = [(r.text, r.font.italic) for r in note.runs]
+    assert ("收件箱", False) in runs
+    assert runs[0][0].startswith("Fill") and runs[0][1] is None  # italic, by its style
+    chinese = runs[-1]  # the Chinese line: one run, upright
+    assert chinese[0].startswith("\n请在白色格内填写") and "收件箱" in chinese[0]
+    assert chinese[1] is False
+    sheet = openpyxl.load_workbook(io.BytesIO(book), rich_text=True).worksheets[0]
+    cell = next(c for row in sheet.iter_rows() for c in row if str(c.value).startswith("Fill"))
+    slant = {block.text: block.font.i for block in cell.value}
+    assert slant["收件箱"] is False and slant[next(iter(slant))] is True
