@@ -14,9 +14,6 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 from language.codes import DEFAULT, babel_locale
 
 CATALOGS = Path(__file__).resolve().parent / "catalogs"
@@ -35,6 +32,10 @@ def translations(language: str) -> gettext_module.NullTranslations:
     merged = gettext_module.NullTranslations()
     if language == DEFAULT:
         return merged
+    # Babel's catalog tools, loaded only where a language other than the source's is used.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     for path in catalog_files(language):
         with path.open("rb") as po:
             catalog = read_po(po, locale=babel_locale(language), domain=path.stem)
