@@ -95,7 +95,7 @@ def test_every_corpus_file_dropped_into_a_running_service_gets_its_refusal(
         staged.replace(inbox / source.name)
     lock_files = {name for name, kind in expected.items() if kind == "lock_file"}
     until(lambda: len(results) >= len(expected) - len(lock_files), timeout=240)
-    kinds = {r.file: (r.outcome, (r.reason or "").split(":")[0]) for r in results}
+    kinds = {r.file: (r.outcome, r.refusal) for r in results}
     assert kinds == {
         name: ("refused", kind) for name, kind in expected.items() if name not in lock_files
     }
