@@ -27,9 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.folder import init
-from app.settings import settings_template
-from filing.policy import Policy
+from app.folder import SharedFolder, init
+from app.settings import read_settings, settings_template
 from forms.definition import get_form
 from forms.writer import render_form
 
@@ -48,10 +47,11 @@ VALUES = {
 }
 
 
-def registrations(n: int, start: int = 0, fmt: str = "docx") -> list[bytes]:
-    """n filled registrations, each for its own customer: one written by closedloop,
-    the customer's name then changed in the XML, as a person typing it would."""
-    template = render_form(get_form("registration"), fmt, VALUES, None, COMPANY)  # type: ignore[arg-type]
+def registrations(n: int, start: int = 0, fmt: str = "docx", language: str = "en") -> list[bytes]:
+    """n filled registrations, each for its own customer: one written by closedloop (in
+    `language`), the customer's name then changed in the XML, as a person typing it would."""
+    form = get_form("registration")
+    template = render_form(form, fmt, VALUES, None, COMPANY, language=language)  # type: ignore[arg-type]
     main = "word/document.xml" if fmt == "docx" else "xl/worksheets/sheet1.xml"
     with zipfile.ZipFile(io.BytesIO(template)) as z:
         members = [(info, z.read(info)) for info in z.infolist()]
@@ -85,35 +85,47 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def capa_outbox(root: Path) -> Path:
-    return root / "Outbox" / "Storage & Transportation"
+def laid_out(root: Path, language: str) -> tuple[SharedFolder, Path]:
+    """A shared folder laid out as `closedloop init --language` does, and the outbox the
+    registrations' CAPA reports go to (Storage & Transportation, 储运部)."""
+    text = settings_template(language)
+    settings = read_settings(root / "closedloop.toml", text)
+    init(root, settings.policy, COMPANY, text, settings.languages)
+    folder = SharedFolder(root, settings.policy.folders)
+    return folder, folder.outbox / settings.policy.outboxes["storage_transportation"]
 
 
-def wait_for(condition, timeout: float = 600.0, step: float = 0.005) -> float:  # type: ignore[no-untyped-def]
+def wait_for(condition, proc, timeout: float = 600.0, step: float = 0.005) -> float:  # type: ignore[no-untyped-def]
+    """Poll until `condition`; stop at once when the service `proc` has died (it is not
+    installed, or it refused the folder) instead of waiting out the timeout."""
     deadline = time.perf_counter() + timeout
     while not condition():
+        if proc.poll() is not None:
+            raise SystemExit(f"the service stopped (exit code {proc.returncode})")
         if time.perf_counter() > deadline:
             raise SystemExit("timed out")
         time.sleep(step)
     return time.perf_counter()
 
 
-def backlog(base: Path, n: int, window: float, poll: float | None, fmt: str) -> tuple[float, float]:
+def backlog(
+    base: Path, n: int, window: float, poll: float | None, fmt: str, language: str
+) -> tuple[float, float]:
     root = base / f"backlog-{fmt}"
-    init(root, Policy(), COMPANY, settings_template())
-    for i, data in enumerate(registrations(n, fmt=fmt)):
-        (root / "Inbox" / f"complaint {i:06d}.{fmt}").write_bytes(data)
+    folder, outbox = laid_out(root, language)
+    for i, data in enumerate(registrations(n, fmt=fmt, language=language)):
+        (folder.inbox / f"complaint {i:06d}.{fmt}").write_bytes(data)
     old = time.time() - 60  # saved a while ago: nothing waits on the stability window
-    for p in (root / "Inbox").iterdir():
+    for p in folder.inbox.iterdir():
         os.utime(p, (old, old))
-    outbox = capa_outbox(root)
     started = time.perf_counter()
     proc = watch(root, window, poll)
     try:
         done = wait_for(
             lambda: (
-                sum(1 for _ in outbox.glob(f"*.{fmt}")) >= n and not any((root / "Inbox").iterdir())
+                sum(1 for _ in outbox.glob(f"*.{fmt}")) >= n and not any(folder.inbox.iterdir())
             ),
+            proc,
             step=0.05,
         )
         rss = peak_rss_mb(proc.pid)
@@ -123,23 +135,27 @@ def backlog(base: Path, n: int, window: float, poll: float | None, fmt: str) -> 
     return n / (done - started), rss
 
 
-def latency(base: Path, saves: int, window: float, poll: float | None) -> list[float]:
+def latency(
+    base: Path, saves: int, window: float, poll: float | None, language: str
+) -> list[float]:
     root = base / "latency"
-    init(root, Policy(), COMPANY, settings_template())
-    files = registrations(saves, start=500_000)
+    folder, outbox = laid_out(root, language)
+    files = registrations(saves, start=500_000, language=language)
     proc = watch(root, window, poll)
-    outbox = capa_outbox(root)
     seconds = []
     try:
         log = root / ".closedloop" / "watch.log"
-        wait_for(lambda: log.exists() and "watching" in log.read_text(), step=0.05)
+        started = ("watching", "正在监视")  # the log speaks the folder's language
+        wait_for(
+            lambda: log.exists() and any(w in log.read_text() for w in started), proc, step=0.05
+        )
         for i, data in enumerate(files):
             before = sum(1 for _ in outbox.glob("*.docx"))
-            path = root / "Inbox" / f"save {i:03d}.docx"
+            path = folder.inbox / f"save {i:03d}.docx"
             with path.open("wb") as fh:  # as an office suite saves: written in place
                 fh.write(data)
             written = time.perf_counter()
-            issued = wait_for(lambda b=before: sum(1 for _ in outbox.glob("*.docx")) > b)
+            issued = wait_for(lambda b=before: sum(1 for _ in outbox.glob("*.docx")) > b, proc)
             seconds.append(issued - written)
     finally:
         proc.terminate()
@@ -153,16 +169,17 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=20)
     parser.add_argument("--window", type=float, default=2.0)
     parser.add_argument("--poll", type=float, default=None)
+    parser.add_argument("--language", default="en", help="the folder's language: en, zh-CN")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     try:
         for fmt in ("docx", "xlsx"):
-            rate, rss = backlog(base, args.backlog, args.window, args.poll, fmt)
+            rate, rss = backlog(base, args.backlog, args.window, args.poll, fmt, args.language)
             print(
                 f"backlog of {args.backlog} .{fmt}: {rate:.0f} forms/s (target 100), "
                 f"peak memory {rss:.0f} MB, on {os.cpu_count()} CPUs"
             )
-        seconds = latency(base, args.saves, args.window, args.poll)
+        seconds = latency(base, args.saves, args.window, args.poll, args.language)
         target = args.window + 0.5
         print(
             f"latency over {args.saves} saves: median {statistics.median(seconds):.2f} s, "
