@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.office import LibreOffice, soffice
+from tests.postgres import postgres_cluster, postgres_url  # noqa: F401 - fixtures for every test module
 from tests.smtp import mailbox, port  # noqa: F401 - fixtures for every test module
 
 try:
