@@ -110,7 +110,7 @@ class App:
         settings = load_settings(root) if settings is None else settings
         folder = SharedFolder.laid_out(root, settings.policy.folders)
         refuse_links(folder)
-        registry = open_registry(folder)
+        registry = open_registry(folder, settings.registry)
         return cls(folder, settings, registry, isolated=isolated, mail_every=mail_every)
 
     def close(self) -> None:

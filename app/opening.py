@@ -12,13 +12,18 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import stat
+import uuid
+from datetime import datetime
 from pathlib import Path
 
 from app.errors import AppError
 from app.folder import SharedFolder
+from app.settings.model import RegistrySettings
 from archive.auditor import DATA, PAGES
-from filing.registry import Registry, RegistryMissing
+from filing.registry import Registry, RegistryError, RegistryMissing
+from filing.registry.database import shown_url
 from language import _
 
 # Case numbers closedloop gives: a year, and four to nine ASCII digits. A folder someone made as
@@ -130,19 +135,108 @@ def refuse_links(folder: SharedFolder) -> None:
             )
 
 
-def open_registry(folder: SharedFolder) -> Registry:
-    """The folder's registry, refused (RegistryMissing) when it is missing over an archive
-    that holds cases; its numbering kept above every case number in the archive. A
-    folder closedloop writes into that is a link is refused first (LinkedFolder)."""
+class SiteTaken(RegistryError):
+    """The site code is another shared folder's on the shared registry."""
+
+
+def folder_identity(folder: SharedFolder) -> str:
+    """The folder's own identity, made once (.closedloop/folder-id): a shared registry
+    knows each site's folder by it, whatever path or server the share is reached by."""
+    path = folder.state / "folder-id"
+    for _attempt in range(3):
+        try:
+            with open(path, "rb", opener=_no_follow) as fh:
+                return str(uuid.UUID(fh.read(100).decode("ascii", "replace").strip()))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError):
+            # Not a file of ours, or cut short before it was ever used (it is written and
+            # synced before the registry hears of it): made again.
+            path.unlink(missing_ok=True)
+        identity = str(uuid.uuid4())
+        folder.state.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        except FileExistsError:
+            continue  # another process of this folder made it first: read theirs
+        try:
+            os.write(fd, (identity + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return identity
+    raise SiteTaken(_("{path}: the folder's identity cannot be written").format(path=path))
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | _NOFOLLOW)
+
+
+def shown_registry(folder: SharedFolder, where: RegistrySettings) -> str:
+    """The registry as a message names it: its file, or the shared database (no password)."""
+    return shown_url(where.url) if where.shared else str(folder.registry)
+
+
+def join_site(registry: Registry, folder: SharedFolder, now: datetime) -> None:
+    """Record this folder as its site on the shared registry; refused (SiteTaken) when the
+    code is already another folder's: two folders filing as one site would take each
+    other's journal plans, quarantine and mail."""
+    mine = folder_identity(folder)
+    record = registry.join(mine, socket.gethostname(), str(folder.root), now)
+    if record.folder != mine:
+        raise SiteTaken(
+            _(
+                "{root}: site {site} on the shared registry is already the site of another "
+                "shared folder ({other} on {host}, since {since}); nothing was filed. Give "
+                "this folder its own site code in its settings ([registry] site), or, if "
+                "this is that folder moved, copy its .closedloop/folder-id here"
+            ).format(
+                root=folder.root,
+                site=registry.site,
+                other=record.root,
+                host=record.host,
+                since=record.joined_at,
+            )
+        )
+
+
+def open_registry(
+    folder: SharedFolder, where: RegistrySettings | None = None, now: datetime | None = None
+) -> Registry:
+    """The folder's registry (its SQLite file, or the shared one `where` names), refused
+    (RegistryMissing) when it is missing over an archive that holds cases; its numbering
+    kept above every case number in the archive. A folder closedloop writes into that is
+    a link is refused first (LinkedFolder). On a shared registry this folder is its site
+    (SiteTaken when another folder is)."""
+    where = where or RegistrySettings()
     refuse_links(folder)
     numbers = archive_case_numbers(folder.archive)
     try:
-        registry = Registry(folder.registry, create=not numbers)
+        if where.shared:
+            registry = Registry(folder.registry, create=True, url=where.url, site=where.site)
+            try:
+                join_site(registry, folder, now or datetime.now())
+                if numbers and not registry.cases(state=None) and not registry.pending():
+                    raise RegistryMissing(
+                        _("{path}: this site has no cases on the shared registry").format(
+                            path=registry.db.where
+                        )
+                    )
+            except BaseException:
+                registry.close()
+                raise
+        else:
+            registry = Registry(folder.registry, create=not numbers)
     except RegistryMissing as exc:
         count = _("a case folder") if len(numbers) == 1 else _("case folders")
         what = (
             _("this database is not a closedloop registry")
             if "not a closedloop registry" in str(exc)
+            else _("this site has no cases on the shared registry")
+            if where.shared
             else _("the registry is missing")
         )
         raise RegistryMissing(
@@ -151,7 +245,7 @@ def open_registry(folder: SharedFolder) -> Registry:
                 "no case number is given twice. Make the registry again from the archive with "
                 "`closedloop rebuild {root}`, then start again"
             ).format(
-                registry=folder.registry,
+                registry=shown_registry(folder, where),
                 what=what,
                 archive=folder.archive,
                 count=count,

@@ -217,6 +217,7 @@ class Engine:
             customer=opening.customer,
             product=opening.product,
             category=opening.category,
+            site=self.registry.site,
         )
         case.repeats = self._repeats_of(case, now)
         previous = opening.previous_case
@@ -234,6 +235,18 @@ class Engine:
                 _("there is no case {case}.").format(case=read.case_id),
                 _("Check the case number on the form; use the form closedloop sent for the case."),
                 read.case_id,
+            )
+        if case.site != self.registry.site:
+            # Its folder, its outbox and its history are at the other site's share.
+            raise FilingRefused(
+                name,
+                _("case {case} is a case of site {site}, not of this one.").format(
+                    case=case.case_id, site=case.site or "-"
+                ),
+                _("Save the form into the {inbox} of site {site}'s shared folder.").format(
+                    site=case.site or "-", **folders()
+                ),
+                case.case_id,
             )
         if case.state == CaseState.CLOSED:
             ended = resolution_words(case.resolution)
@@ -277,6 +290,7 @@ class Engine:
             product=old.product,
             category=old.category,
             reopens=old.case_id,
+            site=old.site,
         )
         old.reopened_as = new.case_id
         self.registry.save_case(new)

@@ -55,6 +55,9 @@ class Case:
     reopened_as: str | None = None
     repeats: list[str] = field(default_factory=list)
     packet_sha256: str | None = None  # the closure packet in the case folder
+    # The site (plant) whose shared folder holds the case, on a registry several share;
+    # "" on a registry of its own (and then not written to case.json, as before sites).
+    site: str = ""
 
     def __post_init__(self) -> None:
         # A state given as its word (a test, a caller not yet typed) is the enum all the
@@ -85,7 +88,7 @@ class Case:
             "reopened_as": self.reopened_as,
             "repeats": list(self.repeats),
             "packet_sha256": self.packet_sha256,
-        }
+        } | ({"site": self.site} if self.site else {})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Case:
@@ -117,6 +120,7 @@ class Case:
             reopened_as=data.get("reopened_as"),
             repeats=data.get("repeats", []),
             packet_sha256=data.get("packet_sha256"),
+            site=data.get("site") or "",
         )
 
 

@@ -164,7 +164,7 @@ def _ingest_killed_at(root: Path, at: int) -> int:
             setattr(os, name, stepping(getattr(os, name)))
         shutil.rmtree = stepping(shutil.rmtree)  # type: ignore[assignment]
         connect = sqlite3.connect
-        filing.registry.sqlite3.connect = lambda *a, **k: _Db(connect(*a, **k), step)  # type: ignore[assignment]
+        filing.registry.database.sqlite3.connect = lambda *a, **k: _Db(connect(*a, **k), step)  # type: ignore[assignment]
         ingest(root, quiet_settings(), NOW)
         os._exit(0)
     except BaseException:

@@ -33,7 +33,7 @@ MISTAKES = [
         "[threshold]",
         "[threshold] is not a section of the settings; did you mean [thresholds]? "
         "write one of [archive], [calendar], [company], [deadlines], [departments], "
-        "[folders], [inbox], [mail], [reports], [routing], [thresholds], [watch], or remove the section",
+        "[folders], [inbox], [mail], [registry], [reports], [routing], [thresholds], [watch], or remove the section",
     ),
     (
         'host = ""',

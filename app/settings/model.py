@@ -61,6 +61,20 @@ class ArchiveSettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """Where the case registry lives: "" is the SQLite file in the folder's .closedloop
+    (the default); a postgresql:// URL is one database several sites share, this folder
+    being site `site` (a short code: SZ, WX1)."""
+
+    url: str = ""
+    site: str = ""
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
 class Settings:
     company_name: str = DEFAULT_COMPANY
     # What people read is in this language (language.LANGUAGES); a second one, if named,
@@ -75,6 +89,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     weekly_reports: bool = True  # write last week's report once it is over
     inbox: InboxSettings = field(default_factory=InboxSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def speaking(self) -> AbstractContextManager[str]:
         """Say everything inside in this folder's language, naming its folders as it does."""

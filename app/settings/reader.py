@@ -23,11 +23,13 @@ from app.settings.language import read_folders, read_languages
 from app.settings.model import (
     ArchiveSettings,
     InboxSettings,
+    RegistrySettings,
     Settings,
     SettingsError,
     UnknownSetting,
     WatchSettings,
 )
+from app.settings.registry import read_registry
 from filing.folders import FolderNames
 from filing.policy import DEFAULT_OUTBOXES, DEFAULT_ROUTES, CalendarPolicy, DeadlinePolicy, Policy
 from forms.writer import DEFAULT_COMPANY
@@ -227,6 +229,7 @@ class SettingsReader:
             mail=self.mail(outboxes),
             weekly_reports=self.flag("reports", "weekly", _SETTINGS.weekly_reports),
             inbox=self.inbox(),
+            registry=self.registry(),
         )
         self.refuse_unknown()
         return settings
@@ -255,6 +258,9 @@ class SettingsReader:
                 f'currency = "{_SETTINGS.currency}"',
             )
         return code
+
+    def registry(self) -> RegistrySettings:
+        return read_registry(self)
 
     def text(self, section: str, key: str, default: str) -> str:
         value = self.get(section, key, default)

@@ -1,14 +1,19 @@
-"""The case registry: SQLite, schema under recorded migrations.
+"""The case registry: a SQLite file in the shared folder, or one PostgreSQL database that
+several sites (plants, each with its shared folder) share; schema under recorded migrations.
 
 The registry is derived state: the archive can rebuild it (issue 5). Its parts, one job
 each, share one connection and one transaction (store.py), so that one filing's writes to
 several tables commit together:
 
-- schema.py: the recorded migrations;
+- database.py: the two places a registry lives, behind one interface (SQLite's side);
+- postgres.py: the registry in a PostgreSQL database several sites share;
+- schema.py, postgres_schema.py: the recorded migrations, in each database's words;
 - cases.py: case numbers, cases, filings, issued forms, evidence;
 - history.py: each case's append-only history and the archive-wide chain;
 - mailqueue.py: e-mails queued with the filing that causes them;
-- pending.py: the journal's table of file moves still to make.
+- pending.py: the journal's table of file moves still to make;
+- quarantine.py: refused files waiting for a person;
+- sites.py: which shared folder each site code is.
 
 The records themselves, and their JSON, are in filing/records.py; they are importable
 from here too, as they always were.
@@ -22,12 +27,14 @@ from pathlib import Path
 
 from filing.records import Case, Event, Evidence, Filing, Issued, Mail, Quarantined
 from filing.registry.cases import CaseRecords, normalised
-from filing.registry.errors import DiskFull, RegistryError, RegistryMissing
+from filing.registry.database import Database, SqliteDatabase, driver_errors
+from filing.registry.errors import DiskFull, RegistryError, RegistryMissing, RegistryUnreachable
 from filing.registry.history import CaseHistory
 from filing.registry.mailqueue import MailQueue
 from filing.registry.pending import PendingPlans
 from filing.registry.quarantine import QuarantineRecords
 from filing.registry.schema import MIGRATIONS, Schema
+from filing.registry.sites import Site, SiteRecords
 from language import _
 
 __all__ = [
@@ -43,6 +50,8 @@ __all__ = [
     "Registry",
     "RegistryError",
     "RegistryMissing",
+    "RegistryUnreachable",
+    "Site",
     "normalised",
 ]
 
@@ -54,13 +63,49 @@ def _has_database(path: Path) -> bool:
         return False
 
 
-class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, QuarantineRecords):
-    """One registry file. Use `transaction()` around every change that belongs together."""
+class Registry(
+    Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, QuarantineRecords, SiteRecords
+):
+    """One registry. Use `transaction()` around every change that belongs together."""
 
-    def __init__(self, path: Path, create: bool = True) -> None:
-        """Open the registry at `path`; a missing one is made only when `create` (a new
+    def __init__(
+        self, path: Path, create: bool = True, *, url: str | None = None, site: str = ""
+    ) -> None:
+        """Open the registry at `path` (a SQLite file), or in the PostgreSQL database of
+        `url` as site `site`. A missing registry is made only when `create` (a new
         folder, or `rebuild`): over an archive, an empty registry would number cases anew."""
         self.path = path
+        self.url = url
+        self.site = site
+        # Plans carried out whose pending rows are not yet deleted (see drop_pending).
+        self._carried_out: set[int] = set()
+        self.db = self._postgres(url) if url else self._sqlite(path, create)
+        where = self.db.where
+        try:
+            if not create and not self._is_registry():
+                # A database someone put in its place (or an empty one): made into a new
+                # registry, it would number cases anew over the archive.
+                raise RegistryMissing(
+                    _(
+                        "{path}: this database is not a closedloop registry; "
+                        "make the registry again from the archive with `closedloop rebuild`"
+                    ).format(path=where)
+                )
+            self.migrate()
+        except RegistryError:
+            self.db.close()
+            raise
+        except driver_errors() as exc:
+            self.db.close()
+            raise RegistryError(
+                _(
+                    "{path}: the registry cannot be opened ({error}); "
+                    "rebuild it from the archive with `closedloop rebuild`"
+                ).format(path=where, error=exc)
+            ) from None
+
+    @staticmethod
+    def _sqlite(path: Path, create: bool) -> Database:
         if path.is_dir():
             raise RegistryError(
                 _(
@@ -76,31 +121,9 @@ class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, Quaran
                 ).format(path=path)
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        # Plans carried out whose pending rows are not yet deleted (see drop_pending).
-        self._carried_out: set[int] = set()
         try:
-            self.db.create_function("norm", 1, normalised, deterministic=True)
-            self.db.execute("PRAGMA foreign_keys = ON")
-            # The rollback journal, not WAL: WAL needs shared memory, which network shares
-            # (where this folder may live) do not provide.
-            self.db.execute("PRAGMA journal_mode = DELETE")
-            self.db.execute("PRAGMA synchronous = FULL")
-            if not create and not self._is_registry():
-                # A database someone put in its place (or an empty one): made into a new
-                # registry, it would number cases anew over the archive.
-                raise RegistryMissing(
-                    _(
-                        "{path}: this database is not a closedloop registry; "
-                        "make the registry again from the archive with `closedloop rebuild`"
-                    ).format(path=path)
-                )
-            self.migrate()
-        except RegistryError:
-            self.db.close()
-            raise
+            return SqliteDatabase(path, normalised)
         except sqlite3.DatabaseError as exc:
-            self.db.close()
             raise RegistryError(
                 _(
                     "{path}: the registry cannot be opened ({error}); "
@@ -108,10 +131,16 @@ class Registry(Schema, CaseRecords, CaseHistory, MailQueue, PendingPlans, Quaran
                 ).format(path=path, error=exc)
             ) from None
 
+    @staticmethod
+    def _postgres(url: str) -> Database:
+        from filing.registry.postgres import PostgresDatabase  # loads psycopg: only here
+
+        return PostgresDatabase(url)  # RegistryUnreachable when it cannot be reached
+
     def close(self) -> None:
         if self._carried_out and not self.db.in_transaction:
             # An empty transaction drops them; if it cannot, they are carried out again.
-            with contextlib.suppress(sqlite3.Error), self.transaction():
+            with contextlib.suppress(RegistryError, *driver_errors()), self.transaction():
                 pass
         self.db.close()
 

@@ -1,7 +1,10 @@
 """Cases and what is filed under them: case numbers, cases, filings, issued forms, evidence.
 
 Case numbers are CC-YYYY-NNNN, sequential per year and never reused: a number is taken
-inside the transaction that creates its case, and cases cannot be deleted. Each record is
+inside the transaction that creates its case, and cases cannot be deleted. On a registry
+several sites share, the numbering is the group's (one row per year, locked by the
+transaction that takes a number until it commits), and each case belongs to the site that
+opened it: lists of cases are the site's own unless asked for the whole register. Each record is
 written and read as its JSON form (filing/records.py), the columns named as its keys; only
 what SQL cannot hold as it is (a dict, a list, a flag) is turned into text or a number.
 """
@@ -40,13 +43,12 @@ class CaseRecords(Store):
         """Take the next number of `year`. Call inside the transaction that creates the case."""
         if not self.db.in_transaction:
             raise RegistryError("a case number is taken only inside a transaction")
-        self.db.execute(
+        row = self.db.execute(
             "INSERT INTO case_numbers (year, last) VALUES (?, 1) "
-            "ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1",
+            "ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
             (year,),
-        )
-        row = self._select("SELECT last FROM case_numbers WHERE year = ?", (year,)).fetchone()
-        return f"CC-{year}-{row['last']:04d}"
+        ).fetchone()
+        return f"CC-{year}-{row[0]:04d}"
 
     def keep_numbers_above(self, highest: dict[int, int]) -> None:
         """Numbering never goes below the highest case number of each year found in the
@@ -80,6 +82,7 @@ class CaseRecords(Store):
     def save_case(self, case: Case) -> None:
         row = {
             **case.to_json(),
+            "site": case.site,
             "parts": json.dumps(case.parts, sort_keys=True),
             "repeats": json.dumps(case.repeats),
             "containment_needed": int(case.containment_needed),
@@ -100,9 +103,21 @@ class CaseRecords(Store):
         row = self._select(f"{_CASE_SELECT} WHERE case_id = ?", (case_id,)).fetchone()
         return _case(row) if row else None
 
-    def cases(self, state: str | None = None, opened_since: datetime | None = None) -> list[Case]:
+    def cases(
+        self,
+        state: str | None = None,
+        opened_since: datetime | None = None,
+        *,
+        site: str | None = None,
+        every_site: bool = False,
+    ) -> list[Case]:
+        """This site's cases (or `site`'s, or with `every_site` the whole register), by
+        number."""
         where: list[str] = []
         args: list[str] = []
+        if not every_site:
+            where.append("site = ?")
+            args.append(self.site if site is None else site)
         if state:
             where.append("state = ?")
             args.append(state)
@@ -115,14 +130,18 @@ class CaseRecords(Store):
         return [_case(r) for r in self._select(sql + " ORDER BY case_id", args)]
 
     def first_opened(self) -> datetime | None:
-        """When the first case was opened; None with no cases."""
-        row = self._select("SELECT MIN(opened_at) AS first FROM cases").fetchone()
+        """When this site's first case was opened; None with no cases."""
+        row = self._select(
+            "SELECT MIN(opened_at) AS first FROM cases WHERE site = ?", (self.site,)
+        ).fetchone()
         return datetime.fromisoformat(row["first"]) if row and row["first"] else None
 
     def cases_with_prefix(self, prefix: str) -> list[Case]:
-        """Cases whose number is `prefix` and two more digits (the auditor pages' shards)."""
+        """This site's cases whose number is `prefix` and two more digits (the auditor
+        pages' shards)."""
         rows = self._select(
-            f"{_CASE_SELECT} WHERE case_id LIKE ? || '__' ORDER BY case_id", (prefix,)
+            f"{_CASE_SELECT} WHERE site = ? AND case_id LIKE ? || '__' ORDER BY case_id",
+            (self.site, prefix),
         )
         return [_case(r) for r in rows]
 
@@ -131,7 +150,8 @@ class CaseRecords(Store):
     ) -> list[str]:
         """Cases opened since `since` for the same customer and product, or the same
         product and category (text compared without case or extra spaces), found by index:
-        a busy year does not load every case for each new one."""
+        a busy year does not load every case for each new one. At every site: a repeat is
+        the same complaint wherever it was made."""
         rows = self._select(
             "SELECT case_id FROM cases WHERE product_key = :product AND opened_at >= :since "
             "AND (customer_key = :customer OR category_key = :category) ORDER BY case_id",
@@ -198,23 +218,24 @@ class CaseRecords(Store):
 
     def add_issued(self, issued: Issued) -> None:
         self.db.execute(
-            "INSERT INTO issued (case_id, form, department, file, issued_at, copy, sha256) "
-            "VALUES (:case_id, :form, :department, :file, :issued_at, :copy, :sha256)",
-            {**issued.to_json(), "case_id": issued.case_id},
+            "INSERT INTO issued (case_id, form, department, file, issued_at, copy, sha256, "
+            "site) VALUES (:case_id, :form, :department, :file, :issued_at, :copy, :sha256, "
+            ":site)",
+            {**issued.to_json(), "case_id": issued.case_id, "site": self.site},
         )
 
     def record_issued_copy(self, case_id: str, file: str, copy: str, sha256: str) -> None:
         """The form last issued as `file` was written; its copy in the case folder is `copy`."""
         self.db.execute(
             "UPDATE issued SET copy = ?, sha256 = ? WHERE id = "
-            "(SELECT max(id) FROM issued WHERE case_id = ? AND file = ?)",
+            "(SELECT max(id) FROM issued WHERE case_id = ? AND file = ?)",  # a case: one site
             (copy, sha256, case_id, file),
         )
 
     def issued_as(self, file: str) -> Issued | None:
-        """The form last issued as `file` (Outbox/<department>/<name>), if any."""
-        sql = f"{_ISSUED_SELECT} WHERE file = ? ORDER BY id DESC LIMIT 1"
-        row = self._select(sql, (file,)).fetchone()
+        """The form last issued as `file` (Outbox/<department>/<name>) by this site, if any."""
+        sql = f"{_ISSUED_SELECT} WHERE file = ? AND site = ? ORDER BY id DESC LIMIT 1"
+        row = self._select(sql, (file, self.site)).fetchone()
         return Issued.from_json(row, row["case_id"]) if row else None
 
     def issued(self, case_id: str) -> list[Issued]:

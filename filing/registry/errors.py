@@ -15,3 +15,8 @@ class DiskFull(RegistryError):
 
 class RegistryMissing(RegistryError):
     """The registry file is not there (deleted, lost with a disk)."""
+
+
+class RegistryUnreachable(RegistryError):
+    """The shared registry's database cannot be reached for now (the server restarted, the
+    network dropped): nothing was recorded, and the same files go in once it answers."""

@@ -24,11 +24,11 @@ class CaseHistory(Store):
         (their history lines have no sequence number)."""
         line = event.to_json()
         with self.transaction():  # the event and its link commit together
-            cursor = self.db.execute(
+            history_id = self.db.execute(
                 "INSERT INTO history (case_id, at, event, form, sha256, person, detail) "
-                "VALUES (:case_id, :at, :event, :form, :sha256, :person, :detail)",
+                "VALUES (:case_id, :at, :event, :form, :sha256, :person, :detail) RETURNING id",
                 {**line, "case_id": event.case_id},
-            )
+            ).fetchone()[0]
             if not chained:
                 return None
             seq, head = self.chain_head()
@@ -46,16 +46,20 @@ class CaseHistory(Store):
                 line["detail"],
             )
             self.db.execute(
-                "INSERT INTO chain (seq, history_id, digest, head) VALUES (?, ?, ?, ?)",
-                (seq, cursor.lastrowid, digest, next_head(head, digest)),
+                "INSERT INTO chain (site, seq, history_id, digest, head) VALUES (?, ?, ?, ?, ?)",
+                (self.site, seq, history_id, digest, next_head(head, digest)),
             )
             return seq
 
     def chain_head(self) -> tuple[int, str]:
         """The archive-wide chain's last sequence number and head ((0, GENESIS) before the
         first event). Written down outside the shared folder, the head lets
-        `closedloop verify --anchor HEAD` show that no event up to it has changed since."""
-        row = self._select("SELECT seq, head FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+        `closedloop verify --anchor HEAD` show that no event up to it has changed since.
+        Each site has its chain (its archive holds its events, and only they can be
+        recomputed from its case folders)."""
+        row = self._select(
+            "SELECT seq, head FROM chain WHERE site = ? ORDER BY seq DESC LIMIT 1", (self.site,)
+        ).fetchone()
         return (int(row["seq"]), str(row["head"])) if row else (0, GENESIS)
 
     def chain(self, upto: int) -> Iterator[tuple[int, str, str, str]]:
@@ -64,8 +68,9 @@ class CaseHistory(Store):
         rows = self._select(
             "SELECT c.seq AS seq, h.case_id AS case_id, c.digest AS digest, c.head AS head "
             "FROM chain c "
-            "JOIN history h ON h.id = c.history_id WHERE c.seq <= ? ORDER BY c.seq",
-            (upto,),
+            "JOIN history h ON h.id = c.history_id WHERE c.site = ? AND c.seq <= ? "
+            "ORDER BY c.seq",
+            (self.site, upto),
         )
         for row in rows:
             yield int(row["seq"]), str(row["case_id"]), str(row["digest"]), str(row["head"])

@@ -1,5 +1,6 @@
 """The mail queue: e-mails queued in the transaction of the filing that causes them, sent
-and retried afterwards (mail/compose.py, mail/send.py), each queued once per key."""
+and retried afterwards (mail/compose.py, mail/send.py), each queued once per key. Each
+site sends its own (its attachments are in its folder, its mail server in its settings)."""
 
 from __future__ import annotations
 
@@ -20,26 +21,28 @@ class MailQueue(Store):
         """Queue a mail unless one with its key was queued before; True when queued."""
         cur = self.db.execute(
             "INSERT INTO mail (kind, key, case_id, to_addr, subject, body, attachment, "
-            "created_at, next_try_at, sent_at) VALUES (:kind, :key, :case_id, :to_addr, "
-            ":subject, :body, :attachment, :created_at, :next_try_at, :sent_at) "
-            "ON CONFLICT (key) DO NOTHING",
-            {**mail.to_json(), "to_addr": mail.to},
+            "created_at, next_try_at, sent_at, site) VALUES (:kind, :key, :case_id, :to_addr, "
+            ":subject, :body, :attachment, :created_at, :next_try_at, :sent_at, :site) "
+            "ON CONFLICT DO NOTHING",
+            {**mail.to_json(), "to_addr": mail.to, "site": self.site},
         )
         return cur.rowcount == 1
 
     def mail_queued(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM mail WHERE key = ?", (key,)).fetchone() is not None
+        row = self.db.execute("SELECT 1 FROM mail WHERE site = ? AND key = ?", (self.site, key))
+        return row.fetchone() is not None
 
     def mail_due(self, now: datetime) -> list[Mail]:
         rows = self._select(
-            f"{_MAIL_SELECT} WHERE sent_at IS NULL AND given_up = 0 "
+            f"{_MAIL_SELECT} WHERE site = ? AND sent_at IS NULL AND given_up = 0 "
             "AND next_try_at <= ? ORDER BY id",
-            (now.isoformat(),),
+            (self.site, now.isoformat()),
         )
         return [_mail(r) for r in rows]
 
     def mails(self) -> list[Mail]:
-        return [_mail(r) for r in self._select(f"{_MAIL_SELECT} ORDER BY id")]
+        rows = self._select(f"{_MAIL_SELECT} WHERE site = ? ORDER BY id", (self.site,))
+        return [_mail(r) for r in rows]
 
     def mail_sent(self, mail_id: int, now: datetime) -> None:
         self.db.execute(
@@ -50,8 +53,8 @@ class MailQueue(Store):
     def mail_retry(self, now: datetime) -> int:
         """Every mail not sent, given up or not, is due again now; how many."""
         cur = self.db.execute(
-            "UPDATE mail SET given_up = 0, next_try_at = ? WHERE sent_at IS NULL",
-            (now.isoformat(),),
+            "UPDATE mail SET given_up = 0, next_try_at = ? WHERE site = ? AND sent_at IS NULL",
+            (now.isoformat(), self.site),
         )
         return cur.rowcount
 

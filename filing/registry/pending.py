@@ -12,19 +12,23 @@ class PendingPlans(Store):
     def add_pending(self, plan: str, now: datetime) -> int:
         """Record a plan of file moves (JSON). Call inside the transaction it belongs to:
         the plan is committed exactly when the filing is."""
-        cursor = self.db.execute(
-            "INSERT INTO pending (created_at, plan) VALUES (?, ?)", (now.isoformat(), plan)
-        )
-        return int(cursor.lastrowid or 0)
+        row = self.db.execute(
+            "INSERT INTO pending (created_at, plan, site) VALUES (?, ?, ?) RETURNING id",
+            (now.isoformat(), plan, self.site),
+        ).fetchone()
+        return int(row[0])
 
     def pending(self) -> list[tuple[int, str]]:
-        """Plans committed but not yet carried out, oldest first."""
-        rows = self._select("SELECT id, plan FROM pending ORDER BY id")
+        """Plans this site committed but has not yet carried out, oldest first (another
+        site's plans move files in its own folder)."""
+        rows = self._select("SELECT id, plan FROM pending WHERE site = ? ORDER BY id", (self.site,))
         return [(r["id"], r["plan"]) for r in rows if r["id"] not in self._carried_out]
 
     def pending_since(self) -> list[datetime]:
         """When each plan not yet carried out was committed (a jammed folder when old)."""
-        rows = self._select("SELECT id, created_at FROM pending ORDER BY id")
+        rows = self._select(
+            "SELECT id, created_at FROM pending WHERE site = ? ORDER BY id", (self.site,)
+        )
         return [
             datetime.fromisoformat(r["created_at"])
             for r in rows

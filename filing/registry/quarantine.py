@@ -18,25 +18,32 @@ _SELECT = (
 
 class QuarantineRecords(Store):
     def add_quarantined(self, item: Quarantined) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO quarantined (refused_at, source, kept, note, reasons, case_id, form) "
-            "VALUES (:refused_at, :source, :kept, :note, :reasons, :case_id, :form)",
-            {**item.to_json(), "reasons": json.dumps(list(item.reasons), ensure_ascii=False)},
-        )
-        return int(cursor.lastrowid or 0)
+        row = self.db.execute(
+            "INSERT INTO quarantined (refused_at, source, kept, note, reasons, case_id, form, "
+            "site) VALUES (:refused_at, :source, :kept, :note, :reasons, :case_id, :form, "
+            ":site) RETURNING id",
+            {
+                **item.to_json(),
+                "reasons": json.dumps(list(item.reasons), ensure_ascii=False),
+                "site": self.site,
+            },
+        ).fetchone()
+        return int(row[0])
 
     def quarantined_waiting(self) -> list[Quarantined]:
-        """Refused files not yet settled, oldest first."""
-        rows = self._select(f"{_SELECT} WHERE settled_at IS NULL ORDER BY id")
+        """Refused files of this site not yet settled, oldest first."""
+        rows = self._select(
+            f"{_SELECT} WHERE settled_at IS NULL AND site = ? ORDER BY id", (self.site,)
+        )
         return [_quarantined(r) for r in rows]
 
     def quarantined_waiting_at(self, moment: datetime) -> int:
         """How many refused files were waiting in Quarantine at `moment`: refused before
         it and not settled by then."""
         row = self.db.execute(
-            "SELECT count(*) FROM quarantined WHERE refused_at < :at "
+            "SELECT count(*) FROM quarantined WHERE site = :site AND refused_at < :at "
             "AND (settled_at IS NULL OR settled_at >= :at)",
-            {"at": moment.isoformat()},
+            {"at": moment.isoformat(), "site": self.site},
         ).fetchone()
         return int(row[0])
 
@@ -44,9 +51,9 @@ class QuarantineRecords(Store):
         """The refused files a filing of `source` (its Inbox name) for `case_id` and `form`
         settles: those saved under the same name, and those of the same case and form."""
         rows = self._select(
-            f"{_SELECT} WHERE settled_at IS NULL AND (source = :source "
+            f"{_SELECT} WHERE settled_at IS NULL AND site = :site AND (source = :source "
             "OR (case_id = :case_id AND form = :form)) ORDER BY id",
-            {"source": source, "case_id": case_id, "form": form},
+            {"source": source, "case_id": case_id, "form": form, "site": self.site},
         )
         return [_quarantined(r) for r in rows]
 
@@ -54,9 +61,11 @@ class QuarantineRecords(Store):
         """The name of a form filed since `item` was refused that settles it (the same
         name, or the same case and form), if one was: for a settling cut short."""
         row = self.db.execute(
-            "SELECT source FROM filings WHERE filed_at >= :at AND (source = :source "
-            "OR (case_id = :case_id AND form = :form)) ORDER BY id LIMIT 1",
+            "SELECT f.source FROM filings f JOIN cases c ON c.case_id = f.case_id "
+            "WHERE c.site = :site AND f.filed_at >= :at AND (f.source = :source "
+            "OR (f.case_id = :case_id AND f.form = :form)) ORDER BY f.id LIMIT 1",
             {
+                "site": self.site,
                 "at": item.refused_at.isoformat(),
                 "source": item.source,
                 "case_id": item.case_id,

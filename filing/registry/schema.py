@@ -1,15 +1,18 @@
 """The registry's schema: recorded migrations, applied in order, each once.
 
 A released migration is never edited; a change to the schema is a new one appended to
-MIGRATIONS, so that a registry of any age is brought up to date in place.
+MIGRATIONS, so that a registry of any age is brought up to date in place. Each migration
+is written for SQLite (MIGRATIONS) and for PostgreSQL (postgres_schema.py): the same
+versions and names, recorded the same way, the SQL in each database's words.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
+from filing.registry.database import POSTGRESQL
 from filing.registry.errors import RegistryError
+from filing.registry.postgres_schema import POSTGRES_MIGRATIONS
 from filing.registry.store import Store
 from language import _
 
@@ -197,12 +200,39 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX cases_state ON cases(state);
         """,
     ),
+    (
+        11,
+        "sites: several shared folders on one registry, each case, plan, refusal, mail and chain link of one",
+        """
+        ALTER TABLE cases ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        ALTER TABLE issued ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        ALTER TABLE pending ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        ALTER TABLE quarantined ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        ALTER TABLE mail ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chain ADD COLUMN site TEXT NOT NULL DEFAULT '';
+        CREATE INDEX cases_site ON cases(site, state);
+        CREATE UNIQUE INDEX mail_site_key ON mail(site, key);
+        CREATE TABLE sites (
+            site TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            host TEXT NOT NULL,
+            root TEXT NOT NULL,
+            joined_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 
 class Schema(Store):
     def migrate(self) -> list[int]:
-        """Apply the migrations this file has not had, each recorded; return their versions."""
+        """Apply the migrations this registry has not had, each recorded; return their
+        versions. On a shared registry, one site at a time (the others wait, then find
+        nothing left to do)."""
+        with self.db.migrating():
+            return self._migrate()
+
+    def _migrate(self) -> list[int]:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -217,12 +247,12 @@ class Schema(Store):
                 ).format(path=self.path, schema=max(done), known=newest)
             )
         applied: list[int] = []
+        postgres = self.db.dialect == POSTGRESQL
         for version, name, sql in MIGRATIONS:
             if version in done:
                 continue
             with self.transaction():
-                for statement in _statements(sql):
-                    self.db.execute(statement)
+                self.db.script(POSTGRES_MIGRATIONS[version] if postgres else sql)
                 self.db.execute(
                     "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, datetime.now().isoformat(timespec="seconds")),
@@ -235,22 +265,5 @@ class Schema(Store):
         return int(row["version"] or 0)
 
     def _is_registry(self) -> bool:
-        """Whether the file holds a registry at all (its table of migrations)."""
-        row = self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
-        ).fetchone()
-        return row is not None
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (trigger bodies keep their inner semicolons)."""
-    out: list[str] = []
-    buf = ""
-    for line in sql.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        out.append(buf.strip())
-    return out
+        """Whether the database holds a registry at all (its table of migrations)."""
+        return self.db.has_table("migrations")

@@ -1,5 +1,6 @@
-"""What every part of the registry shares: one connection to the registry file and one
-transaction, so that a filing's writes to several tables commit together or not at all.
+"""What every part of the registry shares: one connection to where it lives (a SQLite file,
+or a PostgreSQL database several sites share; database.py) and one transaction, so that a
+filing's writes to several tables commit together or not at all.
 
 The parts (schema.py, cases.py, history.py, mailqueue.py, pending.py) are mixins of
 `Store`; `Registry` (the package's __init__) is all of them over the connection it opens.
@@ -9,53 +10,44 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from filing.registry.database import Database, Params, Rows
 from filing.registry.errors import DiskFull
 from language import _, folders
 
-#: Query parameters: by position (?) or by name (:name).
-Params = Sequence[Any] | Mapping[str, Any]
-
-
-def _named(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
-
 
 class Store:
-    """One registry file's connection, and the transaction every change goes in."""
+    """One registry's connection, and the transaction every change goes in."""
 
     path: Path
-    db: sqlite3.Connection
+    db: Database
+    #: The plant this folder is (its code, [registry] site); "" on a registry of its own.
+    site: str
     # Plans carried out whose pending rows are not yet deleted (pending.py): they go in
     # the next transaction, or at close.
     _carried_out: set[int]
 
-    def _select(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+    def _select(self, sql: str, params: Params = ()) -> Rows:
         """The rows of a query as dicts, each value read by its column's name, never by
         position. The connection itself keeps plain tuples for whoever else uses it."""
-        cursor = self.db.cursor()
-        cursor.row_factory = _named
-        return cursor.execute(sql, params)
+        return self.db.select(sql, params)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE: one writer at a time; everything inside commits or none of it."""
+        """One writer of this site at a time; everything inside commits or none of it."""
         if self.db.in_transaction:
             yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        dropped = self._drop_carried_out()
+        self.db.begin(self.site)
+        dropped: set[int] = set()
         try:
+            dropped = self._drop_carried_out()
             yield
-            self.db.execute("COMMIT")
+            self.db.commit()
         except BaseException as exc:
-            # SQLite has already rolled back by itself after some errors (a full disk):
-            # a second rollback would hide the real reason behind "no transaction is active".
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
+            self.db.rollback()
             self._carried_out |= dropped  # their rows are back: drop them next time
             if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
                 raise DiskFull(

@@ -1,0 +1,49 @@
+"""The sites of a shared registry: each site code is one shared folder's, recorded when the
+folder first opens the registry, so that two folders given the same code by mistake are
+told apart instead of quietly filing as one site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from filing.registry.store import Store
+
+
+@dataclass(frozen=True)
+class Site:
+    site: str
+    folder: str  # the folder's own identity (.closedloop/folder-id), not its path
+    host: str
+    root: str
+    joined_at: str
+
+
+class SiteRecords(Store):
+    def site_record(self, site: str) -> Site | None:
+        row = self._select(
+            "SELECT site, folder, host, root, joined_at FROM sites WHERE site = ?", (site,)
+        ).fetchone()
+        return Site(**row) if row else None
+
+    def sites(self) -> list[Site]:
+        rows = self._select("SELECT site, folder, host, root, joined_at FROM sites ORDER BY site")
+        return [Site(**r) for r in rows]
+
+    def join(self, folder: str, host: str, root: str, now: datetime) -> Site:
+        """Record this site as the folder `folder` (first come: a code already taken by
+        another folder stays that folder's); the site's record as it now stands."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO sites (site, folder, host, root, joined_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (site) DO NOTHING",
+                (self.site, folder, host, root, now.isoformat(timespec="seconds")),
+            )
+            # Where the folder is now (a share moved to another server keeps its identity).
+            self.db.execute(
+                "UPDATE sites SET host = ?, root = ? WHERE site = ? AND folder = ?",
+                (host, root, self.site, folder),
+            )
+        record = self.site_record(self.site)
+        assert record is not None
+        return record
