@@ -33,7 +33,7 @@ from archive.packet import Renderer
 from filing.calendar import WorkingCalendar
 from filing.engine import Engine, IssuedForm
 from filing.records import Quarantined
-from filing.registry import DiskFull, Registry
+from filing.registry import DiskFull, Registry, RegistryUnreachable
 from forms.isolated import IsolatedReader
 from forms.shown import shown
 from language import _
@@ -146,7 +146,8 @@ class App:
             if self.registry.pending():  # a plan a failed move left: finish it first
                 self.recover()
             return take(self.desk, path, now)
-        except DiskFull as exc:  # not the file's fault, nor a broken registry: wait for room
+        except (DiskFull, RegistryUnreachable) as exc:
+            # Not the file's fault, nor a broken registry: wait for room, or for the server.
             return FileResult(shown(path.name), Outcome.IGNORED, reason=str(exc), retry=True)
         except JournalError:
             raise  # a plan in the registry leads outside the folder: edited by hand

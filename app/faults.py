@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.errors import AppError, command_path
-from filing.registry import RegistryError
+from filing.registry import RegistryError, RegistryUnreachable
 from language import _
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
@@ -46,6 +46,8 @@ def registry_failure(exc: BaseException) -> BaseException | None:
     link: BaseException | None = exc
     while link is not None and id(link) not in seen:
         seen.add(id(link))
+        if isinstance(link, RegistryUnreachable):
+            return None  # a shared registry's server away for now: not broken, waited for
         if isinstance(link, sqlite3.DatabaseError) and _broken(link):
             return link
         if isinstance(link, RegistryError) and found is None:
@@ -83,8 +85,10 @@ class RegistryProbe:
     still readable. SQLite itself notices a file deleted or replaced under an open
     connection only at the next write; this notices it while the folder is quiet."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, shared: bool = False) -> None:
         self.path = path
+        # A shared registry has no file here to watch: only the read tells.
+        self.shared = shared
         self._identity = self._current()
 
     def _current(self) -> tuple[int, int] | None:
@@ -98,7 +102,9 @@ class RegistryProbe:
         """Raise RegistryFailed if the registry went away, was replaced, or `read` (a
         small query on the service's connection) says it is broken."""
         identity = self._current()
-        if identity is None:
+        if self.shared:
+            identity = self._identity
+        elif identity is None:
             raise RegistryFailed(self.path, _("its file was deleted or cannot be reached"))
         if identity != self._identity:
             raise RegistryFailed(self.path, _("its file was replaced by another"))

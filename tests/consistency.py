@@ -7,44 +7,67 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.settings import load_settings
 from archive.casefolder import case_folder
+
+#: A query's rows as tuples; its SQL may say {mine}: the cases of the folder's site.
+Rows = Callable[[str], list[tuple[Any, ...]]]
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _rows(db: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in db.execute(sql)]
+@contextmanager
+def registry_rows(root: Path) -> Iterator[Rows]:
+    """Queries on the folder's registry, read as a second program would: its SQLite file,
+    or (on a shared registry) its PostgreSQL database, {mine} naming this site's cases."""
+    where = load_settings(root).registry
+    mine = f"(SELECT case_id FROM cases WHERE site = '{where.site}')"  # a code: A-Z, 0-9
+    if where.shared:
+        import psycopg
+
+        with psycopg.connect(where.url, autocommit=True) as pg:
+            yield lambda sql: [tuple(r) for r in pg.execute(sql.format(mine=mine).encode())]
+        return
+    db = sqlite3.connect(root / ".closedloop" / "registry.sqlite")
+    try:
+        yield lambda sql: [tuple(r) for r in db.execute(sql.format(mine=mine))]
+    finally:
+        db.close()
 
 
 def state(root: Path) -> dict[str, Any]:
     """The folder's outcome, without the clock: compare a run that was killed and resumed
     with one that was not."""
-    db = sqlite3.connect(root / ".closedloop" / "registry.sqlite")
-    try:
+    with registry_rows(root) as rows:
         summary = {
-            "cases": _rows(
-                db,
+            "cases": rows(
                 "SELECT case_id, state, resolution, customer, parts, reopens, reopened_as "
-                "FROM cases ORDER BY case_id",
+                "FROM cases WHERE case_id IN {mine} ORDER BY case_id",
             ),
-            "filings": _rows(
-                db,
-                "SELECT case_id, form, version, file, sha256, source FROM filings ORDER BY id",
+            "filings": rows(
+                "SELECT case_id, form, version, file, sha256, source FROM filings "
+                "WHERE case_id IN {mine} ORDER BY id",
             ),
-            "evidence": _rows(db, "SELECT case_id, file, sha256, source FROM evidence ORDER BY id"),
-            "issued": _rows(db, "SELECT case_id, form, department, file FROM issued ORDER BY id"),
-            "history": _rows(
-                db,
-                "SELECT case_id, event, form, sha256 FROM history ORDER BY id",
+            "evidence": rows(
+                "SELECT case_id, file, sha256, source FROM evidence WHERE case_id IN {mine} "
+                "ORDER BY id"
+            ),
+            "issued": rows(
+                "SELECT case_id, form, department, file FROM issued WHERE case_id IN {mine} "
+                "ORDER BY id"
+            ),
+            "history": rows(
+                "SELECT case_id, event, form, sha256 FROM history WHERE case_id IN {mine} "
+                "ORDER BY id",
             ),
         }
-    finally:
-        db.close()
     summary["files"] = sorted(
         str(p.relative_to(root))
         for p in root.rglob("*")
@@ -55,16 +78,14 @@ def state(root: Path) -> dict[str, Any]:
 
 def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
     """`saved`: (name, sha256) of every file put into the Inbox."""
-    db = sqlite3.connect(root / ".closedloop" / "registry.sqlite")
-    try:
-        customers = dict(_rows(db, "SELECT case_id, customer FROM cases"))
-        filings = _rows(db, "SELECT case_id, file, sha256 FROM filings")
-        evidence = _rows(db, "SELECT case_id, file, sha256 FROM evidence")
-        copies = _rows(db, "SELECT case_id, copy, sha256 FROM issued")
-        issued = {r[0] for r in _rows(db, "SELECT file FROM issued")}
-        pending = _rows(db, "SELECT plan FROM pending")
-    finally:
-        db.close()
+    with registry_rows(root) as rows:
+        customers = dict(rows("SELECT case_id, customer FROM cases WHERE case_id IN {mine}"))
+        filings = rows("SELECT case_id, file, sha256 FROM filings WHERE case_id IN {mine}")
+        evidence = rows("SELECT case_id, file, sha256 FROM evidence WHERE case_id IN {mine}")
+        copies = rows("SELECT case_id, copy, sha256 FROM issued WHERE case_id IN {mine}")
+        issued = {r[0] for r in rows("SELECT file FROM issued WHERE case_id IN {mine}")}
+        site = load_settings(root).registry.site
+        pending = rows(f"SELECT plan FROM pending WHERE site = '{site}'")
     archive = root / "Archive"
     recorded: dict[Path, str] = {}
     for case_id, file, digest in filings + evidence:

@@ -43,6 +43,7 @@ from app.intake.inbox import inbox_files
 from app.jobs.base import AnyJob, Trigger, When
 from app.results import FileResult, Outcome, outcome_words
 from app.settings import Settings
+from filing.registry import RegistryUnreachable
 from forms.shown import shown
 from language import _
 from watcher.lanes import Lane
@@ -121,7 +122,8 @@ class Watcher:
         self._backoff = Backoff(first=first_retry)  # doubling from there, up to a minute
         self.processed = 0
         self.error: BaseException | None = None  # why the worker stopped, if it failed
-        self._probe = RegistryProbe(self.folder.registry)  # made again at start()
+        # made again at start()
+        self._probe = RegistryProbe(self.folder.registry, self.settings.registry.shared)
         self.working = threading.Event()  # set once the worker holds the registry
         self._filed_since_look = False  # files handled since the last look at the folder
 
@@ -142,7 +144,7 @@ class Watcher:
             self._open(isolated=False).close()
             # The file the service works on from now: another one at its path later is a
             # registry replaced under it.
-            self._probe = RegistryProbe(self.folder.registry)
+            self._probe = RegistryProbe(self.folder.registry, self.settings.registry.shared)
             observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
             observer.schedule(
                 _Events(self.folder.inbox, self._paths, self._rescan_soon),
@@ -223,39 +225,49 @@ class Watcher:
             self.working.set()
             next_scan = next_probe = 0.0  # the Inbox as found at start comes first
             periodic = {job: 0.0 for job in app.jobs if job.every is not None}
+            lost = 0.0  # how long the last wait for an unreachable registry was
             while not self._stop.is_set():
-                now = self.clock()
-                if now >= next_probe:  # even while the folder is quiet:
-                    self._lock.check()  # .closedloop moved away: another may file beside us
-                    probe.check(app.registry.schema_version)  # the registry gone bad
-                    next_probe = now + 1.0
-                if self._rescan_soon.is_set():
-                    self._rescan_soon.clear()
-                    self._note(tracker, inbox_files(self.folder), now, walked=True)
-                if now >= next_scan:
-                    self._note(tracker, inbox_files(self.folder), now, walked=True)
-                    next_scan = now + self.rescan
-                    self._look(app)
-                for job, due in periodic.items():
-                    if now >= due:
-                        self._say_all(self._after(app, Trigger(When.LOOK, self.now()), [job]))
-                        periodic[job] = now + (job.every or self.rescan)
-                self._drain(tracker, now)
-                for path in self._backoff.due(now):  # unchanged since it failed: no new wait
-                    tracker.note(path, now, settled=self._backoff.unchanged(path))
-                ready = tracker.ready(self.clock())
-                for stale in tracker.take_stale_owners():
-                    _say(logging.WARNING, stale.message())
-                for path in ready:
-                    if self._stop.is_set():
-                        break
-                    if self._process(app, path, probe):
-                        periodic = dict.fromkeys(periodic, 0.0)  # it may have queued mail
-                    self._filed_since_look = True
-                if self._filed_since_look and not ready:
-                    self._look(app)  # a burst is over: the To do pages catch up now
-                self._collect(app)
-                self._stop.wait(0.1)
+                try:
+                    now = self.clock()
+                    if now >= next_probe:  # even while the folder is quiet:
+                        self._lock.check()  # .closedloop moved away: another may file beside us
+                        probe.check(app.registry.schema_version)  # the registry gone bad
+                        next_probe = now + 1.0
+                    if self._rescan_soon.is_set():
+                        self._rescan_soon.clear()
+                        self._note(tracker, inbox_files(self.folder), now, walked=True)
+                    if now >= next_scan:
+                        self._note(tracker, inbox_files(self.folder), now, walked=True)
+                        next_scan = now + self.rescan
+                        self._look(app)
+                    for job, due in periodic.items():
+                        if now >= due:
+                            self._say_all(self._after(app, Trigger(When.LOOK, self.now()), [job]))
+                            periodic[job] = now + (job.every or self.rescan)
+                    self._drain(tracker, now)
+                    for path in self._backoff.due(now):  # unchanged since it failed: no new wait
+                        tracker.note(path, now, settled=self._backoff.unchanged(path))
+                    ready = tracker.ready(self.clock())
+                    for stale in tracker.take_stale_owners():
+                        _say(logging.WARNING, stale.message())
+                    for path in ready:
+                        if self._stop.is_set():
+                            break
+                        if self._process(app, path, probe):
+                            periodic = dict.fromkeys(periodic, 0.0)  # it may have queued mail
+                        self._filed_since_look = True
+                    if self._filed_since_look and not ready:
+                        self._look(app)  # a burst is over: the To do pages catch up now
+                    self._collect(app)
+                    self._stop.wait(0.1)
+                    lost = 0.0
+                except RegistryUnreachable as exc:
+                    # The shared registry's server is away: nothing was filed half-way (the
+                    # files stay in the Inbox); wait, longer each time, and go on.
+                    lost = min(60.0, lost * 2 or 1.0)
+                    retry = _("{error}; trying again in {seconds} s")
+                    _say(logging.WARNING, retry.format(error=exc, seconds=f"{lost:g}"))
+                    self._stop.wait(lost)
 
     def _look(self, app: App) -> None:
         """A look at the folder for the jobs that look at each rescan (quarter, weekly

@@ -139,28 +139,48 @@ def _where_now(folder: SharedFolder, issued: str) -> str:
 @root_argument
 @click.option("--state", type=click.Choice([s.value for s in CaseState if s != CaseState.NEW]))
 @click.option("--overdue", is_flag=True, help="Only cases with a deadline past due and not met.")
+@click.option(
+    "--site",
+    metavar="CODE",
+    help="On a registry several sites share: only the cases of this site (all sites' by default).",
+)
 @json_option
 @now_option
 def cases_cmd(
-    root: Path, state: str | None, overdue: bool, as_json: bool, clock: str | None
+    root: Path,
+    state: str | None,
+    overdue: bool,
+    site: str | None,
+    as_json: bool,
+    clock: str | None,
 ) -> None:
-    """List the cases, one line (or JSON object) each."""
+    """List the cases, one line (or JSON object) each: on a shared registry, the whole
+    register, each case with its site."""
     with errors(as_json), opened(root) as app:
         moment = now(clock)
+        shared = app.settings.registry.shared
+        if site is not None and not shared:
+            raise click.UsageError(
+                _("--site: this folder's registry is its own ([registry] url is not set)")
+            )
         rows = []
-        for case in app.registry.cases(state):
+        chosen = app.registry.cases(state, site=site, every_site=shared and site is None)
+        for case in chosen:
             late = is_overdue(case, app.settings.policy, app.calendar, moment)
             if overdue and not late:
                 continue
-            rows.append({**case_summary(case), "overdue": late})
+            rows.append({**case_summary(case), "overdue": late, "site": case.site})
     if as_json:
         for row in rows:
+            if not shared:
+                del row["site"]  # as before sites: one folder, one register
             click.echo(json.dumps(row, ensure_ascii=False))
         return
     for row in rows:
         flag = "  " + _("OVERDUE") if row["overdue"] else ""
+        where = f"{pad(row['site'], 8)} " if shared else ""
         click.echo(
-            f"{row['case_id']}  {pad(state_words(row['state']), 30)} "
+            f"{row['case_id']}  {where}{pad(state_words(row['state']), 30)} "
             f"{pad(shown(row['customer'] or ''), 24)} {shown(row['product'] or '')}{flag}"
         )
 

@@ -20,6 +20,7 @@ make the waits short and the retries unnecessary.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -61,6 +62,9 @@ _MIGRATION_LOCK = 20_241_121
 
 _pools: dict[str, ConnectionPool[Any]] = {}
 _pools_lock = threading.Lock()
+# A forked child (a test's crash child, a reading process) must never use or close the
+# parent's connections: their sockets are shared. It starts with no pools of its own.
+os.register_at_fork(after_in_child=_pools.clear)
 
 
 def _pool(url: str) -> ConnectionPool[Any]:

@@ -1,0 +1,283 @@
+"""Several sites, one registry on PostgreSQL (#15): each plant's shared folder under its own
+service, one register, one numbering, repeats found across plants; and every promise of a
+single folder kept per site, a `kill -9` of one site's service included."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app.folder import SharedFolder
+from app.opening import SiteTaken, open_registry
+from app.settings import load_settings
+from closedloop.cli import cli
+from filing.records import Case, Event
+from filing.registry import Registry
+from tests.consistency import assert_consistent, sha256
+from tests.office import fill_docx
+from tests.scenario import REGISTRATION, Folder
+
+NOW = datetime(2026, 11, 23, 10, 0)
+
+
+def until(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def site_folder(root: Path, url: str, site: str) -> Folder:
+    """A shared folder laid out by `init`, its settings then naming the shared registry."""
+    folder = Folder(root)
+    folder.setting('url = ""\nsite = ""', f'url = "{url}"\nsite = "{site}"')
+    return folder
+
+
+def new_case(reg: Registry, product: str = "W-200", customer: str = "ACME") -> Case:
+    with reg.transaction():
+        case = Case(
+            reg.next_case_id(2026), "awaiting_triage", NOW, NOW, customer=customer, site=reg.site
+        )
+        case.product, case.category = product, "Transport damage"
+        case.repeats = reg.similar_cases(NOW - timedelta(days=90), customer, product, None)
+        reg.save_case(case)
+    return case
+
+
+# -- the registry ---------------------------------------------------------------------
+
+
+def test_two_sites_take_numbers_at_once_and_none_twice(postgres_url: str, tmp_path: Path) -> None:
+    got: dict[str, list[str]] = {"SZ": [], "WX": []}
+
+    def worker(site: str) -> None:
+        with Registry(tmp_path / "unused", url=postgres_url, site=site) as reg:
+            for n in range(25):
+                got[site].append(new_case(reg, product=f"{site}-{n}").case_id)
+
+    Registry(tmp_path / "unused", url=postgres_url, site="SZ").close()  # the tables, once
+    threads = [threading.Thread(target=worker, args=(s,)) for s in got for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = got["SZ"] + got["WX"]
+    assert sorted(every) == [f"CC-2026-{n:04d}" for n in range(1, 101)]
+    with Registry(tmp_path / "unused", url=postgres_url, site="SZ") as reg:
+        assert len(reg.cases()) == 50 and {c.site for c in reg.cases()} == {"SZ"}
+        assert len(reg.cases(every_site=True)) == 100
+        assert [c.case_id for c in reg.cases(site="WX")] == sorted(got["WX"])
+
+
+def test_what_a_site_keeps_is_its_own(postgres_url: str, tmp_path: Path) -> None:
+    """Plans, refusals, mail and the history chain are each site's: one site never
+    recovers, settles, sends or chains another's."""
+    sz = Registry(tmp_path / "unused", url=postgres_url, site="SZ")
+    wx = Registry(tmp_path / "unused", url=postgres_url, site="WX")
+    try:
+        a, b = new_case(sz), new_case(wx)
+        with sz.transaction():
+            plan = sz.add_pending('{"moves": [], "removals": []}', NOW)
+        assert sz.pending() == [(plan, '{"moves": [], "removals": []}')] and wx.pending() == []
+        for reg, case in ((sz, a), (wx, b), (sz, a)):
+            reg.append_history(Event(case.case_id, NOW, "filed", "registration", None, "Li", ""))
+        assert sz.chain_head()[0] == 2 and wx.chain_head()[0] == 1  # a chain per site
+        assert [seq for _, seq in sz.chained_history(a.case_id)] == [1, 2]
+        # the same mail key at both sites (a digest of one day) is two mails
+        from filing.records import Mail
+
+        for reg in (sz, wx):
+            with reg.transaction():
+                mail = Mail("digest", "digest:2026-11-23", None, "q@x", "s", "b", None, NOW, NOW)
+                assert reg.queue_mail(mail)
+                assert not reg.queue_mail(mail)  # but once per site
+        assert len(sz.mails()) == 1 and len(wx.mails()) == 1
+    finally:
+        sz.close()
+        wx.close()
+
+
+def test_a_repeat_is_found_across_sites(postgres_url: str, tmp_path: Path) -> None:
+    with (
+        Registry(tmp_path / "unused", url=postgres_url, site="SZ") as sz,
+        Registry(tmp_path / "unused", url=postgres_url, site="WX") as wx,
+    ):
+        first = new_case(sz, product="W-200", customer="ACME")
+        new_case(sz, product="D-100", customer="Other")
+        again = new_case(wx, product="w-200 ", customer="acme")
+        assert again.repeats == [first.case_id]
+
+
+def test_two_folders_given_one_site_code_are_told_apart(postgres_url: str, tmp_path: Path) -> None:
+    first = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    second = site_folder(tmp_path / "wuxi", postgres_url, "SZ")  # a copy-and-paste slip
+    for folder in (first, first, second):
+        shared = SharedFolder(folder.root, load_settings(folder.root).policy.folders)
+        settings = load_settings(folder.root).registry
+        if folder is second:
+            with pytest.raises(SiteTaken, match=r"site SZ .* already the site of another"):
+                open_registry(shared, settings)
+        else:
+            open_registry(shared, settings).close()  # the same folder again: welcome
+    result = CliRunner().invoke(cli, ["ingest", str(second.root)])
+    assert result.exit_code != 0
+    assert "already the site of another shared folder" in result.output
+    assert str(first.root) in result.output
+
+
+def test_a_half_given_registry_setting_is_refused(tmp_path: Path) -> None:
+    folder = Folder(tmp_path / "share")
+    folder.setting('url = ""', 'url = "postgresql://closedloop@db.example.com/quality"')
+    result = CliRunner().invoke(cli, ["ingest", str(folder.root)])
+    assert result.exit_code != 0
+    assert "[registry] site is missing" in result.output and 'site = "SZ"' in result.output
+
+
+# -- two folders through the command line ---------------------------------------------
+
+
+def registration(folder: Folder, work: Path, name: str, **values: str) -> Path:
+    path = work / name
+    shutil.copyfile(folder.blank("registration"), path)
+    fill_docx(path, {**REGISTRATION, "Complaint established": "yes", **values})
+    return path
+
+
+def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path) -> None:
+    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    wx = site_folder(tmp_path / "wuxi", postgres_url, "WX")
+    work = tmp_path / "work"
+    work.mkdir()
+    registration(sz, work, "a.docx", Customer="ACME", **{"Product / model": "W-200"}).replace(
+        sz.root / "Inbox" / "a.docx"
+    )
+    assert sz.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    # The same complaint at the other plant (the same bytes would be the same file, filed).
+    registration(
+        wx, work, "b.docx", Customer="ACME", **{"Product / model": "W-200", "Registered by": "Wu"}
+    ).replace(wx.root / "Inbox" / "b.docx")
+    [filed] = wx.ingest("2026-11-20T10:00")
+    assert filed["outcome"] == "filed"
+    listed = [json.loads(line) for line in wx.run("cases", str(wx.root), "--json").splitlines()]
+    assert [(c["case_id"], c["site"]) for c in listed] == [
+        ("CC-2026-0001", "SZ"),
+        ("CC-2026-0002", "WX"),
+    ]
+    assert [
+        c["case_id"]
+        for c in map(
+            json.loads, sz.run("cases", str(sz.root), "--json", "--site", "WX").splitlines()
+        )
+    ] == ["CC-2026-0002"]
+    text = sz.run("cases", str(sz.root))
+    assert "CC-2026-0002  WX" in text
+    status = sz.status("CC-2026-0001", "2026-11-20T10:00")
+    assert status["case_id"] == "CC-2026-0001"
+    with Registry(tmp_path / "unused", url=postgres_url, site="WX") as reg:
+        case = reg.case("CC-2026-0002")
+        assert case is not None and case.repeats == ["CC-2026-0001"]  # across sites
+    # The case folder says whose it is.
+    [folder] = (wx.root / "Archive").glob("CC-2026-0002*")
+    assert json.loads((folder / "case.json").read_text(encoding="utf-8"))["case"]["site"] == "WX"
+    # A form of Suzhou's case saved at Wuxi is refused, naming the site to take it to.
+    capa = sz.outbox("Storage & Transportation", "CC-2026-0001", "capa")
+    shutil.copyfile(capa, wx.root / "Inbox" / "capa.docx")
+    [refused] = wx.ingest("2026-11-20T11:00")
+    assert refused["outcome"] == "refused"
+    assert "case CC-2026-0001 is a case of site SZ" in refused["reason"]
+    assert_consistent(sz.root, [])
+
+
+# -- two real services at once, one killed -----------------------------------------------
+
+
+def _watch(root: Path) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("closedloop")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    return subprocess.Popen(
+        [*cmd, "watch", str(root), "--window", "0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _filed(root: Path) -> int:
+    return sum(1 for p in (root / "Archive").glob("CC-*") if p.is_dir())
+
+
+@pytest.mark.heavy
+def test_two_sites_under_their_services_one_killed_mid_burst(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sites = {
+        "SZ": site_folder(tmp_path / "suzhou", postgres_url, "SZ"),
+        "WX": site_folder(tmp_path / "wuxi", postgres_url, "WX"),
+    }
+    work = tmp_path / "work"
+    work.mkdir()
+    per_site = 30
+    saved: dict[str, list[tuple[str, str]]] = {}
+    base = time.time() - 3600
+    for code, folder in sites.items():
+        saved[code] = []
+        for i in range(per_site):
+            # Each its own product, but for one pair: the same complaint at both plants.
+            product = "SHARED-1" if i == per_site - 1 else f"{code}-{i}"
+            path = registration(
+                folder,
+                work,
+                f"{code} {i:02d}.docx",
+                Customer=f"{code} customer {i}",
+                **{"Product / model": product},
+            )
+            if i == per_site - 1:
+                fill_docx(path, {"Customer": "Same Customer", "Registered by": code})
+            target = folder.root / "Inbox" / path.name
+            shutil.copyfile(path, target)
+            os.utime(target, (base + i, base + i))
+            saved[code].append((path.name, sha256(target)))
+    services = {code: _watch(folder.root) for code, folder in sites.items()}
+    try:
+        sz = sites["SZ"].root
+        until(lambda: _filed(sz) >= 5)  # mid-burst
+        services["SZ"].send_signal(signal.SIGKILL)
+        services["SZ"].wait()
+        assert _filed(sz) < per_site, "the burst was over before the kill"
+        services["SZ"] = _watch(sz)  # restarted
+        for folder in sites.values():
+            until(lambda f=folder: not any((f.root / "Inbox").iterdir()), timeout=300)
+    finally:
+        for proc in services.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in services.values():
+            assert proc.wait(timeout=60) == 0
+    for code, folder in sites.items():
+        assert_consistent(folder.root, saved[code])
+        assert _filed(folder.root) == per_site
+    listed = [
+        json.loads(line)
+        for line in sites["WX"].run("cases", str(sites["WX"].root), "--json").splitlines()
+    ]
+    numbers = [c["case_id"] for c in listed]
+    assert len(numbers) == 2 * per_site == len(set(numbers))
+    assert sorted(numbers) == [f"CC-2026-{n:04d}" for n in range(1, 2 * per_site + 1)]
+    assert {c["site"] for c in listed} == {"SZ", "WX"}
+    with Registry(tmp_path / "unused", url=postgres_url, site="SZ") as reg:
+        pair = [c for c in reg.cases(every_site=True) if c.product == "SHARED-1"]
+        assert len(pair) == 2 and {c.site for c in pair} == {"SZ", "WX"}
+        # The later of the two is flagged as a repeat of the earlier, across sites.
+        earlier, later = sorted(pair, key=lambda c: c.case_id)
+        assert later.repeats == [earlier.case_id]
