@@ -4,7 +4,9 @@ had them before the application object)."""
 
 from __future__ import annotations
 
-from app.settings import ArchiveSettings, Settings, WatchSettings
+from pathlib import Path
+
+from app.settings import ArchiveSettings, Settings, WatchSettings, load_settings
 from filing.policy import Policy
 from mail.settings import MailSettings
 
@@ -20,8 +22,11 @@ def quiet_settings(
     close_quarters: bool = False,
     weekly_reports: bool = False,
     mail: MailSettings | None = None,
+    root: Path | None = None,
 ) -> Settings:
+    """`root`: the folder whose registry to use (its settings' [registry]), else its own."""
     return Settings(
+        registry=load_settings(root).registry if root is not None else Settings().registry,
         company_name=company,
         policy=policy or Policy(),
         watch=WatchSettings(window=window, poll=poll, rescan=rescan),

@@ -1,6 +1,7 @@
 """Never lose, never duplicate: ingest stopped dead (kill -9) at every step, and a real
 `closedloop watch` killed at random instants, then restarted. Each time the folder must
-end exactly as a run that was never interrupted, every file filed or quarantined once."""
+end exactly as a run that was never interrupted, every file filed or quarantined once.
+Both on the folder's own SQLite registry and on a shared PostgreSQL one (as site SZ)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from typing import Any
 import pytest
 
 import filing.registry
+import filing.registry.database
 from app.application import ingest
 from tests.consistency import assert_consistent, sha256, state
 from tests.office import fill_docx, fill_docx_table, fill_xlsx
+from tests.postgres import Cluster
 from tests.scenario import CAPA_DONE, REGISTRATION, Folder
 from tests.settings import quiet_settings
 
@@ -42,11 +45,59 @@ def until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-def _setup(tmp_path: Path, registrations: int) -> tuple[Path, list[Path]]:
+class Backend:
+    """Where the folders' registries live: each folder's SQLite file (copied with it), or a
+    PostgreSQL database per folder on the test cluster (copied as a template)."""
+
+    def __init__(self, cluster: Cluster | None) -> None:
+        self.cluster = cluster
+        self._made = 0
+
+    def share(self, root: Path, template: str | None = None) -> None:
+        """Point the folder at a registry database of its own (from `template`'s)."""
+        if self.cluster is None:
+            return
+        from filing.registry.postgres import close_pools
+
+        close_pools()  # a template is copied only with no one connected to it
+        self._made += 1
+        name = f"crash_{os.getpid()}_{self._made}"
+        if template is not None:
+            self.cluster.terminate_connections(template)
+        url = self.cluster.create_database(name, template)
+        settings = root / "closedloop.toml"
+        text = settings.read_text(encoding="utf-8")
+        if 'url = ""' in text:
+            text = text.replace('url = ""\nsite = ""', f'url = "{url}"\nsite = "SZ"')
+        else:
+            text = text.replace(f'/{template}"', f'/{name}"')
+        settings.write_text(text, encoding="utf-8")
+
+    @staticmethod
+    def database(root: Path) -> str | None:
+        text = (root / "closedloop.toml").read_text(encoding="utf-8")
+        for line in text.splitlines():
+            if line.startswith('url = "postgresql://'):
+                return line.rsplit("/", 1)[1].rstrip('"')
+        return None
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "sqlite":
+        return Backend(None)
+    return Backend(request.getfixturevalue("postgres_cluster"))
+
+
+def _setup(
+    tmp_path: Path, registrations: int, backend: Backend | None = None
+) -> tuple[Path, list[Path]]:
     """A shared folder with one case under way, and the files people will save next:
     that case's CAPA, a photo for it, new complaints (Word and Excel), a broken file and
     a second copy of a complaint."""
     folder = Folder(tmp_path / "setup")
+    if backend is not None:
+        backend.share(folder.root)
     work = tmp_path / "work"
     work.mkdir()
     first = work / "first.docx"
@@ -101,20 +152,24 @@ def _save_all(root: Path, files: list[Path]) -> list[tuple[str, str]]:
     return saved
 
 
-def _copy(setup: Path, to: Path) -> Path:
+def _copy(setup: Path, to: Path, backend: Backend | None = None) -> Path:
     shutil.copytree(setup, to)
+    if backend is not None:
+        backend.share(to, Backend.database(setup))
     return to
 
 
 @pytest.fixture(scope="module")
-def workload(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], dict[str, Any]]:
+def workload(
+    tmp_path_factory: pytest.TempPathFactory, backend: Backend
+) -> tuple[Path, list[Path], dict[str, Any], Backend]:
     tmp = tmp_path_factory.mktemp("crash")
-    setup, files = _setup(tmp, registrations=1)
-    reference = _copy(setup, tmp / "reference")
+    setup, files = _setup(tmp, registrations=1, backend=backend)
+    reference = _copy(setup, tmp / "reference", backend)
     saved = _save_all(reference, files)
-    ingest(reference, quiet_settings(), NOW)
+    ingest(reference, quiet_settings(root=reference), NOW)
     assert_consistent(reference, saved)
-    return setup, files, state(reference)
+    return setup, files, state(reference), backend
 
 
 class _Db:
@@ -165,7 +220,17 @@ def _ingest_killed_at(root: Path, at: int) -> int:
         shutil.rmtree = stepping(shutil.rmtree)  # type: ignore[assignment]
         connect = sqlite3.connect
         filing.registry.database.sqlite3.connect = lambda *a, **k: _Db(connect(*a, **k), step)  # type: ignore[assignment]
-        ingest(root, quiet_settings(), NOW)
+        from filing.registry.postgres import PostgresDatabase
+
+        commit = PostgresDatabase.commit
+
+        def stepping_commit(self: PostgresDatabase) -> None:
+            step()
+            commit(self)
+            step()
+
+        PostgresDatabase.commit = stepping_commit  # type: ignore[method-assign]
+        ingest(root, quiet_settings(root=root), NOW)
         os._exit(0)
     except BaseException:
         traceback.print_exc()
@@ -173,21 +238,27 @@ def _ingest_killed_at(root: Path, at: int) -> int:
 
 
 def test_ingest_killed_at_every_step_ends_as_if_never_interrupted(
-    workload: tuple[Path, list[Path], dict[str, Any]], tmp_path: Path
+    workload: tuple[Path, list[Path], dict[str, Any], Backend], tmp_path: Path
 ) -> None:
-    setup, files, expected = workload
+    setup, files, expected, backend = workload
     steps = 0
     for at in range(1, 1000):
-        root = _copy(setup, tmp_path / f"run{at}")
+        root = _copy(setup, tmp_path / f"run{at}", backend)
         saved = _save_all(root, files)
         code = _ingest_killed_at(root, at)
         if code == 0:
             break
         assert code == KILLED, f"the ingest failed before step {at} (exit {code})"
-        ingest(root, quiet_settings(), NOW)  # the restart
+        ingest(root, quiet_settings(root=root), NOW)  # the restart
         assert_consistent(root, saved)
         assert state(root) == expected, f"killed at step {at}"
+        database = Backend.database(root)
         shutil.rmtree(root)
+        if backend.cluster is not None and database is not None:
+            from filing.registry.postgres import close_pools
+
+            close_pools()
+            backend.cluster.drop_database(database)
         steps = at
     assert steps > 6 * len(files), f"only {steps} steps: the crash points are not being hit"
 
@@ -207,14 +278,16 @@ def _log_lines(root: Path) -> int:
     return log.read_text(encoding="utf-8").count("\n") if log.exists() else 0
 
 
-def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(
+    tmp_path: Path, backend: Backend
+) -> None:
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
-    setup, files = _setup(tmp_path, registrations=40)
-    reference = _copy(setup, tmp_path / "reference")
+    setup, files = _setup(tmp_path, registrations=40, backend=backend)
+    reference = _copy(setup, tmp_path / "reference", backend)
     _save_all(reference, files)
-    ingest(reference, quiet_settings(), NOW)
-    root = _copy(setup, tmp_path / "killed")
+    ingest(reference, quiet_settings(root=reference), NOW)
+    root = _copy(setup, tmp_path / "killed", backend)
     saved = _save_all(root, files)
     inbox = root / "Inbox"
     kills = 0
