@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from filing.registry.database import POSTGRESQL, Database, Params, Rows, shown_url
 from filing.registry.errors import RegistryUnreachable
-from language import _
+from language import _, folders
 
 if TYPE_CHECKING:
     import psycopg
@@ -139,8 +139,12 @@ class PostgresDatabase(Database):
         return RegistryUnreachable(
             _(
                 "{where}: the registry's database cannot be reached ({error}); nothing was "
-                "recorded. The files wait in the Inbox and are tried again"
-            ).format(where=self.where, error=str(exc).strip().splitlines()[0] if str(exc) else exc)
+                "recorded. The files wait in the {inbox} and are tried again"
+            ).format(
+                where=self.where,
+                error=str(exc).strip().splitlines()[0] if str(exc) else exc,
+                **folders(),
+            )
         )
 
     def _run(self, sql: str, params: Params, dicts: bool = False) -> Rows:
