@@ -239,12 +239,22 @@ def open_registry(
             if where.shared
             else _("the registry is missing")
         )
-        raise RegistryMissing(
+        fix = (
             _(
+                "{registry}: {what}, but {archive} holds {count}. Nothing was filed, so that "
+                "no case number is given twice. An archive cannot be loaded into a shared "
+                "registry yet: keep this folder on its own registry (empty [registry] url), "
+                "or join the shared one with an empty Archive"
+            )
+            if where.shared
+            else _(
                 "{registry}: {what}, but {archive} holds {count}. Nothing was filed, so that "
                 "no case number is given twice. Make the registry again from the archive with "
                 "`closedloop rebuild {root}`, then start again"
-            ).format(
+            )
+        )
+        raise RegistryMissing(
+            fix.format(
                 registry=shown_registry(folder, where),
                 what=what,
                 archive=folder.archive,

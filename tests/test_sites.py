@@ -281,3 +281,20 @@ def test_two_sites_under_their_services_one_killed_mid_burst(
         # The later of the two is flagged as a repeat of the earlier, across sites.
         earlier, later = sorted(pair, key=lambda c: c.case_id)
         assert later.repeats == [earlier.case_id]
+
+
+def test_a_folder_with_cases_of_its_own_is_not_joined_to_a_shared_registry(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Its case numbers would collide with the group's: refused, saying what to do."""
+    folder = Folder(tmp_path / "share")
+    work = tmp_path / "work"
+    work.mkdir()
+    registration(folder, work, "a.docx").replace(folder.root / "Inbox" / "a.docx")
+    assert folder.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    folder.setting('url = ""\nsite = ""', f'url = "{postgres_url}"\nsite = "SZ"')
+    result = CliRunner().invoke(cli, ["ingest", str(folder.root)])
+    assert result.exit_code != 0
+    assert "this site has no cases on the shared registry" in result.output
+    assert "cannot be loaded into a shared registry yet" in result.output
+    assert "empty [registry] url" in result.output
