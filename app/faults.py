@@ -101,13 +101,12 @@ class RegistryProbe:
     def check(self, read: Callable[[], object]) -> None:
         """Raise RegistryFailed if the registry went away, was replaced, or `read` (a
         small query on the service's connection) says it is broken."""
-        identity = self._current()
-        if self.shared:
-            identity = self._identity
-        elif identity is None:
-            raise RegistryFailed(self.path, _("its file was deleted or cannot be reached"))
-        if identity != self._identity:
-            raise RegistryFailed(self.path, _("its file was replaced by another"))
+        if not self.shared:
+            identity = self._current()
+            if identity is None:
+                raise RegistryFailed(self.path, _("its file was deleted or cannot be reached"))
+            if identity != self._identity:
+                raise RegistryFailed(self.path, _("its file was replaced by another"))
         try:
             read()
         except Exception as exc:

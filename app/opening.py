@@ -219,7 +219,7 @@ def open_registry(
             registry = Registry(folder.registry, create=True, url=where.url, site=where.site)
             try:
                 join_site(registry, folder, now or datetime.now())
-                if numbers and not registry.cases(state=None) and not registry.pending():
+                if numbers and registry.first_opened() is None and not registry.pending():
                     raise RegistryMissing(
                         _("{path}: this site has no cases on the shared registry").format(
                             path=registry.db.where

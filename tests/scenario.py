@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,18 @@ from closedloop.cli import cli
 from filing.folders import FolderNames
 from forms.definition import get_form
 from tests.office import fill_docx, fill_docx_table, fill_xlsx, fill_xlsx_table
+
+
+def watch_process(root: Path) -> subprocess.Popen[bytes]:
+    """A real `closedloop watch` on `root` (stability window 0.1 s), its output dropped."""
+    exe = Path(sys.executable).with_name("closedloop")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    return subprocess.Popen(
+        [*cmd, "watch", str(root), "--window", "0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
 
 TITLES = {
     "registration": "Complaint Registration Form",

@@ -10,8 +10,6 @@ import random
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -27,7 +25,7 @@ from app.application import ingest
 from tests.consistency import assert_consistent, sha256, state
 from tests.office import fill_docx, fill_docx_table, fill_xlsx
 from tests.postgres import Cluster
-from tests.scenario import CAPA_DONE, REGISTRATION, Folder
+from tests.scenario import CAPA_DONE, REGISTRATION, Folder, watch_process
 from tests.settings import quiet_settings
 
 # A kill at every step of an ingest, and forty kills of a real watch: the longest tests.
@@ -263,16 +261,6 @@ def test_ingest_killed_at_every_step_ends_as_if_never_interrupted(
     assert steps > 6 * len(files), f"only {steps} steps: the crash points are not being hit"
 
 
-def _watch(root: Path) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("closedloop")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
-    return subprocess.Popen(
-        [*cmd, "watch", str(root), "--window", "0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _log_lines(root: Path) -> int:
     log = root / ".closedloop" / "watch.log"
     return log.read_text(encoding="utf-8").count("\n") if log.exists() else 0
@@ -293,7 +281,7 @@ def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(
     kills = 0
     while kills < 40 and any(p.is_file() for p in inbox.rglob("*")):
         lines = _log_lines(root)
-        proc = _watch(root)
+        proc = watch_process(root)
         try:
             # Once the service is up ("watching" logged), let it work a random while.
             until(lambda lines=lines: "watching" in _tail(root, lines))  # type: ignore[misc]
@@ -303,7 +291,7 @@ def test_watch_killed_at_random_instants_loses_and_duplicates_nothing(
             proc.wait()
         kills += 1
     lines = _log_lines(root)
-    proc = _watch(root)  # the last run: left to finish, then stopped the polite way
+    proc = watch_process(root)  # the last run: left to finish, then stopped the polite way
     try:
         until(lambda: "watching" in _tail(root, lines))
         # The Inbox file goes last in a plan: once none is left, every plan is carried out

@@ -8,8 +8,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +25,7 @@ from filing.records import Case, Event
 from filing.registry import Registry
 from tests.consistency import assert_consistent, sha256
 from tests.office import fill_docx
-from tests.scenario import REGISTRATION, Folder
+from tests.scenario import REGISTRATION, Folder, watch_process
 
 NOW = datetime(2026, 11, 23, 10, 0)
 
@@ -204,16 +202,6 @@ def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path)
 # -- two real services at once, one killed -----------------------------------------------
 
 
-def _watch(root: Path) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).with_name("closedloop")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
-    return subprocess.Popen(
-        [*cmd, "watch", str(root), "--window", "0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def _filed(root: Path) -> int:
     return sum(1 for p in (root / "Archive").glob("CC-*") if p.is_dir())
 
@@ -249,14 +237,14 @@ def test_two_sites_under_their_services_one_killed_mid_burst(
             shutil.copyfile(path, target)
             os.utime(target, (base + i, base + i))
             saved[code].append((path.name, sha256(target)))
-    services = {code: _watch(folder.root) for code, folder in sites.items()}
+    services = {code: watch_process(folder.root) for code, folder in sites.items()}
     try:
         sz = sites["SZ"].root
         until(lambda: _filed(sz) >= 5)  # mid-burst
         services["SZ"].send_signal(signal.SIGKILL)
         services["SZ"].wait()
         assert _filed(sz) < per_site, "the burst was over before the kill"
-        services["SZ"] = _watch(sz)  # restarted
+        services["SZ"] = watch_process(sz)  # restarted
         for folder in sites.values():
             until(lambda f=folder: not any((f.root / "Inbox").iterdir()), timeout=300)
     finally:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from filing.registry.errors import RegistryError, RegistryUnreachable
+from filing.registry.errors import RegistryError
 from language import _
 
 #: Query parameters: by position (?) or by name (:name).
@@ -202,18 +202,6 @@ def check_url(url: str) -> str | None:
     return None
 
 
-def unreachable(exc: BaseException) -> bool:
-    """Whether `exc` (or its cause) says the database could not be reached for now."""
-    seen: set[int] = set()
-    link: BaseException | None = exc
-    while link is not None and id(link) not in seen:
-        seen.add(id(link))
-        if isinstance(link, RegistryUnreachable):
-            return True
-        link = link.__cause__ or link.__context__
-    return False
-
-
 __all__ = [
     "POSTGRESQL",
     "SQLITE",
@@ -225,5 +213,4 @@ __all__ = [
     "check_url",
     "driver_errors",
     "shown_url",
-    "unreachable",
 ]
