@@ -164,6 +164,13 @@ def folder_identity(folder: SharedFolder) -> str:
             os.fsync(fd)
         finally:
             os.close(fd)
+        # Its name too, before the registry hears of it: lost in a crash, the folder
+        # would come back as a stranger to its own site.
+        folder_fd = os.open(folder.state, os.O_RDONLY | _NOFOLLOW)
+        try:
+            os.fsync(folder_fd)
+        finally:
+            os.close(folder_fd)
         return identity
     raise SiteTaken(_("{path}: the folder's identity cannot be written").format(path=path))
 
