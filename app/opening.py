@@ -135,6 +135,10 @@ def refuse_links(folder: SharedFolder) -> None:
             )
 
 
+#: The file in .closedloop that names the folder to a shared registry.
+FOLDER_ID = "folder-id"
+
+
 class SiteTaken(RegistryError):
     """The site code is another shared folder's on the shared registry."""
 
@@ -142,7 +146,7 @@ class SiteTaken(RegistryError):
 def folder_identity(folder: SharedFolder) -> str:
     """The folder's own identity, made once (.closedloop/folder-id): a shared registry
     knows each site's folder by it, whatever path or server the share is reached by."""
-    path = folder.state / "folder-id"
+    path = folder.state / FOLDER_ID
     for _attempt in range(3):
         try:
             with open(path, "rb", opener=_no_follow) as fh:
@@ -210,6 +214,27 @@ def join_site(registry: Registry, folder: SharedFolder, now: datetime) -> None:
         )
 
 
+def open_site(folder: SharedFolder, where: RegistrySettings, now: datetime) -> Registry:
+    """The shared registry `where` names, with this folder joined as its site (SiteTaken
+    when another folder is that site)."""
+    registry = Registry(folder.registry, create=True, url=where.url, site=where.site)
+    try:
+        join_site(registry, folder, now)
+    except BaseException:
+        registry.close()
+        raise
+    return registry
+
+
+def registry_to_read(folder: SharedFolder, where: RegistrySettings) -> Registry:
+    """The folder's registry for a command that only reads it (verify, doctor): never
+    made nor joined here (RegistryMissing when there is none: a made one would hide a lost
+    one)."""
+    if where.shared:
+        return Registry(folder.registry, create=False, url=where.url, site=where.site)
+    return Registry(folder.registry, create=False)
+
+
 def open_registry(
     folder: SharedFolder, where: RegistrySettings | None = None, now: datetime | None = None
 ) -> Registry:
@@ -223,9 +248,8 @@ def open_registry(
     numbers = archive_case_numbers(folder.archive)
     try:
         if where.shared:
-            registry = Registry(folder.registry, create=True, url=where.url, site=where.site)
+            registry = open_site(folder, where, now or datetime.now())
             try:
-                join_site(registry, folder, now or datetime.now())
                 if numbers and registry.first_opened() is None and not registry.pending():
                     raise RegistryMissing(
                         _("{path}: this site has no cases on the shared registry").format(
@@ -249,9 +273,9 @@ def open_registry(
         fix = (
             _(
                 "{registry}: {what}, but {archive} holds {count}. Nothing was filed, so that "
-                "no case number is given twice. An archive cannot be loaded into a shared "
-                "registry yet: keep this folder on its own registry (empty [registry] url), "
-                "or join the shared one with an empty Archive"
+                "no case number is given twice. Load this site's archive into the shared "
+                "registry with `closedloop rebuild {root}`, then start again (or keep this "
+                "folder on its own registry: empty [registry] url)"
             )
             if where.shared
             else _(

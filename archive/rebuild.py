@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ class RebuildRefused(ArchiveError):
 class Rebuilt:
     cases: int
     filings: int
-    registry: Path
+    where: str  # the registry's file, or the shared database (no password)
     kept_old: Path | None
     chain: tuple[int, str]  # the archive chain's last event and head, as before the loss
 
@@ -48,8 +48,9 @@ class Rebuilt:
 SHOWN_PROBLEMS = 10
 
 
-def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebuilt:
-    folders = case_folders(archive)
+def refuse_untrusted(archive: Path, folders: list[Path]) -> None:
+    """RebuildRefused, naming what is wrong, when the case folders cannot be trusted to
+    make a registry from."""
     problems = _problems(archive, folders)
     if problems:
         more = len(problems) - SHOWN_PROBLEMS
@@ -63,6 +64,11 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
                 "(or move a copied folder out of the Archive), then rebuild"
             )
         )
+
+
+def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebuilt:
+    folders = case_folders(archive)
+    refuse_untrusted(archive, folders)
     fresh = registry_path.with_name(registry_path.name + ".rebuilding")
     for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
         leftover.unlink(missing_ok=True)
@@ -72,11 +78,11 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
             with registry.transaction():
                 # A reopened case and its successor point at each other: check links at
                 # commit.
-                registry.db.execute("PRAGMA defer_foreign_keys = ON")
+                registry.db.defer_foreign_keys()
                 events: list[tuple[int | None, Event, Path]] = []
                 for folder in folders:
-                    filings += _load_case(registry, folder, events)
-                _load_history(registry, events)
+                    filings += load_case(registry, folder, events)
+                load_history(registry, events)
             chain = registry.chain_head()
     except (
         sqlite3.Error,
@@ -112,7 +118,7 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
         journal.replace(journal.with_name(f"{journal.name}.before-rebuild-{stamp}"))
     fresh.replace(registry_path)
     fsync_dir(registry_path.parent)
-    return Rebuilt(len(folders), filings, registry_path, kept, chain)
+    return Rebuilt(len(folders), filings, str(registry_path), kept, chain)
 
 
 def _free_stamp(registry_path: Path, stamp: str) -> str:
@@ -148,7 +154,7 @@ def _problems(archive: Path, folders: list[Path]) -> list[str]:
             )
             continue
         check = verify_case(folder)
-        case_id = _case_id(folder)
+        case_id = case_id_of(folder)
         if case_id is not None:  # a copy under another number holds its case all the same
             holders.setdefault(case_id, []).append(folder)
         if check.findings:
@@ -231,7 +237,7 @@ def _read(folder: Path, name: str) -> bytes:
         ) from None
 
 
-def _case_id(folder: Path) -> str | None:
+def case_id_of(folder: Path) -> str | None:
     """The case the folder's case.json is of (None when it cannot be told)."""
     try:
         case = json.loads(_read(folder, CASE_JSON)).get("case")
@@ -241,9 +247,11 @@ def _case_id(folder: Path) -> str | None:
     return case_id if isinstance(case_id, str) else None
 
 
-def _load_case(
+def load_case(
     registry: Registry, folder: Path, events: list[tuple[int | None, Event, Path]]
 ) -> int:
+    """The case of `folder` into the registry (as a case of the registry's site), its
+    events added to `events` for load_history; returns its filings' count."""
     try:
         record: dict[str, Any] = json.loads(_read(folder, CASE_JSON))
     except JSON_ERRORS as exc:
@@ -261,6 +269,20 @@ def _load_case(
             ).format(path=folder / CASE_JSON, schema=repr(record.get("schema")), known=SCHEMA)
         )
     case = Case.from_json(record["case"])
+    if registry.site:  # loaded into a shared registry: a case of this site from now on
+        if case.site not in ("", registry.site):
+            raise RebuildRefused(
+                _(
+                    "{path}: case {case_id} is a case of site {other}, not of this folder's "
+                    "site {site}; move its folder to that site's Archive"
+                ).format(
+                    path=folder / CASE_JSON,
+                    case_id=case.case_id,
+                    other=case.site,
+                    site=registry.site,
+                )
+            )
+        case = replace(case, site=registry.site)
     registry.note_case_number(case.case_id)
     registry.save_case(case)
     for f in record["filings"]:
@@ -275,7 +297,7 @@ def _load_case(
     return len(record["filings"])
 
 
-def _load_history(registry: Registry, events: list[tuple[int | None, Event, Path]]) -> None:
+def load_history(registry: Registry, events: list[tuple[int | None, Event, Path]]) -> None:
     """The events as they were recorded: those from before the archive chain first (each
     case's in its order), then the chained ones in the chain's order, so that the chain
     comes out link for link as it was (its numbers were checked to run from 1 unbroken)."""

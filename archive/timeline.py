@@ -26,6 +26,7 @@ EVENT_WORDS: dict[str, str] = {
     "registered": N_("registered"),
     "evidence added": N_("evidence added"),
     "closure packet": N_("closure packet"),
+    "joined the shared registry": N_("joined the shared registry"),  # archive/rebuild_site.py
 }
 _SUPERSEDES = re.compile(r"^filed version (?P<version>\d+) \(supersedes (?P<before>\d+)\)$")
 
@@ -54,6 +55,7 @@ NOTE_CLAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ("contract review updated", N_("contract review updated")),
         (f"samples by {_ID}", N_("samples by {department}")),
         (f"registered again as {_CASE}", N_("registered again as {case}")),
+        ("as a case of site (?P<site>[A-Z0-9]+)", N_("as a case of site {site}")),
         (
             f"the customer did not accept the result of {_CASE}",
             N_("the customer did not accept the result of {case}"),

@@ -13,9 +13,17 @@ from pathlib import Path
 from app.errors import command_path
 from app.folder import SharedFolder
 from app.instance import InstanceLock
-from app.opening import LinkedFolder, archive_case_numbers, refuse_links
+from app.opening import (
+    FOLDER_ID,
+    LinkedFolder,
+    archive_case_numbers,
+    refuse_links,
+    registry_to_read,
+)
+from app.settings.model import RegistrySettings
 from filing.folders import FolderNames
 from filing.registry import Registry, RegistryError, RegistryMissing
+from filing.registry.database import shown_url
 from language import N_, _, formats, ngettext
 from mail.send import connect, reason
 from mail.settings import MailSettings
@@ -31,6 +39,7 @@ CHECK_NAMES: dict[str, str] = {
     "permissions": N_("permissions"),
     "links": N_("links"),
     "registry": N_("registry"),
+    "site": N_("site"),
     "journal": N_("journal"),
     "service": N_("service"),
     "network share": N_("network share"),
@@ -83,6 +92,7 @@ def checks(
     mounts: Path = Path("/proc/mounts"),
     mail: MailSettings | None = None,
     folders: FolderNames | None = None,
+    registry: RegistrySettings | None = None,
 ) -> list[Check]:
     folder = SharedFolder(root, folders or FolderNames())
     out: list[Check] = []
@@ -130,7 +140,7 @@ def checks(
         out.append(Check("links", "ok", _("every folder closedloop writes into is a real folder")))
     except LinkedFolder as exc:
         out.append(Check("links", "fail", str(exc)))
-    out += _registry(folder)
+    out += _registry(folder, registry or RegistrySettings())
     holder = _watcher(folder)
     out.append(
         Check(
@@ -180,21 +190,40 @@ def checks(
     else:
         out.append(Check("LibreOffice", "ok", soffice))
     out.append(_cjk_font())
-    out.append(_mail(folder, mail or MailSettings()))
+    out.append(_mail(folder, mail or MailSettings(), registry or RegistrySettings()))
     return out
 
 
-def _registry(folder: SharedFolder) -> list[Check]:
+def _registry(folder: SharedFolder, where: RegistrySettings) -> list[Check]:
     """The registry opens, is not missing under an archive of cases, and holds no filing
-    whose files could not all be put in place (a jammed folder)."""
+    whose files could not all be put in place (a jammed folder). A shared one: which
+    folder is this site there."""
     numbers = archive_case_numbers(folder.archive)
     try:
         # Never made here: a doctor that made an empty registry would hide a lost one.
-        with Registry(folder.registry, create=False) as registry:
+        with registry_to_read(folder, where) as registry:
             schema = _("schema {version}").format(version=registry.schema_version())
             checks = [Check("registry", "ok", schema)]
+            if where.shared:
+                checks[0] = Check("registry", "ok", f"{registry.db.where}, {schema}")
+                checks.append(_site(folder, registry, bool(numbers)))
             pending = registry.pending_since()
     except RegistryMissing:
+        if numbers and where.shared:
+            return [
+                Check(
+                    "registry",
+                    "fail",
+                    _(
+                        "{registry} is not made yet, but the {archive} holds case folders: load "
+                        "them into it with `closedloop rebuild {root}`"
+                    ).format(
+                        registry=shown_url(where.url),
+                        archive=folder.archive.name,
+                        root=command_path(folder.root),
+                    ),
+                )
+            ]
         if numbers:
             return [
                 Check(
@@ -240,7 +269,51 @@ def _registry(folder: SharedFolder) -> list[Check]:
     return checks
 
 
-def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
+def _site(folder: SharedFolder, registry: Registry, has_cases: bool) -> Check:
+    """Whether this folder is its site on the shared registry, and will be let in."""
+    record = registry.site_record(registry.site)
+    site = registry.site
+    if record is None:
+        if has_cases:
+            return Check(
+                "site",
+                "fail",
+                _(
+                    "site {site} is not on the shared registry yet, and the {archive} holds "
+                    "case folders: load them into it with `closedloop rebuild {root}`"
+                ).format(site=site, archive=folder.archive.name, root=command_path(folder.root)),
+            )
+        return Check("site", "ok", _("site {site}: joins at its first start").format(site=site))
+    try:
+        mine = (folder.state / FOLDER_ID).read_text(encoding="ascii").strip()
+    except OSError:
+        mine = ""
+    if record.folder != mine:
+        return Check(
+            "site",
+            "fail",
+            _(
+                "site {site} is another shared folder's ({other} on {host}); give this folder "
+                "its own site code in [registry] site"
+            ).format(site=site, other=record.root, host=record.host),
+        )
+    if has_cases and registry.first_opened() is None:
+        return Check(
+            "site",
+            "fail",
+            _(
+                "site {site} has no cases on the shared registry, but the {archive} holds "
+                "case folders: load them into it with `closedloop rebuild {root}`"
+            ).format(site=site, archive=folder.archive.name, root=command_path(folder.root)),
+        )
+    return Check(
+        "site",
+        "ok",
+        _("site {site}: this folder, since {since}").format(site=site, since=record.joined_at),
+    )
+
+
+def _mail(folder: SharedFolder, mail: MailSettings, registry_at: RegistrySettings) -> Check:
     if not mail.enabled:
         return Check("mail", "ok", _("off: no e-mail is sent ([mail] host is empty)"))
     where = f"{mail.host}:{mail.port}"
@@ -257,7 +330,7 @@ def _mail(folder: SharedFolder, mail: MailSettings) -> Check:
             ).format(reason=reason(exc), where=where),
         )
     try:
-        with Registry(folder.registry, create=False) as registry:
+        with registry_to_read(folder, registry_at) as registry:
             waiting = [m for m in registry.mails() if m.sent_at is None]
     except RegistryError:
         waiting = []

@@ -271,6 +271,68 @@ def test_two_sites_under_their_services_one_killed_mid_burst(
         assert later.repeats == [earlier.case_id]
 
 
+def test_a_plant_with_an_archive_joins_the_group_by_rebuild(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A folder that filed on a registry of its own is refused on the shared one until
+    `rebuild` loads its archive there; then verify finds every folder as the registry has
+    it, the numbering goes on above its cases, and nothing can be loaded twice or over
+    another site's numbers."""
+    sz = Folder(tmp_path / "suzhou")
+    work = tmp_path / "work"
+    work.mkdir()
+    for n, customer in enumerate(("ACME", "Globex")):
+        registration(sz, work, f"{n}.docx", Customer=customer).replace(
+            sz.root / "Inbox" / f"{n}.docx"
+        )
+        assert sz.ingest(f"2026-11-20T09:0{n}")[0]["outcome"] == "filed"
+    sz.setting('url = ""\nsite = ""', f'url = "{postgres_url}"\nsite = "SZ"')
+    refused = CliRunner().invoke(cli, ["ingest", str(sz.root)])
+    assert refused.exit_code != 0
+    assert "this site has no cases on the shared registry" in refused.output
+    assert f"closedloop rebuild {sz.root}" in refused.output
+    doctor = CliRunner().invoke(cli, ["doctor", str(sz.root), "--json"])
+    [site] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "site"]
+    assert site["status"] == "fail" and "closedloop rebuild" in site["detail"]
+
+    loaded = sz.run("rebuild", str(sz.root), "--now", "2026-11-21T08:00")
+    assert "Loaded 2 case folders (2 filings) into the shared registry" in loaded
+    assert "as cases of site SZ" in loaded and "Archive chain: 4 events" in loaded
+    verified = json.loads(
+        CliRunner().invoke(cli, ["verify", str(sz.root), "--json"], catch_exceptions=False).stdout
+    )
+    assert verified["findings"] == [] and verified["registry"]["checked"]
+    assert verified["chain"]["events"] == 4
+    [first, _second] = sorted((sz.root / "Archive").glob("CC-2026-000*"))
+    assert json.loads((first / "case.json").read_text(encoding="utf-8"))["case"]["site"] == "SZ"
+    last = json.loads((first / "history.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert (last["event"], last["detail"]) == ("joined the shared registry", "as a case of site SZ")
+    doctor = CliRunner().invoke(cli, ["doctor", str(sz.root), "--json"])
+    [site] = [c for c in json.loads(doctor.stdout)["checks"] if c["name"] == "site"]
+    assert site["status"] == "ok", site
+
+    again = CliRunner().invoke(cli, ["rebuild", str(sz.root)])
+    assert again.exit_code != 0
+    assert "site SZ has cases on the shared registry already" in again.output
+    # Another plant that numbered its own cases: its CC-2026-0001 is Suzhou's on the group's.
+    wx = Folder(tmp_path / "wuxi")
+    registration(wx, work, "w.docx").replace(wx.root / "Inbox" / "w.docx")
+    assert wx.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    wx.setting('url = ""\nsite = ""', f'url = "{postgres_url}"\nsite = "WX"')
+    clash = CliRunner().invoke(cli, ["rebuild", str(wx.root)])
+    assert clash.exit_code != 0
+    assert "case numbers are other sites' on the shared registry (CC-2026-0001 (SZ))" in (
+        clash.output.replace("\n", " ")
+    )
+    with Registry(tmp_path / "unused", url=postgres_url, site="WX") as reg:
+        assert reg.cases() == [] and reg.chain_head()[0] == 0  # nothing half loaded
+
+    registration(sz, work, "n.docx", Customer="Initech").replace(sz.root / "Inbox" / "n.docx")
+    [filed] = sz.ingest("2026-11-22T09:00")
+    assert filed["case_id"] == "CC-2026-0003"
+    assert_consistent(sz.root, [])
+
+
 def test_a_folder_with_cases_of_its_own_is_not_joined_to_a_shared_registry(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -284,5 +346,5 @@ def test_a_folder_with_cases_of_its_own_is_not_joined_to_a_shared_registry(
     result = CliRunner().invoke(cli, ["ingest", str(folder.root)])
     assert result.exit_code != 0
     assert "this site has no cases on the shared registry" in result.output
-    assert "cannot be loaded into a shared registry yet" in result.output
+    assert f"closedloop rebuild {folder.root}" in result.output
     assert "empty [registry] url" in result.output

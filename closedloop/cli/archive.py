@@ -12,12 +12,13 @@ import click
 
 from app.folder import SharedFolder
 from app.instance import InstanceLock
-from app.opening import refuse_links
+from app.opening import open_site, refuse_links, registry_to_read
 from app.settings import load_settings
 from archive.chaincheck import is_head
 from archive.quarter import MANIFEST as QUARTER_MANIFEST
 from archive.quarter import Quarter, close_quarter
 from archive.rebuild import rebuild_registry
+from archive.rebuild_site import load_site
 from archive.verify import Verification
 from archive.verify_findings import Finding, kind_words
 from closedloop.cli.common import (
@@ -64,14 +65,16 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
             )
     with errors(as_json):
         # A misspelled setting is refused by every command; the folders are as it names them.
-        folder = SharedFolder.laid_out(root, load_settings(root).policy.folders)
+        settings = load_settings(root)
+        folder = SharedFolder.laid_out(root, settings.policy.folders)
         registry: Registry | None = None
         note, problem = "", None
         try:
             refuse_links(folder)  # a registry or folder that is a link is read nowhere
-            if folder.registry.is_file() and folder.registry.stat().st_size > 0:
-                # Never made or migrated here: verify only reads.
-                registry = Registry(folder.registry, create=False)
+            shared = settings.registry.shared
+            if shared or (folder.registry.is_file() and folder.registry.stat().st_size > 0):
+                # Never made here: verify only reads.
+                registry = registry_to_read(folder, settings.registry)
             else:
                 note = _(
                     "no registry at {registry}: the case folders were checked against their "
@@ -121,23 +124,45 @@ def verify_cmd(root: Path, anchor: str | None, as_json: bool) -> None:
 def rebuild_cmd(root: Path, clock: str | None) -> None:
     """Make the registry again from the case folders in ROOT/Archive (when it is lost or
     damaged); the old registry is kept beside it, renamed. Refused, with the reasons, when
-    a folder is not as it was filed or a case is in two folders."""
+    a folder is not as it was filed or a case is in two folders. On a shared registry
+    ([registry] url), load this site's archive into it (a site that has no cases there)."""
     with errors():
         # A misspelled setting is refused by every command; the folders are as it names them.
-        folder = SharedFolder.laid_out(root, load_settings(root).policy.folders)
+        settings = load_settings(root)
+        folder = SharedFolder.laid_out(root, settings.policy.folders)
         refuse_links(folder)  # the new registry is written into .closedloop: never a link
+        moment = now(clock)
         with InstanceLock(folder.state, "closedloop rebuild"):
-            done = rebuild_registry(folder.archive, folder.registry, now(clock))
+            if settings.registry.shared:
+                with open_site(folder, settings.registry, moment) as registry:
+                    done = load_site(folder.archive, folder.root, registry, moment)
+            else:
+                done = rebuild_registry(folder.archive, folder.registry, moment)
+    if settings.registry.shared:
+        click.echo(
+            _(
+                "Loaded {cases} case folders ({filings} filings) into the shared registry "
+                "{where} as cases of site {site}."
+            ).format(
+                cases=done.cases,
+                filings=done.filings,
+                where=done.where,
+                site=settings.registry.site,
+            )
+        )
+        return _say_chain(done.chain)
     rebuilt = _("Rebuilt the registry from {cases} case folders ({filings} filings).").format(
         cases=done.cases, filings=done.filings
     )
     if done.kept_old:
         rebuilt += _(" The old one is kept as {name}.").format(name=done.kept_old.name)
     click.echo(rebuilt)
+    _say_chain(done.chain)
+
+
+def _say_chain(chain: tuple[int, str]) -> None:
     click.echo(
-        _("Archive chain: {events} events, head {head}").format(
-            events=done.chain[0], head=done.chain[1]
-        )
+        _("Archive chain: {events} events, head {head}").format(events=chain[0], head=chain[1])
     )
 
 

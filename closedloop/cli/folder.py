@@ -223,6 +223,7 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
         sorted(set(settings.policy.outboxes.values())),
         mail=settings.mail,
         folders=settings.policy.folders,
+        registry=settings.registry,
     )
     if unread:
         # The folders' names are settings: the defaults would send the reader looking for
