@@ -28,6 +28,7 @@ from app.opening import open_registry, refuse_links
 from app.results import FileResult, Outcome
 from app.settings import Settings, load_settings
 from archive.auditor import AuditorPages
+from archive.group_index import GroupIndex
 from archive.journal import JournalError, recover
 from archive.packet import Renderer
 from filing.calendar import WorkingCalendar
@@ -70,6 +71,7 @@ class App:
         self.settings = settings
         self.registry = registry
         self.pages = AuditorPages(folder.archive, registry, settings.policy)
+        self.group_index = GroupIndex(self.pages)  # looked at on a registry sites share
         # Made once: a calendar costs milliseconds to make.
         self.calendar: WorkingCalendar = self.pages.calendar
         self.renderer = Renderer(folder.state / "libreoffice")

@@ -22,6 +22,7 @@ from app.errors import AppError
 from app.folder import SharedFolder
 from app.settings.model import RegistrySettings
 from archive.auditor import DATA, PAGES
+from archive.group_index import GROUP_DATA
 from filing.registry import Registry, RegistryError, RegistryMissing
 from filing.registry.database import shown_url
 from language import _
@@ -70,6 +71,7 @@ def folders_written(folder: SharedFolder) -> list[Path]:
         folder.archive,
         folder.archive / PAGES,
         folder.archive / PAGES / DATA,
+        folder.archive / PAGES / GROUP_DATA,
         folder.quarantine,
         folder.reports,
         folder.blank_forms,

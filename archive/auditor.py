@@ -55,8 +55,10 @@ from language import _, current
 from templates import render
 
 PAGES = "Auditor pages"
-_SHARD_START, _SHARD_END = "CLOSEDLOOP.add(", ");\n"
+SHARD_START, SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
+#: Every site's cases, beside each site's index on a registry several share (group_index.py).
+GROUP_INDEX = "group.html"
 # Raised when the index shell's template or the rows' shape changes, so that folders made
 # before have their pages written anew at the next start (2: the link to Reports/; 3: rows
 # with the words shown, the quarter a case closed in, the time each was written; 4: pages in
@@ -96,7 +98,7 @@ class AuditorPages:
         shard = shard_of(case_id)
         new_shard = not (self.pages / DATA / f"{shard}.js").exists()
         rows = self._shard_rows(shard, now)
-        rows[case_id] = self._row(case, now)
+        rows[case_id] = self.row(case, now)
         self._encoded.pop(case_id, None)
         self._write_shard(shard, rows)
         if new_shard or not (self.archive / INDEX).exists():
@@ -110,7 +112,7 @@ class AuditorPages:
             )
         self._rows, self._encoded = {}, {}
         for case in cases:
-            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case, now)
+            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self.row(case, now)
         for shard, rows in sorted(self._rows.items()):
             self._write_shard(shard, rows)
         self._write_index(now)
@@ -138,17 +140,24 @@ class AuditorPages:
             index = ""
         # Missing, from an older closedloop (its rows are older too), or in a language the
         # folder no longer speaks: every page is written anew.
-        if GENERATOR not in index or f'<html lang="{current()}">' not in index:
+        linked = f'href="{GROUP_INDEX}"' in index
+        if (
+            GENERATOR not in index
+            or f'<html lang="{current()}">' not in index
+            or linked != bool(self.registry.url)  # a folder that joined a shared registry
+        ):
             return self.rebuild_all(now)
         return done
 
     # -- the parts -----------------------------------------------------------------------
 
-    def _row(self, case: Case, now: datetime) -> dict[str, Any]:
-        folder = case_folder(self.archive, case.case_id, case.customer)
-        sealed = folder.parent != self.archive
+    def row(self, case: Case, now: datetime, here: bool = True) -> dict[str, Any]:
+        """A case's row for the index; `here`: its folder is in this Archive (the group
+        index lists other sites' cases too: their folders, and pages, are at their site)."""
+        folder = case_folder(self.archive, case.case_id, case.customer) if here else None
+        sealed = folder is not None and folder.parent != self.archive
         # The quarter a case belongs to: the one it is sealed in, else the one it closed in.
-        if sealed:
+        if folder is not None and sealed:
             quarter = quarter_of_folder(folder.parent.name) or ""
         elif case.closed_at is not None:
             quarter = str(Quarter.of(case.closed_at.date()))
@@ -186,7 +195,7 @@ class AuditorPages:
                 }
                 for d in case_deadlines(case, self.policy, self.calendar)
             ],
-            "page": f"{quote(PAGES)}/{case.case_id}.html",
+            "page": f"{quote(PAGES)}/{case.case_id}.html" if here else "",
         }
 
     def _shard_rows(self, shard: str, now: datetime) -> dict[str, dict[str, Any]]:
@@ -195,11 +204,11 @@ class AuditorPages:
         if rows is None:
             try:
                 text = (self.pages / DATA / f"{shard}.js").read_text(encoding="ascii")
-                listed = json.loads(text[len(_SHARD_START) : -len(_SHARD_END)])
+                listed = json.loads(text[len(SHARD_START) : -len(SHARD_END)])
                 rows = {r["id"]: r for r in listed}
             except (OSError, ValueError, KeyError, TypeError):
                 rows = {
-                    c.case_id: self._row(c, now) for c in self.registry.cases_with_prefix(shard)
+                    c.case_id: self.row(c, now) for c in self.registry.cases_with_prefix(shard)
                 }
             self._rows[shard] = rows
         return rows
@@ -213,28 +222,17 @@ class AuditorPages:
                 self._encoded[case_id] = row
             encoded.append(row)
         # The same text as json.dumps of the list: its items joined by ", ".
-        text = _SHARD_START + "[" + ", ".join(encoded) + "]" + _SHARD_END
+        text = SHARD_START + "[" + ", ".join(encoded) + "]" + SHARD_END
         # Not synced to disk: pages are made again from the registry when lost.
         atomic_write_bytes(self.pages / DATA / f"{shard}.js", text.encode("ascii"), False)
 
     def _write_index(self, now: datetime) -> None:
         shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
-        html = render(
-            "auditor_index.html",
-            lang=current(),
-            fonts=fonts(screen=True),
-            c=in_context,
-            generator=GENERATOR,
-            scripts=[f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards],
-            reports=f"../{quote(self.policy.folders.reports)}/index.html",
-            # The last write's time: the script puts a later row's in its place.
-            written_span=Markup('<span id="written" data-at="{}">{}</span>').format(
-                now.isoformat(timespec="seconds"), minute(now)
-            ),
-            code=code,
-            words=_index_words(),
-        )
-        atomic_write_bytes(self.archive / INDEX, html.encode("utf-8"))
+        scripts = [f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards]
+        # On a registry several sites share, the index links the group's (group_index.py).
+        shared = GROUP_INDEX if self.registry.url else ""
+        html = index_html(self.policy, now, scripts, group_link=shared)
+        atomic_write_bytes(self.archive / INDEX, html)
 
     def _case_page(self, case: Case, now: datetime) -> bytes:
         folder = case_folder(self.archive, case.case_id, case.customer)
@@ -293,7 +291,7 @@ class AuditorPages:
             fonts=fonts(screen=True),
             c=in_context,
             anchor=anchor,
-            case=self._row(case, now),
+            case=self.row(case, now),
             deadlines=[
                 {
                     "name": deadline_words(d.name),
@@ -318,6 +316,32 @@ class AuditorPages:
             status=_status_words(),
         )
         return html.encode("utf-8")
+
+
+def index_html(
+    policy: Policy, now: datetime, scripts: list[str], *, group_link: str = "", group: bool = False
+) -> bytes:
+    """An index page of the Archive: this site's (linking the group's as `group_link`), or
+    with `group` every site's register, a site column, pages linked where they are here."""
+    html = render(
+        "auditor_index.html",
+        lang=current(),
+        fonts=fonts(screen=True),
+        c=in_context,
+        generator=GENERATOR,
+        scripts=scripts,
+        reports=f"../{quote(policy.folders.reports)}/index.html",
+        # The last write's time: the script puts a later row's in its place.
+        written_span=Markup('<span id="written" data-at="{}">{}</span>').format(
+            now.isoformat(timespec="seconds"), minute(now)
+        ),
+        code=code,
+        words=_index_words(),
+        group=group,
+        group_link=group_link,
+        site_index=INDEX,
+    )
+    return html.encode("utf-8")
 
 
 # A case page shows records as a person reads them: times to the minute, nothing as None.

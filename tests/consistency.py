@@ -102,7 +102,11 @@ def assert_consistent(root: Path, saved: list[tuple[str, str]]) -> None:
             path = case_folder(archive, case_id, customer) / name
             assert path.is_file(), f"{path} is missing"
             recorded[path] = sha256(path)
-    derived = {archive / "index.html", *(archive / "Auditor pages").rglob("*")}  # auditor pages
+    derived = {
+        archive / "index.html",
+        archive / "group.html",  # the group's index, on a registry sites share
+        *(archive / "Auditor pages").rglob("*"),
+    }  # auditor pages
     in_archive = {p for p in archive.rglob("*") if p.is_file() and p not in derived}
     assert in_archive == set(recorded), (
         f"files in the Archive the registry does not know: {sorted(in_archive - set(recorded))}"

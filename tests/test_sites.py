@@ -199,6 +199,61 @@ def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path)
     assert_consistent(sz.root, [])
 
 
+def group_rows(root: Path) -> dict[str, dict[str, object]]:
+    """The group index's rows, as its data files hold them."""
+    rows: dict[str, dict[str, object]] = {}
+    for data in sorted((root / "Archive" / "Auditor pages" / "group").glob("*.js")):
+        text = data.read_text(encoding="ascii")
+        listed = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+        rows.update({r["id"]: r for r in listed})
+    return rows
+
+
+def test_each_site_links_the_group_index_that_follows_the_registry(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    wx = site_folder(tmp_path / "wuxi", postgres_url, "WX")
+    work = tmp_path / "work"
+    work.mkdir()
+    registration(sz, work, "a.docx", Customer="ACME").replace(sz.root / "Inbox" / "a.docx")
+    assert sz.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    registration(wx, work, "b.docx", Customer="Globex").replace(wx.root / "Inbox" / "b.docx")
+    assert wx.ingest("2026-11-20T10:00")[0]["outcome"] == "filed"
+    index = (sz.root / "Archive" / "index.html").read_text(encoding="utf-8")
+    assert 'href="group.html"' in index
+    # Suzhou looked before Wuxi filed: its next look (an empty pass) brings Wuxi's case.
+    assert set(group_rows(sz.root)) == {"CC-2026-0001"}
+    assert sz.ingest("2026-11-20T11:00") == []
+    rows = group_rows(sz.root)
+    assert {k: (r["site"], r["customer"]) for k, r in rows.items()} == {
+        "CC-2026-0001": ("SZ", "ACME"),
+        "CC-2026-0002": ("WX", "Globex"),
+    }
+    # Its own case links its page; Wuxi's case folder is on Wuxi's share.
+    assert rows["CC-2026-0001"]["page"] == "Auditor%20pages/CC-2026-0001.html"
+    assert rows["CC-2026-0002"]["page"] == ""
+    assert set(group_rows(wx.root)) == {"CC-2026-0001", "CC-2026-0002"}
+    group = (sz.root / "Archive" / "group.html").read_text(encoding="utf-8")
+    assert "Auditor%20pages/group/CC-2026-00.js" in group and 'href="index.html"' in group
+    # A look with nothing new writes nothing; a new case at Wuxi comes at the next one.
+    seen = sz.root / "Archive" / "Auditor pages" / "group" / "seen.json"
+    assert json.loads(seen.read_text(encoding="utf-8")) == {"SZ": 1, "WX": 1}
+    before = seen.stat().st_mtime_ns
+    assert sz.ingest("2026-11-20T12:00") == []
+    assert seen.stat().st_mtime_ns == before
+    registration(wx, work, "c.docx", Customer="Initech").replace(wx.root / "Inbox" / "c.docx")
+    assert wx.ingest("2026-11-20T13:00")[0]["outcome"] == "filed"
+    assert sz.ingest("2026-11-20T14:00") == []
+    assert group_rows(sz.root)["CC-2026-0003"]["site"] == "WX"
+    assert json.loads(seen.read_text(encoding="utf-8")) == {"SZ": 1, "WX": 2}
+    # `closedloop index` writes it all again.
+    seen.unlink()
+    sz.run("index", str(sz.root))
+    assert set(group_rows(sz.root)) == {"CC-2026-0001", "CC-2026-0002", "CC-2026-0003"}
+    assert seen.is_file()
+
+
 # -- two real services at once, one killed -----------------------------------------------
 
 

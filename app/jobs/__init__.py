@@ -7,7 +7,7 @@ from app.jobs.blanks import BlankFormsJob
 from app.jobs.mail import MailJob
 from app.jobs.outbox import OutboxJob
 from app.jobs.packets import ClosurePacketJob
-from app.jobs.pages import AuditorPagesJob
+from app.jobs.pages import AuditorPagesJob, GroupIndexJob
 from app.jobs.quarters import QuarterSealJob
 from app.jobs.settle import SettleQuarantineJob
 from app.jobs.weekly import WeeklyReportJob
@@ -23,6 +23,8 @@ def after_effects(settings: Settings, mail_every: float = 30.0) -> list[AnyJob]:
     if settings.archive.close_quarters:
         jobs.append(QuarterSealJob())
     jobs.append(AuditorPagesJob())
+    if settings.registry.shared:
+        jobs.append(GroupIndexJob())
     jobs.append(SettleQuarantineJob())  # what the filing settles leaves Quarantine
     jobs.append(OutboxJob())  # what it answers leaves its Outbox; the To do pages follow
     if settings.weekly_reports:

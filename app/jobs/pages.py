@@ -1,4 +1,6 @@
-"""The auditor's pages (Archive/index.html and a page per case) follow every change."""
+"""The auditor's pages (Archive/index.html and a page per case) follow every change; on
+a registry several sites share, the group's index (Archive/group.html) follows the
+registry at each look."""
 
 from __future__ import annotations
 
@@ -30,6 +32,23 @@ class AuditorPagesJob(Job[str, None]):
                 app.pages.refresh_stale(now)
             else:
                 app.pages.case_changed(work, now)
+
+    def done(self, app: App, work: str, made: Exception | None, now: datetime) -> Done:
+        if isinstance(made, Exception):
+            raise made
+        return Done()
+
+
+class GroupIndexJob(Job[str, None]):
+    """Other sites' filings reach this folder only through the registry: looked at when a
+    run starts and at each look (a pass's end, the service's rescan), not per filing."""
+
+    def todo(self, app: App, trigger: Trigger) -> Sequence[str]:
+        return ["group"] if trigger.when in (When.START, When.LOOK) else []
+
+    def do(self, app: App, work: str, now: datetime) -> None:
+        with contextlib.suppress(OSError, ArithmeticError, ValueError):
+            app.group_index.refresh(now)
 
     def done(self, app: App, work: str, made: Exception | None, now: datetime) -> Done:
         if isinstance(made, Exception):

@@ -217,7 +217,10 @@ def index_cmd(root: Path, clock: str | None) -> None:
     """Write the auditor's pages again: ROOT/Archive/index.html and a page per case (they
     are kept up to date by themselves; this is for after an upgrade or a restore)."""
     with errors(), opened(root) as app:
-        count = app.pages.rebuild_all(now(clock))
+        moment = now(clock)
+        count = app.pages.rebuild_all(moment)
+        if app.settings.registry.shared:
+            app.group_index.rebuild(moment)
         index = app.folder.archive / "index.html"
     click.echo(_("Wrote {index} and {count} case pages.").format(index=index, count=count))
 

@@ -136,12 +136,16 @@ class CaseRecords(Store):
         ).fetchone()
         return datetime.fromisoformat(row["first"]) if row and row["first"] else None
 
-    def cases_with_prefix(self, prefix: str) -> list[Case]:
-        """This site's cases whose number is `prefix` and two more digits (the auditor
-        pages' shards)."""
-        rows = self._select(
-            f"{_CASE_SELECT} WHERE site = ? AND case_id LIKE ? || '__' ORDER BY case_id",
-            (self.site, prefix),
+    def cases_with_prefix(self, prefix: str, every_site: bool = False) -> list[Case]:
+        """This site's cases (or every site's) whose number is `prefix` and two more digits
+        (the auditor pages' shards)."""
+        rows = (
+            self._select(f"{_CASE_SELECT} WHERE case_id LIKE ? || '__' ORDER BY case_id", (prefix,))
+            if every_site
+            else self._select(
+                f"{_CASE_SELECT} WHERE site = ? AND case_id LIKE ? || '__' ORDER BY case_id",
+                (self.site, prefix),
+            )
         )
         return [_case(r) for r in rows]
 

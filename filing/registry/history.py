@@ -62,6 +62,30 @@ class CaseHistory(Store):
         ).fetchone()
         return (int(row["seq"]), str(row["head"])) if row else (0, GENESIS)
 
+    def changed_since(self, seen: dict[str, int]) -> tuple[dict[str, int], set[str]]:
+        """Each site's chain head now (its last sequence number), and the cases with an
+        event after `seen` (site -> sequence number seen). A site's events are chained in
+        the order its transactions commit (one at a time: the site's lock), so nothing
+        committed later can carry a number already seen."""
+        sites = [str(r["site"]) for r in self._select("SELECT site FROM sites ORDER BY site")]
+        heads: dict[str, int] = {}
+        changed: set[str] = set()
+        for site in sites:
+            row = self._select(
+                "SELECT seq FROM chain WHERE site = ? ORDER BY seq DESC LIMIT 1", (site,)
+            ).fetchone()
+            heads[site] = int(row["seq"]) if row else 0
+            if heads[site] > seen.get(site, 0):
+                changed.update(
+                    str(r["case_id"])
+                    for r in self._select(
+                        "SELECT DISTINCT h.case_id AS case_id FROM chain c "
+                        "JOIN history h ON h.id = c.history_id WHERE c.site = ? AND c.seq > ?",
+                        (site, seen.get(site, 0)),
+                    )
+                )
+        return heads, changed
+
     def chain(self, upto: int) -> Iterator[tuple[int, str, str, str]]:
         """The chain's links up to sequence number `upto`, in order: (seq, case id, digest,
         head). A cursor, not a list: the chain of a large archive is not held in memory."""

@@ -1,0 +1,132 @@
+"""The group's index: `Archive/group.html`, every site's cases on a registry several sites
+share, beside each site's own index (which links it).
+
+Other sites file into the registry without telling this one, so the index follows the
+registry, not this site's filings: at each look it asks which cases have an event after
+those it has seen, per site (a site's chain numbers its events in the order they commit),
+and rewrites only their rows' data files. What it has seen is kept beside the data files
+(`Auditor pages/group/seen.json`); without it, or for a page in another language, the
+whole register is written again. Rows are the site index's, with the site; this site's
+cases link their pages, another site's case folder is on that site's share.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from archive.auditor import (
+    GENERATOR,
+    GROUP_INDEX,
+    PAGES,
+    SHARD_END,
+    SHARD_START,
+    AuditorPages,
+    index_html,
+    shard_of,
+)
+from filing.records import Case
+from forms.atomicfile import atomic_write_bytes
+from language import current
+
+GROUP_DATA = "group"
+SEEN = "seen.json"
+
+
+class GroupIndex:
+    def __init__(self, pages: AuditorPages) -> None:
+        self.pages = pages
+        self.registry = pages.registry
+        self.data = pages.pages / GROUP_DATA
+
+    def refresh(self, now: datetime) -> int:
+        """Bring the group's index up to what the registry holds; returns the rows
+        rewritten."""
+        seen = self._seen()
+        if seen is None:
+            return self.rebuild(now)
+        heads, changed = self.registry.changed_since(seen)
+        if not changed:
+            return 0
+        by_shard: dict[str, list[Case]] = {}
+        for case_id in changed:
+            case = self.registry.case(case_id)
+            if case is not None:
+                by_shard.setdefault(shard_of(case_id), []).append(case)
+        new_shard = False
+        for shard, cases in by_shard.items():
+            rows = self._read_shard(shard)
+            if rows is None:
+                new_shard = True
+                cases = self.registry.cases_with_prefix(shard, every_site=True)
+                rows = {}
+            for case in cases:
+                rows[case.case_id] = self._row(case, now)
+            self._write_shard(shard, rows)
+        if new_shard:
+            self._write_index(now)
+        self._write_seen(heads)
+        return sum(len(c) for c in by_shard.values())
+
+    def rebuild(self, now: datetime) -> int:
+        """The whole register written again (a first look, a lost state, a new language)."""
+        heads, _changed = self.registry.changed_since({})  # the heads before the cases:
+        cases = self.registry.cases(every_site=True)  # a later event is seen next time
+        shards: dict[str, dict[str, dict[str, Any]]] = {}
+        for case in cases:
+            shards.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case, now)
+        self.data.mkdir(parents=True, exist_ok=True)
+        for old in self.data.glob("*.js"):
+            if old.stem not in shards:
+                old.unlink(missing_ok=True)
+        for shard, rows in shards.items():
+            self._write_shard(shard, rows)
+        self._write_index(now)
+        self._write_seen(heads)
+        return len(cases)
+
+    # -- the parts -----------------------------------------------------------------------
+
+    def _row(self, case: Case, now: datetime) -> dict[str, Any]:
+        here = case.site == self.registry.site
+        return {**self.pages.row(case, now, here), "site": case.site}
+
+    def _seen(self) -> dict[str, int] | None:
+        """The sites' chain numbers already shown; None when the index must be written
+        anew (never written, from another closedloop or in another language)."""
+        try:
+            page = (self.pages.archive / GROUP_INDEX).read_text(encoding="utf-8")
+            seen = json.loads((self.data / SEEN).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if GENERATOR not in page or f'<html lang="{current()}">' not in page:
+            return None
+        if not isinstance(seen, dict) or not all(type(v) is int for v in seen.values()):
+            return None
+        return {str(k): v for k, v in seen.items()}
+
+    def _write_seen(self, heads: dict[str, int]) -> None:
+        # After the rows: a stop between them shows those rows again next time, no harm.
+        atomic_write_bytes(self.data / SEEN, json.dumps(heads, sort_keys=True).encode(), False)
+
+    def _read_shard(self, shard: str) -> dict[str, dict[str, Any]] | None:
+        try:
+            text = (self.data / f"{shard}.js").read_text(encoding="ascii")
+            listed = json.loads(text[len(SHARD_START) : -len(SHARD_END)])
+            return {r["id"]: r for r in listed}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_shard(self, shard: str, rows: dict[str, dict[str, Any]]) -> None:
+        listed = [rows[case_id] for case_id in sorted(rows)]
+        text = SHARD_START + json.dumps(listed, ensure_ascii=True, sort_keys=True) + SHARD_END
+        # Not synced to disk: derived pages, made again from the registry when lost.
+        atomic_write_bytes(self.data / f"{shard}.js", text.encode("ascii"), False)
+
+    def _write_index(self, now: datetime) -> None:
+        shards = sorted(p.stem for p in self.data.glob("*.js"))
+        scripts = [f"{quote(PAGES)}/{GROUP_DATA}/{quote(s)}.js" for s in shards]
+        html = index_html(self.pages.policy, now, scripts, group=True)
+        atomic_write_bytes(self.pages.archive / GROUP_INDEX, html)
