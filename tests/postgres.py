@@ -131,6 +131,16 @@ class Cluster:
         self._pg_ctl("restart", "-m", "fast", "-w", "-t", str(START_TIMEOUT), *self._start_args())
         self._wait_ready()
 
+    def pause(self) -> None:
+        """Stop the server (fast: clients are disconnected), keeping the cluster: a
+        database server away, until resume()."""
+        self._pg_ctl("stop", "-D", str(self.data), "-m", "fast", "-w")
+
+    def resume(self) -> None:
+        """Start a paused server again, on the same port."""
+        self._pg_ctl("start", "-w", "-t", str(START_TIMEOUT), *self._start_args())
+        self._wait_ready()
+
     def stop(self) -> None:
         """Kill the server (immediate: no checkpoint, nothing more to keep) and remove
         the cluster's folder. Safe to call twice."""

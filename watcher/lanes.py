@@ -13,6 +13,7 @@ from typing import Any
 
 from app.application import App
 from app.jobs.base import AnyJob
+from filing.registry import RegistryUnreachable
 
 
 class Lane:
@@ -41,8 +42,12 @@ class Lane:
 
     def run(self) -> None:
         """The lane's thread. An error opening its application ends it (the service
-        stops, see Watcher._thread); an error of one piece of work is handed back."""
-        with self._open_app() as app:
+        stops, see Watcher._thread), but for a shared registry's server away: waited for,
+        1, 2, 4 … 60 s; an error of one piece of work is handed back."""
+        app = self._open_patiently()
+        if app is None:
+            return
+        with app:
             while not self._stop.is_set():
                 try:
                     work = self._todo.get(timeout=0.2)
@@ -54,6 +59,16 @@ class Lane:
                 except Exception as exc:  # the worker decides: said, or the service stops
                     made = exc
                 self._made.put((work, made))
+
+    def _open_patiently(self) -> App | None:
+        wait = 0.0
+        while not self._stop.is_set():
+            try:
+                return self._open_app()
+            except RegistryUnreachable:  # the worker says so, and waits likewise
+                wait = min(60.0, wait * 2 or 1.0)
+                self._stop.wait(wait)
+        return None
 
     def finished(self) -> list[tuple[Hashable, Any]]:
         """The work done since the last call, with what it made (or its exception)."""

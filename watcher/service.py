@@ -118,7 +118,9 @@ class Watcher:
         self._lock = InstanceLock(self.folder.state)
         self._observer: BaseObserver | None = None
         self._threads: list[threading.Thread] = []
-        self._lanes: dict[AnyJob, Lane] = {}
+        # By the job's kind: a start again (the registry's server was away) makes new jobs,
+        # and keeps the lanes.
+        self._lanes: dict[type[AnyJob], Lane] = {}
         self._backoff = Backoff(first=first_retry)  # doubling from there, up to a minute
         self.processed = 0
         self.error: BaseException | None = None  # why the worker stopped, if it failed
@@ -140,8 +142,13 @@ class Watcher:
         self._lock.acquire()
         try:
             # A folder not laid out, a registry it cannot open, or one missing over an
-            # archive: say so now.
-            self._open(isolated=False).close()
+            # archive: say so now. A shared registry's server away is not one of them: the
+            # worker waits for it (the Inbox keeps what is saved meanwhile).
+            try:
+                self._open(isolated=False).close()
+            except RegistryUnreachable as exc:
+                with self.settings.speaking():
+                    _say(logging.WARNING, _("{error}; the service waits for it").format(error=exc))
             # The file the service works on from now: another one at its path later is a
             # registry replaced under it.
             self._probe = RegistryProbe(self.folder.registry, self.settings.registry.shared)
@@ -209,6 +216,21 @@ class Watcher:
         self._stop.set()
 
     def _loop(self) -> None:
+        """The worker: open, catch up, then file until stopped. While the shared registry's
+        server is away (at the start, or while catching up) it waits, 1, 2, 4 … 60 s, and
+        starts again: nothing was filed half-way, and the Inbox keeps what is saved."""
+        lost = 0.0
+        while not self._stop.is_set():
+            try:
+                self._work()
+                return
+            except RegistryUnreachable as exc:
+                lost = min(60.0, lost * 2 or 1.0)
+                retry = _("{error}; trying again in {seconds} s")
+                _say(logging.WARNING, retry.format(error=exc, seconds=f"{lost:g}"))
+                self._stop.wait(lost)
+
+    def _work(self) -> None:
         tracker = StabilityTracker(self.window, self.stale_owner, self.wall)
         with self._open() as app:
             recovered = app.recover()
@@ -216,9 +238,10 @@ class Watcher:
                 finished = _("finished {count} filings an interrupted run left")
                 log.info("%s", finished.format(count=recovered))
             for job in app.jobs:
-                if job.slow:  # each on a thread of its own, with a registry of its own
+                if job.slow and type(job) not in self._lanes:  # each on a thread of its own,
+                    # with a registry of its own
                     lane = Lane(job, lambda: self._open(isolated=False), self.now, self._stop)
-                    self._lanes[job] = lane
+                    self._lanes[type(job)] = lane
                     self._thread(lane.run, f"closedloop-{type(job).__name__}")
             self._say_all(self._after(app, Trigger(When.START, self.now())))
             probe = self._probe
@@ -283,7 +306,7 @@ class Watcher:
         filing then says what is under way)."""
         out: list[FileResult] = []
         for job in app.jobs if jobs is None else jobs:
-            lane = self._lanes.get(job)
+            lane = self._lanes.get(type(job))
             if lane is None:
                 out += app.after(trigger, [job])
                 continue
@@ -296,7 +319,8 @@ class Watcher:
     def _collect(self, app: App) -> None:
         """Record what the lanes made, here, by the one worker that writes the registry
         and the folders."""
-        for job, lane in self._lanes.items():
+        for lane in self._lanes.values():
+            job = lane.job
             for work, made in lane.finished():
                 if isinstance(made, Exception) and registry_failure(made) is not None:
                     raise made  # a lane's registry failed: the service stops
