@@ -207,9 +207,7 @@ class AuditorPages:
                 listed = json.loads(text[len(SHARD_START) : -len(SHARD_END)])
                 rows = {r["id"]: r for r in listed}
             except (OSError, ValueError, KeyError, TypeError):
-                rows = {
-                    c.case_id: self.row(c, now) for c in self.registry.cases_with_prefix(shard)
-                }
+                rows = {c.case_id: self.row(c, now) for c in self.registry.cases_with_prefix(shard)}
             self._rows[shard] = rows
         return rows
 

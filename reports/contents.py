@@ -4,6 +4,8 @@ figures it counts over, its headline, and its breakdowns with cumulative shares.
 A weekly report counts its headline over the week and its charts over the 13 weeks that
 end with it (a single week is too few complaints for a Pareto); a quarterly report counts
 both over the quarter.
+
+On a registry several sites share, a report is the group's, with a table by site.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any, NamedTuple
 from filing.policy import Policy
 from filing.registry import Registry
 from language import N_, _
-from reports.figures import Count, Figures, Span, figures, trend_span
+from reports.figures import Count, Figures, SiteCount, Span, figures, trend_span
 from reports.names import report_name
 
 # A deadline's state and its colour, in the order the workbook's chart and the page stack them.
@@ -76,6 +78,18 @@ class Report:
     refused: int = 0  # refused files waiting in Quarantine at the end of the span
     currency: str = "CNY"  # of the deductions: the site's ([company] currency)
     archive: str = "Archive"  # the Archive folder's name ([folders] archive): the page links it
+    # This folder's site on a registry several share ("" on its own): only its cases have
+    # pages in this folder's Archive, so only they are linked.
+    site: str = ""
+
+    @property
+    def shared(self) -> bool:
+        """Whether the report is a group's, counted over every site's cases."""
+        return bool(self.main.by_site)
+
+    @property
+    def sites(self) -> list[str]:
+        return [s.site for s in self.main.by_site]
 
     @property
     def weekly(self) -> bool:
@@ -118,6 +132,7 @@ def weekly_report(
         registry.quarantined_waiting_at(min(week.end, now)),
         currency,
         policy.folders.archive,
+        _own_site(registry),
     )
 
 
@@ -143,7 +158,12 @@ def quarterly_report(
         registry.quarantined_waiting_at(min(quarter.end, now)),
         currency,
         policy.folders.archive,
+        _own_site(registry),
     )
+
+
+def _own_site(registry: Registry) -> str:
+    return registry.site if registry.url else ""
 
 
 class Figure(NamedTuple):
@@ -187,3 +207,36 @@ def breakdown_rows(report: Report, counts: Callable[[Figures], list[Count]]) -> 
         [c.label, c.count, c.cumulative_share] + ([week.get(c.label, 0)] if report.weekly else [])
         for c in counts(report.trend)
     ]
+
+
+def site_table(report: Report) -> tuple[list[str], list[list[Any]]]:
+    """The head and rows of a group's table by site: each site's share of the headline,
+    its money counted over the same span as the headline's."""
+    period, span = report.main_label, report.trend_label
+    head = [
+        _("Site"),
+        _("Opened {period}").format(period=period),
+        _("Closed {period}").format(period=period),
+        _("Open at the end"),
+        _("Overdue at the end"),
+        _("Repeats {period}").format(period=period),
+        _("Deductions ({currency}), {span}").format(currency=report.currency, span=span),
+        _("Working hours, {span}").format(span=span),
+    ]
+    money = {s.site: s for s in report.trend.by_site}
+    rows = []
+    for s in report.main.by_site:
+        costs = money.get(s.site, SiteCount(s.site))
+        rows.append(
+            [
+                s.site,
+                s.opened,
+                s.closed,
+                s.open_at_end,
+                s.overdue_at_end,
+                s.repeats_opened,
+                costs.deductions,
+                costs.working_hours,
+            ]
+        )
+    return head, rows

@@ -4,6 +4,8 @@
 `as_of` (the end of the span, or now when the span is still running): a case closed after
 `as_of` was open then, and a deadline met after `as_of` was not met then. So the report
 for a past week says the same whenever it is made.
+
+On a registry several sites share, the figures are the group's, each site's in `by_site`.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ class OpenCase:
     days_open: int
     overdue: list[str]  # names of deadlines passed and not met
     next_due: datetime | None  # the earliest deadline not yet met
+    site: str = ""  # on a registry several sites share; "" on one of its own
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class Repeat:
     category: str
     opened: datetime
     repeats: list[str]
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ class CaseCost:
     working_hours: Decimal
     hours_to: str
     filed: datetime
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,20 @@ class DepartmentCost:
     deductions: Decimal  # charged to the department responsible
     working_hours: Decimal  # transferred to the department
     cases: int
+
+
+@dataclass(frozen=True)
+class SiteCount:
+    """One site's share of a group's figures; the money is the costs counted in the span."""
+
+    site: str
+    opened: int = 0
+    closed: int = 0
+    open_at_end: int = 0
+    overdue_at_end: int = 0
+    repeats_opened: int = 0
+    deductions: Decimal = Decimal(0)
+    working_hours: Decimal = Decimal(0)
 
 
 @dataclass
@@ -174,6 +193,7 @@ class Figures:
     repeats: list[Repeat] = field(default_factory=list)
     costs: list[CaseCost] = field(default_factory=list)
     costs_by_department: list[DepartmentCost] = field(default_factory=list)
+    by_site: list[SiteCount] = field(default_factory=list)  # empty unless the registry is shared
 
     @property
     def deductions(self) -> Decimal:
@@ -198,7 +218,9 @@ def status_at(deadline: Deadline, as_of: datetime, closed_at: datetime | None = 
 def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Figures:
     as_of = min(now, span.end - timedelta(seconds=1))
     calendar = WorkingCalendar(policy.calendar)
-    cases = [c for c in registry.cases() if c.opened_at <= as_of]
+    shared = bool(registry.url)
+    every = registry.cases(every_site=True) if shared else registry.cases()
+    cases = [c for c in every if c.opened_at <= as_of]
     opened = [c for c in cases if span.contains(c.opened_at)]
     out = Figures(span, as_of)
     out.opened = len(opened)
@@ -237,6 +259,7 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
             category_label(c.category),
             c.opened_at,
             list(c.repeats),
+            c.site,
         )
         for c in opened
         if c.repeats
@@ -247,6 +270,8 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
         if cost is not None:
             out.costs.append(cost)
     out.costs_by_department = _by_department(out.costs)
+    if shared:
+        out.by_site = _by_site(cases, out, span, as_of)
     return out
 
 
@@ -318,6 +343,7 @@ def _open_case(
         (as_of - case.opened_at).days,
         [d.name for d, s in states if s == "overdue"],
         min(waiting) if waiting else None,
+        case.site,
     )
 
 
@@ -345,6 +371,7 @@ def _cost(policy: Policy, case: Case, capa: Filing | None, span: Span) -> CaseCo
         hours,
         _department_label(policy, capa.fields.get("working_hours_department")),
         capa.filed_at,
+        case.site,
     )
 
 
@@ -363,3 +390,25 @@ def _by_department(costs: list[CaseCost]) -> list[DepartmentCost]:
         DepartmentCost(d, deductions[d], hours[d], len(cases[d]))
         for d in sorted(cases, key=lambda d: (-(deductions[d] + hours[d]), d))
     ]
+
+
+def _by_site(cases: list[Case], out: Figures, span: Span, as_of: datetime) -> list[SiteCount]:
+    """Each site's share of `out`, by site code: a row for each site with a case counted."""
+    rows = []
+    for site in sorted({c.site for c in cases}):
+        own = [c for c in cases if c.site == site]
+        open_cases = [c for c in out.open_cases if c.site == site]
+        costs = [c for c in out.costs if c.site == site]
+        rows.append(
+            SiteCount(
+                site,
+                sum(1 for c in own if span.contains(c.opened_at)),
+                sum(1 for c in own if _closed_in(c, span, as_of)),
+                len(open_cases),
+                sum(1 for c in open_cases if c.overdue),
+                sum(1 for r in out.repeats if r.site == site),
+                sum((c.deduction for c in costs), Decimal(0)),
+                sum((c.working_hours for c in costs), Decimal(0)),
+            )
+        )
+    return rows

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from filing import words
-from language import current
+from language import _, current
 from reports.contents import (
     STATE_COLOURS,
     Report,
@@ -19,6 +19,7 @@ from reports.contents import (
     deadline_label,
     deadline_list,
     headline,
+    site_table,
     state_label,
 )
 from reports.figures import DEADLINE_STATES, Count, Figures
@@ -60,9 +61,14 @@ def html_bytes(report: Report) -> bytes:
                 ],
             }
         )
+    site_head, site_rows = site_table(report)
     text = render(
         "report.html",
         report=report,
+        shared=report.shared,
+        sites=_(", ").join(report.sites),
+        site_head=site_head,
+        site_rows=site_rows,
         headline=[
             (
                 f.label,

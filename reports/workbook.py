@@ -26,6 +26,7 @@ from reports.contents import (
     deadline_label,
     deadline_list,
     headline,
+    site_table,
     state_label,
 )
 from reports.figures import DEADLINE_STATES, Count, Figures
@@ -93,6 +94,10 @@ def _headline(ws: Worksheet, report: Report) -> None:
         span=report.trend.span.label,
         written=formats.minute(report.written),
     )
+    if report.shared:
+        ws["A3"] = _("All sites: {sites}; this folder is {site}.").format(
+            sites=_(", ").join(report.sites), site=report.site
+        )
     for col, figure in enumerate(headline(report), start=1):
         head = ws.cell(row=4, column=col, value=figure.label)
         head.font = BOLD
@@ -174,6 +179,11 @@ def _breakdown(
 
 def _data_sheets(wb: Workbook, report: Report) -> Sheets:
     trend = report.trend
+    if report.shared:  # next to the charts: the group's meeting reads it first
+        head, rows = site_table(report)
+        widths = [max(8, 2 + _width(h)) for h in head]
+        by_site, _rows = list_sheet(wb, _("By site"), head, rows, widths)
+        _as_money(by_site, 7, report.currency)
     sheets = Sheets(
         _breakdown(wb, report, _("By category"), _("Category"), lambda f: f.by_category),
         _breakdown(wb, report, _("By customer"), _("Customer"), lambda f: f.by_customer),
@@ -210,10 +220,20 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
 
 
 def _cases_sheets(wb: Workbook, report: Report) -> None:
-    """The lists of cases: open ones, repeats, and what each cost."""
+    """The lists of cases: open ones, repeats, and what each cost; a group's say each
+    case's site, next to its number."""
     trend = report.trend
-    list_sheet(
-        wb,
+
+    def cases(
+        title: str, head: list[str], rows: list[list[Any]], sites: list[str], widths: list[int]
+    ) -> Worksheet:
+        if report.shared:
+            head = [head[0], _("Site"), *head[1:]]
+            rows = [[row[0], site, *row[1:]] for row, site in zip(rows, sites, strict=True)]
+            widths = [widths[0], 8, *widths[1:]]
+        return list_sheet(wb, title, head, rows, widths)[0]
+
+    cases(
         _("Open cases"),
         [
             _("Case"),
@@ -242,20 +262,20 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
             ]
             for c in report.main.open_cases
         ],
+        [c.site for c in report.main.open_cases],
         [15, 24, 14, 22, 22, 18, 17, 10, 20, 17],
     )
-    list_sheet(
-        wb,
+    cases(
         _("Repeats"),
         [_("Case"), _("Customer"), _("Product"), _("Category"), _("Opened"), _("Repeats")],
         [
             [r.case_id, r.customer, r.product, r.category, r.opened, ", ".join(r.repeats)]
             for r in trend.repeats
         ],
+        [r.site for r in trend.repeats],
         [15, 24, 14, 22, 17, 40],
     )
-    costs, _rows = list_sheet(
-        wb,
+    costs = cases(
         _("Costs"),
         [
             _("Case"),
@@ -278,6 +298,7 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
             ]
             for c in trend.costs
         ],
+        [c.site for c in trend.costs],
         [15, 24, 24, 12, 14, 24, 17],
     )
-    _as_money(costs, 4, report.currency)
+    _as_money(costs, 5 if report.shared else 4, report.currency)
