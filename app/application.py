@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +31,7 @@ from app.results import FileResult, Outcome
 from app.settings import Settings, load_settings
 from archive.auditor import AuditorPages
 from archive.group_index import GroupIndex
-from archive.journal import JournalError, recover
+from archive.journal import Batch, JournalError, batch, recover
 from archive.packet import Renderer
 from filing.calendar import WorkingCalendar
 from filing.engine import Engine, IssuedForm
@@ -42,6 +44,11 @@ from mail.compose import queue_issued
 from mail.refusal import queue_refusal
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+#: Inbox entries filed in one transaction at most (archive/journal.py's batch): enough that
+#: a backlog's flushes are shared by many, few enough that a batch holds the registry for
+#: well under a second and a failure of the whole batch sends few back to wait.
+BATCH = 16
 
 
 def speaking(method: _Method) -> _Method:
@@ -142,17 +149,51 @@ class App:
     def file(self, path: Path, now: datetime) -> FileResult:
         """File, refuse or leave one Inbox entry; a failure leaves it in the Inbox, reported.
         The after-effects are not run here (see `after`)."""
+        return self.file_all([path], now)[0]
+
+    @speaking
+    def file_all(self, paths: list[Path], now: datetime) -> list[FileResult]:
+        """File, refuse or leave several Inbox entries as one batch (archive/journal.py):
+        one transaction and a few flushes for all of them, each entry under a savepoint
+        of its own. What stops the whole batch (a full disk, the server away, a flush the
+        disk refused before the commit) leaves every entry in the Inbox, reported."""
         # A folder made a link while we run: stop (LinkedFolder) rather than write there.
         refuse_links(self.folder)
+        results: list[FileResult] = []
+        done: Batch | None = None
         try:
             if self.registry.pending():  # a plan a failed move left: finish it first
                 self.recover()
+            with batch(self.registry, self.folder.root, now) as done:
+                results = [self._file_one(path, now) for path in paths]
+            for path, result in zip(paths, results, strict=True):
+                if result.outcome is Outcome.FILED and os.path.lexists(path):
+                    # Filed all the same; the copy left behind is recognised next time.
+                    result.reason = f"{result.reason or ''}" + _(
+                        "; the Inbox copy could not be removed"
+                    )
+        except (DiskFull, RegistryUnreachable, OSError) as exc:
+            if done is not None and done.committed:
+                # Filed; their files wait for room (or a permission): the next pass puts
+                # them in place, and says so until then.
+                self.jammed.append(str(exc))
+                return results
+            # Not the files' fault, nor a broken registry: wait for room, or the server.
+            return [
+                FileResult(shown(p.name), Outcome.IGNORED, reason=str(exc), retry=True)
+                for p in paths
+            ]
+        return results
+
+    def _file_one(self, path: Path, now: datetime) -> FileResult:
+        """One entry of a batch; what stops the batch is raised."""
+        try:
             return take(self.desk, path, now)
-        except (DiskFull, RegistryUnreachable) as exc:
-            # Not the file's fault, nor a broken registry: wait for room, or for the server.
-            return FileResult(shown(path.name), Outcome.IGNORED, reason=str(exc), retry=True)
-        except JournalError:
-            raise  # a plan in the registry leads outside the folder: edited by hand
+        except (DiskFull, RegistryUnreachable, JournalError):
+            # The batch's transaction is lost with them (SQLite rolls back by itself on a
+            # full disk), or a plan in the registry leads outside the folder (edited by
+            # hand): nothing more of the batch is filed.
+            raise
         except Exception as exc:  # one file must not stop the others; it stays put
             if registry_failure(exc) is not None:
                 raise  # the registry itself failed: no file can be filed, the run stops
@@ -199,6 +240,9 @@ class App:
         """Run the jobs (all of them, or `jobs`) on `trigger`, in line and in order. What a
         job says about the filing that caused it is added to that filing's reason; the
         rest comes back as results."""
+        # Pages, To do lists and reports are written at each look too, while no file is
+        # filed: a folder made a link meanwhile stops the run here as it would a filing.
+        refuse_links(self.folder)
         out: list[FileResult] = []
         cases = list(trigger.cases)
         for job in self.jobs if jobs is None else jobs:
@@ -226,11 +270,12 @@ class App:
         with InstanceLock(self.folder.state, "closedloop ingest"):
             self.recover()
             results = self.after(Trigger(When.START, now))
-            for path in inbox_files(self.folder):
-                result = self.file(path, now)
-                results.append(result)
-                if result.outcome is Outcome.FILED and result.cases:
-                    results += self.after(Trigger(When.FILED, now, result, result.cases))
+            entries = inbox_files(self.folder)
+            while chunk := list(itertools.islice(entries, BATCH)):
+                for result in self.file_all(chunk, now):
+                    results.append(result)
+                    if result.outcome is Outcome.FILED and result.cases:
+                        results += self.after(Trigger(When.FILED, now, result, result.cases))
             results += self.jammed_results()
             results += self.after(Trigger(When.LOOK, now))
             return results

@@ -3,10 +3,13 @@ filed originals, numbered in filing order and never modified after filing."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from pathvalidate import sanitize_filename
@@ -81,16 +84,35 @@ def fit_name(name: str, room: int = 0) -> str:
     return text + tail
 
 
+# Names free_name gave to files a batch of filings puts in place only after its commit:
+# not on disk yet, taken all the same (archive/journal.py's batch).
+_CLAIMED: contextvars.ContextVar[set[Path] | None] = contextvars.ContextVar("claimed", default=None)
+
+
+@contextlib.contextmanager
+def claiming() -> Iterator[None]:
+    """Inside the block, a name free_name gives is taken until the block ends."""
+    token = _CLAIMED.set(set())
+    try:
+        yield
+    finally:
+        _CLAIMED.reset(token)
+
+
 def free_name(target: Path, room: int = 0) -> Path:
-    """`target`, or the first of `name (2).ext`, `name (3).ext`... that does not exist yet:
-    a file of the same name is never written over. Every candidate, with `room` bytes
-    more, fits one name (255 bytes)."""
+    """`target`, or the first of `name (2).ext`, `name (3).ext`... that does not exist yet
+    (nor is given to a file of the batch in progress): a file of the same name is never
+    written over. Every candidate, with `room` bytes more, fits one name (255 bytes)."""
+    claimed = _CLAIMED.get()
     n = 1
     while True:
         suffix = f" ({n})" if n > 1 else ""
         base = Path(fit_name(target.name, room + len(suffix)))
         candidate = target.with_name(f"{base.stem}{suffix}{base.suffix}")
-        if not os.path.lexists(candidate):  # a dangling link is taken too: never through it
+        # A dangling link is taken too: never through it.
+        if not os.path.lexists(candidate) and (claimed is None or candidate not in claimed):
+            if claimed is not None:
+                claimed.add(candidate)
             return candidate
         n += 1
 

@@ -18,11 +18,11 @@ only while it still holds the bytes the plan was made for.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import functools
 import hashlib
 import json
-import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from archive.casefolder import free_name
+from archive.casefolder import claiming, free_name
 from archive.errors import ArchiveError
 from archive.nofollow import rename_entry, rename_regular, stream_regular, unlink_regular
 from filing.registry import Registry
-from forms.atomicfile import atomic_writer, fsync_dir
+from forms.atomicfile import atomic_writer
+from forms.flush import flush_together
 from language import _
 
 STAGING = Path(".closedloop") / "staging"
@@ -87,10 +88,8 @@ class Plan:
         # counts only once the plan is committed, after seal() made it durable.
         self.staging.mkdir(parents=True, exist_ok=True)
         staged = self.staging / str(len(self.moves))
-        with staged.open("wb") as fh:
+        with staged.open("wb") as fh:  # made durable with the others: seal()
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         self.moves.append((self._relative(staged), self._relative(target), None))
 
     def copy(self, target: Path, source: Path, sha256: str) -> None:
@@ -104,16 +103,15 @@ class Plan:
             for chunk in stream_regular(self.root, source.relative_to(self.root)):
                 digest.update(chunk)
                 fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
         if digest.hexdigest() != sha256:
             raise ChangedWhileRead(_("{name} changed while it was copied").format(name=source.name))
         self.moves.append((self._relative(staged), self._relative(target), None))
 
-    def seal(self) -> None:
-        """Make the staged files' names durable, before the plan is committed."""
-        if self.staging.is_dir():
-            fsync_dir(self.staging)
+    def sealing(self) -> list[Path]:
+        """What must be durable before the plan is committed: its staged files, and their
+        names in the staging folder (the batch flushes every plan's at once: seal())."""
+        staged = [self.root / source for source, _target, sha256 in self.moves if sha256 is None]
+        return [*staged, self.staging] if staged else []
 
     def move(self, source: Path, target: Path, sha256: str) -> None:
         """Move `source` (which holds bytes hashing to sha256) to `target`."""
@@ -239,10 +237,12 @@ class Plan:
             aside = self._put_aside(target_name, exc, real)
             return aside if move(aside) else None
 
-    def carry_out(self) -> None:
+    def carry_out(self, flush: bool = True) -> set[Path]:
         """Make the moves and removals. Safe to repeat, and to resume after a crash.
         Inbox files (moves with a hash, removals, entries) are reached without following
-        links (archive/nofollow.py): one swapped for a link is not ours and stays."""
+        links (archive/nofollow.py): one swapped for a link is not ours and stays. The
+        folders it changed are made durable, and the staging thrown away, unless `flush`
+        is False (a batch does both once for all its plans); returns those folders."""
         folders: set[Path] = set()
         real: dict[Path, Path] = {}
         for source_name, target_name, sha256 in self.moves:
@@ -276,32 +276,83 @@ class Plan:
             path = self._checked(path_name)
             if unlink_regular(self.root, Path(path_name), sha256):
                 folders.add(path.parent)
-        for folder in folders:
-            with contextlib.suppress(FileNotFoundError):  # an emptied evidence folder
-                fsync_dir(folder)
-        self.discard()
+        if flush:
+            flush_together(folders)  # an emptied evidence folder is gone: skipped
+            self.discard()
+        return folders
+
+
+class Batch:
+    """Several filings in one registry transaction: each under a savepoint of its own (one
+    that fails is undone alone), their staged files made durable together before the one
+    commit, their plans carried out after it and the folders they changed made durable
+    together. A filing costs its share of a few flushes instead of a dozen of its own."""
+
+    def __init__(self) -> None:
+        self.plans: list[tuple[Plan, int]] = []
+        self.committed = False  # an error after this is in carrying out (the plans wait)
+
+    def seal(self) -> None:
+        flush_together(p for plan, _id in self.plans for p in plan.sealing())
+
+    def discard(self) -> None:
+        for plan, _id in self.plans:
+            plan.discard()
+
+    def finish(self, registry: Registry) -> None:
+        folders: set[Path] = set()
+        for plan, _id in self.plans:
+            folders |= plan.carry_out(flush=False)
+        flush_together(folders)
+        for plan, pending_id in self.plans:
+            plan.discard()
+            registry.drop_pending(pending_id)
+
+
+_BATCH: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("batch", default=None)
+
+
+@contextlib.contextmanager
+def batch(registry: Registry, root: Path, now: datetime) -> Iterator[Batch]:
+    """Every `journaled` change inside the block goes into one transaction, committed at
+    its end and then carried out (see Batch). An error that leaves the block throws every
+    change of the batch away; one a filing catches undoes that filing alone."""
+    if registry.db.in_transaction or _BATCH.get() is not None:
+        raise RuntimeError("a batch inside a transaction would carry out plans not committed")
+    current = Batch()
+    token = _BATCH.set(current)
+    try:
+        with claiming(), registry.transaction():
+            yield current
+            current.seal()
+    except BaseException:
+        current.discard()
+        raise
+    finally:
+        _BATCH.reset(token)
+    current.committed = True
+    current.finish(registry)
 
 
 @contextlib.contextmanager
 def journaled(registry: Registry, root: Path, now: datetime) -> Iterator[Plan]:
     """One change to the registry and the folders, all or nothing. Inside the block, stage
-    files in the plan and change the registry (one transaction); leaving it commits the
-    plan with the transaction and carries it out. An error throws both away."""
+    files in the plan and change the registry; the plan is committed with the change and
+    carried out after: at the end of the batch it is part of, or of its own batch."""
+    current = _BATCH.get()
+    if current is None:
+        with batch(registry, root, now), journaled(registry, root, now) as plan:
+            yield plan
+        return
     plan = Plan(root)
     try:
-        with registry.transaction():
+        with registry.transaction():  # the batch's, or a savepoint in it
             yield plan
-            pending_id = commit_plan(registry, plan, now)
+            pending_id = registry.add_pending(plan.to_json(), now)
     except BaseException:
         plan.discard()
         raise
-    finish(registry, pending_id, plan)
-
-
-def commit_plan(registry: Registry, plan: Plan, now: datetime) -> int:
-    """Record `plan` in the transaction in progress; returns its pending id."""
-    plan.seal()
-    return registry.add_pending(plan.to_json(), now)
+    current.plans.append((plan, pending_id))
 
 
 def finish(registry: Registry, pending_id: int, plan: Plan) -> None:

@@ -5,9 +5,17 @@
   last next form is in its outbox and the Inbox is empty (target 100/s on 2 cores);
 - memory: the service's peak resident size over that burst (VmHWM);
 - latency: with the service idle, from a file's last write to its next form in the
-  outbox (target: the stability window + 0.5 s), over a number of single saves.
+  outbox (target: the stability window + 0.5 s), over a number of single saves;
+- flushes: the calls that wait for the disk (fsync, fdatasync, syncfs, sync_file_range),
+  counted with strace over a one-shot `ingest` of a backlog and of a lone file (less an
+  ingest of an empty Inbox: what the filing itself costs). Target: at most 2 a filing in
+  a backlog, at most 8 for a lone file.
 
     python bench/bench_watch.py [--backlog 1000] [--saves 20] [--window 2.0] [--poll SECONDS]
+                                [--code DIR]
+
+--code runs the service from another checkout (a `git worktree` of the commit before:
+A/B in one run, as this machine's speed drifts).
 """
 
 from __future__ import annotations
@@ -69,13 +77,72 @@ def registrations(n: int, start: int = 0, fmt: str = "docx", language: str = "en
     return out
 
 
-def watch(root: Path, window: float, poll: float | None) -> subprocess.Popen[bytes]:
+CODE: Path | None = None  # --code: the checkout the service runs from
+
+
+def command() -> tuple[list[str], dict[str, str]]:
+    """How to run closedloop: the installed one, or the checkout --code names."""
+    if CODE is not None:
+        return [sys.executable, "-m", "closedloop"], {**os.environ, "PYTHONPATH": str(CODE)}
     exe = Path(sys.executable).with_name("closedloop")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
+    return cmd, dict(os.environ)
+
+
+def watch(root: Path, window: float, poll: float | None) -> subprocess.Popen[bytes]:
+    cmd, env = command()
     args = [*cmd, "watch", str(root), "--window", str(window)]
     if poll:
         args += ["--poll", str(poll)]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+
+FLUSHES = "fsync,fdatasync,syncfs,sync_file_range"
+
+
+def flush_calls(root: Path) -> int:
+    """The calls that wait for the disk in one `closedloop ingest ROOT`, every process and
+    thread of it counted (strace -f -c)."""
+    cmd, env = command()
+    out = root.parent / f"{root.name}.strace"
+    subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-c",
+            "-o",
+            str(out),
+            "-e",
+            f"trace={FLUSHES}",
+            *cmd,
+            "ingest",
+            str(root),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        check=False,
+    )
+    for line in out.read_text().splitlines():
+        if line.strip().endswith("total"):
+            return int(line.split()[3])
+    return 0
+
+
+def flushes(base: Path, n: int, language: str) -> tuple[float, float]:
+    """Flush calls a filing in a backlog of n, and a lone filing (each less an ingest of
+    an empty Inbox)."""
+    per: list[float] = []
+    for count in (n, 1):
+        root = base / f"flushes-{count}"
+        folder, _outbox = laid_out(root, language)
+        flush_calls(root)  # the registry made, the blanks written: not a filing's cost
+        empty = flush_calls(root)
+        for i, data in enumerate(registrations(count, start=700_000, language=language)):
+            (folder.inbox / f"complaint {i:06d}.docx").write_bytes(data)
+        per.append((flush_calls(root) - empty) / count)
+    return per[0], per[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -170,9 +237,19 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=2.0)
     parser.add_argument("--poll", type=float, default=None)
     parser.add_argument("--language", default="en", help="the folder's language: en, zh-CN")
+    parser.add_argument("--code", type=Path, default=None, help="run closedloop from this checkout")
+    parser.add_argument("--flush-backlog", type=int, default=100)
     args = parser.parse_args()
+    global CODE
+    CODE = args.code.resolve() if args.code else None
     base = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     try:
+        if shutil.which("strace"):
+            backlog_calls, lone_calls = flushes(base, args.flush_backlog, args.language)
+            print(
+                f"flushes: {backlog_calls:.2f} a filing in a backlog of {args.flush_backlog} "
+                f"(target 2), {lone_calls:.0f} for a lone file (target 8)"
+            )
         for fmt in ("docx", "xlsx"):
             rate, rss = backlog(base, args.backlog, args.window, args.poll, fmt, args.language)
             print(

@@ -24,6 +24,7 @@ from app.settings.model import RegistrySettings
 from filing.folders import FolderNames
 from filing.registry import Registry, RegistryError, RegistryMissing
 from filing.registry.database import shown_url
+from forms.flush import filesystem_of
 from language import N_, _, formats, ngettext
 from mail.send import connect, reason
 from mail.settings import MailSettings
@@ -63,25 +64,6 @@ class Check:
         """The status and the name, in the language in use."""
         status = _(STATUS_WORDS[self.status]) if self.status in STATUS_WORDS else self.status
         return status, _(CHECK_NAMES[self.name]) if self.name in CHECK_NAMES else self.name
-
-
-def filesystem_of(path: Path, mounts: Path = Path("/proc/mounts")) -> str | None:
-    """The type of the file system `path` is on (Linux), or None if it cannot be told."""
-    try:
-        lines = mounts.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    target = str(path.resolve())
-    best, kind = "", None
-    for line in lines:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        point = parts[1].replace("\\040", " ")
-        inside = target == point or target.startswith(point.rstrip("/") + "/")
-        if inside and len(point) > len(best):
-            best, kind = point, parts[2]
-    return kind
 
 
 def checks(

@@ -21,6 +21,7 @@ import pytest
 
 import filing.registry
 import filing.registry.database
+import forms.flush
 from app.application import ingest
 from tests.consistency import assert_consistent, sha256, state
 from tests.office import fill_docx, fill_docx_table, fill_xlsx
@@ -190,8 +191,8 @@ class _Db:
 
 def _ingest_killed_at(root: Path, at: int) -> int:
     """Run ingest in a child process that dies (os._exit, as kill -9: no cleanup, no
-    rollback handlers) at its `at`-th step: a rename, an unlink, an fsync, a folder
-    removal, or either side of a commit. Returns the child's exit code: KILLED, or 0 if
+    rollback handlers) at its `at`-th step: a rename, an unlink, an fsync or a syncfs, a
+    folder removal, or either side of a commit. Returns the child's exit code: KILLED, or 0 if
     it finished in fewer steps."""
     pid = os.fork()
     if pid:
@@ -216,6 +217,8 @@ def _ingest_killed_at(root: Path, at: int) -> int:
         for name in ("replace", "rename", "unlink", "fsync", "rmdir"):
             setattr(os, name, stepping(getattr(os, name)))
         shutil.rmtree = stepping(shutil.rmtree)  # type: ignore[assignment]
+        # A batch's files and folders made durable at once (one syncfs on a local disk).
+        forms.flush._flush_device = stepping(forms.flush._flush_device)
         connect = sqlite3.connect
         filing.registry.database.sqlite3.connect = lambda *a, **k: _Db(connect(*a, **k), step)  # type: ignore[assignment]
         from filing.registry.postgres import PostgresDatabase

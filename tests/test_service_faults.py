@@ -158,7 +158,7 @@ def test_a_failed_file_waits_the_time_the_log_states_and_any_name_is_logged(
     raw = os.fsencode(inbox) + b"/bad\xff name.docx"
     name = os.fsdecode(raw).rsplit("/", 1)[-1]
     tried: list[float] = []
-    real_process = App.file
+    real_process = App._file_one  # one entry of the batch the service files
 
     def fails_twice(self: App, path: Path, now: datetime) -> FileResult:
         if path.name != name or len(tried) >= 2:
@@ -169,7 +169,7 @@ def test_a_failed_file_waits_the_time_the_log_states_and_any_name_is_logged(
             path.name, Outcome.IGNORED, reason="held open\n\x1b[31mfake line", retry=True
         )
 
-    monkeypatch.setattr(App, "file", fails_twice)
+    monkeypatch.setattr(App, "_file_one", fails_twice)
     log_file = folder.root / ".closedloop" / "watch.log"
     handler = logging.handlers.RotatingFileHandler(log_file, encoding="utf-8")
     logger = logging.getLogger("closedloop")

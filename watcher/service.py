@@ -23,19 +23,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from watchdog.events import (
-    EVENT_TYPE_CLOSED_NO_WRITE,
-    EVENT_TYPE_CREATED,
-    EVENT_TYPE_MOVED,
-    EVENT_TYPE_OPENED,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from app.application import App
+from app.application import BATCH, App
 from app.faults import RegistryFailed, RegistryProbe, registry_failure
 from app.folder import SharedFolder
 from app.instance import InstanceLock
@@ -46,13 +38,12 @@ from app.settings import Settings
 from filing.registry import RegistryUnreachable
 from forms.shown import shown
 from language import _
+from watcher.events import InboxEvents
 from watcher.lanes import Lane
 from watcher.stability import Backoff, StabilityTracker
 
 log = logging.getLogger("closedloop.watcher")
 
-# Reading a file (ours included) raises these; they say nothing changed.
-_READ_ONLY_EVENTS = (EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE)
 LOG_CHARS = 4000  # a log line: a name and a whole reason, never a 9 MB value
 
 
@@ -61,27 +52,6 @@ def _say(level: int, text: str) -> None:
     make the log file's handler fail and drop the line; a line break or a terminal escape
     in a name would forge a line or reach the terminal of whoever reads the log."""
     log.log(level, "%s", shown(text, LOG_CHARS))
-
-
-class _Events(FileSystemEventHandler):
-    def __init__(self, inbox: Path, paths: queue.Queue[Path], rescan: threading.Event) -> None:
-        self.inbox = inbox
-        self.paths = paths
-        self.rescan = rescan
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in _READ_ONLY_EVENTS:
-            return
-        if event.is_directory:
-            # A folder moved in whole raises no event for the files in it: walk the Inbox.
-            if event.event_type in (EVENT_TYPE_CREATED, EVENT_TYPE_MOVED):
-                self.rescan.set()
-            return
-        for raw in (event.src_path, getattr(event, "dest_path", "")):
-            if raw:
-                path = Path(os.fsdecode(raw))
-                if path != self.inbox and path.is_relative_to(self.inbox):  # at any depth
-                    self.paths.put(path)
 
 
 class Watcher:
@@ -154,7 +124,7 @@ class Watcher:
             self._probe = RegistryProbe(self.folder.registry, self.settings.registry.shared)
             observer: BaseObserver = PollingObserver(timeout=self.poll) if self.poll else Observer()
             observer.schedule(
-                _Events(self.folder.inbox, self._paths, self._rescan_soon),
+                InboxEvents(self.folder.inbox, self._paths, self._rescan_soon),
                 str(self.folder.inbox),
                 recursive=True,
             )
@@ -273,10 +243,10 @@ class Watcher:
                     ready = tracker.ready(self.clock())
                     for stale in tracker.take_stale_owners():
                         _say(logging.WARNING, stale.message())
-                    for path in ready:
+                    for start in range(0, len(ready), BATCH):  # a backlog: in batches
                         if self._stop.is_set():
                             break
-                        if self._process(app, path, probe):
+                        if self._process(app, ready[start : start + BATCH], probe):
                             periodic = dict.fromkeys(periodic, 0.0)  # it may have queued mail
                         self._filed_since_look = True
                     if self._filed_since_look and not ready:
@@ -369,17 +339,37 @@ class Watcher:
         """Events and scans, except for files waiting for their next try."""
         tracker.note_all((p for p in paths if not self._backoff.holds(p)), now, walked)
 
-    def _process(self, app: App, path: Path, probe: RegistryProbe) -> bool:
-        """File one entry and run what its filing calls for; whether it issued forms."""
-        if not os.path.lexists(path):  # a dangling link is still an entry to handle
-            self._backoff.succeeded(path)  # gone: nothing left to try
+    def _process(self, app: App, paths: list[Path], probe: RegistryProbe) -> bool:
+        """File entries as one batch, then run what each filing calls for; whether any
+        issued forms."""
+        present = []
+        for path in paths:
+            if os.path.lexists(path):  # a dangling link is still an entry to handle
+                present.append(path)
+            else:
+                self._backoff.succeeded(path)  # gone: nothing left to try
+        if not present:
             return False
         now = self.now()
-        result = app.file(path, now)
-        if result.retry:
+        results = app.file_all(present, now)
+        if any(r.retry for r in results):
             # A file's failure or the registry's? Every file would fail on a broken
             # registry: stop rather than retry them all (RegistryFailed ends the loop).
             probe.check(app.registry.schema_version)
+        for path, result in zip(present, results, strict=True):
+            self._said(app, path, result, now)
+        if any(r.outcome is Outcome.FILED for r in results):
+            # Written where the share's writers cannot reach (this log, the digest), the
+            # head lets `verify --anchor` prove later that nothing up to it was changed.
+            seq, head = app.registry.chain_head()
+            _say(
+                logging.INFO,
+                _("archive chain: event {seq}, head {head}").format(seq=seq, head=head),
+            )
+        return any(r.issued for r in results)
+
+    def _said(self, app: App, path: Path, result: FileResult, now: datetime) -> None:
+        """A filing's after-effects, and what it came to said."""
         self.processed += 1
         after: list[FileResult] = []
         if result.outcome is Outcome.FILED and result.cases:
@@ -396,15 +386,6 @@ class Watcher:
             self._backoff.succeeded(path)
         self._report(result, level, retry)
         self._say_all(after)
-        if result.outcome is Outcome.FILED:
-            # Written where the share's writers cannot reach (this log, the digest), the
-            # head lets `verify --anchor` prove later that nothing up to it was changed.
-            seq, head = app.registry.chain_head()
-            _say(
-                logging.INFO,
-                _("archive chain: event {seq}, head {head}").format(seq=seq, head=head),
-            )
-        return bool(result.issued)
 
     def _report(self, result: FileResult, level: int = logging.INFO, retry: str = "") -> None:
         case = f" ({result.case_id})" if result.case_id else ""

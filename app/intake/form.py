@@ -34,9 +34,7 @@ def file_form(
         unlink_regular(desk.folder.root, path.relative_to(desk.folder.root), sha256)
         return done.result(name)
     issued = [{"form": i.form, "department": i.department, "file": i.file} for i in filed.issued]
-    note = filed.note
-    if os.path.lexists(path):  # filed all the same; the copy left behind is recognised next time
-        note += _("; the Inbox copy could not be removed")
+    note = filed.note  # App.file_all says if the Inbox copy stays once the batch is done
     changed = (filed.case_id, *sorted({i.case_id for i in filed.issued} - {filed.case_id}))
     return FileResult(name, Outcome.FILED, filed.case_id, filed.form, issued, note, cases=changed)
 

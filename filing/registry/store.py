@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from filing.registry.database import Database, Params, Rows
-from filing.registry.errors import DiskFull
+from filing.registry.database import Database, Params, Rows, driver_errors
+from filing.registry.errors import DiskFull, RegistryError
 from language import _, folders
 
 
@@ -28,6 +28,8 @@ class Store:
     # Plans carried out whose pending rows are not yet deleted (pending.py): they go in
     # the next transaction, or at close.
     _carried_out: set[int]
+    # Savepoints taken so far: each gets a name of its own.
+    _savepoints: int = 0
 
     def _select(self, sql: str, params: Params = ()) -> Rows:
         """The rows of a query as dicts, each value read by its column's name, never by
@@ -36,9 +38,12 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """One writer of this site at a time; everything inside commits or none of it."""
+        """One writer of this site at a time; everything inside commits or none of it.
+        Inside another (several filings in one transaction: archive/journal.py's batch),
+        a savepoint: what fails inside is undone, and the rest goes on to its commit."""
         if self.db.in_transaction:
-            yield
+            with self._savepoint():
+                yield
             return
         self.db.begin(self.site)
         dropped: set[int] = set()
@@ -57,6 +62,23 @@ class Store:
                     ).format(path=self.path, error=exc, **folders())
                 ) from exc
             raise
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"closedloop_{self._savepoints}"
+        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            # After some errors SQLite has rolled the whole transaction back by itself (a
+            # full disk), and a lost server has too: then there is no savepoint to go to,
+            # and the transaction's own rollback says why.
+            with contextlib.suppress(RegistryError, *driver_errors()):
+                self.db.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.db.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.db.execute(f"RELEASE SAVEPOINT {name}")
 
     def _drop_carried_out(self) -> set[int]:
         dropped, self._carried_out = self._carried_out, set()
