@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.errors import AppError, command_path
 from filing.registry import RegistryError, RegistryUnreachable
+from filing.registry.database import starts_as_sqlite
 from language import _
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
@@ -107,6 +108,10 @@ class RegistryProbe:
                 raise RegistryFailed(self.path, _("its file was deleted or cannot be reached"))
             if identity != self._identity:
                 raise RegistryFailed(self.path, _("its file was replaced by another"))
+            if not starts_as_sqlite(self.path):
+                # In WAL mode (a local disk) the connection reads what changed from its log,
+                # and would notice a file overwritten in place only at the next checkpoint.
+                raise RegistryFailed(self.path, _("file is not a database"))
         try:
             read()
         except Exception as exc:

@@ -12,6 +12,7 @@ cases link their pages, another site's case folder is on that site's share.
 
 from __future__ import annotations
 
+import errno
 import json
 from datetime import datetime
 from typing import Any
@@ -78,6 +79,8 @@ class GroupIndex:
         for case in cases:
             shards.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case, now)
         self.data.mkdir(parents=True, exist_ok=True)
+        if self.data.is_symlink():  # made a link since the folder was checked: not ours
+            raise OSError(errno.ELOOP, "a link where the group index's data goes", str(self.data))
         for old in self.data.glob("*.js"):
             if old.stem not in shards:
                 old.unlink(missing_ok=True)

@@ -3,7 +3,8 @@
 Every case folder's case.json holds the case, its filings (with every field), issued
 forms and evidence; its history.jsonl holds the events. A new registry is built beside
 the live one and then put in its place; the old one is kept beside it, renamed, with
-its journal file, so that SQLite can never roll the new file back with the old journal.
+its journal or write-ahead log, so that SQLite can never roll the new file back with the
+old journal, nor read the old log into it.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
     folders = case_folders(archive)
     refuse_untrusted(archive, folders)
     fresh = registry_path.with_name(registry_path.name + ".rebuilding")
-    for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+    for leftover in (fresh, *_sides(fresh)):
         leftover.unlink(missing_ok=True)
     filings = 0
     try:
@@ -95,7 +96,7 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
     ) as exc:
         # Checked above, so not expected; but a folder the checks let through must end in
         # a message, never a traceback.
-        for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+        for leftover in (fresh, *_sides(fresh)):
             leftover.unlink(missing_ok=True)
         raise RebuildRefused(
             _(
@@ -113,12 +114,21 @@ def rebuild_registry(archive: Path, registry_path: Path, now: datetime) -> Rebui
             os.link(registry_path, kept)
         except OSError:  # a file system without hard links (some network shares)
             shutil.copy2(registry_path, kept)
-    journal = registry_path.with_name(registry_path.name + "-journal")
-    if journal.exists():
-        journal.replace(journal.with_name(f"{journal.name}.before-rebuild-{stamp}"))
+    for side in _sides(registry_path):  # never left to be read with the new registry
+        if side.exists():
+            side.replace(side.with_name(f"{side.name}.before-rebuild-{stamp}"))
     fresh.replace(registry_path)
     fsync_dir(registry_path.parent)
     return Rebuilt(len(folders), filings, str(registry_path), kept, chain)
+
+
+#: The files SQLite keeps beside a registry: its rollback journal, or its write-ahead log
+#: and that log's shared index (filing/registry/database.py chooses).
+SIDES = ("-journal", "-wal", "-shm")
+
+
+def _sides(registry_path: Path) -> list[Path]:
+    return [registry_path.with_name(registry_path.name + side) for side in SIDES]
 
 
 def _free_stamp(registry_path: Path, stamp: str) -> str:
@@ -128,9 +138,7 @@ def _free_stamp(registry_path: Path, stamp: str) -> str:
     n = 1
     while True:
         candidate = stamp if n == 1 else f"{stamp}-{n}"
-        names = (
-            f"{registry_path.name}{part}.before-rebuild-{candidate}" for part in ("", "-journal")
-        )
+        names = (f"{registry_path.name}{part}.before-rebuild-{candidate}" for part in ("", *SIDES))
         if not taken.intersection(names):
             return candidate
         n += 1

@@ -144,6 +144,27 @@ def test_a_half_given_registry_setting_is_refused(tmp_path: Path) -> None:
     assert "[registry] site is missing" in result.output and 'site = "SZ"' in result.output
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://qa:S3cret@db:abc/quality", "cannot be read as a URL"),
+        ("postgresql://qa:S3cret@[::1/quality", "cannot be read as a URL"),
+        ("postgresql://qa:S3cret@db:5432/quality", "the URL holds a password: put it in"),
+    ],
+)
+def test_a_registry_url_that_cannot_be_read_or_holds_a_password_is_refused(
+    tmp_path: Path, url: str, said: str
+) -> None:
+    """Refused as a setting, never a traceback, and the password shown nowhere."""
+    folder = Folder(tmp_path / "share")
+    folder.setting('url = ""\nsite = ""', f'url = "{url}"\nsite = "SZ"')
+    for command in (["ingest", str(folder.root)], ["watch", str(folder.root)]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, result.output
+        assert "[registry] url" in result.output and said in result.output
+        assert "S3cret" not in result.output and "Traceback" not in result.output
+
+
 # -- two folders through the command line ---------------------------------------------
 
 
@@ -182,6 +203,10 @@ def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path)
     ] == ["CC-2026-0002"]
     text = sz.run("cases", str(sz.root))
     assert "CC-2026-0002  WX" in text
+    assert "CC-2026-0002" in sz.run("cases", str(sz.root), "--site", "wx")
+    unknown = CliRunner().invoke(cli, ["cases", str(sz.root), "--site", "ZZ"])
+    assert unknown.exit_code == 2
+    assert "--site ZZ: no such site on the shared registry; its sites: SZ, WX" in unknown.output
     status = sz.status("CC-2026-0001", "2026-11-20T10:00")
     assert status["case_id"] == "CC-2026-0001"
     with Registry(tmp_path / "unused", url=postgres_url, site="WX") as reg:
@@ -247,6 +272,19 @@ def test_each_site_links_the_group_index_that_follows_the_registry(
     assert sz.ingest("2026-11-20T14:00") == []
     assert group_rows(sz.root)["CC-2026-0003"]["site"] == "WX"
     assert json.loads(seen.read_text(encoding="utf-8")) == {"SZ": 1, "WX": 2}
+    # A link planted where the group's data goes, while the folder is quiet: the next look
+    # stops, naming it, and writes and removes nothing where it leads.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "app.js").write_text("keep", encoding="utf-8")
+    data = sz.root / "Archive" / "Auditor pages" / "group"
+    shutil.move(data, tmp_path / "group-data")
+    data.symlink_to(elsewhere)
+    planted = CliRunner().invoke(cli, ["ingest", str(sz.root)])
+    assert planted.exit_code != 0 and "this folder is a link to" in planted.output
+    assert [p.name for p in elsewhere.iterdir()] == ["app.js"]
+    data.unlink()
+    shutil.move(tmp_path / "group-data", data)
     # `closedloop index` writes it all again.
     seen.unlink()
     sz.run("index", str(sz.root))

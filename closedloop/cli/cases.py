@@ -163,6 +163,15 @@ def cases_cmd(
             raise click.UsageError(
                 _("--site: this folder's registry is its own ([registry] url is not set)")
             )
+        if site is not None:
+            site = site.strip().upper()  # codes are capitals: `wx` means WX
+            known = sorted({s.site for s in app.registry.sites()})
+            if site not in known:
+                raise click.UsageError(
+                    _(
+                        "--site {site}: no such site on the shared registry; its sites: {sites}"
+                    ).format(site=site, sites=", ".join(known) or "-")
+                )
         rows = []
         chosen = app.registry.cases(state, site=site, every_site=shared and site is None)
         for case in chosen:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from filing.registry.errors import RegistryError
+from forms.flush import LOCAL_FILESYSTEMS, filesystem_of
 from language import _
 
 #: Query parameters: by position (?) or by name (:name).
@@ -104,9 +105,8 @@ class SqliteDatabase(Database):
         try:
             self.connection.create_function("norm", 1, norm, deterministic=True)
             self.connection.execute("PRAGMA foreign_keys = ON")
-            # The rollback journal, not WAL: WAL needs shared memory, which network shares
-            # (where this folder may live) do not provide.
-            self.connection.execute("PRAGMA journal_mode = DELETE")
+            self.wal = journal_mode(path) == "WAL"
+            self.connection.execute(f"PRAGMA journal_mode = {'WAL' if self.wal else 'DELETE'}")
             self.connection.execute("PRAGMA synchronous = FULL")
         except BaseException:
             self.connection.close()
@@ -128,6 +128,11 @@ class SqliteDatabase(Database):
         return self.connection.in_transaction
 
     def begin(self, site: str) -> None:
+        if self.wal and not starts_as_sqlite(Path(self.where)):
+            # With its log SQLite would write on, reading what it needs from the log, and
+            # notice a file overwritten in place only at the next checkpoint: refused now,
+            # as the rollback journal's first read would be.
+            raise sqlite3.DatabaseError("file is not a database")
         self.connection.execute("BEGIN IMMEDIATE")  # the file has one site
 
     def commit(self) -> None:
@@ -156,6 +161,29 @@ class SqliteDatabase(Database):
         self.connection.close()
 
 
+def journal_mode(path: Path) -> str:
+    """SQLite's journal for the registry at `path`, chosen by measurement (README,
+    Benchmarks): on a local disk WAL, one flush a commit where the rollback journal takes
+    four (DELETE; PERSIST and TRUNCATE five); on a network share, or where the file
+    system cannot be told, the rollback journal, as WAL needs memory shared between the
+    processes using the file, which a share does not provide."""
+    local = filesystem_of(path.parent) in LOCAL_FILESYSTEMS
+    return "WAL" if local else "DELETE"
+
+
+#: What every SQLite database file starts with.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def starts_as_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError:
+        return True  # gone or unreadable: the connection's own error says so
+    return head == SQLITE_HEADER or not head  # empty: a database not yet written
+
+
 def _named(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
     return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
 
@@ -175,14 +203,20 @@ def _statements(sql: str) -> list[str]:
 
 
 def shown_url(url: str) -> str:
-    """The URL as a message may show it: never its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, parts.query, ""))
+    """The URL as a message may show it: never its password (nor anything of one that
+    cannot be read as a URL: it may hold one)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        user = f"{parts.username}@" if parts.username else ""
+        _port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return _("(a URL that cannot be read)")
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # host and port as written
+    shown_host = netloc if host else ""
+    return urlunsplit((parts.scheme, f"{user}{shown_host}", parts.path, parts.query, ""))
 
 
 def driver_errors() -> tuple[type[BaseException], ...]:
@@ -194,11 +228,21 @@ def driver_errors() -> tuple[type[BaseException], ...]:
 
 def check_url(url: str) -> str | None:
     """What is wrong with a registry URL, or None."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port that is not a number, a [ without its ]
+        return _("it cannot be read as a URL ({why})").format(why=exc)
     if parts.scheme not in ("postgresql", "postgres"):
         return _("a registry URL starts with postgresql:// (the only shared registry)")
     if not parts.path.strip("/"):
         return _("the URL names no database (postgresql://user@host/database)")
+    if parts.password is not None:
+        return _(
+            "the URL holds a password: put it in the service user's ~/.pgpass (or "
+            "PGPASSWORD), never in the settings file, which staff can read"
+        )
+    del port
     return None
 
 
