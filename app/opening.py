@@ -23,7 +23,7 @@ from app.folder import SharedFolder
 from app.settings.model import RegistrySettings
 from archive.auditor import DATA, PAGES
 from archive.group_index import GROUP_DATA
-from filing.registry import Registry, RegistryError, RegistryMissing
+from filing.registry import Registry, RegistryError, RegistryMissing, Site
 from filing.registry.database import shown_url
 from language import _
 
@@ -198,7 +198,19 @@ def join_site(registry: Registry, folder: SharedFolder, now: datetime) -> None:
     code is already another folder's: two folders filing as one site would take each
     other's journal plans, quarantine and mail."""
     mine = folder_identity(folder)
-    record = registry.join(mine, socket.gethostname(), str(folder.root), now)
+    here, host = folder.root.resolve(), socket.gethostname()
+    before = registry.site_record(registry.site)
+    if before is not None and before.folder == mine and _still_there(before, here, host, mine):
+        raise SiteTaken(
+            _(
+                "{root}: this folder is a copy of {other}, which is still there with the same "
+                ".closedloop/folder-id and is site {site}; nothing was filed. Two folders "
+                "filing as one site would each miss the other's cases. Work in {other}; or, "
+                "to make this folder a site of its own, remove its .closedloop/folder-id "
+                "and give it its own site code in its settings ([registry] site)"
+            ).format(root=here, other=before.root, site=registry.site)
+        )
+    record = registry.join(mine, host, str(here), now)
     if record.folder != mine:
         raise SiteTaken(
             _(
@@ -214,6 +226,21 @@ def join_site(registry: Registry, folder: SharedFolder, now: datetime) -> None:
                 since=record.joined_at,
             )
         )
+
+
+def _still_there(record: Site, here: Path, host: str, mine: str) -> bool:
+    """Whether the folder the site was last opened from is another folder on this machine
+    that still holds the same identity (a copy is being opened, not a folder moved)."""
+    if record.host != host or record.root == str(here):
+        return False
+    there = Path(record.root)
+    try:
+        if there.resolve() == here or there.samefile(here):
+            return False
+        held = (there / ".closedloop" / FOLDER_ID).read_text(encoding="ascii").strip()
+    except OSError:
+        return False  # gone: this is the folder, moved
+    return held == mine
 
 
 def open_site(folder: SharedFolder, where: RegistrySettings, now: datetime) -> Registry:

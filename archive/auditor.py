@@ -230,7 +230,7 @@ class AuditorPages:
         # On a registry several sites share, the index links the group's (group_index.py).
         shared = GROUP_INDEX if self.registry.url else ""
         html = index_html(self.policy, now, scripts, group_link=shared)
-        atomic_write_bytes(self.archive / INDEX, html)
+        atomic_write_bytes(self.archive / INDEX, html, False)  # derived: made again when lost
 
     def _case_page(self, case: Case, now: datetime) -> bytes:
         folder = case_folder(self.archive, case.case_id, case.customer)

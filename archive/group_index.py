@@ -132,4 +132,4 @@ class GroupIndex:
         shards = sorted(p.stem for p in self.data.glob("*.js"))
         scripts = [f"{quote(PAGES)}/{GROUP_DATA}/{quote(s)}.js" for s in shards]
         html = index_html(self.pages.policy, now, scripts, group=True)
-        atomic_write_bytes(self.pages.archive / GROUP_INDEX, html)
+        atomic_write_bytes(self.pages.archive / GROUP_INDEX, html, False)

@@ -136,6 +136,26 @@ def test_two_folders_given_one_site_code_are_told_apart(postgres_url: str, tmp_p
     assert str(first.root) in result.output
 
 
+def test_a_copy_of_a_site_folder_is_not_let_in_as_that_site(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A folder copied with its identity while the original is still there would file as
+    the same site beside it: each would miss the other's cases. A folder moved is let in."""
+    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    assert sz.ingest("2026-11-20T09:00") == []
+    shutil.copytree(sz.root, tmp_path / "copy")
+    copied = CliRunner().invoke(cli, ["ingest", str(tmp_path / "copy")])
+    assert copied.exit_code != 0
+    assert f"this folder is a copy of {sz.root}, which is still there" in copied.output
+    shutil.rmtree(tmp_path / "copy")
+    moved = tmp_path / "moved"
+    sz.root.rename(moved)
+    assert CliRunner().invoke(cli, ["ingest", str(moved)]).exit_code == 0
+    with Registry(tmp_path / "unused", url=postgres_url, site="SZ") as reg:
+        record = reg.site_record("SZ")
+        assert record is not None and record.root == str(moved)
+
+
 def test_a_half_given_registry_setting_is_refused(tmp_path: Path) -> None:
     folder = Folder(tmp_path / "share")
     folder.setting('url = ""', 'url = "postgresql://closedloop@db.example.com/quality"')
