@@ -4,8 +4,9 @@ document for the customer file and the auditor.
 - A cover, starting on page 1 with its title (archive/packet_cover.py says what it holds:
   the case in words, deadlines, responsibility and costs, the customer's ratings and
   comments, the sign-offs, the timeline), set by WeasyPrint.
-- Every filed form, rendered to PDF by LibreOffice (they are Word and Excel files). All the forms of a packet go through
-  one LibreOffice process, not one process per file.
+- Every filed form, rendered to PDF by LibreOffice (they are Word and Excel files): by the
+  folder's resident office when one runs (`closedloop office`, archive/office.py), else
+  all the forms of a packet in one LibreOffice process, not one process per file.
 - The originals embedded as attachments, and an outline entry per document.
 
 A form LibreOffice cannot render is named on the cover, never left out in silence; its
@@ -25,7 +26,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from archive.errors import ArchiveError
 from archive.journal import journaled
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile, TooLarge, read_regular
+from archive.office import DocumentRefused, OfficeClient, OfficeError, running_office
 from archive.packet_cover import cover_html, packet_title
 from archive.page_words import code, css_content, fonts
 from filing.policy import Policy
@@ -81,15 +83,64 @@ def original(archive: Path, folder: Path, filing: Filing) -> bytes | str:
 
 @dataclass
 class Renderer:
-    """LibreOffice headless, converting a batch of documents to PDF in one process, with
-    its own profile (kept between runs: a fresh one costs seconds)."""
+    """LibreOffice headless, converting a batch of documents to PDF.
+
+    Through the folder's resident office when one runs (`closedloop office`, found by its
+    record in `office`, by default the profile's folder, .closedloop: a fraction of a
+    second a document); otherwise, or for what it could not do, in one fresh LibreOffice
+    process for the batch, with its own profile (kept between runs: a fresh one costs
+    seconds). `used` says which did the last batch: "office", "soffice", both, or ""."""
 
     profile: Path
     binary: str | None = None
     timeout: float = 300.0
+    office: Path | None = None
+    use_office: bool = True
+    #: A document's bound in the resident office; one that hangs is handed to the fallback.
+    office_timeout: float = 75.0
+    used: str = field(default="", init=False)
 
     def to_pdf(self, files: list[Path], outdir: Path) -> dict[Path, Path | str]:
         """A PDF for each file, or the reason there is none."""
+        outdir.mkdir(parents=True, exist_ok=True)
+        out: dict[Path, Path | str] = {}
+        used = []
+        resident = None
+        if self.use_office and files:
+            resident = running_office(self.office or self.profile.parent)
+        if resident is not None:
+            out.update(self._through(resident, files, outdir))
+            if out:
+                used.append("office")
+        rest = [f for f in files if f not in out]
+        if rest:
+            out.update(self._fresh(rest, outdir))
+            used.append("soffice")
+        self.used = ", ".join(used)
+        return out
+
+    def _through(
+        self, office: OfficeClient, files: list[Path], outdir: Path
+    ) -> dict[Path, Path | str]:
+        """The PDFs the resident office makes, written beside where LibreOffice's own
+        would be. A document it refuses is left to the fallback (which says why there is
+        no PDF, if it cannot make one either); an office that stops answering is left
+        for the rest of the batch."""
+        done: dict[Path, Path | str] = {}
+        for f in files:
+            try:
+                pdf = office.convert(f.read_bytes(), f.suffix, self.office_timeout)
+            except (DocumentRefused, OSError):  # OSError: the file, unreadable here
+                continue
+            except OfficeError:
+                break
+            target = outdir / f"{f.stem}.pdf"
+            target.write_bytes(pdf)
+            done[f] = target
+        return done
+
+    def _fresh(self, files: list[Path], outdir: Path) -> dict[Path, Path | str]:
+        """The batch in one fresh LibreOffice process."""
         binary = self.binary or shutil.which("soffice") or shutil.which("libreoffice")
         if binary is None:
             raise PacketError(
@@ -98,7 +149,6 @@ class Renderer:
                     "install libreoffice-writer-nogui and libreoffice-calc-nogui"
                 )
             )
-        outdir.mkdir(parents=True, exist_ok=True)
         self.profile.mkdir(parents=True, exist_ok=True)
         try:
             subprocess.run(

@@ -3,7 +3,7 @@ exit codes (closedloop/cli/common.py). One module per kind of command."""
 
 from __future__ import annotations
 
-from closedloop.cli import archive, cases, folder, forms, reports  # noqa: F401 - they add commands
+from closedloop.cli import archive, cases, folder, forms, office, reports  # noqa: F401 - they add commands
 from closedloop.cli.group import cli
 
 

@@ -41,6 +41,7 @@ from closedloop.cli.common import (
     root_argument,
 )
 from closedloop.cli.group import cli
+from closedloop.cli.office import OfficeKeeper
 from closedloop.demo import play
 from closedloop.doctor import Check, checks
 from forms.shown import shown
@@ -157,9 +158,13 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
         _log_to(folder.state / "watch.log")
         watcher = Watcher(folder.root, dataclasses.replace(settings, watch=timing))
         watcher.start()
+        # Packets rendered in a resident LibreOffice: its own, if none runs for the folder.
+        office = OfficeKeeper.for_watch(folder.root, folder.state, settings)
     while not stop.wait(0.5) and not watcher.failed:
         pass
     watcher.stop()
+    if office is not None:
+        office.stop()
     if watcher.error is not None:
         fail(
             _(
