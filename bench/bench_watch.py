@@ -24,6 +24,7 @@ import argparse
 import io
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -196,7 +197,10 @@ def service_flushes(base: Path, language: str, saves: int = 3) -> list[int]:
             time.sleep(1.0)
             counts.append(calls() - before)
     finally:
-        proc.terminate()
+        # The service is strace's child: stopped as a service is (strace then ends).
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        for pid in children.read_text().split() if children.exists() else []:
+            os.kill(int(pid), signal.SIGTERM)
         proc.wait()
     return counts
 
