@@ -65,6 +65,8 @@ GROUP_INDEX = "group.html"
 # the folder's language, rows with the times in words and when each was written as ISO).
 GENERATOR = "closedloop auditor index 4"
 DATA = "data"
+#: In the data folder: the chain event the pages were last brought up to (refresh_stale).
+WRITTEN = "written.json"
 
 
 def shard_of(case_id: str) -> str:
@@ -86,11 +88,16 @@ class AuditorPages:
         # Each row as JSON, kept until its case changes: a data file is written with one
         # row encoded, not a hundred.
         self._encoded: dict[str, str] = {}
+        # The pages this run wrote since they were last brought up to the registry, with
+        # the chain's head when each was written (refresh_stale does not write them again).
+        self._written: dict[str, int] = {}
 
     # -- what callers use --------------------------------------------------------------
 
     def case_changed(self, case_id: str, now: datetime) -> None:
         """Rewrite the case's page and its data file (and the index if the file is new)."""
+        # The chain's head before the reads: every event of the case up to it is in the page.
+        self._written[case_id] = self.registry.chain_head()[0]
         case = self.registry.case(case_id)
         if case is None:
             return
@@ -105,6 +112,7 @@ class AuditorPages:
             self._write_index(now)
 
     def rebuild_all(self, now: datetime) -> int:
+        head = self.registry.chain_head()[0]  # before the reads, as case_changed
         cases = self.registry.cases()
         for case in cases:
             atomic_write_bytes(
@@ -116,24 +124,19 @@ class AuditorPages:
         for shard, rows in sorted(self._rows.items()):
             self._write_shard(shard, rows)
         self._write_index(now)
+        self._write_seen(head)
+        self._written = {}
         return len(cases)
 
     def refresh_stale(self, now: datetime) -> int:
-        """Pages older than their case's record (a stop between filing and page): redone;
-        a page's temporary file a stop left behind: removed."""
-        for leftover in [*self.archive.glob(".*.part"), *self.pages.rglob(".*.part")]:
-            leftover.unlink(missing_ok=True)
-        done = 0
-        for case in self.registry.cases():
-            page = self.pages / f"{case.case_id}.html"
-            record = case_folder(self.archive, case.case_id, case.customer) / "case.json"
-            try:
-                stale = not page.exists() or page.stat().st_mtime_ns < record.stat().st_mtime_ns
-            except OSError:
-                stale = True
-            if stale:
-                self.case_changed(case.case_id, now)
-                done += 1
+        """Bring the pages up to the registry, at a start and at each look: the cases with
+        an event after the one the pages were last brought up to (a stop between a filing
+        and its page; a change made by another process) are written again, unless this
+        run wrote them since; a page's temporary file a stop left behind is removed. What
+        it costs follows what changed, not the size of the archive."""
+        for folder in (self.archive, self.pages, self.pages / DATA):
+            for leftover in folder.glob(".*.part"):
+                leftover.unlink(missing_ok=True)
         try:
             index = (self.archive / INDEX).read_text(encoding="utf-8")
         except OSError:
@@ -147,7 +150,35 @@ class AuditorPages:
             or linked != bool(self.registry.url)  # a folder that joined a shared registry
         ):
             return self.rebuild_all(now)
+        seen = self._seen()
+        if seen is None:
+            return self.rebuild_all(now)
+        head, changed = self.registry.changed_after(seen)
+        done = 0
+        for case_id, last in sorted(changed.items()):
+            if self._written.get(case_id, -1) < last:
+                self.case_changed(case_id, now)
+                done += 1
+        if head != seen:
+            self._write_seen(head)
+        self._written = {}
         return done
+
+    def _seen(self) -> int | None:
+        """The chain event the pages were last brought up to; None when unknown (the
+        pages were never written, or by a closedloop before this record)."""
+        try:
+            data = json.loads((self.pages / DATA / WRITTEN).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        seq = data.get("seq") if isinstance(data, dict) else None
+        return seq if type(seq) is int and data.get("site") == self.registry.site else None
+
+    def _write_seen(self, head: int) -> None:
+        record = {"site": self.registry.site, "seq": head}
+        # After the pages it covers; not synced, as they are not (`closedloop index` makes
+        # everything again).
+        atomic_write_bytes(self.pages / DATA / WRITTEN, json.dumps(record).encode(), False)
 
     # -- the parts -----------------------------------------------------------------------
 

@@ -134,6 +134,7 @@ def test_one_changed_case_rewrites_its_page_and_its_data_file_only(
     assert changed == {
         "Archive/Auditor pages/CC-2026-0003.html",
         "Archive/Auditor pages/data/CC-2026-00.js",
+        "Archive/Auditor pages/data/written.json",  # the event the pages are up to
     }
     assert "scan.pdf" in (pages / "CC-2026-0003.html").read_text(encoding="utf-8")
 
@@ -156,3 +157,34 @@ def test_the_index_shows_words_and_the_quarter_a_case_is_sealed_in(
     assert cells["CC-2026-0003"][4:7] == ["Open: actions under way", "", ""]
     options = [o.text for o in page.xpath('//select[@id="state"]/option')]
     assert options == ["all", "Closed", "Open: actions under way"]
+
+
+def test_a_start_writes_the_pages_of_what_changed_since_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filing whose page was never written (a stop between them, or another process's
+    filing) is caught up at the next start from the registry's chain, without looking at
+    every case: the other pages are left as they are."""
+    from archive.auditor import AuditorPages
+
+    folder = Folder(tmp_path / "share")
+    first = register(folder, Customer="First Customer")
+    pages = folder.root / "Archive" / "Auditor pages"
+    kept = (pages / f"{first}.html").stat().st_mtime_ns
+    real = AuditorPages.case_changed
+    # A run that stops after the filing's commit: no page, and no look after it.
+    monkeypatch.setattr(AuditorPages, "case_changed", lambda self, case_id, now: None)
+    monkeypatch.setattr(AuditorPages, "_write_seen", lambda self, head: None)
+    second = register(folder, "2026-11-20T11:00", Customer="Second Customer")
+    assert not (pages / f"{second}.html").exists()
+    monkeypatch.undo()
+    looked: list[str] = []
+    monkeypatch.setattr(
+        AuditorPages,
+        "case_changed",
+        lambda self, case_id, now: (looked.append(case_id), real(self, case_id, now))[-1],
+    )
+    assert folder.ingest("2026-11-20T12:00") == []
+    assert looked == [second]
+    assert "Second Customer" in (pages / f"{second}.html").read_text(encoding="utf-8")
+    assert (pages / f"{first}.html").stat().st_mtime_ns == kept

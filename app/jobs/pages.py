@@ -14,14 +14,17 @@ from app.jobs.base import Done, Job, Trigger, When
 if TYPE_CHECKING:
     from app.application import App
 
-#: The work of a start: every page a stopped run did not write.
+#: The work of a start or a look: every page not yet brought up to the registry.
 STALE = ""
 
 
 class AuditorPagesJob(Job[str, None]):
     def todo(self, app: App, trigger: Trigger) -> Sequence[str]:
         # Cases changed by the filing, or by a job before this one (a packet, a seal).
-        return ([STALE] if trigger.when is When.START else []) + list(trigger.cases)
+        # At a start and at each look, the pages are brought up to the registry (what a
+        # stopped run or another process changed): cheap, it follows what changed.
+        caught_up = [STALE] if trigger.when in (When.START, When.LOOK) else []
+        return caught_up + list(trigger.cases)
 
     def do(self, app: App, work: str, now: datetime) -> None:
         # Derived pages: one that cannot be written now is written at the next start; one

@@ -64,27 +64,35 @@ class CaseHistory(Store):
 
     def changed_since(self, seen: dict[str, int]) -> tuple[dict[str, int], set[str]]:
         """Each site's chain head now (its last sequence number), and the cases with an
-        event after `seen` (site -> sequence number seen). A site's events are chained in
-        the order its transactions commit (one at a time: the site's lock), so nothing
-        committed later can carry a number already seen."""
+        event after `seen` (site -> sequence number seen)."""
         sites = [str(r["site"]) for r in self._select("SELECT site FROM sites ORDER BY site")]
         heads: dict[str, int] = {}
         changed: set[str] = set()
         for site in sites:
-            row = self._select(
-                "SELECT seq FROM chain WHERE site = ? ORDER BY seq DESC LIMIT 1", (site,)
-            ).fetchone()
-            heads[site] = int(row["seq"]) if row else 0
-            if heads[site] > seen.get(site, 0):
-                changed.update(
-                    str(r["case_id"])
-                    for r in self._select(
-                        "SELECT DISTINCT h.case_id AS case_id FROM chain c "
-                        "JOIN history h ON h.id = c.history_id WHERE c.site = ? AND c.seq > ?",
-                        (site, seen.get(site, 0)),
-                    )
-                )
+            heads[site], last = self.changed_after(seen.get(site, 0), site)
+            changed.update(last)
         return heads, changed
+
+    def changed_after(self, seq: int, site: str | None = None) -> tuple[int, dict[str, int]]:
+        """The chain head of this site (or `site`) now, and each case with an event after
+        sequence number `seq`, with its last event's number. A site's events are chained
+        in the order its transactions commit (one at a time: the site's lock), so nothing
+        committed later can carry a number already seen; the head is read first, so an
+        event committed meanwhile is listed now and again next time, never missed."""
+        site = self.site if site is None else site
+        row = self._select(
+            "SELECT seq FROM chain WHERE site = ? ORDER BY seq DESC LIMIT 1", (site,)
+        ).fetchone()
+        head = int(row["seq"]) if row else 0
+        if head <= seq:
+            return head, {}
+        rows = self._select(
+            "SELECT h.case_id AS case_id, MAX(c.seq) AS last FROM chain c "
+            "JOIN history h ON h.id = c.history_id WHERE c.site = ? AND c.seq > ? "
+            "GROUP BY h.case_id",
+            (site, seq),
+        )
+        return head, {str(r["case_id"]): int(r["last"]) for r in rows}
 
     def chain(self, upto: int) -> Iterator[tuple[int, str, str, str]]:
         """The chain's links up to sequence number `upto`, in order: (seq, case id, digest,
