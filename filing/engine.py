@@ -52,9 +52,12 @@ class FilingRefused(FilingError):
         fix: str,
         case_id: str | None = None,
         reasons: Sequence[str] = (),
+        elsewhere: bool = False,
     ) -> None:
         self.file = file
         self.case_id = case_id
+        # The case is another site's: the form is for that site to file, and to judge.
+        self.elsewhere = elsewhere
         self.reason = reason
         self.reasons = list(reasons) or [reason]
         self.fix = fix
@@ -247,6 +250,7 @@ class Engine:
                     site=case.site or "-", **folders()
                 ),
                 case.case_id,
+                elsewhere=True,
             )
         if case.state == CaseState.CLOSED:
             ended = resolution_words(case.resolution)

@@ -241,6 +241,11 @@ def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path)
     [refused] = wx.ingest("2026-11-20T11:00")
     assert refused["outcome"] == "refused"
     assert "case CC-2026-0001 is a case of site SZ" in refused["reason"]
+    # Where to take it is all the note says: the blank CAPA's gaps are for Suzhou to see.
+    [note] = (wx.root / "Quarantine").glob("*what to fix.txt")
+    said = note.read_text(encoding="utf-8")
+    assert "site SZ's shared folder" in said
+    assert "required" not in said and "fresh copy" not in said
     assert_consistent(sz.root, [])
 
 

@@ -95,6 +95,10 @@ def _file(desk: Desk, path: Path, data: bytes, sha256: str, now: datetime) -> Fi
     # why the case cannot take the form now; and where the right form is.
     problems = desk.engine.problems(read, now)
     case_refusal = desk.engine.case_refusal(read, now)
+    if case_refusal is not None and case_refusal.elsewhere:
+        # Another site's case: where to take it is all this site can say (what the form
+        # lacks is for that site's filing to tell, and its outbox is not here).
+        raise Refusal(case_refusal.reasons, case_refusal.fix, read.case_id, read.form.id)
     if problems or case_refusal is not None:
         fixes = (
             [
