@@ -81,3 +81,19 @@ def test_a_site_waits_for_its_server_at_start_and_while_it_is_away(
         proc.wait(timeout=60)
     assert proc.returncode == 0
     assert_consistent(site.root, [])
+
+
+@pytest.mark.heavy
+def test_a_server_that_refuses_says_why(postgres_url: str, tmp_path: Path) -> None:
+    """The pool only says it waited; the message gives the server's own reason."""
+    from click.testing import CliRunner
+
+    from closedloop.cli import cli
+
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    site = site_folder(tmp_path / "suzhou", missing, "SZ")
+    result = CliRunner().invoke(cli, ["ingest", str(site.root)])
+    assert result.exit_code != 0
+    assert "cannot be reached" in result.output
+    assert 'database "no_such_database" does not exist' in result.output
+    assert "Traceback" not in result.output

@@ -20,6 +20,7 @@ make the waits short and the retries unnecessary.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -72,6 +73,9 @@ def _pool(url: str) -> ConnectionPool[Any]:
     loop each hold a connection from it; a broken one is replaced by the pool."""
     from psycopg_pool import ConnectionPool
 
+    # Its attempts' errors, untimed and in English, would fill the service's log while a
+    # server is away: the registry's own message says it, with the server's reason.
+    logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
@@ -88,12 +92,33 @@ def _pool(url: str) -> ConnectionPool[Any]:
         return pool
 
 
+def _why_not(url: str, timeout: BaseException) -> BaseException:
+    """Why the pool could not connect: it only says it waited (its attempts' errors go to
+    a log no one reads), so one connection is tried here to hear the server's reason (a
+    password refused, no such database, nothing listening)."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return exc
+    return timeout
+
+
 def close_pools() -> None:
     """Close every pool (the end of a process, or a test)."""
     with _pools_lock:
         for pool in _pools.values():
             pool.close()
         _pools.clear()
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's own words when it gave some (`FATAL:  password authentication failed
+    for user "qa"`), else the error's first line."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    fatal = [line for line in lines if "FATAL:" in line]
+    return (fatal[-1].split("FATAL:", 1)[1].strip() if fatal else lines[0]) if lines else repr(exc)
 
 
 class PostgresDatabase(Database):
@@ -123,7 +148,7 @@ class PostgresDatabase(Database):
         try:
             self._connection = _pool(self.url).getconn(timeout=15)
         except PoolTimeout as exc:
-            raise self._unreachable(exc) from None
+            raise self._unreachable(_why_not(self.url, exc)) from None
         return self._connection
 
     def _give_back(self) -> None:
@@ -142,7 +167,7 @@ class PostgresDatabase(Database):
                 "recorded. The files wait in the {inbox} and are tried again"
             ).format(
                 where=self.where,
-                error=str(exc).strip().splitlines()[0] if str(exc) else exc,
+                error=_reason(exc),
                 **folders(),
             )
         )
