@@ -41,6 +41,7 @@ from filing.records import Case
 from filing.registry import Registry
 from filing.status import case_deadlines
 from filing.words import (
+    and_more,
     category_label,
     day_or_minute,
     deadline_words,
@@ -335,6 +336,7 @@ class AuditorPages:
                 "reopens": case.reopens,
                 "reopened_as": case.reopened_as,
                 "repeats": case.repeats,
+                "more": and_more(case.repeats_total - len(case.repeats)),
             },
             history=timeline(history, outboxes),
             documents=documents,

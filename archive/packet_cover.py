@@ -20,6 +20,7 @@ from filing.registry import Registry
 from filing.states import CaseState
 from filing.status import case_deadlines
 from filing.words import (
+    and_more,
     category_label,
     day_or_minute,
     deadline_words,
@@ -152,7 +153,8 @@ def _summary(case: Case, outboxes: Any, sealed: str) -> list[tuple[str, str]]:
     if case.reopened_as:
         rows.append((_("Registered again as"), case.reopened_as))
     if case.repeats:
-        rows.append((_("Repeats"), _(", ").join(case.repeats)))
+        more = and_more(case.repeats_total - len(case.repeats))
+        rows.append((_("Repeats"), _(", ").join(case.repeats) + more))
     return rows
 
 

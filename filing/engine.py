@@ -222,7 +222,7 @@ class Engine:
             category=opening.category,
             site=self.registry.site,
         )
-        case.repeats = self._repeats_of(case, now)
+        case.repeats, case.repeats_total = self._repeats_of(case, now)
         previous = opening.previous_case
         if previous and self.registry.case(previous) is not None:
             case.reopens = previous
@@ -339,9 +339,12 @@ class Engine:
             )
         )
 
-    def _repeats_of(self, case: Case, now: datetime) -> list[str]:
+    def _repeats_of(self, case: Case, now: datetime) -> tuple[list[str], int]:
         since = now - timedelta(days=self.policy.repeat_window_days)
-        return self.registry.similar_cases(since, case.customer, case.product, case.category)
+        found = self.registry.nearest_similar(
+            since, case.customer, case.product, case.category, self.policy.repeat_links
+        )
+        return found[0], found[1] if found[1] > len(found[0]) else 0
 
 
 def _settle(case: Case, d: Decision, now: datetime) -> None:

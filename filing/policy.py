@@ -67,6 +67,9 @@ class Policy:
     few_accessories: int = 15
     sample_sets: int = 10  # 10 sets or fewer: samples by After-sales; more: R&D
     repeat_window_days: int = 90
+    # The earlier cases a repeat lists (the nearest; how many more is counted): bounded, so
+    # that a much-complained-about product does not make every new case carry them all.
+    repeat_links: int = 10
     routes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ROUTES)
     outboxes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_OUTBOXES)
     folders: FolderNames = field(default_factory=FolderNames)

@@ -53,7 +53,10 @@ class Case:
     parts: dict[str, str] = field(default_factory=dict)  # part -> "open" | "done"
     reopens: str | None = None
     reopened_as: str | None = None
-    repeats: list[str] = field(default_factory=list)
+    repeats: list[str] = field(default_factory=list)  # the nearest (Policy.repeat_links)
+    # Every earlier case it repeats, counted: more than `repeats` when the list was capped
+    # (0: as many as listed; then not written to case.json, as before the cap).
+    repeats_total: int = 0
     packet_sha256: str | None = None  # the closure packet in the case folder
     # The site (plant) whose shared folder holds the case, on a registry several share;
     # "" on a registry of its own (and then not written to case.json, as before sites).
@@ -67,28 +70,36 @@ class Case:
             self.resolution = Resolution(self.resolution)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "state": str(self.state),
-            "opened_at": _iso(self.opened_at),
-            "received_at": _iso(self.received_at),
-            "resolution": str(self.resolution) if self.resolution is not None else None,
-            "customer": self.customer,
-            "product": self.product,
-            "category": self.category,
-            "department": self.department,
-            "closed_at": _iso(self.closed_at),
-            "triaged_at": _iso(self.triaged_at),
-            "containment_needed": self.containment_needed,
-            "confirmed_at": _iso(self.confirmed_at),
-            "contained_at": _iso(self.contained_at),
-            "actions_done_on": _iso(self.actions_done_on),
-            "parts": dict(self.parts),
-            "reopens": self.reopens,
-            "reopened_as": self.reopened_as,
-            "repeats": list(self.repeats),
-            "packet_sha256": self.packet_sha256,
-        } | ({"site": self.site} if self.site else {})
+        return (
+            {
+                "case_id": self.case_id,
+                "state": str(self.state),
+                "opened_at": _iso(self.opened_at),
+                "received_at": _iso(self.received_at),
+                "resolution": str(self.resolution) if self.resolution is not None else None,
+                "customer": self.customer,
+                "product": self.product,
+                "category": self.category,
+                "department": self.department,
+                "closed_at": _iso(self.closed_at),
+                "triaged_at": _iso(self.triaged_at),
+                "containment_needed": self.containment_needed,
+                "confirmed_at": _iso(self.confirmed_at),
+                "contained_at": _iso(self.contained_at),
+                "actions_done_on": _iso(self.actions_done_on),
+                "parts": dict(self.parts),
+                "reopens": self.reopens,
+                "reopened_as": self.reopened_as,
+                "repeats": list(self.repeats),
+                "packet_sha256": self.packet_sha256,
+            }
+            | ({"site": self.site} if self.site else {})
+            | (
+                {"repeats_total": self.repeats_total}
+                if self.repeats_total > len(self.repeats)
+                else {}
+            )
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Case:
@@ -119,6 +130,7 @@ class Case:
             reopens=data.get("reopens"),
             reopened_as=data.get("reopened_as"),
             repeats=data.get("repeats", []),
+            repeats_total=data.get("repeats_total", 0),
             packet_sha256=data.get("packet_sha256"),
             site=data.get("site") or "",
         )

@@ -175,3 +175,8 @@ def note_words(note: str, outboxes: Mapping[str, str]) -> str:
         return _("review decided ({decision})").format(decision=label)
 
     return _DECISION_IN_NOTE.sub(decision, _DEPARTMENT_IN_NOTE.sub(department, note))
+
+
+def and_more(count: int) -> str:
+    """After a capped list (a case's repeats): how many more there are; "" for none."""
+    return " " + _("and {count} more").format(count=count) if count > 0 else ""

@@ -139,6 +139,7 @@ class Repeat:
     opened: datetime
     repeats: list[str]
     site: str = ""
+    more: int = 0  # earlier cases it repeats beyond those listed (Case.repeats_total)
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
             c.opened_at,
             list(c.repeats),
             c.site,
+            max(0, c.repeats_total - len(c.repeats)),
         )
         for c in opened
         if c.repeats

@@ -103,6 +103,7 @@ def html_bytes(report: Report) -> bytes:
         number=_number,
         currency=report.currency,
         when=words.minute,
+        and_more=words.and_more,
         deadlines_in_words=deadline_list,
         # The link is put into a sentence a translator words: made here, escaped here.
         workbook_link=Markup('<a href="{0}.xlsx">{0}.xlsx</a>').format(report.name),

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from filing.words import and_more
 from forms.xlsx_writer import set_text
 from language import _, formats
 from reports.charts import CHARTS, Sheets
@@ -269,7 +270,14 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
         _("Repeats"),
         [_("Case"), _("Customer"), _("Product"), _("Category"), _("Opened"), _("Repeats")],
         [
-            [r.case_id, r.customer, r.product, r.category, r.opened, ", ".join(r.repeats)]
+            [
+                r.case_id,
+                r.customer,
+                r.product,
+                r.category,
+                r.opened,
+                ", ".join(r.repeats) + and_more(r.more),
+            ]
             for r in trend.repeats
         ],
         [r.site for r in trend.repeats],

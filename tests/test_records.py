@@ -151,8 +151,9 @@ def test_a_case_json_keeps_the_keys_it_always_had() -> None:
     """case.json's "case" holds the case's fields by their names, states as their words."""
     case = Case(CASE_ID, CaseState.CLOSED, NOW, NOW)
     data = case.to_json()
-    # A case of a registry of its own says no site: its case.json is as before sites.
-    assert set(data) == CASE_FIELDS - {"site"}
+    # A case of a registry of its own says no site, and one whose repeats are all listed
+    # no count of them: its case.json is as before sites and the cap.
+    assert set(data) == CASE_FIELDS - {"site", "repeats_total"}
     assert data["state"] == "closed" and type(data["state"]) is str
     shared = Case(CASE_ID, CaseState.CLOSED, NOW, NOW, site="SZ")
     assert shared.to_json()["site"] == "SZ"

@@ -85,6 +85,7 @@ class CaseRecords(Store):
             "site": case.site,
             "parts": json.dumps(case.parts, sort_keys=True),
             "repeats": json.dumps(case.repeats),
+            "repeats_total": case.repeats_total,
             "containment_needed": int(case.containment_needed),
             "customer_key": normalised(case.customer),
             "product_key": normalised(case.product),
@@ -167,6 +168,39 @@ class CaseRecords(Store):
             },
         )
         return [r["case_id"] for r in rows]
+
+    def nearest_similar(
+        self,
+        since: datetime,
+        customer: str | None,
+        product: str | None,
+        category: str | None,
+        limit: int,
+    ) -> tuple[list[str], int]:
+        """The `limit` most recently opened of similar_cases (in case order), and how many
+        there are in all: with many complaints about one product a case stores a bounded
+        list, and says how many more there were."""
+        keys = {
+            "since": since.isoformat(),
+            "customer": normalised(customer),
+            "product": normalised(product),
+            "category": normalised(category),
+            "limit": limit,
+        }
+        where = (
+            "WHERE product_key = :product AND opened_at >= :since "
+            "AND (customer_key = :customer OR category_key = :category)"
+        )
+        nearest = self._select(
+            f"SELECT case_id FROM cases {where} ORDER BY opened_at DESC, case_id DESC "  # noqa: S608
+            "LIMIT :limit",
+            keys,
+        )
+        ids = sorted(r["case_id"] for r in nearest)
+        if len(ids) < limit:
+            return ids, len(ids)
+        row = self._select(f"SELECT COUNT(*) AS n FROM cases {where}", keys).fetchone()  # noqa: S608
+        return ids, int(row["n"])
 
     # -- filings -------------------------------------------------------------------------
 

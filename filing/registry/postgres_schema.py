@@ -174,4 +174,5 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
             joined_at TEXT NOT NULL
         );
     """,
+    12: "ALTER TABLE cases ADD COLUMN repeats_total INTEGER NOT NULL DEFAULT 0;",
 }

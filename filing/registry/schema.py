@@ -221,6 +221,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        12,
+        "repeats capped: a case lists its nearest repeats and counts them all",
+        "ALTER TABLE cases ADD COLUMN repeats_total INTEGER NOT NULL DEFAULT 0;",
+    ),
 ]
 
 
