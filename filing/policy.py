@@ -70,6 +70,9 @@ class Policy:
     # The earlier cases a repeat lists (the nearest; how many more is counted): bounded, so
     # that a much-complained-about product does not make every new case carry them all.
     repeat_links: int = 10
+    # The rows of each list in a report (open cases, repeats, costs), the most urgent first
+    # chosen; the rest counted ([reports] listed): a report follows the week, not the backlog.
+    report_rows: int = 50
     routes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_ROUTES)
     outboxes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_OUTBOXES)
     folders: FolderNames = field(default_factory=FolderNames)

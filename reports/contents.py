@@ -14,12 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from filing.policy import Policy
 from filing.registry import Registry
 from language import N_, _
-from reports.figures import Count, Figures, SiteCount, Span, figures, trend_span
+from reports.figures import (
+    CaseCost,
+    Count,
+    Figures,
+    OpenCase,
+    Repeat,
+    SiteCount,
+    Span,
+    figures,
+    trend_span,
+)
 from reports.names import report_name
 
 # A deadline's state and its colour, in the order the workbook's chart and the page stack them.
@@ -81,6 +91,7 @@ class Report:
     # This folder's site on a registry several share ("" on its own): only its cases have
     # pages in this folder's Archive, so only they are linked.
     site: str = ""
+    rows: int = 50  # the rows of each list ([reports] listed: Policy.report_rows)
 
     @property
     def shared(self) -> bool:
@@ -90,6 +101,17 @@ class Report:
     @property
     def sites(self) -> list[str]:
         return [s.site for s in self.main.by_site]
+
+    def open_listed(self) -> tuple[list[OpenCase], int]:
+        """The open cases the report lists, the most urgent (most deadlines passed, then
+        the nearest due) kept in their order, and how many more there are."""
+        return _most(self.main.open_cases, self.rows, _urgency)
+
+    def repeats_listed(self) -> tuple[list[Repeat], int]:
+        return _most(self.trend.repeats, self.rows, lambda r: -r.opened.timestamp())
+
+    def costs_listed(self) -> tuple[list[CaseCost], int]:
+        return _most(self.trend.costs, self.rows, lambda c: -(c.deduction + c.working_hours))
 
     @property
     def weekly(self) -> bool:
@@ -133,6 +155,7 @@ def weekly_report(
         currency,
         policy.folders.archive,
         _own_site(registry),
+        policy.report_rows,
     )
 
 
@@ -159,7 +182,32 @@ def quarterly_report(
         currency,
         policy.folders.archive,
         _own_site(registry),
+        policy.report_rows,
     )
+
+
+T = TypeVar("T")
+
+
+def _most(rows: list[T], limit: int, key: Callable[[T], Any]) -> tuple[list[T], int]:
+    """The `limit` first of `rows` by `key`, in their own order, and how many are left."""
+    if len(rows) <= limit:
+        return rows, 0
+    chosen = {id(r) for r in sorted(rows, key=key)[:limit]}
+    return [r for r in rows if id(r) in chosen], len(rows) - limit
+
+
+def _urgency(case: OpenCase) -> tuple[int, float]:
+    due = case.next_due.timestamp() if case.next_due is not None else float("inf")
+    return (-len(case.overdue), due)
+
+
+def more_words(more: int, rows: int) -> str:
+    """What a bounded list of a report says of the rows it leaves out."""
+    return _(
+        "… and {count} more, not listed: each list shows {rows} rows ([reports] listed in "
+        "the settings)"
+    ).format(count=more, rows=rows)
 
 
 def _own_site(registry: Registry) -> str:

@@ -19,6 +19,7 @@ from reports.contents import (
     deadline_label,
     deadline_list,
     headline,
+    more_words,
     site_table,
     state_label,
 )
@@ -42,6 +43,13 @@ def html_bytes(report: Report) -> bytes:
         ]
 
     trend = report.trend
+    open_cases, open_more = report.open_listed()
+    repeats, repeats_more = report.repeats_listed()
+    costs, costs_more = report.costs_listed()
+
+    def more(count: int) -> str:
+        return more_words(count, report.rows) if count else ""
+
     top_week = max((max(w.opened, w.closed) for w in trend.weeks), default=0) or 1
     deadlines = []
     for d in trend.deadlines:
@@ -96,9 +104,14 @@ def html_bytes(report: Report) -> bytes:
         ],
         language=current(),
         archive=quote(report.archive),
-        open_cases=report.main.open_cases,
-        repeats=trend.repeats,
-        costs=trend.costs,
+        open_cases=open_cases,
+        open_total=len(report.main.open_cases),
+        repeats_total=len(trend.repeats),
+        open_more=more(open_more),
+        repeats=repeats,
+        repeats_more=more(repeats_more),
+        costs=costs,
+        costs_more=more(costs_more),
         costs_by_department=trend.costs_by_department,
         number=_number,
         currency=report.currency,

@@ -27,6 +27,7 @@ from reports.contents import (
     deadline_label,
     deadline_list,
     headline,
+    more_words,
     site_table,
     state_label,
 )
@@ -223,15 +224,24 @@ def _data_sheets(wb: Workbook, report: Report) -> Sheets:
 def _cases_sheets(wb: Workbook, report: Report) -> None:
     """The lists of cases: open ones, repeats, and what each cost; a group's say each
     case's site, next to its number."""
-    trend = report.trend
+    open_cases, open_more = report.open_listed()
+    repeats, repeats_more = report.repeats_listed()
+    costs_listed, costs_more = report.costs_listed()
 
     def cases(
-        title: str, head: list[str], rows: list[list[Any]], sites: list[str], widths: list[int]
+        title: str,
+        head: list[str],
+        rows: list[list[Any]],
+        sites: list[str],
+        widths: list[int],
+        more: int = 0,
     ) -> Worksheet:
         if report.shared:
             head = [head[0], _("Site"), *head[1:]]
             rows = [[row[0], site, *row[1:]] for row, site in zip(rows, sites, strict=True)]
             widths = [widths[0], 8, *widths[1:]]
+        if more:  # the list is bounded: the last row says how many are left out
+            rows = [*rows, [more_words(more, report.rows)] + [None] * (len(head) - 1)]
         return list_sheet(wb, title, head, rows, widths)[0]
 
     cases(
@@ -261,10 +271,11 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
                 deadline_list(c.overdue),
                 c.next_due,
             ]
-            for c in report.main.open_cases
+            for c in open_cases
         ],
-        [c.site for c in report.main.open_cases],
+        [c.site for c in open_cases],
         [15, 24, 14, 22, 22, 18, 17, 10, 20, 17],
+        open_more,
     )
     cases(
         _("Repeats"),
@@ -278,10 +289,11 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
                 r.opened,
                 ", ".join(r.repeats) + and_more(r.more),
             ]
-            for r in trend.repeats
+            for r in repeats
         ],
-        [r.site for r in trend.repeats],
+        [r.site for r in repeats],
         [15, 24, 14, 22, 17, 40],
+        repeats_more,
     )
     costs = cases(
         _("Costs"),
@@ -304,9 +316,10 @@ def _cases_sheets(wb: Workbook, report: Report) -> None:
                 c.hours_to,
                 c.filed,
             ]
-            for c in trend.costs
+            for c in costs_listed
         ],
-        [c.site for c in trend.costs],
+        [c.site for c in costs_listed],
         [15, 24, 24, 12, 14, 24, 17],
+        costs_more,
     )
     _as_money(costs, 5 if report.shared else 4, report.currency)

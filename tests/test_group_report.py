@@ -206,3 +206,29 @@ def test_a_registry_of_its_own_has_no_sites(tmp_path: Path) -> None:
     wb = load_workbook(BytesIO(workbook_bytes(report)))
     assert "By site" not in wb.sheetnames
     assert [c.value for c in wb["Open cases"][1]][:2] == ["Case", "Customer"]
+
+
+def test_each_list_of_a_report_is_bounded_and_counts_the_rest(tmp_path: Path) -> None:
+    """[reports] listed: the most urgent rows, the headline and the heading counting all;
+    the page and the workbook say how many more there are."""
+    from dataclasses import replace
+
+    with Registry(tmp_path / "registry.sqlite") as reg:
+        with reg.transaction():
+            for i in range(7):
+                opened = datetime(2026, 11, 16, 9, 0) + timedelta(hours=i)
+                reg.save_case(Case(reg.next_case_id(2026), "awaiting_triage", opened, opened))
+        policy = replace(Policy(), report_rows=3)
+        report = weekly_report(
+            reg, policy, Span.week("2026-W47"), datetime(2026, 11, 23, 9, 0), "Co."
+        )
+    assert report.main.open_at_end == 7
+    listed, more = report.open_listed()
+    assert len(listed) == 3 and more == 4
+    page = html_bytes(report).decode("utf-8")
+    assert "Open and overdue cases (7)" in page
+    assert page.count('<td class="id"><a href=') == 3
+    assert "… and 4 more, not listed: each list shows 3 rows" in page
+    sheet = load_workbook(BytesIO(workbook_bytes(report)))["Open cases"]
+    assert sheet.max_row == 1 + 3 + 1
+    assert str(sheet.cell(row=5, column=1).value).startswith("… and 4 more")

@@ -200,6 +200,7 @@ class SettingsReader:
             repeat_window_days=self.integer(
                 "thresholds", "repeat_window_days", _POLICY.repeat_window_days
             ),
+            report_rows=max(1, self.integer("reports", "listed", _POLICY.report_rows)),
             routes=self.routes(outboxes),
             outboxes=outboxes,
             folders=self.folders(),
