@@ -21,8 +21,7 @@ from pathlib import Path
 from app.errors import AppError
 from app.folder import SharedFolder
 from app.settings.model import RegistrySettings
-from archive.auditor import DATA, PAGES
-from archive.group_index import GROUP_DATA
+from archive.auditor import DATA, GROUP_DATA, PAGES
 from filing.registry import Registry, RegistryError, RegistryMissing, Site
 from filing.registry.database import shown_url
 from language import _

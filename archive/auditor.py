@@ -58,8 +58,10 @@ from templates import render
 PAGES = "Auditor pages"
 SHARD_START, SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
-#: Every site's cases, beside each site's index on a registry several share (group_index.py).
+#: Every site's cases, beside each site's index on a registry several share (group_index.py),
+#: its data files in their folder under the pages'.
 GROUP_INDEX = "group.html"
+GROUP_DATA = "group"
 # Raised when the index shell's template or the rows' shape changes, so that folders made
 # before have their pages written anew at the next start (2: the link to Reports/; 3: rows
 # with the words shown, the quarter a case closed in, the time each was written; 4: pages in
@@ -135,7 +137,7 @@ class AuditorPages:
         and its page; a change made by another process) are written again, unless this
         run wrote them since; a page's temporary file a stop left behind is removed. What
         it costs follows what changed, not the size of the archive."""
-        for folder in (self.archive, self.pages, self.pages / DATA):
+        for folder in (self.archive, self.pages, self.pages / DATA, self.pages / GROUP_DATA):
             for leftover in folder.glob(".*.part"):
                 leftover.unlink(missing_ok=True)
         try:

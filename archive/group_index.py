@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from archive.auditor import (
     GENERATOR,
+    GROUP_DATA,
     GROUP_INDEX,
     PAGES,
     SHARD_END,
@@ -32,7 +33,6 @@ from filing.records import Case
 from forms.atomicfile import atomic_write_bytes
 from language import current
 
-GROUP_DATA = "group"
 SEEN = "seen.json"
 
 

@@ -64,6 +64,14 @@ class Backend:
         if template is not None:
             self.cluster.terminate_connections(template)
         url = self.cluster.create_database(name, template)
+        if template is not None:
+            # The copy has a database of its own: there the site's folder is the copy (as
+            # if moved), not the setup it was copied from (app/opening.py refuses a copy
+            # opened while the original is there).
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as db:
+                db.execute("UPDATE sites SET root = %s", (str(root.resolve()),))
         settings = root / "closedloop.toml"
         text = settings.read_text(encoding="utf-8")
         if 'url = ""' in text:
