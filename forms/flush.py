@@ -67,11 +67,16 @@ def _syncfs() -> Callable[[int], int] | None:
     return cast(Callable[[int], int], call)
 
 
-@functools.lru_cache(maxsize=64)
-def _local(device: int, sample: str) -> bool:
+_LOCAL: dict[int, bool] = {}
+
+
+def _local(device: int, sample: Path) -> bool:
     """Whether the file system (by its device number) is one syncfs flushes. Asked once
     per device: a mount does not change type under a running service."""
-    return filesystem_of(Path(sample)) in LOCAL_FILESYSTEMS
+    local = _LOCAL.get(device)
+    if local is None:
+        local = _LOCAL[device] = filesystem_of(sample) in LOCAL_FILESYSTEMS
+    return local
 
 
 @functools.cache
@@ -100,7 +105,7 @@ def flush_together(paths: Iterable[Path]) -> None:
     syncfs = _syncfs()
     singles: list[Path] = []
     for device, group in by_device.items():
-        if syncfs is not None and _local(device, str(group[0])):
+        if syncfs is not None and _local(device, group[0]):
             _flush_device(syncfs, group[0])
         else:
             singles += group
