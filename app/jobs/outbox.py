@@ -8,6 +8,7 @@ each `ingest`, and in `watch` once a burst of filings is over and at each rescan
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -51,6 +52,9 @@ class OutboxJob(Job[Tidy, list[str]]):
         filing only through its cases' copies, so a backlog costs no more per file."""
         policy, registry = app.settings.policy, app.registry
         if work.cases == (EVERY,):
+            looked = _Look.taken(app, now)
+            if looked.same_as_last(app):
+                return []  # nothing filed, nothing fell due, every page there: as written
             owed = owed_now(registry, policy, app.calendar)
             candidates = _outbox_files(app)
         else:
@@ -65,6 +69,9 @@ class OutboxJob(Job[Tidy, list[str]]):
         ]
         if work.cases == (EVERY,):
             _write_pages(app, owed, now)
+            stuck = any(f not in keep and f not in moved for f in dict.fromkeys(candidates))
+            if not stuck:  # a copy that could not go to Done/ is tried at the next look
+                looked.remember(app, owed)
         return moved
 
     def done(self, app: App, work: Tidy, made: list[str] | Exception, now: datetime) -> Done:
@@ -73,6 +80,58 @@ class OutboxJob(Job[Tidy, list[str]]):
         if isinstance(made, Exception):
             raise made
         return Done()
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What a look at every outbox depends on: the registry's chain (every filing adds to
+    it), the settings the pages show, and the moment: its pages change by themselves only
+    when something owed falls due. Remembered in .closedloop, so that a look (every
+    `ingest`, every rescan of `watch`) that would write the same pages costs one query,
+    not a pass over every open case."""
+
+    seq: int
+    key: str
+    at: datetime
+
+    @classmethod
+    def taken(cls, app: App, now: datetime) -> _Look:
+        s = app.settings
+        key = repr((current(), s.company_name, sorted(s.policy.outboxes.items()), s.policy.folders))
+        return cls(app.registry.chain_head()[0], key, now)
+
+    def same_as_last(self, app: App) -> bool:
+        try:
+            last = json.loads((app.folder.state / _LOOKED).read_text(encoding="utf-8"))
+            until = datetime.fromisoformat(last["until"])
+            since = datetime.fromisoformat(last["at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        pages = [
+            app.folder.outbox / name / app.folder.todo_page
+            for name in set(app.settings.policy.outboxes.values())
+        ]
+        return (
+            last.get("seq") == self.seq
+            and last.get("key") == self.key
+            and since <= self.at < until  # a clock set back (--now) looks again
+            and all(p.is_file() for p in pages)
+        )
+
+    def remember(self, app: App, owed: list[Owed]) -> None:
+        coming = [o.due.due for o in owed if o.due is not None and o.due.due >= self.at]
+        until = min(coming, default=datetime.max)
+        record = {
+            "seq": self.seq,
+            "key": self.key,
+            "at": self.at.isoformat(),
+            "until": until.isoformat(),
+        }
+        atomic_write_bytes(app.folder.state / _LOOKED, json.dumps(record).encode(), False)
+
+
+#: In .closedloop: what the last look at every outbox depended on (_Look).
+_LOOKED = "outbox-look.json"
 
 
 def _top_entries(app: App) -> Iterator[tuple[str, os.DirEntry[str]]]:
