@@ -96,6 +96,10 @@ class _Look:
 
     @classmethod
     def taken(cls, app: App, now: datetime) -> _Look:
+        with contextlib.suppress(OSError), os.scandir(app.folder.state) as entries:
+            for entry in entries:  # a write of the record a stop cut short
+                if leftover_of(entry.name) == _LOOKED:
+                    Path(entry.path).unlink(missing_ok=True)
         s = app.settings
         key = repr((current(), s.company_name, sorted(s.policy.outboxes.items()), s.policy.folders))
         return cls(app.registry.chain_head()[0], key, now)
