@@ -61,3 +61,18 @@ class WorkingCalendar:
             "calendar",
             _("no {days} working days within a year after {start}").format(days=days, start=start),
         )
+
+    def earliest_start(self, day: date, days: int) -> date:
+        """The earliest start whose `add_working_days(start, days)` is on or after `day`:
+        its inverse, to look back from a day at what can fall due on it. Looking back stops
+        where looking forward gives up: from further back no `days` working days reach `day`,
+        and add_working_days refuses."""
+        days = max(days, 1)  # as add_working_days counts: the next working day at least
+        start, counted = day - timedelta(days=1), 0  # the working days after start, before day
+        for _step in range(_MAX_SCAN_DAYS * days):
+            if self.is_working_day(start):
+                if counted + 1 >= days:
+                    return start
+                counted += 1
+            start -= timedelta(days=1)
+        return start

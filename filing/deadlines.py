@@ -99,3 +99,16 @@ def deadlines(
         )
     )
     return out
+
+
+def earliest_counted_from(policy: DeadlinePolicy, calendar: WorkingCalendar, day: date) -> date:
+    """The earliest day a deadline can count from (a receipt, a registration, a triage) and
+    still fall due on or after `day`: each deadline above worked backwards, on the calendar
+    itself, so that a longer deadline or a long holiday moves it back as far as it must. A
+    case whose every such moment was before this day has no deadline due from `day` on."""
+    return min(
+        calendar.earliest_start(day, policy.confirm_working_days),
+        (datetime.combine(day, time(0)) - timedelta(hours=policy.containment_hours)).date(),
+        calendar.earliest_start(day, policy.actions_working_days),
+        day - timedelta(days=policy.close_days),
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from filing import words
 from filing.calendar import WorkingCalendar
-from filing.deadlines import DEADLINE_NAMES, Deadline
+from filing.deadlines import DEADLINE_NAMES, Deadline, earliest_counted_from
 from filing.errors import FilingError
 from filing.policy import Policy
 from filing.registry import Case, Filing, Registry
@@ -220,8 +220,9 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
     as_of = min(now, span.end - timedelta(seconds=1))
     calendar = WorkingCalendar(policy.calendar)
     shared = bool(registry.url)
-    every = registry.cases(every_site=True) if shared else registry.cases()
-    cases = [c for c in every if c.opened_at <= as_of]
+    since = _closed_since(policy, calendar, span, as_of)  # only the cases that can count
+    found = registry.cases_in_play(as_of, since, every_site=shared)
+    cases = [c for c in found if c.opened_at <= as_of]
     opened = [c for c in cases if span.contains(c.opened_at)]
     out = Figures(span, as_of)
     out.opened = len(opened)
@@ -245,11 +246,11 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
                 counts[d.name][status_at(d, as_of, case.closed_at)] += 1
     out.deadlines = [DeadlineCount(name, **counts[name]) for name in DEADLINE_NAMES]
     # Each case's CAPA in force at as_of, read once: its owner and its costs come from it.
-    capas = {c.case_id: _capa_as_of(registry, c.case_id, as_of) for c in cases}
+    capas = registry.latest_filings_in_play("capa", as_of, as_of, since, every_site=shared)
     for case in cases:
         if case.closed_at is not None and case.closed_at <= as_of:
             continue
-        out.open_cases.append(_open_case(policy, calendar, case, capas[case.case_id], as_of))
+        out.open_cases.append(_open_case(policy, calendar, case, capas.get(case.case_id), as_of))
     out.open_at_end = len(out.open_cases)
     out.overdue_at_end = sum(1 for c in out.open_cases if c.overdue)
     out.repeats = [
@@ -268,13 +269,26 @@ def figures(registry: Registry, policy: Policy, span: Span, now: datetime) -> Fi
     ]
     out.repeats_opened = len(out.repeats)
     for case in cases:
-        cost = _cost(policy, case, capas[case.case_id], span)
+        cost = _cost(policy, case, capas.get(case.case_id), span)
         if cost is not None:
             out.costs.append(cost)
     out.costs_by_department = _by_department(out.costs)
     if shared:
-        out.by_site = _by_site(cases, out, span, as_of)
+        # A row for each site with a case by then, though none of its cases count here.
+        out.by_site = _by_site(registry.case_sites(as_of), cases, out, span, as_of)
     return out
+
+
+def _closed_since(
+    policy: Policy, calendar: WorkingCalendar, span: Span, as_of: datetime
+) -> datetime:
+    """The earliest closing of a case that can count in the span. One closed before opened
+    and closed before the first week counted, had its CAPA filed before it closed (a closed
+    case takes no filing), and its deadlines count from its receipt, registration and
+    triage, none after its closing day: none falls due in the span. A week more: a filing's
+    time is the clock's, and one set back could put a closing before a triage."""
+    due = earliest_counted_from(policy.deadlines, calendar, span.start.date())
+    return min(datetime.combine(due, time(0)), span.weeks()[0].start, as_of) - timedelta(days=7)
 
 
 def _closed_in(case: Case, span: Span, as_of: datetime) -> bool:
@@ -303,19 +317,6 @@ def category_label(category: str | None) -> str:
 
 def _department_label(policy: Policy, department: str | None) -> str:
     return words.department_name(policy.outboxes, department)
-
-
-def _capa_as_of(registry: Registry, case_id: str, as_of: datetime) -> Filing | None:
-    """The latest CAPA version filed by `as_of`."""
-    found = None
-    for f in registry.filings(case_id):
-        if (
-            f.form == "capa"
-            and f.filed_at <= as_of
-            and (found is None or f.version > found.version)
-        ):
-            found = f
-    return found
 
 
 def _open_case(
@@ -394,10 +395,12 @@ def _by_department(costs: list[CaseCost]) -> list[DepartmentCost]:
     ]
 
 
-def _by_site(cases: list[Case], out: Figures, span: Span, as_of: datetime) -> list[SiteCount]:
-    """Each site's share of `out`, by site code: a row for each site with a case counted."""
+def _by_site(
+    sites: list[str], cases: list[Case], out: Figures, span: Span, as_of: datetime
+) -> list[SiteCount]:
+    """Each site's share of `out`, by site code: a row for each of `sites`."""
     rows = []
-    for site in sorted({c.site for c in cases}):
+    for site in sites:
         own = [c for c in cases if c.site == site]
         open_cases = [c for c in out.open_cases if c.site == site]
         costs = [c for c in out.costs if c.site == site]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 from filing.calendar import WorkingCalendar
-from filing.deadlines import CaseClock, deadlines
+from filing.deadlines import CaseClock, deadlines, earliest_counted_from
 from filing.errors import PolicyError
 from filing.policy import CalendarPolicy, DeadlinePolicy
 
@@ -91,3 +91,38 @@ def test_actions_done_on_the_due_day_are_met_and_untriaged_cases_have_no_actions
     assert "containment" not in got
     untriaged = deadlines(CaseClock(received_at=datetime(2026, 9, 29, 10, 0)), DeadlinePolicy(), CN)
     assert [d.name for d in untriaged] == ["confirm", "close"]
+
+
+@pytest.mark.parametrize("days", [0, 1, 5, 20])
+def test_looking_back_is_adding_working_days_undone(days: int) -> None:
+    """earliest_start(day, n) is the earliest start from which n working days reach `day`
+    (China's calendar, National Day and the Spring Festival included)."""
+    start = date(2025, 9, 1)
+    for offset in range(0, 460, 3):
+        day = start + timedelta(days=60 + offset)
+        first = CN.earliest_start(day, days)
+        assert CN.add_working_days(first, days) >= day
+        assert CN.add_working_days(first - timedelta(days=1), days) < day
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        DeadlinePolicy(),
+        DeadlinePolicy(confirm_working_days=9, actions_working_days=30, close_days=3),
+    ],
+)
+def test_no_deadline_counted_from_before_the_bound_falls_due_from_the_day(
+    policy: DeadlinePolicy,
+) -> None:
+    """What a report reads rests on this: every deadline of a case whose receipt,
+    registration and triage were all before earliest_counted_from(day) fell due before
+    `day`; and the bound is no further back than one of them needs."""
+    for day in (date(2026, 2, 23), date(2026, 10, 9), date(2026, 11, 23)):
+        bound = earliest_counted_from(policy, CN, day)
+        counts = datetime.combine(day, time(0))
+        for back in range(1, 120):
+            at = datetime.combine(day - timedelta(days=back), time(23, 59, 59))
+            clock = CaseClock(received_at=at, triaged_at=at, containment_needed=True)
+            due = max(d.due for d in deadlines(clock, policy, CN))
+            assert (due >= counts) == (at.date() >= bound), (day, at)

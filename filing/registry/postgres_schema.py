@@ -175,4 +175,5 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
         );
     """,
     12: "ALTER TABLE cases ADD COLUMN repeats_total INTEGER NOT NULL DEFAULT 0;",
+    13: "CREATE INDEX cases_site_closed ON cases(site, closed_at);",
 }

@@ -226,6 +226,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "repeats capped: a case lists its nearest repeats and counts them all",
         "ALTER TABLE cases ADD COLUMN repeats_total INTEGER NOT NULL DEFAULT 0;",
     ),
+    (
+        13,
+        "cases found by when they closed: a report reads its span's cases, not the archive",
+        "CREATE INDEX cases_site_closed ON cases(site, closed_at);",
+    ),
 ]
 
 
