@@ -22,6 +22,7 @@ the folder (file://, no server, no network).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,10 +31,11 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from archive.casefolder import case_folder, quarter_of_folder
+from archive import index_rows
+from archive.casefolder import case_folder
+from archive.index_rows import COLUMNS, Row, Rows, by_number, shard_of
 from archive.packet import PACKET
 from archive.page_words import DEADLINE_STATUS, anchor, code, filed_form, fonts, in_context
-from archive.quarter import Quarter
 from archive.timeline import timeline
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
@@ -56,7 +58,6 @@ from language import _, current
 from templates import render
 
 PAGES = "Auditor pages"
-SHARD_START, SHARD_END = "CLOSEDLOOP.add(", ");\n"
 INDEX = "index.html"
 #: Every site's cases, beside each site's index on a registry several share (group_index.py),
 #: its data files in their folder under the pages'.
@@ -65,16 +66,12 @@ GROUP_DATA = "group"
 # Raised when the index shell's template or the rows' shape changes, so that folders made
 # before have their pages written anew at the next start (2: the link to Reports/; 3: rows
 # with the words shown, the quarter a case closed in, the time each was written; 4: pages in
-# the folder's language, rows with the times in words and when each was written as ISO).
-GENERATOR = "closedloop auditor index 4"
+# the folder's language, rows with the times in words and when each was written as ISO; 5:
+# compact rows, newest first, a page of them at a time: index_rows.py).
+GENERATOR = "closedloop auditor index 5"
 DATA = "data"
 #: In the data folder: the chain event the pages were last brought up to (refresh_stale).
 WRITTEN = "written.json"
-
-
-def shard_of(case_id: str) -> str:
-    """The data file a case's row lives in: a hundred case numbers to a file."""
-    return case_id[:-2]
 
 
 @dataclass
@@ -86,11 +83,9 @@ class AuditorPages:
     def __post_init__(self) -> None:
         self.calendar = WorkingCalendar(self.policy.calendar)
         self.pages = self.archive / PAGES
+        self.rows = Rows(self.archive, self.policy)
         # Rows of the data files, by file, then case: a change recomputes one row, not 100.
-        self._rows: dict[str, dict[str, dict[str, Any]]] = {}
-        # Each row as JSON, kept until its case changes: a data file is written with one
-        # row encoded, not a hundred.
-        self._encoded: dict[str, str] = {}
+        self._rows: dict[str, dict[str, Row]] = {}
         # The pages this run wrote since they were last brought up to the registry, with
         # the chain's head when each was written (refresh_stale does not write them again).
         self._written: dict[str, int] = {}
@@ -107,10 +102,9 @@ class AuditorPages:
         atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now), False)
         shard = shard_of(case_id)
         new_shard = not (self.pages / DATA / f"{shard}.js").exists()
-        rows = self._shard_rows(shard, now)
-        rows[case_id] = self.row(case, now)
-        self._encoded.pop(case_id, None)
-        self._write_shard(shard, rows)
+        rows = self._shard_rows(shard)
+        rows[case_id] = self.rows.row(case)
+        self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
         if new_shard or not (self.archive / INDEX).exists():
             self._write_index(now)
 
@@ -121,11 +115,11 @@ class AuditorPages:
             atomic_write_bytes(
                 self.pages / f"{case.case_id}.html", self._case_page(case, now), False
             )
-        self._rows, self._encoded = {}, {}
+        self._rows = {}
         for case in cases:
-            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self.row(case, now)
+            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self.rows.row(case)
         for shard, rows in sorted(self._rows.items()):
-            self._write_shard(shard, rows)
+            self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
         self._write_index(now)
         self._write_seen(head)
         self._written = {}
@@ -144,17 +138,20 @@ class AuditorPages:
             index = (self.archive / INDEX).read_text(encoding="utf-8")
         except OSError:
             index = ""
-        # Missing, from an older closedloop (its rows are older too), or in a language the
-        # folder no longer speaks: every page is written anew.
-        linked = f'href="{GROUP_INDEX}"' in index
-        if (
-            GENERATOR not in index
-            or f'<html lang="{current()}">' not in index
-            or linked != bool(self.registry.url)  # a folder that joined a shared registry
-        ):
-            return self.rebuild_all(now)
+        # Never written, by an older closedloop (its rows are older too), in a language the
+        # folder no longer speaks, or before the folder joined a shared registry (the index
+        # links the group's): every page is written anew. The record of what the pages are
+        # up to says all four, so an index deleted by hand is only written again.
         seen = self._seen()
         if seen is None:
+            return self.rebuild_all(now)
+        if not index:
+            self._write_index(now)
+        elif (
+            GENERATOR not in index
+            or f'<html lang="{current()}">' not in index
+            or (f'href="{GROUP_INDEX}"' in index) != bool(self.registry.url)
+        ):
             return self.rebuild_all(now)
         head, changed = self.registry.changed_after(seen)
         done = 0
@@ -169,98 +166,92 @@ class AuditorPages:
 
     def _seen(self) -> int | None:
         """The chain event the pages were last brought up to; None when unknown (the
-        pages were never written, or by a closedloop before this record)."""
+        pages were never written, or by another closedloop, in another language, or for
+        a folder on a registry of its own that has since joined a shared one)."""
         try:
             data = json.loads((self.pages / DATA / WRITTEN).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        seq = data.get("seq") if isinstance(data, dict) else None
-        return seq if type(seq) is int and data.get("site") == self.registry.site else None
+        if not isinstance(data, dict) or data != {**data, **self._written_as()}:
+            return None
+        seq = data.get("seq")
+        return seq if type(seq) is int else None
+
+    def _written_as(self) -> dict[str, Any]:
+        """What pages written now are written for: their record says it (`_seen`)."""
+        return {
+            "site": self.registry.site,
+            "generator": GENERATOR,
+            "lang": current(),
+            "shared": bool(self.registry.url),
+        }
 
     def _write_seen(self, head: int) -> None:
-        record = {"site": self.registry.site, "seq": head}
+        record = {**self._written_as(), "seq": head}
         # After the pages it covers; not synced, as they are not (`closedloop index` makes
         # everything again).
         atomic_write_bytes(self.pages / DATA / WRITTEN, json.dumps(record).encode(), False)
 
+    def restore(self, now: datetime) -> int:
+        """`closedloop index`: the pages brought up to the registry as at a start, and a
+        case page or data file that is missing (deleted by hand, or a restore from an
+        incomplete copy) written again; what is there and up to date is left as it is.
+        The cases written are counted."""
+        done = self.refresh_stale(now)
+        there = {e.name for e in os.scandir(self.pages)}
+        data = {e.name for e in os.scandir(self.pages / DATA)}
+        case_ids = self.registry.case_ids()
+        shards = {shard_of(case_id) for case_id in case_ids}
+        missing = sorted(s for s in shards if f"{s}.js" not in data)
+        for shard in missing:  # made from the registry, the file being gone
+            self.rows.write(self.pages / DATA / f"{shard}.js", self._shard_rows(shard), now)
+        if missing:
+            self._write_index(now)
+        for case_id in case_ids:
+            case = None if f"{case_id}.html" in there else self.registry.case(case_id)
+            if case is not None:
+                atomic_write_bytes(
+                    self.pages / f"{case_id}.html", self._case_page(case, now), False
+                )
+                done += 1
+        return done
+
     # -- the parts -----------------------------------------------------------------------
 
-    def row(self, case: Case, now: datetime, here: bool = True) -> dict[str, Any]:
-        """A case's row for the index; `here`: its folder is in this Archive (the group
-        index lists other sites' cases too: their folders, and pages, are at their site)."""
-        folder = case_folder(self.archive, case.case_id, case.customer) if here else None
-        sealed = folder is not None and folder.parent != self.archive
-        # The quarter a case belongs to: the one it is sealed in, else the one it closed in.
-        if folder is not None and sealed:
-            quarter = quarter_of_folder(folder.parent.name) or ""
-        elif case.closed_at is not None:
-            quarter = str(Quarter.of(case.closed_at.date()))
-        else:
-            quarter = ""
+    def facts(self, case: Case) -> dict[str, Any]:
+        """What the case's page says of it, in words beside the ids."""
+        quarter, sealed = self.rows.quarter(case)
         return {
             "id": case.case_id,
             "customer": case.customer or "",
             "product": case.product or "",
-            "category": case.category or "",
             "state": case.state,
             "resolution": case.resolution or "",
-            "department": case.department or "",
+            "quarter": quarter,
+            "sealed": sealed,
             "shown": {
                 "category": category_label(case.category),
                 "state": state_words(case.state),
                 "resolution": resolution_words(case.resolution),
                 "department": department_name(self.policy.outboxes, case.department),
-                "quarter": _("{quarter}, sealed").format(quarter=quarter) if sealed else quarter,
                 "opened": minute(case.opened_at),
                 "closed": minute(case.closed_at),
             },
-            "opened": case.opened_at.isoformat(timespec="minutes"),
-            "closed": case.closed_at.isoformat(timespec="minutes") if case.closed_at else "",
-            "quarter": quarter,
-            "sealed": sealed,
-            "packet": bool(case.packet_sha256),
-            "written": minute(now),
-            "written_at": now.isoformat(timespec="seconds"),
-            "deadlines": [
-                {
-                    "name": deadline_words(d.name),
-                    "due": d.due.isoformat(timespec="minutes"),
-                    "met": d.met_at.isoformat(timespec="minutes") if d.met_at else "",
-                }
-                for d in case_deadlines(case, self.policy, self.calendar)
-            ],
-            "page": f"{quote(PAGES)}/{case.case_id}.html" if here else "",
         }
 
-    def _shard_rows(self, shard: str, now: datetime) -> dict[str, dict[str, Any]]:
+    def _shard_rows(self, shard: str) -> dict[str, Row]:
         """The rows of a data file: kept from earlier, or read back from the file, or made."""
         rows = self._rows.get(shard)
         if rows is None:
-            try:
-                text = (self.pages / DATA / f"{shard}.js").read_text(encoding="ascii")
-                listed = json.loads(text[len(SHARD_START) : -len(SHARD_END)])
-                rows = {r["id"]: r for r in listed}
-            except (OSError, ValueError, KeyError, TypeError):
-                rows = {c.case_id: self.row(c, now) for c in self.registry.cases_with_prefix(shard)}
+            rows = index_rows.read(self.pages / DATA / f"{shard}.js")
+            if rows is None:
+                rows = {c.case_id: self.rows.row(c) for c in self.registry.cases_with_prefix(shard)}
             self._rows[shard] = rows
         return rows
 
-    def _write_shard(self, shard: str, rows: dict[str, dict[str, Any]]) -> None:
-        encoded = []
-        for case_id in sorted(rows):
-            row = self._encoded.get(case_id)
-            if row is None:
-                row = json.dumps(rows[case_id], ensure_ascii=True, sort_keys=True)
-                self._encoded[case_id] = row
-            encoded.append(row)
-        # The same text as json.dumps of the list: its items joined by ", ".
-        text = SHARD_START + "[" + ", ".join(encoded) + "]" + SHARD_END
-        # Not synced to disk: pages are made again from the registry when lost.
-        atomic_write_bytes(self.pages / DATA / f"{shard}.js", text.encode("ascii"), False)
-
     def _write_index(self, now: datetime) -> None:
-        shards = sorted(p.stem for p in (self.pages / DATA).glob("*.js"))
-        scripts = [f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in shards]
+        shards = sorted((p.stem for p in (self.pages / DATA).glob("*.js")), key=by_number)
+        scripts = [f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in reversed(shards)]
         # On a registry several sites share, the index links the group's (group_index.py).
         shared = GROUP_INDEX if self.registry.url else ""
         html = index_html(self.policy, now, scripts, group_link=shared)
@@ -323,7 +314,7 @@ class AuditorPages:
             fonts=fonts(screen=True),
             c=in_context,
             anchor=anchor,
-            case=self.row(case, now),
+            case=self.facts(case),
             deadlines=[
                 {
                     "name": deadline_words(d.name),
@@ -363,8 +354,10 @@ def index_html(
         c=in_context,
         generator=GENERATOR,
         scripts=scripts,
+        columns={name: place for place, name in enumerate(COLUMNS)},
+        page_folder=f"{quote(PAGES)}/",
         reports=f"../{quote(policy.folders.reports)}/index.html",
-        # The last write's time: the script puts a later row's in its place.
+        # The last write's time: the script puts a later data file's in its place.
         written_span=Markup('<span id="written" data-at="{}">{}</span>').format(
             now.isoformat(timespec="seconds"), minute(now)
         ),
@@ -411,4 +404,6 @@ def _index_words() -> dict[str, str]:
         "none": _("(none)"),
         "overdue": _(DEADLINE_STATUS["overdue"]),
         "count": _("{shown} of {total} cases"),
+        "reading": _("{total} cases read so far…"),
+        "sealed": _("{quarter}, sealed"),
     }

@@ -15,20 +15,11 @@ from __future__ import annotations
 import errno
 import json
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
-from archive.auditor import (
-    GENERATOR,
-    GROUP_DATA,
-    GROUP_INDEX,
-    PAGES,
-    SHARD_END,
-    SHARD_START,
-    AuditorPages,
-    index_html,
-    shard_of,
-)
+from archive import index_rows
+from archive.auditor import GENERATOR, GROUP_DATA, GROUP_INDEX, PAGES, AuditorPages, index_html
+from archive.index_rows import Row, by_number, shard_of
 from filing.records import Case
 from forms.atomicfile import atomic_write_bytes
 from language import current
@@ -58,14 +49,14 @@ class GroupIndex:
                 by_shard.setdefault(shard_of(case_id), []).append(case)
         new_shard = False
         for shard, cases in by_shard.items():
-            rows = self._read_shard(shard)
+            rows = index_rows.read(self.data / f"{shard}.js")
             if rows is None:
                 new_shard = True
                 cases = self.registry.cases_with_prefix(shard, every_site=True)
                 rows = {}
             for case in cases:
-                rows[case.case_id] = self._row(case, now)
-            self._write_shard(shard, rows)
+                rows[case.case_id] = self._row(case)
+            self.pages.rows.write(self.data / f"{shard}.js", rows, now)
         if new_shard:
             self._write_index(now)
         self._write_seen(heads)
@@ -75,9 +66,9 @@ class GroupIndex:
         """The whole register written again (a first look, a lost state, a new language)."""
         heads, _changed = self.registry.changed_since({})  # the heads before the cases:
         cases = self.registry.cases(every_site=True)  # a later event is seen next time
-        shards: dict[str, dict[str, dict[str, Any]]] = {}
+        shards: dict[str, dict[str, Row]] = {}
         for case in cases:
-            shards.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case, now)
+            shards.setdefault(shard_of(case.case_id), {})[case.case_id] = self._row(case)
         self.data.mkdir(parents=True, exist_ok=True)
         if self.data.is_symlink():  # made a link since the folder was checked: not ours
             raise OSError(errno.ELOOP, "a link where the group index's data goes", str(self.data))
@@ -85,16 +76,15 @@ class GroupIndex:
             if old.stem not in shards:
                 old.unlink(missing_ok=True)
         for shard, rows in shards.items():
-            self._write_shard(shard, rows)
+            self.pages.rows.write(self.data / f"{shard}.js", rows, now)
         self._write_index(now)
         self._write_seen(heads)
         return len(cases)
 
     # -- the parts -----------------------------------------------------------------------
 
-    def _row(self, case: Case, now: datetime) -> dict[str, Any]:
-        here = case.site == self.registry.site
-        return {**self.pages.row(case, now, here), "site": case.site}
+    def _row(self, case: Case) -> Row:
+        return self.pages.rows.row(case, case.site == self.registry.site, case.site)
 
     def _seen(self) -> dict[str, int] | None:
         """The sites' chain numbers already shown; None when the index must be written
@@ -114,22 +104,8 @@ class GroupIndex:
         # After the rows: a stop between them shows those rows again next time, no harm.
         atomic_write_bytes(self.data / SEEN, json.dumps(heads, sort_keys=True).encode(), False)
 
-    def _read_shard(self, shard: str) -> dict[str, dict[str, Any]] | None:
-        try:
-            text = (self.data / f"{shard}.js").read_text(encoding="ascii")
-            listed = json.loads(text[len(SHARD_START) : -len(SHARD_END)])
-            return {r["id"]: r for r in listed}
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def _write_shard(self, shard: str, rows: dict[str, dict[str, Any]]) -> None:
-        listed = [rows[case_id] for case_id in sorted(rows)]
-        text = SHARD_START + json.dumps(listed, ensure_ascii=True, sort_keys=True) + SHARD_END
-        # Not synced to disk: derived pages, made again from the registry when lost.
-        atomic_write_bytes(self.data / f"{shard}.js", text.encode("ascii"), False)
-
     def _write_index(self, now: datetime) -> None:
-        shards = sorted(p.stem for p in self.data.glob("*.js"))
-        scripts = [f"{quote(PAGES)}/{GROUP_DATA}/{quote(s)}.js" for s in shards]
+        shards = sorted((p.stem for p in self.data.glob("*.js")), key=by_number)
+        scripts = [f"{quote(PAGES)}/{GROUP_DATA}/{quote(s)}.js" for s in reversed(shards)]
         html = index_html(self.pages.policy, now, scripts, group=True)
         atomic_write_bytes(self.pages.archive / GROUP_INDEX, html, False)

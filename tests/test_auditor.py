@@ -71,11 +71,11 @@ def test_the_index_lists_every_case_and_search_and_filters_narrow_it(
 ) -> None:
     index = (archive / "index.html").as_uri()
     page = open_page(chromium, index + "?now=2026-12-01T00:00")
-    assert rows(page) == ["CC-2026-0001", "CC-2026-0002", "CC-2026-0003"]
+    assert rows(page) == ["CC-2026-0003", "CC-2026-0002", "CC-2026-0001"]  # newest first
     assert page.get_element_by_id("count").text == "3 of 3 cases"
     assert rows(open_page(chromium, index + "?q=beta")) == ["CC-2026-0002"]
     assert rows(open_page(chromium, index + "?q=gamma+doors")) == ["CC-2026-0003"]
-    assert rows(open_page(chromium, index + "?quarter=2026Q4")) == ["CC-2026-0001", "CC-2026-0002"]
+    assert rows(open_page(chromium, index + "?quarter=2026Q4")) == ["CC-2026-0002", "CC-2026-0001"]
     assert rows(open_page(chromium, index + "?state=awaiting_triage")) == []
     # Late in the year the open case's deadlines have passed: overdue, worked out as you look.
     late = open_page(chromium, index + "?overdue=1&now=2027-06-01T00:00")
@@ -137,6 +137,39 @@ def test_one_changed_case_rewrites_its_page_and_its_data_file_only(
         "Archive/Auditor pages/data/written.json",  # the event the pages are up to
     }
     assert "scan.pdf" in (pages / "CC-2026-0003.html").read_text(encoding="utf-8")
+
+
+def test_index_writes_again_what_is_missing_and_leaves_the_rest(
+    archive: Path, tmp_path: Path
+) -> None:
+    """`closedloop index` costs what is missing or behind, not the archive: a page, a data
+    file and the index deleted by hand come back; the other pages are not written. With
+    --all every page is written anew."""
+    root = tmp_path / "share"
+    shutil.copytree(archive.parent, root)
+    pages = root / "Archive" / "Auditor pages"
+    (pages / "CC-2026-0002.html").unlink()
+    (pages / "data" / "CC-2026-00.js").unlink()
+    (root / "Archive" / "index.html").unlink()
+    kept = {p: p.stat().st_mtime_ns for p in pages.glob("*.html")}
+    runner = Folder.__new__(Folder)
+    runner.root = root
+    said = runner.run("index", str(root), "--now", "2027-01-06T09:00")
+    assert "1 case pages written again" in said
+    assert (pages / "CC-2026-0002.html").is_file() and (root / "Archive" / "index.html").is_file()
+    from archive.index_rows import read
+
+    assert set(read(pages / "data" / "CC-2026-00.js") or {}) == {
+        "CC-2026-0001",
+        "CC-2026-0002",
+        "CC-2026-0003",
+    }
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept
+    said = runner.run("index", str(root), "--now", "2027-01-06T09:00")
+    assert "0 case pages written again" in said
+    said = runner.run("index", str(root), "--all", "--now", "2027-01-06T09:00")
+    assert "and 3 case pages" in said
+    assert all(p.stat().st_mtime_ns != t for p, t in kept.items())
 
 
 def test_the_index_shows_words_and_the_quarter_a_case_is_sealed_in(

@@ -250,12 +250,15 @@ def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path)
 
 
 def group_rows(root: Path) -> dict[str, dict[str, object]]:
-    """The group index's rows, as its data files hold them."""
+    """The group index's rows, as its data files hold them (archive/index_rows.py), by
+    column name."""
+    from archive.index_rows import COLUMNS
+
     rows: dict[str, dict[str, object]] = {}
     for data in sorted((root / "Archive" / "Auditor pages" / "group").glob("*.js")):
         text = data.read_text(encoding="ascii")
-        listed = json.loads(text[text.index("(") + 1 : text.rindex(")")])
-        rows.update({r["id"]: r for r in listed})
+        listed = json.loads(text[text.index("(") + 1 : text.rindex(")")])["rows"]
+        rows.update({r[0]: dict(zip(COLUMNS, r, strict=True)) for r in listed})
     return rows
 
 
@@ -281,8 +284,8 @@ def test_each_site_links_the_group_index_that_follows_the_registry(
         "CC-2026-0002": ("WX", "Globex"),
     }
     # Its own case links its page; Wuxi's case folder is on Wuxi's share.
-    assert rows["CC-2026-0001"]["page"] == "Auditor%20pages/CC-2026-0001.html"
-    assert rows["CC-2026-0002"]["page"] == ""
+    assert rows["CC-2026-0001"]["page"] == 1
+    assert rows["CC-2026-0002"]["page"] == 0
     assert set(group_rows(wx.root)) == {"CC-2026-0001", "CC-2026-0002"}
     group = (sz.root / "Archive" / "group.html").read_text(encoding="utf-8")
     assert "Auditor%20pages/group/CC-2026-00.js" in group and 'href="index.html"' in group

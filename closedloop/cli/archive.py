@@ -212,17 +212,33 @@ def close_quarter_cmd(root: Path, quarter: str, clock: str | None) -> None:
 
 @cli.command("index")
 @root_argument
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Write every page anew, not only those behind the registry or missing.",
+)
 @now_option
-def index_cmd(root: Path, clock: str | None) -> None:
-    """Write the auditor's pages again: ROOT/Archive/index.html and a page per case (they
-    are kept up to date by themselves; this is for after an upgrade or a restore)."""
+def index_cmd(root: Path, every: bool, clock: str | None) -> None:
+    """Bring the auditor's pages (ROOT/Archive/index.html and a page per case) up to the
+    registry, and write again any that is missing; with --all, write every page anew
+    (after an upgrade or a restore). They are kept up to date by themselves."""
     with errors(), opened(root) as app:
         moment = now(clock)
-        count = app.pages.rebuild_all(moment)
-        if app.settings.registry.shared:
-            app.group_index.rebuild(moment)
         index = app.folder.archive / "index.html"
-    click.echo(_("Wrote {index} and {count} case pages.").format(index=index, count=count))
+        if every:
+            count = app.pages.rebuild_all(moment)
+            if app.settings.registry.shared:
+                app.group_index.rebuild(moment)
+            said = _("Wrote {index} and {count} case pages.")
+        else:
+            count = app.pages.restore(moment)
+            if app.settings.registry.shared:
+                app.group_index.refresh(moment)
+            said = _(
+                "Brought {index} up to date: {count} case pages written again, the others were as the registry has them."
+            )
+    click.echo(said.format(index=index, count=count))
 
 
 def _say_verified(
