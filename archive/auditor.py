@@ -70,6 +70,8 @@ GROUP_DATA = "group"
 # compact rows, newest first, a page of them at a time: index_rows.py).
 GENERATOR = "closedloop auditor index 5"
 DATA = "data"
+#: Data files whose rows are kept in memory between changes (the latest used).
+KEPT_SHARDS = 16
 #: In the data folder: the chain event the pages were last brought up to (refresh_stale).
 WRITTEN = "written.json"
 
@@ -94,17 +96,29 @@ class AuditorPages:
 
     def case_changed(self, case_id: str, now: datetime) -> None:
         """Rewrite the case's page and its data file (and the index if the file is new)."""
-        # The chain's head before the reads: every event of the case up to it is in the page.
-        self._written[case_id] = self.registry.chain_head()[0]
-        case = self.registry.case(case_id)
-        if case is None:
-            return
-        atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now), False)
-        shard = shard_of(case_id)
-        new_shard = not (self.pages / DATA / f"{shard}.js").exists()
-        rows = self._shard_rows(shard)
-        rows[case_id] = self.rows.row(case)
-        self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
+        self.cases_changed([case_id], now)
+
+    def cases_changed(self, case_ids: list[str], now: datetime) -> None:
+        """Rewrite the cases' pages, and each of their data files once (a start that finds
+        thousands changed by another process writes a data file once, not a hundred
+        times)."""
+        # The chain's head before the reads: every event of the cases up to it is in the page.
+        head = self.registry.chain_head()[0]
+        touched: dict[str, dict[str, Row]] = {}
+        new_shard = False
+        for case_id in case_ids:
+            self._written[case_id] = head
+            case = self.registry.case(case_id)
+            if case is None:
+                continue
+            atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now), False)
+            shard = shard_of(case_id)
+            if shard not in touched:
+                new_shard = new_shard or not (self.pages / DATA / f"{shard}.js").exists()
+                touched[shard] = self._shard_rows(shard)
+            touched[shard][case_id] = self.rows.row(case)
+        for shard, rows in touched.items():
+            self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
         if new_shard or not (self.archive / INDEX).exists():
             self._write_index(now)
 
@@ -116,9 +130,10 @@ class AuditorPages:
                 self.pages / f"{case.case_id}.html", self._case_page(case, now), False
             )
         self._rows = {}
+        shards: dict[str, dict[str, Row]] = {}
         for case in cases:
-            self._rows.setdefault(shard_of(case.case_id), {})[case.case_id] = self.rows.row(case)
-        for shard, rows in sorted(self._rows.items()):
+            shards.setdefault(shard_of(case.case_id), {})[case.case_id] = self.rows.row(case)
+        for shard, rows in sorted(shards.items()):
             self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
         self._write_index(now)
         self._write_seen(head)
@@ -154,11 +169,9 @@ class AuditorPages:
         ):
             return self.rebuild_all(now)
         head, changed = self.registry.changed_after(seen)
-        done = 0
-        for case_id, last in sorted(changed.items()):
-            if self._written.get(case_id, -1) < last:
-                self.case_changed(case_id, now)
-                done += 1
+        behind = [c for c, last in sorted(changed.items()) if self._written.get(c, -1) < last]
+        self.cases_changed(behind, now)
+        done = len(behind)
         if head != seen:
             self._write_seen(head)
         self._written = {}
@@ -241,12 +254,16 @@ class AuditorPages:
 
     def _shard_rows(self, shard: str) -> dict[str, Row]:
         """The rows of a data file: kept from earlier, or read back from the file, or made."""
-        rows = self._rows.get(shard)
+        rows = self._rows.pop(shard, None)
         if rows is None:
             rows = index_rows.read(self.pages / DATA / f"{shard}.js")
             if rows is None:
                 rows = {c.case_id: self.rows.row(c) for c in self.registry.cases_with_prefix(shard)}
-            self._rows[shard] = rows
+        # Kept most recent last, and only the last few: filings go to the newest files, and
+        # a service running for years must not come to hold every row of the archive.
+        self._rows[shard] = rows
+        while len(self._rows) > KEPT_SHARDS:
+            del self._rows[next(iter(self._rows))]
         return rows
 
     def _write_index(self, now: datetime) -> None:

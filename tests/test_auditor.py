@@ -204,9 +204,9 @@ def test_a_start_writes_the_pages_of_what_changed_since_and_nothing_else(
     first = register(folder, Customer="First Customer")
     pages = folder.root / "Archive" / "Auditor pages"
     kept = (pages / f"{first}.html").stat().st_mtime_ns
-    real = AuditorPages.case_changed
+    real = AuditorPages.cases_changed
     # A run that stops after the filing's commit: no page, and no look after it.
-    monkeypatch.setattr(AuditorPages, "case_changed", lambda self, case_id, now: None)
+    monkeypatch.setattr(AuditorPages, "cases_changed", lambda self, case_ids, now: None)
     monkeypatch.setattr(AuditorPages, "_write_seen", lambda self, head: None)
     second = register(folder, "2026-11-20T11:00", Customer="Second Customer")
     assert not (pages / f"{second}.html").exists()
@@ -214,8 +214,8 @@ def test_a_start_writes_the_pages_of_what_changed_since_and_nothing_else(
     looked: list[str] = []
     monkeypatch.setattr(
         AuditorPages,
-        "case_changed",
-        lambda self, case_id, now: (looked.append(case_id), real(self, case_id, now))[-1],
+        "cases_changed",
+        lambda self, case_ids, now: (looked.extend(case_ids), real(self, case_ids, now))[-1],
     )
     assert folder.ingest("2026-11-20T12:00") == []
     assert looked == [second]
