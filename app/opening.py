@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import stat
 import uuid
 from datetime import datetime
 from pathlib import Path
 
+from app.archive_numbers import archive_case_numbers
 from app.errors import AppError
 from app.folder import SharedFolder
 from app.settings.model import RegistrySettings
@@ -26,38 +26,8 @@ from filing.registry import Registry, RegistryError, RegistryMissing, Site
 from filing.registry.database import shown_url
 from language import _
 
+
 # Case numbers closedloop gives: a year, and four to nine ASCII digits. A folder someone made as
-# "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past
-# what the registry can hold.
-_CASE_FOLDER = re.compile(r"^CC-((?:19|20|21)[0-9][0-9])-([0-9]{4,9})(?:\s|$)")
-_QUARTER_FOLDER = re.compile(r"^\d{4}Q[1-4] ")
-
-
-def archive_case_numbers(archive: Path) -> dict[int, int]:
-    """The highest case number of each year among the archive's case folders, open ones
-    and those sealed in quarter folders. Names only: one listing of the archive and one of
-    each quarter folder, never following links."""
-    highest: dict[int, int] = {}
-
-    def scan(folder: Path, depth: int) -> None:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            return
-        for entry in entries:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-            match = _CASE_FOLDER.match(entry.name)
-            if match:
-                year, number = int(match[1]), int(match[2])
-                highest[year] = max(highest.get(year, 0), number)
-            elif depth == 0 and _QUARTER_FOLDER.match(entry.name):
-                scan(Path(entry.path), 1)
-
-    scan(archive, 0)
-    return highest
-
-
 class LinkedFolder(AppError):
     """A folder closedloop writes into is a link: writing there could land anywhere."""
 
@@ -273,7 +243,7 @@ def open_registry(
     (SiteTaken when another folder is)."""
     where = where or RegistrySettings()
     refuse_links(folder)
-    numbers = archive_case_numbers(folder.archive)
+    numbers = archive_case_numbers(folder.archive, folder.state)
     try:
         if where.shared:
             registry = open_site(folder, where, now or datetime.now())

@@ -111,7 +111,7 @@ class AuditorPages:
             case = self.registry.case(case_id)
             if case is None:
                 continue
-            atomic_write_bytes(self.pages / f"{case_id}.html", self._case_page(case, now), False)
+            self._write_page(self.pages / f"{case_id}.html", self._case_page(case, now))
             shard = shard_of(case_id)
             if shard not in touched:
                 new_shard = new_shard or not (self.pages / DATA / f"{shard}.js").exists()
@@ -123,12 +123,14 @@ class AuditorPages:
             self._write_index(now)
 
     def rebuild_all(self, now: datetime) -> int:
+        # A stopped write's temporary file, where a closedloop before 5 left them too.
+        for folder in (self.archive, self.pages, self.pages / DATA, self.pages / GROUP_DATA):
+            for leftover in folder.glob(".*.part"):
+                leftover.unlink(missing_ok=True)
         head = self.registry.chain_head()[0]  # before the reads, as case_changed
         cases = self.registry.cases()
         for case in cases:
-            atomic_write_bytes(
-                self.pages / f"{case.case_id}.html", self._case_page(case, now), False
-            )
+            self._write_page(self.pages / f"{case.case_id}.html", self._case_page(case, now))
         self._rows = {}
         shards: dict[str, dict[str, Row]] = {}
         for case in cases:
@@ -146,7 +148,7 @@ class AuditorPages:
         and its page; a change made by another process) are written again, unless this
         run wrote them since; a page's temporary file a stop left behind is removed. What
         it costs follows what changed, not the size of the archive."""
-        for folder in (self.archive, self.pages, self.pages / DATA, self.pages / GROUP_DATA):
+        for folder in (self.pages / DATA, self.pages / GROUP_DATA):
             for leftover in folder.glob(".*.part"):
                 leftover.unlink(missing_ok=True)
         try:
@@ -223,9 +225,7 @@ class AuditorPages:
         for case_id in case_ids:
             case = None if f"{case_id}.html" in there else self.registry.case(case_id)
             if case is not None:
-                atomic_write_bytes(
-                    self.pages / f"{case_id}.html", self._case_page(case, now), False
-                )
+                self._write_page(self.pages / f"{case_id}.html", self._case_page(case, now))
                 done += 1
         return done
 
@@ -266,13 +266,19 @@ class AuditorPages:
             del self._rows[next(iter(self._rows))]
         return rows
 
+    def _write_page(self, path: Path, html: bytes) -> None:
+        # Not synced: derived, made again from the registry when lost. Its temporary file
+        # is in the data folder, so that a stopped write's is looked for among a thousand
+        # files at a start, not among the pages or the case folders.
+        atomic_write_bytes(path, html, False, staging=self.pages / DATA)
+
     def _write_index(self, now: datetime) -> None:
         shards = sorted((p.stem for p in (self.pages / DATA).glob("*.js")), key=by_number)
         scripts = [f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in reversed(shards)]
         # On a registry several sites share, the index links the group's (group_index.py).
         shared = GROUP_INDEX if self.registry.url else ""
         html = index_html(self.policy, now, scripts, group_link=shared)
-        atomic_write_bytes(self.archive / INDEX, html, False)  # derived: made again when lost
+        self._write_page(self.archive / INDEX, html)
 
     def _case_page(self, case: Case, now: datetime) -> bytes:
         folder = case_folder(self.archive, case.case_id, case.customer)

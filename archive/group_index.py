@@ -108,4 +108,5 @@ class GroupIndex:
         shards = sorted((p.stem for p in self.data.glob("*.js")), key=by_number)
         scripts = [f"{quote(PAGES)}/{GROUP_DATA}/{quote(s)}.js" for s in reversed(shards)]
         html = index_html(self.pages.policy, now, scripts, group=True)
-        atomic_write_bytes(self.pages.archive / GROUP_INDEX, html, False)
+        # Its temporary file beside the data files: not among the case folders.
+        atomic_write_bytes(self.pages.archive / GROUP_INDEX, html, False, staging=self.data)

@@ -10,16 +10,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.archive_numbers import archive_case_numbers
 from app.errors import command_path
 from app.folder import SharedFolder
 from app.instance import InstanceLock
-from app.opening import (
-    FOLDER_ID,
-    LinkedFolder,
-    archive_case_numbers,
-    refuse_links,
-    registry_to_read,
-)
+from app.opening import FOLDER_ID, LinkedFolder, refuse_links, registry_to_read
 from app.settings.model import RegistrySettings
 from filing.folders import FolderNames
 from filing.registry import Registry, RegistryError, RegistryMissing

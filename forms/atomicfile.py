@@ -21,11 +21,17 @@ def leftover_of(name: str) -> str | None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, durable: bool = True) -> Iterator[IO[bytes]]:
+def atomic_writer(
+    path: Path, durable: bool = True, staging: Path | None = None
+) -> Iterator[IO[bytes]]:
     """Write to a temp file in the target's folder, fsync, then rename over the target.
-    `durable=False` skips the fsyncs: for files made again from others when lost (pages)."""
+    `durable=False` skips the fsyncs: for files made again from others when lost (pages).
+    `staging`: a folder on the same file system for the temp file, so that what a killed
+    write leaves is looked for in a small folder, not in one of 100,000 pages."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+    tmp = (staging or path.parent) / f".{path.name}.{secrets.token_hex(6)}.part"
+    if staging is not None:
+        staging.mkdir(parents=True, exist_ok=True)
     # Created like any other file (0666 less the umask): mkstemp's 0600 would hide the
     # file from the other people on a shared folder.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
@@ -43,8 +49,10 @@ def atomic_writer(path: Path, durable: bool = True) -> Iterator[IO[bytes]]:
         fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    with atomic_writer(path, durable) as fh:
+def atomic_write_bytes(
+    path: Path, data: bytes, durable: bool = True, staging: Path | None = None
+) -> None:
+    with atomic_writer(path, durable, staging) as fh:
         fh.write(data)
 
 
