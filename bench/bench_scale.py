@@ -1,18 +1,19 @@
 """What the commands cost at 100 cases and at many, side by side (#16).
 
-A folder of N cases is laid out by `init`, and its cases are made straight in the
-registry, each with an opening event on the chain and an empty case folder named as
-closedloop names it. This is faster than filing N forms through the Inbox, and it is not
-the same: the case folders hold no documents, case.json, history or manifest, so `verify`
-and `rebuild` are not measured here (bench_archive.py measures verify's reading).
-Then, each as its own process, as an administrator or the Windows task runs them:
+A folder of N cases over ten years is made by scale_folder.py: the first hundred filed by
+the real `ingest`, the rest copies of them made straight in the registry and the archive
+with the code a filing uses (its docstring says what a copy lacks). Then, each as its own
+process, as an administrator or the Windows task runs them:
 
 - `ingest` of an empty Inbox: the cost of every start (the task runs it every two minutes);
 - `cases --json`: the whole register listed;
-- `report weekly`: the week's report (the figures still read every case);
-- `index`: every auditor page written anew.
+- `report weekly`: the week's report;
+- `index`: the auditor's pages brought up to date, and with `--all` every page anew;
+- `verify`: every case folder's files, manifests and history chains read and checked;
+- `rebuild`: the registry made again from the archive alone;
+- the auditor's index in Chromium (browser_index.py): its first screen and each keystroke.
 
-    python bench/bench_scale.py [--cases 20000] [--small 100]
+    python bench/bench_scale.py [--cases 100000] [--small 100]
 
 Run it on a tmpfs (TMPDIR=/dev/shm) to see the work rather than the disk.
 """
@@ -26,38 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.casefolder import case_folder
-from filing.records import Case, Event
-from filing.registry import Registry
-
-START = datetime(2026, 1, 5, 9, 0)
-NOW = "2026-12-01T09:00"
-
-
-def folder_of(base: Path, cases: int) -> Path:
-    root = base / f"cases-{cases}"
-    subprocess.run(["closedloop", "init", str(root)], check=True, capture_output=True)
-    text = (root / "closedloop.toml").read_text(encoding="utf-8")
-    text = text.replace("closure_packets = true", "closure_packets = false")
-    (root / "closedloop.toml").write_text(text.replace("weekly = true", "weekly = false"))
-    archive = root / "Archive"
-    with Registry(root / ".closedloop" / "registry.sqlite") as registry, registry.transaction():
-        for i in range(cases):
-            opened = START + timedelta(minutes=5 * i)
-            case = Case(registry.next_case_id(opened.year), "awaiting_triage", opened, opened)
-            case.customer = f"Customer {i % 900}"
-            case.product = f"W-{200 + i % 60}"
-            case.category = "transport_damage"
-            registry.save_case(case)
-            event = Event(case.case_id, opened, "registered", "registration", None, None, "")
-            registry.append_history(event)
-            case_folder(archive, case.case_id, case.customer, new=True).mkdir()
-    return root
+from bench.browser_index import index_timings
+from bench.scale_folder import NOW, folder_of
 
 
 def seconds(*args: str) -> float:
@@ -68,7 +43,7 @@ def seconds(*args: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=100)
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -82,9 +57,14 @@ def main() -> None:
                 ("ingest again (nothing new)", ["ingest", str(root), "--now", NOW]),
                 ("cases --json", ["cases", str(root), "--json", "--now", NOW]),
                 ("report weekly", ["report", "weekly", str(root), "--now", NOW]),
-                ("index (every page anew)", ["index", str(root), "--now", NOW]),
+                ("index (what changed)", ["index", str(root), "--now", NOW]),
+                ("index --all (every page)", ["index", str(root), "--all", "--now", NOW]),
+                ("verify", ["verify", str(root)]),
+                ("rebuild", ["rebuild", str(root), "--now", NOW]),
             ):
                 rows.setdefault(name, []).append(seconds(*command))
+            for name, ms in index_timings(root / "Archive" / "index.html").items():
+                rows.setdefault(name, []).append(ms / 1000)
             shutil.rmtree(root)
         print(f"{'command':<28}{args.small:>10} cases{args.cases:>10} cases")
         for name, (small, large) in rows.items():
