@@ -6,9 +6,12 @@ Listing the Archive costs what the archive holds (100,000 case folders: about a 
 a second), and it was done at every start; the Windows task starts every two minutes. So
 the last listing is kept in `.closedloop/archive-numbers.json` with the change times of
 the folders it listed (the Archive and its quarter folders), and a start whose folders
-have not changed reads that instead. A folder's change time (ctime) moves with every
-name added, removed or renamed in it, and cannot be set back by hand as a modification
-time can.
+have not changed reads that instead. A folder's change time (ctime on POSIX) moves with
+every name added, removed or renamed in it, and cannot be set back by hand as a
+modification time can (on Windows, Python's st_ctime is the creation time: there the
+modification time guards alone, against accidents, not against a hand that sets it back).
+The listing is never trusted where it matters most: a registry about to be made (a lost
+one) is checked against the Archive itself (app/opening.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import os
 import re
 from pathlib import Path
 
-from forms.atomicfile import atomic_write_bytes
+from forms.atomicfile import atomic_write_bytes, read_json
 
 # "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past
 # what the registry can hold.
@@ -74,7 +77,7 @@ def archive_case_numbers(archive: Path, state: Path | None = None) -> dict[int, 
     for leftover in state.glob(f".{NUMBERS}.*.part"):  # a write a stop cut short
         leftover.unlink(missing_ok=True)
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
-        kept = json.loads(record.read_text(encoding="utf-8"))
+        kept = read_json(record)
         folders = {"": _stamp(archive)}
         folders.update({name: _stamp(archive / name) for name in kept["quarters"]})
         if kept["stamps"] == folders and folders[""] is not None:

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from app.archive_numbers import archive_case_numbers
+from app.archive_numbers import NUMBERS, archive_case_numbers
 from app.errors import AppError
 from app.folder import SharedFolder
 from app.settings.model import RegistrySettings
@@ -60,6 +60,7 @@ def files_written(folder: SharedFolder) -> list[Path]:
         registry,
         *(registry.with_name(registry.name + side) for side in ("-journal", "-wal", "-shm")),
         folder.state / "libreoffice",
+        folder.state / NUMBERS,
     ]
 
 
@@ -243,11 +244,16 @@ def open_registry(
     (SiteTaken when another folder is)."""
     where = where or RegistrySettings()
     refuse_links(folder)
+    # The kept listing (app/archive_numbers.py) only where a registry holds this site's
+    # cases: one about to be made is checked against the Archive itself, so that an edited
+    # listing can never let a lost registry be made anew over numbered case folders.
     numbers = archive_case_numbers(folder.archive, folder.state)
     try:
         if where.shared:
             registry = open_site(folder, where, now or datetime.now())
             try:
+                if registry.first_opened() is None:
+                    numbers = archive_case_numbers(folder.archive)
                 if numbers and registry.first_opened() is None and not registry.pending():
                     raise RegistryMissing(
                         _("{path}: this site has no cases on the shared registry").format(
@@ -258,6 +264,8 @@ def open_registry(
                 registry.close()
                 raise
         else:
+            if not folder.registry.exists():
+                numbers = archive_case_numbers(folder.archive)
             registry = Registry(folder.registry, create=not numbers)
     except RegistryMissing as exc:
         count = _("a case folder") if len(numbers) == 1 else _("case folders")

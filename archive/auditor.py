@@ -32,28 +32,16 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from archive import index_rows
-from archive.casefolder import case_folder
+from archive.case_page import case_page
 from archive.index_rows import COLUMNS, Row, Rows, by_number, shard_of
-from archive.packet import PACKET
-from archive.page_words import DEADLINE_STATUS, anchor, code, filed_form, fonts, in_context
-from archive.timeline import timeline
+from archive.page_words import DEADLINE_STATUS, code, fonts, in_context
 from filing.calendar import WorkingCalendar
 from filing.policy import Policy
-from filing.records import Case
 from filing.registry import Registry
-from filing.status import case_deadlines
 from filing.words import (
-    and_more,
-    category_label,
-    day_or_minute,
-    deadline_words,
-    department_name,
-    form_title,
     minute,
-    resolution_words,
-    state_words,
 )
-from forms.atomicfile import atomic_write_bytes
+from forms.atomicfile import atomic_write_bytes, read_json, read_small
 from language import _, current
 from templates import render
 
@@ -111,7 +99,7 @@ class AuditorPages:
             case = self.registry.case(case_id)
             if case is None:
                 continue
-            self._write_page(self.pages / f"{case_id}.html", self._case_page(case, now))
+            self._write_page(self.pages / f"{case_id}.html", case_page(self, case, now))
             shard = shard_of(case_id)
             if shard not in touched:
                 new_shard = new_shard or not (self.pages / DATA / f"{shard}.js").exists()
@@ -130,13 +118,16 @@ class AuditorPages:
         head = self.registry.chain_head()[0]  # before the reads, as case_changed
         cases = self.registry.cases()
         for case in cases:
-            self._write_page(self.pages / f"{case.case_id}.html", self._case_page(case, now))
+            self._write_page(self.pages / f"{case.case_id}.html", case_page(self, case, now))
         self._rows = {}
         shards: dict[str, dict[str, Row]] = {}
         for case in cases:
             shards.setdefault(shard_of(case.case_id), {})[case.case_id] = self.rows.row(case)
         for shard, rows in sorted(shards.items()):
             self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
+        for old in (self.pages / DATA).glob("*.js"):  # not of a case the registry has
+            if old.stem not in shards:
+                old.unlink(missing_ok=True)
         self._write_index(now)
         self._write_seen(head)
         self._written = {}
@@ -152,7 +143,7 @@ class AuditorPages:
             for leftover in folder.glob(".*.part"):
                 leftover.unlink(missing_ok=True)
         try:
-            index = (self.archive / INDEX).read_text(encoding="utf-8")
+            index = read_small(self.archive / INDEX)
         except OSError:
             index = ""
         # Never written, by an older closedloop (its rows are older too), in a language the
@@ -184,7 +175,7 @@ class AuditorPages:
         pages were never written, or by another closedloop, in another language, or for
         a folder on a registry of its own that has since joined a shared one)."""
         try:
-            data = json.loads((self.pages / DATA / WRITTEN).read_text(encoding="utf-8"))
+            data = read_json(self.pages / DATA / WRITTEN)
         except (OSError, ValueError):
             return None
         if not isinstance(data, dict) or data != {**data, **self._written_as()}:
@@ -216,41 +207,33 @@ class AuditorPages:
         there = {e.name for e in os.scandir(self.pages)}
         data = {e.name for e in os.scandir(self.pages / DATA)}
         case_ids = self.registry.case_ids()
-        shards = {shard_of(case_id) for case_id in case_ids}
-        missing = sorted(s for s in shards if f"{s}.js" not in data)
-        for shard in missing:  # made from the registry, the file being gone
-            self.rows.write(self.pages / DATA / f"{shard}.js", self._shard_rows(shard), now)
-        if missing:
+        shards: dict[str, set[str]] = {}
+        for case_id in case_ids:
+            shards.setdefault(shard_of(case_id), set()).add(case_id)
+        # A data file missing, damaged, or not holding its cases (a row deleted or a file
+        # cut short by hand) is made again; one the registry has no cases for is removed.
+        self._rows = {}
+        remade = False
+        for shard, ids in sorted(shards.items()):
+            rows = index_rows.read(self.pages / DATA / f"{shard}.js")
+            if rows is None or set(rows) != ids:
+                rows = {c.case_id: self.rows.row(c) for c in self.registry.cases_with_prefix(shard)}
+                self.rows.write(self.pages / DATA / f"{shard}.js", rows, now)
+                remade = True
+        for name in data:
+            if name.endswith(".js") and name[:-3] not in shards:
+                (self.pages / DATA / name).unlink(missing_ok=True)
+                remade = True
+        if remade:
             self._write_index(now)
         for case_id in case_ids:
             case = None if f"{case_id}.html" in there else self.registry.case(case_id)
             if case is not None:
-                self._write_page(self.pages / f"{case_id}.html", self._case_page(case, now))
+                self._write_page(self.pages / f"{case_id}.html", case_page(self, case, now))
                 done += 1
         return done
 
     # -- the parts -----------------------------------------------------------------------
-
-    def facts(self, case: Case) -> dict[str, Any]:
-        """What the case's page says of it, in words beside the ids."""
-        quarter, sealed = self.rows.quarter(case)
-        return {
-            "id": case.case_id,
-            "customer": case.customer or "",
-            "product": case.product or "",
-            "state": case.state,
-            "resolution": case.resolution or "",
-            "quarter": quarter,
-            "sealed": sealed,
-            "shown": {
-                "category": category_label(case.category),
-                "state": state_words(case.state),
-                "resolution": resolution_words(case.resolution),
-                "department": department_name(self.policy.outboxes, case.department),
-                "opened": minute(case.opened_at),
-                "closed": minute(case.closed_at),
-            },
-        }
 
     def _shard_rows(self, shard: str) -> dict[str, Row]:
         """The rows of a data file: kept from earlier, or read back from the file, or made."""
@@ -273,96 +256,13 @@ class AuditorPages:
         atomic_write_bytes(path, html, False, staging=self.pages / DATA)
 
     def _write_index(self, now: datetime) -> None:
-        shards = sorted((p.stem for p in (self.pages / DATA).glob("*.js")), key=by_number)
+        # The data files of the registry's cases: never a file put in the folder by hand.
+        shards = sorted({shard_of(c) for c in self.registry.case_ids()}, key=by_number)
         scripts = [f"{quote(PAGES)}/{DATA}/{quote(s)}.js" for s in reversed(shards)]
         # On a registry several sites share, the index links the group's (group_index.py).
         shared = GROUP_INDEX if self.registry.url else ""
         html = index_html(self.policy, now, scripts, group_link=shared)
         self._write_page(self.archive / INDEX, html)
-
-    def _case_page(self, case: Case, now: datetime) -> bytes:
-        folder = case_folder(self.archive, case.case_id, case.customer)
-        base = "../" + quote(folder.relative_to(self.archive).as_posix()) + "/"
-
-        def link(file: str) -> str:
-            return base + quote(file)
-
-        outboxes = self.policy.outboxes
-        packet = PACKET.format(case_id=case.case_id) if case.packet_sha256 else ""
-        history = self.registry.history(case.case_id)
-        documents = [
-            *(
-                _document(
-                    filed_form(f.form, f.version),
-                    f.file,
-                    link(f.file),
-                    f.sha256,
-                    f.filed_at,
-                    f.person,
-                )
-                for f in self.registry.filings(case.case_id)
-            ),
-            *(
-                _document(
-                    _("{form}, issued to {department}").format(
-                        form=form_title(i.form),
-                        department=department_name(outboxes, i.department),
-                    ),
-                    i.copy or i.file,
-                    link(i.copy) if i.copy else "",
-                    i.sha256,
-                    i.issued_at,
-                )
-                for i in self.registry.issued(case.case_id)
-            ),
-            *(
-                _document(_("Evidence"), e.file, link(e.file), e.sha256, e.filed_at)
-                for e in self.registry.evidence(case.case_id)
-            ),
-        ]
-        if packet:
-            made = [e.at for e in history if e.event == "closure packet"]
-            documents.append(
-                _document(
-                    _("Closure packet: the cover, every form, the originals attached"),
-                    packet,
-                    link(packet),
-                    case.packet_sha256,
-                    made[-1] if made else now,
-                )
-            )
-        html = render(
-            "auditor_case.html",
-            lang=current(),
-            fonts=fonts(screen=True),
-            c=in_context,
-            anchor=anchor,
-            case=self.facts(case),
-            deadlines=[
-                {
-                    "name": deadline_words(d.name),
-                    "due_at": d.due.isoformat(timespec="minutes"),
-                    "met_at": d.met_at.isoformat(timespec="minutes") if d.met_at else "",
-                    "due": minute(d.due),
-                    "met": day_or_minute(d.met_at),
-                }
-                for d in case_deadlines(case, self.policy, self.calendar)
-            ],
-            links={
-                "reopens": case.reopens,
-                "reopened_as": case.reopened_as,
-                "repeats": case.repeats,
-                "more": and_more(case.repeats_total - len(case.repeats)),
-            },
-            history=timeline(history, outboxes),
-            documents=documents,
-            packet=link(packet) if packet else "",
-            folder=link(""),
-            manifest=link("manifest.sha256"),
-            written=minute(now),
-            status=_status_words(),
-        )
-        return html.encode("utf-8")
 
 
 def index_html(
@@ -393,33 +293,6 @@ def index_html(
     return html.encode("utf-8")
 
 
-# A case page shows records as a person reads them: times to the minute, nothing as None.
-
-
-def _document(
-    title: str,
-    file: str,
-    href: str,
-    sha256: str | None,
-    at: datetime,
-    who: str | None = None,
-) -> dict[str, str]:
-    """A row of the page's documents: a filed original, an issued form or evidence."""
-    return {
-        "title": title,
-        "file": file,
-        "href": href,
-        "sha256": sha256 or "",
-        "at": minute(at),
-        "who": who or "",
-    }
-
-
-def _status_words() -> dict[str, str]:
-    """A deadline's status by its id, for the pages' scripts (they work it out as you look)."""
-    return {status: _(words) for status, words in DEADLINE_STATUS.items()}
-
-
 def _index_words() -> dict[str, str]:
     """What the index's script writes, in the language in use ({shown}, {total}: numbers)."""
     return {
@@ -429,4 +302,5 @@ def _index_words() -> dict[str, str]:
         "count": _("{shown} of {total} cases"),
         "reading": _("{total} cases read so far…"),
         "sealed": _("{quarter}, sealed"),
+        "nothing": _("No case matches the search and filters."),
     }

@@ -21,7 +21,7 @@ from archive import index_rows
 from archive.auditor import GENERATOR, GROUP_DATA, GROUP_INDEX, PAGES, AuditorPages, index_html
 from archive.index_rows import Row, by_number, shard_of
 from filing.records import Case
-from forms.atomicfile import atomic_write_bytes
+from forms.atomicfile import atomic_write_bytes, read_json, read_small
 from language import current
 
 SEEN = "seen.json"
@@ -90,8 +90,8 @@ class GroupIndex:
         """The sites' chain numbers already shown; None when the index must be written
         anew (never written, from another closedloop or in another language)."""
         try:
-            page = (self.pages.archive / GROUP_INDEX).read_text(encoding="utf-8")
-            seen = json.loads((self.data / SEEN).read_text(encoding="utf-8"))
+            page = read_small(self.pages.archive / GROUP_INDEX)
+            seen = read_json(self.data / SEEN)
         except (OSError, ValueError):
             return None
         if GENERATOR not in page or f'<html lang="{current()}">' not in page:
@@ -105,7 +105,10 @@ class GroupIndex:
         atomic_write_bytes(self.data / SEEN, json.dumps(heads, sort_keys=True).encode(), False)
 
     def _write_index(self, now: datetime) -> None:
-        shards = sorted((p.stem for p in self.data.glob("*.js")), key=by_number)
+        # The data files of the registry's cases: never a file put in the folder by hand.
+        shards = sorted(
+            {shard_of(c) for c in self.registry.case_ids(every_site=True)}, key=by_number
+        )
         scripts = [f"{quote(PAGES)}/{GROUP_DATA}/{quote(s)}.js" for s in reversed(shards)]
         html = index_html(self.pages.policy, now, scripts, group=True)
         # Its temporary file beside the data files: not among the case folders.

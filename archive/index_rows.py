@@ -29,7 +29,7 @@ from filing.policy import Policy
 from filing.records import Case
 from filing.status import case_deadlines
 from filing.words import category_label, department_name, minute, resolution_words, state_words
-from forms.atomicfile import atomic_write_bytes
+from forms.atomicfile import atomic_write_bytes, loads, read_small
 
 #: What each place of a row holds. `quarter`: the one a case is sealed in, else the one it
 #: closed in; `sealed`: 1 when its folder is in that quarter's; `due`: the earliest deadline
@@ -149,10 +149,10 @@ def read(path: Path) -> dict[str, Row] | None:
     """A data file's rows by case number; None when it is missing or not of this shape
     (a closedloop before these rows: the caller makes its rows again)."""
     try:
-        text = path.read_text(encoding="ascii")
+        text = read_small(path)
         if not (text.startswith(START) and text.endswith(END)):
             return None
-        data = json.loads(text[len(START) : -len(END)])
+        data = loads(text[len(START) : -len(END)])
         rows = data["rows"]
         if not all(isinstance(r, list) and len(r) >= len(COLUMNS) - 1 for r in rows):
             return None

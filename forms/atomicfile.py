@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 #: The temp file of a write killed before its rename: `.<name>.<12 hex digits>.part`.
 LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{12}\.part$")
@@ -68,3 +70,38 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+#: Files closedloop writes for itself and reads back (records of what it did, the pages'
+#: data): larger than this, it did not write them.
+SMALL = 4 << 20
+
+
+def read_json(path: Path, limit: int = SMALL) -> Any:
+    """The JSON of a small regular file closedloop wrote, read without following a link
+    and without waiting on a pipe. OSError for anything else (a link, a FIFO, a device, a
+    folder, a file larger than `limit`); ValueError for what is not JSON, or JSON nested
+    deeper than Python's stack (json.loads would raise RecursionError)."""
+    return loads(read_small(path, limit))
+
+
+def read_small(path: Path, limit: int = SMALL) -> str:
+    """The text of a small regular file closedloop wrote (see read_json)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise OSError(f"{path}: not a small regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    return data.decode("utf-8")
+
+
+def loads(text: str) -> Any:
+    """json.loads, with JSON nested too deep for Python's stack refused as ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None

@@ -57,3 +57,19 @@ def test_a_case_folder_put_back_by_hand_is_numbered_above(tmp_path: Path) -> Non
     assert register(folder, "2026-11-20T10:05", Customer="Second") == "CC-2026-0002"
     (folder.root / "Archive" / "CC-2026-0041 Restored Customer").mkdir()
     assert register(folder, "2026-11-20T10:10", Customer="Third") == "CC-2026-0042"
+
+
+def test_a_record_that_is_no_small_file_is_listed_over(tmp_path: Path) -> None:
+    """A FIFO, a link, or JSON nested past Python's stack where the record goes: the
+    Archive is listed, nothing hangs or fails."""
+    archive, state = tmp_path / "Archive", tmp_path / ".closedloop"
+    (archive / "CC-2026-0007 ACME").mkdir(parents=True)
+    state.mkdir()
+    os.mkfifo(state / NUMBERS)
+    assert archive_case_numbers(archive, state) == {2026: 7}  # the FIFO replaced, not read
+    (state / NUMBERS).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert archive_case_numbers(archive, state) == {2026: 7}
+    (state / NUMBERS).unlink()
+    (state / NUMBERS).symlink_to("/dev/zero")
+    assert archive_case_numbers(archive, state) == {2026: 7}
+    assert not (state / NUMBERS).is_symlink()

@@ -155,7 +155,7 @@ def test_index_writes_again_what_is_missing_and_leaves_the_rest(
     runner = Folder.__new__(Folder)
     runner.root = root
     said = runner.run("index", str(root), "--now", "2027-01-06T09:00")
-    assert "1 case pages written again" in said
+    assert "Case pages written again: 1;" in said
     assert (pages / "CC-2026-0002.html").is_file() and (root / "Archive" / "index.html").is_file()
     from archive.index_rows import read
 
@@ -166,7 +166,16 @@ def test_index_writes_again_what_is_missing_and_leaves_the_rest(
     }
     assert {p: p.stat().st_mtime_ns for p in kept} == kept
     said = runner.run("index", str(root), "--now", "2027-01-06T09:00")
-    assert "0 case pages written again" in said
+    assert "Case pages written again: 0;" in said
+    # A data file put in by hand is removed and never listed; one cut short (a row gone)
+    # is made again.
+    (pages / "data" / "CC-2099-00.js").write_text('CLOSEDLOOP.add({"rows": []});\n')
+    shard = pages / "data" / "CC-2026-00.js"
+    shard.write_text(shard.read_text(encoding="ascii")[:-300], encoding="ascii")
+    runner.run("index", str(root), "--now", "2027-01-06T09:00")
+    assert not (pages / "data" / "CC-2099-00.js").exists()
+    assert len(read(shard) or {}) == 3
+    assert "CC-2099" not in (root / "Archive" / "index.html").read_text(encoding="utf-8")
     said = runner.run("index", str(root), "--all", "--now", "2027-01-06T09:00")
     assert "and 3 case pages" in said
     assert all(p.stat().st_mtime_ns != t for p, t in kept.items())

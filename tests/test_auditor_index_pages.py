@@ -32,7 +32,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for i in range(CASES):
             opened = start + timedelta(hours=i)
             case = Case(registry.next_case_id(2026), "awaiting_triage", opened, opened)
-            case.customer = "Zeta Glass" if i == 7 else f"Customer {i % 20}"
+            names = {7: "Zeta Glass", 8: "__proto__"}  # a name, not a property of a map
+            case.customer = names.get(i, f"Customer {i % 20}")
             case.product = f"W-{200 + i % 3}"
             case.category = "transport_damage"
             registry.save_case(case)
@@ -82,4 +83,9 @@ def test_a_search_and_the_filters_look_at_every_case_not_only_the_page(
     late = open_page(chromium, index + "?overdue=1&now=2026-12-15T00:00&page=3")
     assert len(rows(late)) == 50
     options = [o.text for o in page.xpath('//select[@id="customer"]/option')]
-    assert len(options) == 1 + 21 and "Zeta Glass" in options
+    assert len(options) == 1 + 22 and {"Zeta Glass", "__proto__"} <= set(options)
+    nothing = open_page(chromium, index + "?q=no+such+words&now=not+a+time")
+    assert rows(nothing) == []
+    assert nothing.xpath('//tr[@class="none"]')[0].text_content() == (
+        "No case matches the search and filters."
+    )

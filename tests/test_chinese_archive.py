@@ -187,7 +187,7 @@ def test_the_auditor_pages_are_in_chinese(closed: Path, chromium: str) -> None:
         "产品",
     ]
     assert rows(index) == ["CC-2026-0001"]
-    assert index.get_element_by_id("count").text == "共 1 条投诉，显示 1 条"
+    assert index.get_element_by_id("count").text == "1 个案件中 1 个符合条件"
     [row] = index.xpath('//tr[@class="case"]')
     cells = [td.text_content() for td in row.xpath("td")]
     assert cells[1:5] == [CUSTOMER, "断桥铝窗 W-200", "运输损坏", "已结案"]

@@ -205,6 +205,11 @@ def test_evidence_over_the_settings_cap_is_quarantined(tmp_path: Path) -> None:
 def test_a_lost_registry_is_never_made_anew_over_an_archive(tmp_path: Path) -> None:
     folder = Folder(tmp_path / "share")
     first = register(folder, tmp_path)
+    # The kept listing of the Archive's numbers edited to say it holds none, its folders'
+    # stamps left as they are: a registry about to be made looks at the Archive itself.
+    record = folder.root / ".closedloop" / "archive-numbers.json"
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    record.write_text(json.dumps({**kept, "highest": {}}), encoding="utf-8")
     (folder.root / ".closedloop" / "registry.sqlite").unlink()
     staged = tmp_path / "again.docx"
     shutil.copyfile(folder.blank("registration"), staged)

@@ -216,7 +216,7 @@ def close_quarter_cmd(root: Path, quarter: str, clock: str | None) -> None:
     "--all",
     "every",
     is_flag=True,
-    help="Write every page anew, not only those behind the registry or missing.",
+    help="Write every page anew, not only those behind the registry, missing or damaged (a page edited by hand is only put right so).",
 )
 @now_option
 def index_cmd(root: Path, every: bool, clock: str | None) -> None:
@@ -236,7 +236,8 @@ def index_cmd(root: Path, every: bool, clock: str | None) -> None:
             if app.settings.registry.shared:
                 app.group_index.refresh(moment)
             said = _(
-                "Brought {index} up to date: {count} case pages written again, the others were as the registry has them."
+                "Brought {index} up to the registry. Case pages written again: {count}; the "
+                "others were as the registry has them (--all writes them all anew)."
             )
     click.echo(said.format(index=index, count=count))
 

@@ -218,11 +218,15 @@ class CaseRecords(Store):
         )
         return [_case(r) for r in rows]
 
-    def case_ids(self) -> list[str]:
-        """This site's case numbers, and nothing else of them (`closedloop index` looks
-        for a missing page among 100,000)."""
-        rows = self._select(
-            "SELECT case_id FROM cases WHERE site = ? ORDER BY case_id", (self.site,)
+    def case_ids(self, every_site: bool = False) -> list[str]:
+        """This site's case numbers (or every site's), and nothing else of them (`closedloop
+        index` looks for a missing page among 100,000)."""
+        rows = (
+            self._select("SELECT case_id FROM cases ORDER BY case_id", ())
+            if every_site
+            else self._select(
+                "SELECT case_id FROM cases WHERE site = ? ORDER BY case_id", (self.site,)
+            )
         )
         return [str(r["case_id"]) for r in rows]
 
