@@ -84,7 +84,9 @@ CODE: Path | None = None  # --code: the checkout the service runs from
 def command() -> tuple[list[str], dict[str, str]]:
     """How to run closedloop: the installed one, or the checkout --code names."""
     if CODE is not None:
-        return [sys.executable, "-m", "closedloop"], {**os.environ, "PYTHONPATH": str(CODE)}
+        # -P: the folder the bench is run from is not put before PYTHONPATH (run from a
+        # checkout, `-m closedloop` would import that checkout, not CODE).
+        return [sys.executable, "-P", "-m", "closedloop"], {**os.environ, "PYTHONPATH": str(CODE)}
     exe = Path(sys.executable).with_name("closedloop")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "closedloop"]
     return cmd, dict(os.environ)
