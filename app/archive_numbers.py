@@ -22,7 +22,7 @@ import os
 import re
 from pathlib import Path
 
-from forms.atomicfile import atomic_write_bytes, read_json
+from forms.atomicfile import atomic_write_bytes, read_json, remove_leftovers
 
 # "CC-2026-99999999999999999999" is no case of ours and must not lift the numbering past
 # what the registry can hold.
@@ -74,8 +74,7 @@ def archive_case_numbers(archive: Path, state: Path | None = None) -> dict[int, 
     if state is None:
         return _listed(archive, [])
     record = state / NUMBERS
-    for leftover in state.glob(f".{NUMBERS}.*.part"):  # a write a stop cut short
-        leftover.unlink(missing_ok=True)
+    remove_leftovers(state, {NUMBERS})  # a write a stop cut short
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
         kept = read_json(record)
         folders = {"": _stamp(archive)}

@@ -3,10 +3,8 @@ Blank Forms that carry the company name of the settings."""
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -14,7 +12,7 @@ from typing import Any, NamedTuple
 from app.errors import FolderMissing, NotASharedFolder
 from filing.folders import FolderNames
 from filing.policy import Policy
-from forms.atomicfile import atomic_write_bytes, leftover_of
+from forms.atomicfile import atomic_write_bytes, remove_leftovers
 from forms.container import CT_CUSTOM_PROPS, is_lock_file, open_package
 from forms.definition import FormDefinition, all_forms
 from forms.docprops import parse_custom_properties
@@ -214,18 +212,6 @@ class BlanksWritten:
     failed: list[tuple[Path, OSError]] = field(default_factory=list)  # open in Word: later
 
 
-def _remove_leftovers(place: Path, names: set[str]) -> None:
-    """The temp files of blanks whose write a stop cut short (never a link's target)."""
-    try:
-        entries = list(os.scandir(place))
-    except OSError:
-        return
-    for entry in entries:
-        if leftover_of(entry.name) in names and entry.is_file(follow_symlinks=False):
-            with contextlib.suppress(OSError):
-                Path(entry.path).unlink()
-
-
 def write_blank_forms(
     folder: SharedFolder, company: str, languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
 ) -> BlanksWritten:
@@ -242,8 +228,8 @@ def write_blank_forms(
     # The language is not in the blank itself: the record says what they were made in.
     relanguaged = made_for is not None and made_for.languages != languages
     titles = {f.title_in(lang) for f in all_forms().values() for lang in LANGUAGES}
-    _remove_leftovers(folder.blank_forms, {f"{t}.{fmt}" for t in titles for fmt in FORMATS})
-    _remove_leftovers(folder.state, {folder.blanks_record.name})
+    remove_leftovers(folder.blank_forms, {f"{t}.{fmt}" for t in titles for fmt in FORMATS})
+    remove_leftovers(folder.state, {folder.blanks_record.name})
 
     def blank(form: FormDefinition, fmt: Format) -> bytes:
         return render_form(form, fmt, company=company, language=first, second_language=second)

@@ -35,13 +35,10 @@ from archive import index_rows
 from archive.case_page import case_page
 from archive.index_rows import COLUMNS, Row, Rows, by_number, shard_of
 from archive.page_words import DEADLINE_STATUS, code, fonts, in_context
-from filing.calendar import WorkingCalendar
 from filing.policy import Policy
 from filing.registry import Registry
-from filing.words import (
-    minute,
-)
-from forms.atomicfile import atomic_write_bytes, read_json, read_small
+from filing.words import minute
+from forms.atomicfile import atomic_write_bytes, read_json, read_small, remove_leftovers
 from language import _, current
 from templates import render
 
@@ -71,9 +68,9 @@ class AuditorPages:
     policy: Policy
 
     def __post_init__(self) -> None:
-        self.calendar = WorkingCalendar(self.policy.calendar)
         self.pages = self.archive / PAGES
         self.rows = Rows(self.archive, self.policy)
+        self.calendar = self.rows.calendar  # one, its holidays filled once for both
         # Rows of the data files, by file, then case: a change recomputes one row, not 100.
         self._rows: dict[str, dict[str, Row]] = {}
         # The pages this run wrote since they were last brought up to the registry, with
@@ -113,8 +110,7 @@ class AuditorPages:
     def rebuild_all(self, now: datetime) -> int:
         # A stopped write's temporary file, where a closedloop before 5 left them too.
         for folder in (self.archive, self.pages, self.pages / DATA, self.pages / GROUP_DATA):
-            for leftover in folder.glob(".*.part"):
-                leftover.unlink(missing_ok=True)
+            remove_leftovers(folder)
         head = self.registry.chain_head()[0]  # before the reads, as case_changed
         cases = self.registry.cases()
         for case in cases:
@@ -140,8 +136,7 @@ class AuditorPages:
         run wrote them since; a page's temporary file a stop left behind is removed. What
         it costs follows what changed, not the size of the archive."""
         for folder in (self.pages / DATA, self.pages / GROUP_DATA):
-            for leftover in folder.glob(".*.part"):
-                leftover.unlink(missing_ok=True)
+            remove_leftovers(folder)
         try:
             index = read_small(self.archive / INDEX)
         except OSError:

@@ -22,6 +22,21 @@ def leftover_of(name: str) -> str | None:
     return match["name"] if match else None
 
 
+def remove_leftovers(place: Path, names: set[str] | None = None) -> None:
+    """Remove the temp files in `place` of writes a stop cut short (those of `names` only,
+    when given); a link is never followed, and a folder that cannot be listed is left."""
+    try:
+        entries = list(os.scandir(place))
+    except OSError:
+        return
+    for entry in entries:
+        made_for = leftover_of(entry.name)
+        ours = made_for is not None and (names is None or made_for in names)
+        if ours and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(OSError):
+                Path(entry.path).unlink()
+
+
 @contextlib.contextmanager
 def atomic_writer(
     path: Path, durable: bool = True, staging: Path | None = None

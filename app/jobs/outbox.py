@@ -22,7 +22,7 @@ from archive.casefolder import free_name
 from archive.nofollow import read_regular
 from filing.owed import Owed, owed_now, owed_of
 from filing.words import category_label, form_title
-from forms.atomicfile import atomic_write_bytes, leftover_of
+from forms.atomicfile import atomic_write_bytes, leftover_of, read_json, remove_leftovers
 from language import current
 from templates import render
 
@@ -96,17 +96,14 @@ class _Look:
 
     @classmethod
     def taken(cls, app: App, now: datetime) -> _Look:
-        with contextlib.suppress(OSError), os.scandir(app.folder.state) as entries:
-            for entry in entries:  # a write of the record a stop cut short
-                if leftover_of(entry.name) == _LOOKED:
-                    Path(entry.path).unlink(missing_ok=True)
+        remove_leftovers(app.folder.state, {_LOOKED})  # a write a stop cut short
         s = app.settings
         key = repr((current(), s.company_name, sorted(s.policy.outboxes.items()), s.policy.folders))
         return cls(app.registry.chain_head()[0], key, now)
 
     def same_as_last(self, app: App) -> bool:
         try:
-            last = json.loads((app.folder.state / _LOOKED).read_text(encoding="utf-8"))
+            last = read_json(app.folder.state / _LOOKED)
             until = datetime.fromisoformat(last["until"])
             since = datetime.fromisoformat(last["at"])
         except (OSError, ValueError, KeyError, TypeError):
