@@ -38,7 +38,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from archive.office import HOST, OfficeError, alive
+from archive.office_record import HOST, OfficeError, alive
 from language import _
 
 PYTHON = "/usr/bin/python3"  # Debian's, the one python3-uno is for

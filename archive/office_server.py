@@ -25,20 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from archive.office import (
-    HOST,
-    LOCK,
-    PROFILE,
-    RECORD,
-    OfficeClient,
-    OfficeError,
-    OfficeRecord,
-    read_record,
-    refuse_link,
-    remove_record,
-    state_folder,
-    write_record,
-)
+from archive.office import OfficeClient
 from archive.office_boot import (
     PYTHON,
     copy_unoserver,
@@ -46,6 +33,19 @@ from archive.office_boot import (
     package_folder,
     soffice_programs,
     unoserver_command,
+)
+from archive.office_record import (
+    HOST,
+    LOCK,
+    PROFILE,
+    RECORD,
+    OfficeError,
+    OfficeRecord,
+    read_record,
+    refuse_link,
+    remove_record,
+    state_folder,
+    write_record,
 )
 from language import _
 
@@ -77,8 +77,10 @@ class ResidentOffice:
         binary: str | None = None,
         start_timeout: float = 120.0,
         conversion_timeout: int = 60,
+        desk: str = "",
     ) -> None:
         self.state = Path(state).absolute()
+        self.desk = desk  # named in the record: where this process builds packets
         self.python = python
         self.binary = binary
         self.start_timeout = start_timeout
@@ -220,7 +222,9 @@ class ResidentOffice:
             env={**os.environ, "HOME": str(self.profile)},
         )
         started = datetime.now().astimezone().isoformat(timespec="seconds")
-        record = OfficeRecord(os.getpid(), self._proc.pid, port, uno_port, started, "starting")
+        record = OfficeRecord(
+            os.getpid(), self._proc.pid, port, uno_port, started, "starting", HOST, self.desk
+        )
         write_record(self.state, record)
         client = OfficeClient(port)
         deadline = time.monotonic() + self.start_timeout

@@ -20,12 +20,14 @@ the history), through the journal.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import io
 import os
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +40,8 @@ from archive.errors import ArchiveError
 from archive.journal import journaled
 from archive.listing import NEVER_FOLLOWED
 from archive.nofollow import NotARegularFile, TooLarge, read_regular
-from archive.office import DocumentRefused, OfficeClient, OfficeError, running_office
+from archive.office import DocumentRefused, OfficeClient, running_office
+from archive.office_record import OfficeError
 from archive.packet_cover import cover_html, packet_title
 from archive.page_words import code, css_content, fonts
 from filing.policy import Policy
@@ -234,23 +237,32 @@ def build_packet(
             source.parent.mkdir(exist_ok=True)
             source.write_bytes(data)
             sources[filing.file] = source
-        rendered = renderer.to_pdf(list(sources.values()), work / "out") if sources else {}
-        failures = [
-            {"file": file, "reason": problem}
-            for file, s in sources.items()
-            if isinstance(problem := rendered[s], str)
-        ]
         unavailable = [
             {"file": f.file, "sha256": f.sha256, "reason": reason}
             for f in filings
             if isinstance(reason := originals[f.file], str)
         ]
         sealed = quarter_of_folder(folder.parent.name) or ""
-        cover = render_page(
-            cover_html(
+
+        def cover_of(failures: list[dict[str, str]]) -> str:
+            return cover_html(
                 registry, policy, currency, case, sealed, now, failures, unavailable, company
             )
-        )
+
+        # The cover is set while LibreOffice renders the forms (this process only waits on
+        # it meanwhile), on the likely guess that every form renders; it is set again
+        # naming those that did not. Its words are read here, in this thread (the
+        # registry's connection is this thread's); the thread only sets them, in the
+        # language in use (contextvars).
+        with ThreadPoolExecutor(1, thread_name_prefix="packet-cover") as setter:
+            guessed = setter.submit(contextvars.copy_context().run, render_page, cover_of([]))
+            rendered = renderer.to_pdf(list(sources.values()), work / "out") if sources else {}
+            failures = [
+                {"file": file, "reason": problem}
+                for file, s in sources.items()
+                if isinstance(problem := rendered[s], str)
+            ]
+            cover = render_page(cover_of(failures)) if failures else guessed.result()
         notice = render_page(_notice(case_id, unavailable)) if unavailable else None
         writer = PdfWriter()
         writer.append(

@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.office import RECORD
+from archive.office_record import RECORD
 from archive.packet import Renderer, build_packet
 from filing.policy import Policy
 from filing.registry import Registry

@@ -42,7 +42,7 @@ def test_cli_table_names_every_command() -> None:
     from closedloop.cli import cli
 
     names = []
-    for name, command in cli.commands.items():
+    for name, command in cli.every_command().items():
         if isinstance(command, click.Group):
             names += [f"{name} {sub}" for sub in command.commands]
         else:

@@ -20,13 +20,14 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from archive.office import RECORD, OfficeClient, alive, read_record, running_office
+from archive.office import OfficeClient, running_office
 from archive.office_boot import PYTHON
+from archive.office_record import RECORD, alive, read_record
 from archive.packet import Renderer
 from closedloop.cli import cli
 from tests.office import LibreOffice
 from tests.scenario import Folder, watch_process
-from tests.test_scenarios import register
+from tests.test_scenarios import close_capa, register
 from tests.test_watch import until
 
 START = 180.0  # seconds a start may take on a busy machine (the first makes a profile)
@@ -181,6 +182,44 @@ def test_the_office_renders_falls_back_when_killed_and_stops_on_sigterm(
     finally:
         first.kill()
         first.wait()
+
+
+@pytest.mark.heavy
+@pytest.mark.libreoffice
+def test_the_packet_command_is_handed_to_the_office(tmp_path: Path, uno: None) -> None:
+    """`closedloop packet` with the office running: the office's process builds it (its
+    log names the command's process), into the case folder or for --out (written by the
+    command, at the path as it was given), and the folder verifies."""
+    folder = Folder(tmp_path / "share")  # no packet at closing: the command builds it
+    case_id = register(folder, **{"Complaint established": "yes"})
+    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
+    folder.save(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
+        {"Customer accepts the result": "Yes"},
+    )
+    folder.ingest("2026-11-26T10:00")
+    log = tmp_path / "office.log"
+    server = office(folder.root, log)
+    try:
+        assert running(folder.root, server.pid)["desk"].startswith("closedloop-desk-")
+        packet = [*command(), "packet", "share", case_id]
+        run = subprocess.run(
+            [*packet, "--out", "out/packet.pdf"], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert (run.returncode, run.stdout) == (0, "Wrote out/packet.pdf\n"), run.stderr
+        outline = [o.title for o in PdfReader(tmp_path / "out" / "packet.pdf").outline]
+        assert outline[0] == "Case summary, deadlines and timeline" and len(outline) == 4
+        run = subprocess.run(packet, cwd=tmp_path, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        [filed] = (folder.root / "Archive").glob(f"{case_id} */{case_id} Closure Packet.pdf")
+        assert run.stdout == f"Wrote share/{filed.relative_to(folder.root)}\n"
+        assert json.loads(folder.run("verify", str(folder.root), "--json"))["findings"] == []
+        said = log.read_text(encoding="utf-8")
+        assert said.count("closure packet for process") == 2
+        assert "Traceback" not in said
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(60) == 0
 
 
 @pytest.mark.heavy

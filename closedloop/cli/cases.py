@@ -13,9 +13,7 @@ import click
 
 from app.errors import command_path
 from app.folder import SharedFolder
-from app.instance import InstanceLock
 from archive.casefolder import case_folder
-from archive.packet import build_packet, file_packet
 from archive.page_words import DEADLINE_STATUS
 from closedloop.cli.common import (
     echo_json,
@@ -42,7 +40,6 @@ from filing.words import (
     state_words,
     where_it_stands,
 )
-from forms.atomicfile import atomic_write_bytes
 from forms.shown import shown
 from language import N_, _, formats
 
@@ -192,41 +189,6 @@ def cases_cmd(
             f"{row['case_id']}  {where}{pad(state_words(row['state']), 30)} "
             f"{pad(shown(row['customer'] or ''), 24)} {shown(row['product'] or '')}{flag}"
         )
-
-
-@cli.command("packet")
-@root_argument
-@click.argument("case_id", metavar="CASE")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write the PDF here instead of into the case folder (a sealed case's folder is read-only).",
-)
-@now_option
-def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) -> None:
-    """Build CASE's closure packet: a cover with the summary, deadlines and timeline, every
-    filed form rendered by LibreOffice, the originals attached."""
-    with errors(), opened(root) as app, InstanceLock(app.folder.state, "closedloop packet"):
-        moment = now(clock)
-        pdf = build_packet(
-            app.folder.archive,
-            app.registry,
-            app.settings.policy,
-            case_id,
-            app.renderer,
-            moment,
-            currency=app.settings.currency,
-            company=app.settings.company_name,
-        )
-        if out is not None:
-            atomic_write_bytes(out, pdf)
-            where = out
-        else:
-            where = file_packet(
-                app.folder.root, app.folder.archive, app.registry, case_id, pdf, moment
-            )
-            app.pages.case_changed(case_id, moment)
-    click.echo(_("Wrote {where}").format(where=where))
 
 
 @cli.command("mail")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -20,26 +20,13 @@ from app.application import App
 from app.errors import AppError
 from app.settings import Settings, load_settings, now
 from archive.errors import ArchiveError
+from closedloop.cli.options import json_option, now_option, root_argument
 from closedloop.columns import pad
 from filing.errors import FilingError
 from forms.errors import FormError, RefusedFile
 from language import _
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED = 0, 1, 2
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-#: The shared folder: the first argument of every command that works on one.
-root_argument: Decorator = click.argument(
-    "root", type=click.Path(path_type=Path, file_okay=False), metavar="ROOT"
-)
-json_option: Decorator = click.option("--json", "as_json", is_flag=True, help="Answer as JSON.")
-now_option: Decorator = click.option(
-    "--now",
-    "clock",
-    metavar="TIME",
-    help="Act as if it were TIME (2026-11-20T09:30); tests and replays.",
-)
 
 
 def echo_json(data: Any) -> None:
@@ -54,18 +41,28 @@ def fail(message: str, as_json: bool = False, kind: str = "error") -> NoReturn:
     sys.exit(EXIT_REFUSED)
 
 
+def explained(exc: BaseException) -> tuple[str, str] | None:
+    """A library error's kind and message, as a command says it; None for anything else
+    (a fault of closedloop's own: it is raised, with its traceback)."""
+    if isinstance(exc, RefusedFile):
+        return exc.kind, exc.message
+    if isinstance(exc, (FormError, FilingError, ArchiveError, AppError)):
+        return "error", str(exc)
+    if isinstance(exc, OSError):
+        name = getattr(exc, "filename", None) or ""
+        return "os_error", f"{name}: {exc.strerror or exc}"
+    return None
+
+
 @contextmanager
 def errors(as_json: bool = False) -> Iterator[None]:
     """The one place where library errors become messages and exit codes."""
     try:
         yield
-    except RefusedFile as exc:
-        fail(exc.message, as_json, exc.kind)
-    except (FormError, FilingError, ArchiveError, AppError) as exc:
-        fail(str(exc), as_json)
-    except OSError as exc:
-        name = getattr(exc, "filename", None) or ""
-        fail(f"{name}: {exc.strerror or exc}", as_json, "os_error")
+    except (FormError, FilingError, ArchiveError, AppError, OSError) as exc:
+        said = explained(exc)
+        assert said is not None
+        fail(said[1], as_json, said[0])
 
 
 def folder_settings(root: Path | None) -> Settings:
@@ -93,6 +90,7 @@ __all__ = [
     "EXIT_REFUSED",
     "echo_json",
     "errors",
+    "explained",
     "fail",
     "folder_settings",
     "json_option",

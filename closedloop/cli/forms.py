@@ -16,12 +16,12 @@ from app.settings import load_settings
 from closedloop.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
-    Decorator,
     echo_json,
     errors,
     json_option,
 )
 from closedloop.cli.group import cli
+from closedloop.cli.options import Decorator
 from forms.definition import FormDefinition, all_forms, get_form
 from forms.errors import FormError
 from forms.hints import Wording, shown_value

@@ -18,11 +18,12 @@ import click
 from app.folder import SharedFolder
 from app.opening import refuse_links
 from app.settings import Settings, load_settings
-from archive.office import alive, read_record
 from archive.office_boot import PYTHON, die_with
+from archive.office_record import alive, read_record
 from archive.office_server import STOP_GRACE, OfficeRunning, ResidentOffice
 from closedloop.cli.common import errors, root_argument
 from closedloop.cli.group import cli
+from closedloop.desk.server import PacketDesk
 from language import _
 
 log = logging.getLogger("closedloop.office")
@@ -42,7 +43,8 @@ log = logging.getLogger("closedloop.office")
 def office_cmd(root: Path, python: str, parent: int | None) -> None:
     """Run one LibreOffice for ROOT until stopped (Ctrl-C or SIGTERM): the closure packets
     of every command and of the service are rendered by it, a fraction of a second a form
-    instead of a LibreOffice start each time. It is started again if it ends."""
+    instead of a LibreOffice start each time. It is started again if it ends. `closedloop
+    packet` hands it the whole packet to build (closedloop/desk)."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -60,7 +62,11 @@ def office_cmd(root: Path, python: str, parent: int | None) -> None:
             refuse_links(folder)
             _log_to_console()
             try:
-                with ResidentOffice(folder.state, python=python) as office:
+                with (
+                    ResidentOffice(folder.state, python=python) as office,
+                    PacketDesk(root) as desk,
+                ):
+                    office.desk = desk.name  # in the record: `closedloop packet` asks it
                     office.serve(stop)
             except OfficeRunning:
                 if parent is None:

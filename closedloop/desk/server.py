@@ -1,0 +1,159 @@
+"""The office's side of the desk: a thread of `closedloop office` that builds closure
+packets for `closedloop packet` (the package's docstring says why and how it is kept to
+its own user). One job at a time, in the order they come; each as the command would do
+it (closedloop/desk/job.py), in the folder's language, with its answer (what to print,
+the exit code) made here."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from closedloop.cli.common import EXIT_REFUSED, explained, folder_settings
+from closedloop.desk.job import make_packet
+from closedloop.desk.wire import (
+    REQUEST_BYTES,
+    REQUEST_SECONDS,
+    VERSION,
+    WireError,
+    address,
+    peer,
+    read_line,
+    send_line,
+)
+from forms.shown import shown
+from language import _
+
+log = logging.getLogger("closedloop.office")
+
+BACKLOG = 16  # commands waiting their turn; more are refused and build for themselves
+_SENT_SECONDS = 60.0  # a command that does not take its answer is let go
+_FALLBACK: dict[str, Any] = {"fallback": True}  # "build it yourself"
+
+
+class PacketDesk:
+    """Serves the folder at `root` while inside `with`. `name` goes into the office's
+    record (archive/office_record.py), where the command finds it."""
+
+    def __init__(self, root: Path, request_seconds: float = REQUEST_SECONDS) -> None:
+        self.root = root.absolute()
+        self.request_seconds = request_seconds
+        self.state = self.root / ".closedloop"
+        self.name = f"closedloop-desk-{secrets.token_hex(16)}"
+        self._sock: socket.socket | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="desk", daemon=True)
+
+    def __enter__(self) -> PacketDesk:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(address(self.name))
+        sock.listen(BACKLOG)
+        sock.settimeout(0.5)  # a look at the stop flag twice a second
+        self._sock = sock
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._sock is not None:
+            self._sock.close()
+
+    def _serve(self) -> None:
+        assert self._sock is not None
+        with folder_settings(self.root).speaking():
+            _warm()
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                log.warning(_("the packet desk stopped: {error}").format(error=exc))
+                return
+            with conn:
+                try:
+                    self._handle(conn)
+                except (OSError, WireError) as exc:  # the command went away: its loss
+                    log.info(_("a packet request broke off: {error}").format(error=exc))
+
+    def _handle(self, conn: socket.socket) -> None:
+        pid, uid = peer(conn)
+        if uid not in (os.geteuid(), 0):  # another user builds with their own rights
+            send_line(conn, _FALLBACK)
+            return
+        request = read_line(conn, REQUEST_BYTES, self.request_seconds)
+        with folder_settings(self.root).speaking():
+            answer, pdf = self._answer(request)
+            if "text" in answer:  # the office's console says what it did, and for whom
+                said = _("closure packet for process {pid}: {said}")
+                # escaped: the paths in it are the command's, and could forge a line
+                log.info("%s", shown(said.format(pid=pid, said=answer["text"]), 4000))
+        conn.settimeout(_SENT_SECONDS)
+        send_line(conn, answer)
+        if pdf is not None:
+            conn.sendall(pdf)
+
+    def _answer(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+        case_id, clock = request.get("case"), request.get("clock")
+        out, root = request.get("out"), request.get("root")
+        if (
+            request.get("version") != VERSION
+            or request.get("job") != "packet"
+            or not isinstance(case_id, str)
+            or not isinstance(root, str)
+            or not (clock is None or isinstance(clock, str))
+            or not (out is None or isinstance(out, str))
+            or not self._ours(request.get("folder"))
+        ):
+            return _FALLBACK, None
+        try:
+            pdf, where = make_packet(self.root, case_id, clock, into_folder=out is None)
+        except Exception as exc:
+            said = explained(exc)
+            if said is None:  # a fault of closedloop's: the command meets it itself
+                log.exception(
+                    _("the packet desk could not build {case_id}").format(case_id=case_id)
+                )
+                return _FALLBACK, None
+            return {
+                "text": _("Error: {message}").format(message=said[1]),
+                "exit": EXIT_REFUSED,
+            }, None
+        if where is not None:  # the path as the command's ROOT names it
+            with contextlib.suppress(ValueError):  # an Archive not under ROOT: as it is
+                where = Path(root) / where.relative_to(self.root)
+            return {"text": _("Wrote {where}").format(where=where), "exit": 0}, None
+        return {"text": _("Wrote {where}").format(where=out), "exit": 0, "pdf": len(pdf)}, pdf
+
+    def _ours(self, folder: object) -> bool:
+        """Whether the command means this folder (its .closedloop is this one's): a record
+        copied with a folder names an office that serves another."""
+        try:
+            info = self.state.lstat()
+        except OSError:
+            return False
+        return folder == [info.st_dev, info.st_ino]
+
+
+def _warm() -> None:
+    """WeasyPrint loaded and its fonts looked up once, before the first packet asks."""
+    from archive.packet import PacketError, render_page
+    from archive.page_words import fonts
+
+    try:
+        render_page(f"<style>p {{ font-family: {fonts()} }}</style><p>.</p>")
+    except PacketError as exc:  # no WeasyPrint: each packet says so
+        log.warning("%s", exc)
