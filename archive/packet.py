@@ -27,6 +27,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,18 +129,34 @@ class Renderer:
         """The PDFs the resident office makes, written beside where LibreOffice's own
         would be. A document it refuses is left to the fallback (which says why there is
         no PDF, if it cannot make one either); an office that stops answering is left
-        for the rest of the batch."""
-        done: dict[Path, Path | str] = {}
-        for f in files:
+        for the rest of the batch.
+
+        Two documents are out at a time: while the office renders one, the next waits in
+        its queue, and it never waits on this process (busy setting the cover, and
+        handing its threads the interpreter only every few milliseconds)."""
+        gone = threading.Event()
+
+        def convert(f: Path) -> bytes | None:
+            if gone.is_set():
+                return None
             try:
-                pdf = office.convert(f.read_bytes(), f.suffix, self.office_timeout)
+                return office.convert(f.read_bytes(), f.suffix, self.office_timeout)
             except (DocumentRefused, OSError):  # OSError: the file, unreadable here
-                continue
+                return None
             except OfficeError:
-                break
-            target = outdir / f"{f.stem}.pdf"
-            target.write_bytes(pdf)
-            done[f] = target
+                gone.set()
+                return None
+
+        done: dict[Path, Path | str] = {}
+        with ThreadPoolExecutor(2, thread_name_prefix="packet-form") as senders:
+            # A context each (one cannot be entered by two threads): the language in use.
+            contexts = [contextvars.copy_context() for _ in files]
+            pdfs = list(senders.map(lambda c, f: c.run(convert, f), contexts, files))
+        for f, pdf in zip(files, pdfs, strict=True):
+            if pdf is not None:
+                target = outdir / f"{f.stem}.pdf"
+                target.write_bytes(pdf)
+                done[f] = target
         return done
 
     def _fresh(self, files: list[Path], outdir: Path) -> dict[Path, Path | str]:

@@ -10,12 +10,17 @@ customer's survey in Excel), then, each as a real process, timed by the wall clo
 - the Renderer alone (the forms to PDF, in this process), fresh and through the office;
 - the whole packet built in this process once its modules are loaded, as the service
   (`watch`) builds one when a case closes, fresh and through the office;
-- the office's start, until its record says "running", and a Python start that imports
-  the command (what every `closedloop` pays before it does anything).
+- the office's start, until its record says "running"; a Python start that imports the
+  packet command (what `closedloop packet` pays before it asks the office), and one that
+  imports every command's library (what it paid before the office built packets for it).
+
+With --code DIR (a `git worktree` of the commit before), `closedloop packet` of that
+checkout and of this one, office running, each `python -P -m closedloop` with PYTHONPATH
+on its checkout, turn about in the same run.
 
 Medians of --rounds runs (the first of each kind is left out: disk caches).
 
-    python bench/bench_packet.py [--rounds 5]
+    python bench/bench_packet.py [--rounds 5] [--code DIR]
 """
 
 from __future__ import annotations
@@ -53,8 +58,8 @@ def closedloop(*args: str, check: bool = True) -> subprocess.CompletedProcess[st
     return subprocess.run([*cmd, *args], capture_output=True, text=True, check=check)
 
 
-def closed_case(root: Path) -> list[Path]:
-    """A case filed to closure; its filed forms."""
+def closed_case(root: Path, cases: int = 1) -> list[Path]:
+    """`cases` cases filed to closure (CASE the first); the first one's filed forms."""
     closedloop("init", str(root))
     settings = root / "closedloop.toml"
     text = settings.read_text(encoding="utf-8")
@@ -97,9 +102,15 @@ def closed_case(root: Path) -> list[Path]:
         ("satisfaction_survey", "xlsx", CASE, {"customer_accepts": True}),
     ]
     for n, (form_id, fmt, case_id, values) in enumerate(steps):
-        write_form(get_form(form_id), fmt, root / "Inbox" / f"{n} {form_id}.{fmt}", values, case_id)
+        for k in range(cases):  # a step of every case in one ingest
+            number = None if case_id is None else f"CC-2026-{k + 1:04d}"
+            inbox = root / "Inbox" / f"{k} {n} {form_id}.{fmt}"
+            if form_id == "registration" and k:  # the same complaint twice is refused
+                values = {**values, "customer": f"{values['customer']} {k}"}  # type: ignore[dict-item]
+            write_form(get_form(form_id), fmt, inbox, values, number)  # type: ignore[arg-type]
         run = closedloop("ingest", str(root), "--json", "--now", f"2026-11-2{n}T10:00")
-        assert json.loads(run.stdout.splitlines()[0])["outcome"] == "filed", run.stdout
+        outcomes = [json.loads(line)["outcome"] for line in run.stdout.splitlines()]
+        assert outcomes == ["filed"] * cases, run.stdout
     [folder] = [p for p in (root / "Archive").iterdir() if p.name.startswith(CASE)]
     return sorted(p for p in folder.iterdir() if p.suffix in (".docx", ".xlsx"))
 
@@ -122,9 +133,41 @@ def line(label: str, times: list[float], yardstick: float | None = None) -> str:
     return f"{label:<46} median {med:6.2f} s  (min {min(times):.2f}, max {max(times):.2f}){versus}"
 
 
+def ab(root: Path, out: Path, code: Path, rounds: int, yardstick: float) -> list[str]:
+    """`closedloop packet --out` of `code` and of this checkout, turn about."""
+    here = Path(__file__).resolve().parent.parent
+    times: dict[Path, list[float]] = {code: [], here: []}
+    for n in range(rounds + 1):
+        for checkout in times:
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "closedloop",
+                    "packet",
+                    str(root),
+                    CASE,
+                    "--out",
+                    str(out),
+                ],
+                capture_output=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(checkout)},
+            )
+            if n:
+                times[checkout].append(time.perf_counter() - start)
+    return [
+        line(f"A/B {name}: packet, office running", times[checkout], yardstick)
+        for name, checkout in (("before", code), ("this", here))
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--code", type=Path, help="a checkout to compare with (see above)")
     args = parser.parse_args()
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice is needed"
@@ -132,7 +175,7 @@ def main() -> None:
     office: subprocess.Popen[bytes] | None = None
     try:
         root = base / "share"
-        forms = closed_case(root)
+        forms = closed_case(root, cases=args.rounds + 2)
         out = base / "packet.pdf"
         profile = base / "bare-profile"
         docx = next(f for f in forms if f.suffix == ".docx")
@@ -175,8 +218,15 @@ def main() -> None:
             results.append(line(label, timed(action, args.rounds), yardstick))
 
         add(
-            "python -c 'import closedloop.cli'",
-            lambda: subprocess.run([sys.executable, "-c", "import closedloop.cli"], check=True),
+            "python: import the packet command",
+            lambda: subprocess.run(
+                [sys.executable, "-c", "import closedloop.cli.packet"], check=True
+            ),
+        )
+        every = "from closedloop.cli import cli; cli.every_command()"
+        add(
+            "python: import every command",
+            lambda: subprocess.run([sys.executable, "-c", every], check=True),
         )
         add("closedloop packet, no office (before)", packet)
         add("Renderer.to_pdf of the 3 forms, fresh soffice", lambda: render(False))
@@ -194,6 +244,15 @@ def main() -> None:
         add("Renderer.to_pdf of the 3 forms, office", lambda: render(True))
         add("build_packet in a warm process, office", lambda: build(True))
         add("closedloop packet, office running", packet)
+        # Into the case folder: a case that has none yet each time (as at its closing; a
+        # packet filed again adds to the timeline its next cover shows).
+        fresh = iter(f"CC-2026-{k:04d}" for k in range(2, args.rounds + 3))
+        add(
+            "closedloop packet into its folder, office running",
+            lambda: closedloop("packet", str(root), next(fresh)),
+        )
+        if args.code is not None:
+            results += ab(root, out, args.code.resolve(), args.rounds, yardstick)
         office.send_signal(signal.SIGTERM)
         assert office.wait(60) == 0
         office = None
