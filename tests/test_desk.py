@@ -6,8 +6,10 @@ one is served. The real office and a real packet are in test_office.py."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,9 +23,13 @@ from click.testing import CliRunner
 from archive.office_record import OfficeRecord, read_record, write_record
 from closedloop.cli import cli
 from closedloop.desk.client import ask
+from closedloop.desk.record import read_desk
 from closedloop.desk.server import PacketDesk
 from closedloop.desk.wire import REQUEST_BYTES, address, read_line, send_line
-from tests.scenario import Folder
+from tests.office import LibreOffice
+from tests.scenario import Folder, watch_process
+from tests.test_scenarios import close_capa, register
+from tests.test_watch import until
 
 
 def _record(root: Path, desk: str, pid: int | None = None) -> None:
@@ -141,3 +147,43 @@ def test_the_packet_command_loads_none_of_the_library_before_asking() -> None:
         "init", "ingest", "watch", "doctor", "demo", "status", "cases", "mail", "packet",
         "verify", "rebuild", "close-quarter", "index", "forms", "read", "office", "report",
     }  # fmt: skip
+
+
+@pytest.mark.libreoffice
+def test_with_watch_running_the_service_builds_and_files_the_packet(
+    tmp_path: Path, libreoffice: LibreOffice
+) -> None:
+    """The service holds the folder's lock, which the command needs to file a packet: it
+    hands the job to the service's desk, whose worker files it (and the case's page after
+    it); the service's record of its desk goes when it stops."""
+    folder = Folder(tmp_path / "share")  # packets off: only the command builds one
+    case_id = register(folder, **{"Complaint established": "yes"})
+    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
+    folder.save(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
+        {"Customer accepts the result": "Yes"},
+    )
+    folder.ingest("2026-11-26T10:00")
+    state = folder.root / ".closedloop"
+    watch = watch_process(folder.root)
+    try:
+        until(lambda: read_desk(state) is not None, timeout=60)
+        packet = [sys.executable, "-m", "closedloop", "packet", str(folder.root), case_id]
+        run = subprocess.run(packet, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        [filed] = (folder.root / "Archive").glob(f"{case_id} */{case_id} Closure Packet.pdf")
+        assert run.stdout == f"Wrote {filed}\n"
+        # Its case page links it: the worker brought the pages up to date after it.
+        [page] = (folder.root / "Archive").glob(f"**/{case_id}*.html")
+        assert "Closure Packet.pdf" in page.read_text(encoding="utf-8")
+        run = subprocess.run(
+            [*packet, "--out", str(tmp_path / "copy.pdf")], capture_output=True, text=True
+        )
+        assert run.returncode == 0 and (tmp_path / "copy.pdf").read_bytes()[:5] == b"%PDF-"
+        log = (state / "watch.log").read_text(encoding="utf-8")
+        assert log.count("closure packet for process") == 2
+        assert json.loads(folder.run("verify", str(folder.root), "--json"))["findings"] == []
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        assert watch.wait(60) == 0
+    assert read_desk(state) is None

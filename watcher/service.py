@@ -38,6 +38,7 @@ from app.settings import Settings
 from filing.registry import RegistryUnreachable
 from forms.shown import shown
 from language import _
+from watcher.desk_filing import DeskFilings
 from watcher.events import InboxEvents
 from watcher.lanes import Lane
 from watcher.stability import Backoff, StabilityTracker
@@ -97,6 +98,9 @@ class Watcher:
         # made again at start()
         self._probe = RegistryProbe(self.folder.registry, self.settings.registry.shared)
         self.working = threading.Event()  # set once the worker holds the registry
+        self._wake = threading.Event()  # something for the worker to do now
+        #: `closedloop packet`'s packets, built for it and filed by the worker.
+        self.desk = DeskFilings(lambda: self._open(isolated=False), self._wake)
         self._filed_since_look = False  # files handled since the last look at the folder
 
     @property
@@ -150,11 +154,13 @@ class Watcher:
         """Stop after the file in hand. A mail being sent may wait for the server's answer
         (the mail timeout); it stays queued if it does not finish, and goes at the next start."""
         self._stop.set()
+        self._wake.set()
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout)
         for thread in list(self._threads):
             thread.join(timeout)
+        self.desk.fail_waiting()
         self._lock.release()
         with self.settings.speaking():
             log.info("%s", _("stopped"))
@@ -252,7 +258,9 @@ class Watcher:
                     if self._filed_since_look and not ready:
                         self._look(app)  # a burst is over: the To do pages catch up now
                     self._collect(app)
-                    self._stop.wait(0.1)
+                    self._file_for_desk(app)
+                    self._wake.wait(0.1)
+                    self._wake.clear()
                     lost = 0.0
                 except RegistryUnreachable as exc:
                     # The shared registry's server is away: nothing was filed half-way (the
@@ -313,6 +321,12 @@ class Watcher:
                 if done.changed:
                     trigger = Trigger(When.CHANGED, self.now(), cases=done.changed)
                     self._say_all(self._after(app, trigger))
+
+    def _file_for_desk(self, app: App) -> None:
+        """File the packets `closedloop packet` had built; their pages follow."""
+        filed = self.desk.file_waiting(app)
+        if filed:
+            self._say_all(self._after(app, Trigger(When.CHANGED, self.now(), cases=tuple(filed))))
 
     def _say_all(self, results: list[FileResult]) -> None:
         for result in results:

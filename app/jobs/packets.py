@@ -33,16 +33,7 @@ class ClosurePacketJob(Job[str, bytes]):
         return []
 
     def do(self, app: App, work: str, now: datetime) -> bytes:
-        return build_packet(
-            app.folder.archive,
-            app.registry,
-            app.settings.policy,
-            work,
-            app.renderer,
-            now,
-            currency=app.settings.currency,
-            company=app.settings.company_name,
-        )
+        return packet_of(app, work, now)
 
     def done(self, app: App, work: str, made: bytes | Exception, now: datetime) -> Done:
         if not isinstance(made, Exception) and not _wants(app, work):
@@ -65,6 +56,21 @@ class ClosurePacketJob(Job[str, bytes]):
             case_id=work,
             changed=(work,),
         )
+
+
+def packet_of(app: App, case_id: str, now: datetime) -> bytes:
+    """The case's closure packet, built with the folder's settings (the service's job,
+    and `closedloop packet`'s)."""
+    return build_packet(
+        app.folder.archive,
+        app.registry,
+        app.settings.policy,
+        case_id,
+        app.renderer,
+        now,
+        currency=app.settings.currency,
+        company=app.settings.company_name,
+    )
 
 
 def _wants(app: App, case_id: str) -> bool:

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import logging.handlers
+import os
 import shutil
 import signal
 import sys
@@ -43,6 +44,8 @@ from closedloop.cli.common import (
 from closedloop.cli.group import cli
 from closedloop.cli.office import OfficeKeeper
 from closedloop.demo import play
+from closedloop.desk.record import remove_desk, write_desk
+from closedloop.desk.server import PacketDesk
 from closedloop.doctor import Check, checks
 from forms.shown import shown
 from language import DEFAULT as DEFAULT_LANGUAGE
@@ -158,11 +161,17 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
         _log_to(folder.state / "watch.log")
         watcher = Watcher(folder.root, dataclasses.replace(settings, watch=timing))
         watcher.start()
+        # `closedloop packet` cannot take the folder's lock while the service holds it:
+        # the service builds and files its packets (watcher/desk_filing.py).
+        desk = PacketDesk(folder.root, job=watcher.desk.packet).__enter__()
+        write_desk(folder.state, os.getpid(), desk.name)
         # Packets rendered in a resident LibreOffice: its own, if none runs for the folder.
         office = OfficeKeeper.for_watch(folder.root, folder.state, settings)
     while not stop.wait(0.5) and not watcher.failed:
         pass
-    watcher.stop()
+    remove_desk(folder.state, os.getpid())
+    watcher.stop()  # what the desk still waits to have filed is refused, then it stops
+    desk.__exit__(None, None, None)
     if office is not None:
         office.stop()
     if watcher.error is not None:

@@ -3,6 +3,7 @@ it is stopped, and `watch` keeps one of its own when none runs (OfficeKeeper).""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -40,7 +41,8 @@ log = logging.getLogger("closedloop.office")
     "runs on it.",
 )
 @click.option("--parent", type=int, hidden=True, help="Stop when process PID ends.")
-def office_cmd(root: Path, python: str, parent: int | None) -> None:
+@click.option("--no-desk", is_flag=True, hidden=True, help="Build no packets (watch's own).")
+def office_cmd(root: Path, python: str, parent: int | None, no_desk: bool) -> None:
     """Run one LibreOffice for ROOT until stopped (Ctrl-C or SIGTERM): the closure packets
     of every command and of the service are rendered by it, a fraction of a second a form
     instead of a LibreOffice start each time. It is started again if it ends. `closedloop
@@ -64,9 +66,11 @@ def office_cmd(root: Path, python: str, parent: int | None) -> None:
             try:
                 with (
                     ResidentOffice(folder.state, python=python) as office,
-                    PacketDesk(root) as desk,
+                    contextlib.nullcontext() if no_desk else PacketDesk(root) as desk,
                 ):
-                    office.desk = desk.name  # in the record: `closedloop packet` asks it
+                    # In the record: `closedloop packet` asks it. The watch that starts
+                    # its own office has a desk of its own (it holds the folder's lock).
+                    office.desk = desk.name if desk is not None else ""
                     office.serve(stop)
             except OfficeRunning:
                 if parent is None:
@@ -169,6 +173,7 @@ class OfficeKeeper:
                     str(self.root),
                     "--parent",
                     str(os.getpid()),
+                    "--no-desk",
                 ],
                 stdin=subprocess.DEVNULL,
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.office_record import alive, read_record
+from closedloop.desk.record import read_desk
 from closedloop.desk.wire import (
     ANSWER_BYTES,
     ANSWER_SECONDS,
@@ -46,12 +47,9 @@ class Answer:
 
 
 def ask(root: Path, case_id: str, out: Path | None, clock: str | None) -> Answer | None:
-    """The desk's answer to building `case_id`'s packet (into its case folder, or its
-    bytes for `out`), or None: no office, no desk, not ours, not answered."""
+    """The answer of a desk to building `case_id`'s packet (into its case folder, or its
+    bytes for `out`), or None: no desk, not ours, not answered."""
     state = root / STATE
-    record = read_record(state)
-    if record is None or not record.desk or not alive(record.pid):
-        return None
     try:
         folder = state.lstat()
     except OSError:
@@ -65,15 +63,37 @@ def ask(root: Path, case_id: str, out: Path | None, clock: str | None) -> Answer
         "out": None if out is None else str(out),
         "folder": [folder.st_dev, folder.st_ino],
     }
+    for pid, name in _desks(state):
+        if alive(pid):
+            answer = _ask(pid, name, request, want_pdf=out is not None)
+            if answer is not None:
+                return answer
+    return None
+
+
+def _desks(state: Path) -> list[tuple[int, str]]:
+    """The desks that may build the folder's packet, the one that can file it first: the
+    service's (it holds the folder's lock while it runs), then the office's."""
+    desks = []
+    service = read_desk(state)
+    if service is not None:
+        desks.append(service)
+    office = read_record(state)
+    if office is not None and office.desk:
+        desks.append((office.pid, office.desk))
+    return desks
+
+
+def _ask(pid: int, name: str, request: dict[str, object], want_pdf: bool) -> Answer | None:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(CONNECT_SECONDS)
-            conn.connect(address(record.desk))
-            if peer(conn)[0] != record.pid:
-                return None  # not the office the record names: never talk to it
+            conn.connect(address(name))
+            if peer(conn)[0] != pid:
+                return None  # not the process the record names: never talk to it
             send_line(conn, request)
             answer = read_line(conn, ANSWER_BYTES, ANSWER_SECONDS)
-            return _answer(conn, answer, want_pdf=out is not None)
+            return _answer(conn, answer, want_pdf)
     except (OSError, WireError):
         return None
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.instance import InstanceLock
-from archive.packet import build_packet, file_packet
+from app.jobs.packets import packet_of
+from archive.packet import file_packet
 from closedloop.cli.common import now, opened
 
 
@@ -18,16 +19,7 @@ def make_packet(
     holds it). The library's errors are raised."""
     with opened(root) as app, InstanceLock(app.folder.state, "closedloop packet"):
         moment = now(clock)
-        pdf = build_packet(
-            app.folder.archive,
-            app.registry,
-            app.settings.policy,
-            case_id,
-            app.renderer,
-            moment,
-            currency=app.settings.currency,
-            company=app.settings.company_name,
-        )
+        pdf = packet_of(app, case_id, moment)
         if not into_folder:
             return pdf, None
         where = file_packet(app.folder.root, app.folder.archive, app.registry, case_id, pdf, moment)

@@ -7,6 +7,7 @@ the exit code) made here."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -14,7 +15,7 @@ import socket
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from closedloop.cli.common import EXIT_REFUSED, explained, folder_settings
 from closedloop.desk.job import make_packet
@@ -38,12 +39,25 @@ _SENT_SECONDS = 60.0  # a command that does not take its answer is let go
 _FALLBACK: dict[str, Any] = {"fallback": True}  # "build it yourself"
 
 
+class Job(Protocol):
+    """Build a case's packet at a clock (None: now): its bytes, and where it was filed."""
+
+    def __call__(
+        self, case_id: str, clock: str | None, *, into_folder: bool
+    ) -> tuple[bytes, Path | None]: ...
+
+
 class PacketDesk:
     """Serves the folder at `root` while inside `with`. `name` goes into the office's
     record (archive/office_record.py), where the command finds it."""
 
-    def __init__(self, root: Path, request_seconds: float = REQUEST_SECONDS) -> None:
+    def __init__(
+        self, root: Path, job: Job | None = None, request_seconds: float = REQUEST_SECONDS
+    ) -> None:
         self.root = root.absolute()
+        #: What builds a packet: as the command does (closedloop/desk/job.py), or, under
+        #: `watch`, the service's way (watcher/desk_filing.py: its worker files it).
+        self.job: Job = job or functools.partial(make_packet, self.root)
         self.request_seconds = request_seconds
         self.state = self.root / ".closedloop"
         self.name = f"closedloop-desk-{secrets.token_hex(16)}"
@@ -120,7 +134,7 @@ class PacketDesk:
         ):
             return _FALLBACK, None
         try:
-            pdf, where = make_packet(self.root, case_id, clock, into_folder=out is None)
+            pdf, where = self.job(case_id, clock, into_folder=out is None)
         except Exception as exc:
             said = explained(exc)
             if said is None:  # a fault of closedloop's: the command meets it itself
