@@ -140,7 +140,9 @@ class Renderer:
             if gone.is_set():
                 return None
             try:
-                return office.convert(f.read_bytes(), f.suffix, self.office_timeout)
+                # Its bound counts the document queued before it, while the office renders
+                # that one (one at a time).
+                return office.convert(f.read_bytes(), f.suffix, 2 * self.office_timeout)
             except (DocumentRefused, OSError):  # OSError: the file, unreadable here
                 return None
             except OfficeError:
@@ -279,7 +281,11 @@ def build_packet(
                 for file, s in sources.items()
                 if isinstance(problem := rendered[s], str)
             ]
-            cover = render_page(cover_of(failures)) if failures else guessed.result()
+            if failures:
+                guessed.exception()  # one cover set at a time: Pango is not made for two
+                cover = render_page(cover_of(failures))
+            else:
+                cover = guessed.result()
         notice = render_page(_notice(case_id, unavailable)) if unavailable else None
         writer = PdfWriter()
         writer.append(

@@ -13,8 +13,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -73,7 +75,18 @@ def test_junk_and_silence_are_let_go_and_the_next_command_served(
     folder, running = desk
     silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     silent.connect(address(running.name))  # says nothing: let go after request_seconds
-    for junk in (b"x" * (REQUEST_BYTES + 10), b"not json\n", b"[1, 2]\n", b'{"job": "rm"}\n'):
+    surrogate = (
+        b'{"version": 1, "job": "packet", "case": "CC-2026-0099", "root": "\\udcff", '
+        b'"clock": null, "out": "\\udcff", "folder": null}\n'
+    )
+    for junk in (
+        b"x" * (REQUEST_BYTES + 10),
+        b"not json\n",
+        b"[1, 2]\n",
+        b'{"job": "rm"}\n',
+        b"[" * 15000 + b"\n",  # nested past Python's stack
+        surrogate,  # a path that is not UTF-8, as the command sends one
+    ):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.connect(address(running.name))
             conn.sendall(junk)
@@ -187,3 +200,84 @@ def test_with_watch_running_the_service_builds_and_files_the_packet(
         watch.send_signal(signal.SIGTERM)
         assert watch.wait(60) == 0
     assert read_desk(state) is None
+
+
+def test_the_desk_works_at_the_commands_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's clock goes with the job: its --now, its CLOSEDLOOP_NOW, or its own
+    time (the office's process may run in another time zone, or with a clock of its own)."""
+    folder = Folder(tmp_path / "share")
+    clocks: list[str | None] = []
+
+    def job(case_id: str, clock: str | None, *, into_folder: bool) -> tuple[bytes, Path | None]:
+        clocks.append(clock)
+        return b"%PDF-1.7 made up", None
+
+    monkeypatch.setenv("CLOSEDLOOP_NOW", "2030-01-01T09:00")  # the desk's process: ignored
+    with PacketDesk(folder.root, job=job) as running:
+        _record(folder.root, running.name)
+        out = tmp_path / "p.pdf"
+        assert ask(folder.root, "CC-2026-0001", out, "2026-11-20T09:30") is not None
+        assert ask(folder.root, "CC-2026-0001", out, None) is not None  # CLOSEDLOOP_NOW
+        monkeypatch.delenv("CLOSEDLOOP_NOW")
+        before = datetime.now().replace(microsecond=0)
+        answer = ask(folder.root, "CC-2026-0001", out, None)
+    assert answer is not None and answer.pdf == b"%PDF-1.7 made up"
+    assert clocks[:2] == ["2026-11-20T09:30", "2030-01-01T09:00"]
+    assert clocks[2] is not None and datetime.fromisoformat(clocks[2]) >= before
+
+
+def test_a_job_taken_and_never_answered_is_not_built_again(tmp_path: Path) -> None:
+    """Once a desk has taken the job it may have filed the packet: a command that gets no
+    answer says so, and does not build (and file) it a second time."""
+    folder = Folder(tmp_path / "share")
+    name = "closedloop-desk-" + "1" * 32
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(address(name))
+    server.listen(1)
+
+    def take_and_vanish() -> None:
+        conn, _addr = server.accept()
+        with conn:
+            read_line(conn, REQUEST_BYTES, 5)
+            send_line(conn, {"accepted": True})
+
+    taker = threading.Thread(target=take_and_vanish)
+    taker.start()
+    _record(folder.root, name)
+    result = CliRunner().invoke(cli, ["packet", str(folder.root), "CC-2026-0001"])
+    taker.join()
+    server.close()
+    assert result.exit_code == 2
+    assert "gave no answer" in result.output and "closedloop status" in result.output
+    assert "there is no case" not in result.output  # not built here
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to run a desk as another user")
+def test_a_desk_run_by_another_user_is_not_trusted(tmp_path: Path) -> None:
+    """Whoever can write the record (a shared folder's other users) could name a desk of
+    their own: the command talks only to a desk of its own user, the folder's owner or
+    root, as the kernel says who listens."""
+    folder = Folder(tmp_path / "share")
+    name = "closedloop-desk-" + "2" * 32
+    fake = (
+        "import socket, sys; s = socket.socket(socket.AF_UNIX); "
+        f"s.bind('\\0{name}'); s.listen(1); print('up', flush=True); "
+        "c, _ = s.accept(); c.recv(9999); "
+        'c.sendall(b\'{"accepted": true}\\n{"text": "Wrote forged", "exit": 0}\\n\')'
+    )
+    other = subprocess.Popen(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", fake],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "up\n"
+        _record(folder.root, name, pid=other.pid)
+        assert ask(folder.root, "CC-2026-0001", None, None) is None
+    finally:
+        other.kill()
+        other.wait()
+        if other.stdout is not None:
+            other.stdout.close()

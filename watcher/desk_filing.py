@@ -71,16 +71,16 @@ class DeskFilings:
                 ).format(case_id=case_id, seconds=f"{FILING_SECONDS:g}")
             ) from None
 
-    def file_waiting(self, app: App) -> list[str]:
-        """The worker's part: file what waits; the cases whose packets were filed. An error
-        goes back to the command that asked (and is raised here too when it is the
-        registry's: the service stops on it, as on any filing's)."""
-        filed: list[str] = []
+    def file_waiting(self, app: App, then: Callable[[str], None]) -> None:
+        """The worker's part: file what waits, and `then` bring what follows a packet up to
+        date (the case's page), before the command is answered. An error goes back to the
+        command that asked (and is raised here too when it is the registry's: the service
+        stops on it, as on any filing's)."""
         while True:
             try:
                 case_id, pdf, moment, done = self._waiting.get_nowait()
             except queue.Empty:
-                return filed
+                return
             try:
                 where = file_packet(
                     app.folder.root, app.folder.archive, app.registry, case_id, pdf, moment
@@ -90,8 +90,10 @@ class DeskFilings:
                 if registry_failure(exc) is not None:
                     raise
                 continue
-            done.set_result(where)
-            filed.append(case_id)
+            try:
+                then(case_id)
+            finally:
+                done.set_result(where)
 
     def fail_waiting(self) -> None:
         """The service stops: what still waits is not filed, nor what comes later; the

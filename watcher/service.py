@@ -324,9 +324,11 @@ class Watcher:
 
     def _file_for_desk(self, app: App) -> None:
         """File the packets `closedloop packet` had built; their pages follow."""
-        filed = self.desk.file_waiting(app)
-        if filed:
-            self._say_all(self._after(app, Trigger(When.CHANGED, self.now(), cases=tuple(filed))))
+
+        def then(case_id: str) -> None:
+            self._say_all(self._after(app, Trigger(When.CHANGED, self.now(), cases=(case_id,))))
+
+        self.desk.file_waiting(app, then)
 
     def _say_all(self, results: list[FileResult]) -> None:
         for result in results:

@@ -70,6 +70,17 @@ class TopCommands(Commands):
             importlib.import_module(f"closedloop.cli.{module}")  # its decorators add it
         return self.commands.get(cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand:
+            # click's "Did you mean" looks among the commands loaded: name them all.
+            raise click.exceptions.NoSuchCommand(
+                click.utils.make_str(args[0]), possibilities=list(MODULES), ctx=ctx
+            ) from None
+
     def every_command(self) -> dict[str, click.Command]:
         """All the commands, each module loaded (the README's table, the tests)."""
         for name in MODULES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -30,24 +31,43 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
     """Build CASE's closure packet: a cover with the summary, deadlines and timeline, every
     filed form rendered by LibreOffice, the originals attached."""
     answer = ask(root, case_id, out, clock)
-    if answer is not None and answer.pdf is not None and out is not None:
+    if answer is not None and not answer.lost and answer.pdf is not None and out is not None:
         from forms.atomicfile import atomic_write_bytes  # light: os, json
 
         try:
             atomic_write_bytes(out, answer.pdf)  # the desk built it; the command writes it
-        except OSError:
-            answer = None  # said below, as any command says it, in the folder's language
-    if answer is not None:
+        except OSError as exc:
+            _said_here(root, exc)  # in the folder's language, as any command says it
+        click.echo(answer.text)
+        return
+    if answer is not None and not answer.lost:
         click.echo(answer.text, err=not answer.ok)
         sys.exit(answer.exit_code)
-    from closedloop.cli.common import errors, folder_settings
+    from closedloop.cli.common import errors, fail, folder_settings
     from closedloop.desk.job import make_packet
     from forms.atomicfile import atomic_write_bytes
     from language import _
 
+    with folder_settings(root).speaking():
+        if answer is not None:  # taken, and no word back: it may have been filed
+            fail(
+                _(
+                    "the office took the packet of {case_id} to build and gave no answer "
+                    "({why}); see its log, and `closedloop status {root} {case_id}` for "
+                    "whether it was filed"
+                ).format(case_id=case_id, why=answer.text, root=root)
+            )
+        with errors():
+            pdf, where = make_packet(root, case_id, clock, into_folder=out is None)
+            if out is not None:
+                atomic_write_bytes(out, pdf)
+                where = out
+            click.echo(_("Wrote {where}").format(where=where))
+
+
+def _said_here(root: Path, exc: OSError) -> NoReturn:
+    from closedloop.cli.common import errors, folder_settings
+
     with folder_settings(root).speaking(), errors():
-        pdf, where = make_packet(root, case_id, clock, into_folder=out is None)
-        if out is not None:
-            atomic_write_bytes(out, pdf)
-            where = out
-        click.echo(_("Wrote {where}").format(where=where))
+        raise exc
+    raise AssertionError("errors() exits")  # pragma: no cover

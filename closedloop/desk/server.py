@@ -34,9 +34,12 @@ from language import _
 
 log = logging.getLogger("closedloop.office")
 
-BACKLOG = 16  # commands waiting their turn; more are refused and build for themselves
+BACKLOG = 64  # commands connecting at once, before the desk takes each on its thread
+CALLERS = 64  # commands taken at once (waiting their turn); more build for themselves
+LOG_CHARS = 4000  # a log line: a message and its paths, never a megabyte
 _SENT_SECONDS = 60.0  # a command that does not take its answer is let go
 _FALLBACK: dict[str, Any] = {"fallback": True}  # "build it yourself"
+_ACCEPTED: dict[str, Any] = {"accepted": True}  # "it is mine now: wait for the answer"
 
 
 class Job(Protocol):
@@ -49,7 +52,11 @@ class Job(Protocol):
 
 class PacketDesk:
     """Serves the folder at `root` while inside `with`. `name` goes into the office's
-    record (archive/office_record.py), where the command finds it."""
+    record (archive/office_record.py), where the command finds it.
+
+    Each command is taken on a thread of its own at once (told "accepted", or sent back
+    to build for itself), and the jobs run one at a time, in turn. A command that has
+    been told "accepted" never builds the packet itself: the desk may have filed it."""
 
     def __init__(
         self, root: Path, job: Job | None = None, request_seconds: float = REQUEST_SECONDS
@@ -64,6 +71,8 @@ class PacketDesk:
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="desk", daemon=True)
+        self._one_job = threading.Lock()  # the jobs, one at a time
+        self._callers = threading.BoundedSemaphore(CALLERS)
 
     def __enter__(self) -> PacketDesk:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -82,26 +91,42 @@ class PacketDesk:
     ) -> None:
         self._stop.set()
         self._thread.join()
-        if self._sock is not None:
-            self._sock.close()
 
     def _serve(self) -> None:
-        assert self._sock is not None
-        with folder_settings(self.root).speaking():
-            _warm()
-        while not self._stop.is_set():
-            try:
-                conn, _addr = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError as exc:
-                log.warning(_("the packet desk stopped: {error}").format(error=exc))
-                return
-            with conn:
+        sock = self._sock
+        assert sock is not None
+        try:
+            with folder_settings(self.root).speaking():
+                _warm()
+            while not self._stop.is_set():
+                try:
+                    conn, _addr = sock.accept()
+                except TimeoutError:
+                    continue
+                if not self._callers.acquire(blocking=False):
+                    conn.close()  # too many at once: the command builds for itself
+                    continue
+                threading.Thread(target=self._take, args=(conn,), daemon=True).start()
+        except Exception:
+            log.exception(_("the packet desk stopped"))
+        finally:
+            # Closed whatever ended the loop: a command then connects to no one and builds
+            # the packet itself, where it would wait on a socket nobody accepts.
+            sock.close()
+
+    def _take(self, conn: socket.socket) -> None:
+        """One command, on its own thread; whatever it sends, the desk goes on."""
+        try:
+            with conn, folder_settings(self.root).speaking():
                 try:
                     self._handle(conn)
                 except (OSError, WireError) as exc:  # the command went away: its loss
-                    log.info(_("a packet request broke off: {error}").format(error=exc))
+                    said = _("a packet request broke off: {error}").format(error=exc)
+                    log.info("%s", shown(said, LOG_CHARS))
+                except Exception:
+                    log.exception(_("a packet request failed"))
+        finally:
+            self._callers.release()
 
     def _handle(self, conn: socket.socket) -> None:
         pid, uid = peer(conn)
@@ -109,41 +134,54 @@ class PacketDesk:
             send_line(conn, _FALLBACK)
             return
         request = read_line(conn, REQUEST_BYTES, self.request_seconds)
-        with folder_settings(self.root).speaking():
+        if not self._fits(request):
+            send_line(conn, _FALLBACK)
+            return
+        send_line(conn, _ACCEPTED)
+        with self._one_job:
             answer, pdf = self._answer(request)
-            if "text" in answer:  # the office's console says what it did, and for whom
-                said = _("closure packet for process {pid}: {said}")
-                # escaped: the paths in it are the command's, and could forge a line
-                log.info("%s", shown(said.format(pid=pid, said=answer["text"]), 4000))
+        out = request["out"]
+        # The console says what was done, and for whom (escaped: the paths in it are the
+        # command's, and could forge a line).
+        said = _("closure packet for process {pid}: {said}").format(
+            pid=pid,
+            said=answer["text"]
+            if pdf is None
+            else _("built, and sent to it for {out}").format(out=out),
+        )
+        log.info("%s", shown(said, LOG_CHARS))
         conn.settimeout(_SENT_SECONDS)
         send_line(conn, answer)
         if pdf is not None:
             conn.sendall(pdf)
 
+    def _fits(self, request: dict[str, Any]) -> bool:
+        """Whether the request is one this desk serves: the protocol, and this folder."""
+        clock, out = request.get("clock"), request.get("out")
+        return (
+            request.get("version") == VERSION
+            and request.get("job") == "packet"
+            and isinstance(request.get("case"), str)
+            and isinstance(request.get("root"), str)
+            and (clock is None or isinstance(clock, str))
+            and (out is None or isinstance(out, str))
+            and self._ours(request.get("folder"))
+        )
+
     def _answer(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
-        case_id, clock = request.get("case"), request.get("clock")
-        out, root = request.get("out"), request.get("root")
-        if (
-            request.get("version") != VERSION
-            or request.get("job") != "packet"
-            or not isinstance(case_id, str)
-            or not isinstance(root, str)
-            or not (clock is None or isinstance(clock, str))
-            or not (out is None or isinstance(out, str))
-            or not self._ours(request.get("folder"))
-        ):
-            return _FALLBACK, None
+        case_id, clock, out, root = (request[k] for k in ("case", "clock", "out", "root"))
         try:
             pdf, where = self.job(case_id, clock, into_folder=out is None)
         except Exception as exc:
             said = explained(exc)
-            if said is None:  # a fault of closedloop's: the command meets it itself
-                log.exception(
-                    _("the packet desk could not build {case_id}").format(case_id=case_id)
-                )
-                return _FALLBACK, None
+            if said is None:  # a fault of closedloop's: said here, and to the command
+                failed = _("the packet desk could not build {case_id}")
+                log.exception("%s", shown(failed.format(case_id=case_id), LOG_CHARS))
+                said = ("error", f"{failed.format(case_id=case_id)}: {exc!r}")
+            # The folder as the command named it, not as this process does.
+            message = said[1].replace(str(self.root), root)
             return {
-                "text": _("Error: {message}").format(message=said[1]),
+                "text": _("Error: {message}").format(message=message),
                 "exit": EXIT_REFUSED,
             }, None
         if where is not None:  # the path as the command's ROOT names it

@@ -1,9 +1,10 @@
 """What goes between `closedloop packet` and the office's desk, and its bounds.
 
-The command sends one request, a JSON object on one line; the desk answers with one JSON
-object on one line, followed by the packet's bytes when the command asked for them (with
---out: the command writes the file itself, with its own rights). Both lines are bounded,
-and so is each wait."""
+The command sends one request, a JSON object on one line. The desk answers with a line
+saying it takes the job (`accepted`) or that the command should build the packet itself
+(`fallback`); then, once the job is done, with its answer on one line, followed by the
+packet's bytes when the command asked for them (with --out: the command writes the file
+itself, with its own rights). Every line is bounded, and so is each wait."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ ANSWER_BYTES = 256 * 1024  # the answer's line: a message, never the packet
 PACKET_BYTES = 1 << 30  # a packet attaches its originals: at most a few hundred MB
 #: The wait for a request once connected: a client that says nothing is let go.
 REQUEST_SECONDS = 10.0
+#: The wait for the desk to take the request (it takes each at once, on a thread): a
+#: desk that does not is no desk, and the command builds the packet itself.
+ACCEPT_SECONDS = 10.0
 #: The wait for the answer: a packet through a LibreOffice of its own (the office being
 #: away) may take its renderer's whole bound.
 ANSWER_SECONDS = 900.0
@@ -43,7 +47,9 @@ def peer(conn: socket.socket) -> tuple[int, int]:
 
 
 def send_line(conn: socket.socket, data: dict[str, Any]) -> None:
-    conn.sendall(json.dumps(data, ensure_ascii=False).encode() + b"\n")
+    # ASCII: a path that is not UTF-8 (its bytes kept as lone surrogates) goes as \udcff
+    # escapes, where encoding it would fail.
+    conn.sendall(json.dumps(data, ensure_ascii=True).encode() + b"\n")
 
 
 def read_line(conn: socket.socket, limit: int, seconds: float) -> dict[str, Any]:
@@ -67,8 +73,8 @@ def read_line(conn: socket.socket, limit: int, seconds: float) -> dict[str, Any]
             raise WireError(f"a line longer than {limit} bytes")
     try:
         data = json.loads(buf)
-    except ValueError as exc:
-        raise WireError(f"not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the stack
+        raise WireError(f"not JSON: {exc!r}") from None
     if not isinstance(data, dict):
         raise WireError("not a JSON object")
     return data
