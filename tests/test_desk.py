@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from archive.office_record import OfficeRecord, read_record, write_record
 from closedloop.cli import cli
-from closedloop.desk.client import ask
+from closedloop.desk.client import Answer, ask
 from closedloop.desk.record import read_desk
 from closedloop.desk.server import PacketDesk
 from closedloop.desk.wire import REQUEST_BYTES, address, read_line, send_line
@@ -281,3 +281,39 @@ def test_a_desk_run_by_another_user_is_not_trusted(tmp_path: Path) -> None:
         other.wait()
         if other.stdout is not None:
             other.stdout.close()
+
+
+def test_a_stopping_desk_finishes_the_job_in_hand_and_turns_away_the_rest(
+    tmp_path: Path,
+) -> None:
+    folder = Folder(tmp_path / "share")
+    started, release = threading.Event(), threading.Event()
+
+    def job(case_id: str, clock: str | None, *, into_folder: bool) -> tuple[bytes, Path | None]:
+        started.set()
+        release.wait(10)
+        return b"%PDF-1.7 made up", folder.root / "Archive" / f"{case_id}.pdf"
+
+    answers: dict[str, Answer | None] = {}
+
+    def command(case_id: str) -> None:
+        answers[case_id] = ask(folder.root, case_id, None, None)
+
+    desk = PacketDesk(folder.root, job=job).__enter__()
+    _record(folder.root, desk.name)
+    first = threading.Thread(target=command, args=("CC-2026-0001",))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=command, args=("CC-2026-0002",))
+    second.start()
+    time.sleep(0.3)  # taken, and waiting its turn
+    stopping = threading.Thread(target=desk.__exit__, args=(None, None, None))
+    stopping.start()
+    time.sleep(0.3)
+    release.set()
+    for thread in (first, second, stopping):
+        thread.join(20)
+    done, turned_away = answers["CC-2026-0001"], answers["CC-2026-0002"]
+    assert done is not None and done.exit_code == 0
+    assert turned_away is not None and turned_away.exit_code == 2
+    assert "run the command again" in turned_away.text

@@ -1,8 +1,8 @@
-"""The office's side of the desk: a thread of `closedloop office` that builds closure
-packets for `closedloop packet` (the package's docstring says why and how it is kept to
-its own user). One job at a time, in the order they come; each as the command would do
-it (closedloop/desk/job.py), in the folder's language, with its answer (what to print,
-the exit code) made here."""
+"""The desk's side: threads of `closedloop office` (or of `closedloop watch`) that build
+closure packets for `closedloop packet` (the package's docstring says why, and whom it
+serves). One job at a time, in the order they come; each as the command would do it
+(closedloop/desk/job.py; under `watch`, watcher/desk_filing.py), in the folder's
+language, with its answer (what to print, the exit code) made here."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ log = logging.getLogger("closedloop.office")
 BACKLOG = 64  # commands connecting at once, before the desk takes each on its thread
 CALLERS = 64  # commands taken at once (waiting their turn); more build for themselves
 LOG_CHARS = 4000  # a log line: a message and its paths, never a megabyte
+STOP_SECONDS = 120.0  # a stop waits this long for the packet in hand
 _SENT_SECONDS = 60.0  # a command that does not take its answer is let go
 _FALLBACK: dict[str, Any] = {"fallback": True}  # "build it yourself"
 _ACCEPTED: dict[str, Any] = {"accepted": True}  # "it is mine now: wait for the answer"
@@ -91,6 +92,10 @@ class PacketDesk:
     ) -> None:
         self._stop.set()
         self._thread.join()
+        # The job in hand is finished (a packet half filed would wait for the next start's
+        # recovery); those waiting their turn are told the desk stopped.
+        if self._one_job.acquire(timeout=STOP_SECONDS):
+            self._one_job.release()
 
     def _serve(self) -> None:
         sock = self._sock
@@ -139,7 +144,17 @@ class PacketDesk:
             return
         send_line(conn, _ACCEPTED)
         with self._one_job:
-            answer, pdf = self._answer(request)
+            if self._stop.is_set():
+                stopped = _(
+                    "the process that builds the folder's packets stopped before it built this "
+                    "one; run the command again"
+                )
+                answer, pdf = (
+                    {"text": _("Error: {message}").format(message=stopped), "exit": EXIT_REFUSED},
+                    None,
+                )
+            else:
+                answer, pdf = self._answer(request)
         out = request["out"]
         # The console says what was done, and for whom (escaped: the paths in it are the
         # command's, and could forge a line).
