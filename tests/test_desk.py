@@ -317,3 +317,39 @@ def test_a_stopping_desk_finishes_the_job_in_hand_and_turns_away_the_rest(
     assert done is not None and done.exit_code == 0
     assert turned_away is not None and turned_away.exit_code == 2
     assert "run the command again" in turned_away.text
+
+
+def test_a_packet_the_command_gave_up_waiting_for_is_not_filed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under watch, the command waits for the worker to file its packet; when it gives up
+    (a backlog, a registry away) and is told to run it again, the worker does not file it
+    later behind its back. (The build is not what is tried here: it is given.)"""
+    from app.application import App
+    from watcher import desk_filing
+
+    folder = Folder(tmp_path / "share")
+    monkeypatch.setattr(desk_filing, "packet_of", lambda app, case_id, now: b"%PDF-1.7")
+    monkeypatch.setattr(desk_filing, "FILING_SECONDS", 0.2)
+    filings = desk_filing.DeskFilings(lambda: App.open(folder.root), threading.Event())
+    with pytest.raises(desk_filing.ServiceStopped, match="run the command again"):
+        filings.packet("CC-2026-0001", None, into_folder=True)
+    followed: list[str] = []
+    with App.open(folder.root) as app:
+        filings.file_waiting(app, followed.append)  # the worker comes round to it
+    assert followed == []
+
+
+def test_the_folders_group_is_served_and_strangers_are_not(tmp_path: Path) -> None:
+    """The service runs as an account of its own; the people who work the folder are in
+    its group, may write its .closedloop, and so are served. Others are sent back."""
+    folder = Folder(tmp_path / "share")
+    state = folder.root / ".closedloop"
+    desk = PacketDesk(folder.root)
+    me = os.getpid()
+    assert desk._may_write(me, os.geteuid())
+    os.chmod(state, 0o775)
+    os.chown(state, -1, os.getegid())
+    assert desk._may_write(me, 54321)  # in the folder's group (this process's own)
+    os.chmod(state, 0o755)
+    assert not desk._may_write(me, 54321)  # the group may not write: not served

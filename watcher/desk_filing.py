@@ -51,6 +51,8 @@ class DeskFilings:
         """The desk's job (closedloop/desk/server.py): build the packet here; when it goes
         into its case folder, have the worker file it, and wait."""
         moment = clock_now(clock)
+        if self._closed:  # stopping: not a packet built for nothing
+            raise self._stopped(case_id)
         with self._open_app() as app:
             pdf = packet_of(app, case_id, moment)
         if not into_folder:
@@ -64,6 +66,8 @@ class DeskFilings:
         try:
             return pdf, filed.result(FILING_SECONDS)
         except FutureTimeout:
+            if not filed.cancel():  # the worker took it meanwhile: its answer stands
+                return pdf, filed.result()
             raise ServiceStopped(
                 _(
                     "the service did not file the packet of {case_id} within {seconds} s; "
@@ -81,6 +85,8 @@ class DeskFilings:
                 case_id, pdf, moment, done = self._waiting.get_nowait()
             except queue.Empty:
                 return
+            if not done.set_running_or_notify_cancel():
+                continue  # the command gave up waiting, and was told so: not filed
             try:
                 where = file_packet(
                     app.folder.root, app.folder.archive, app.registry, case_id, pdf, moment

@@ -170,8 +170,10 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
     while not stop.wait(0.5) and not watcher.failed:
         pass
     remove_desk(folder.state, os.getpid())
-    watcher.stop()  # what the desk still waits to have filed is refused, then it stops
+    # The desk first: the packet in hand is filed by the worker, still running; those
+    # waiting their turn are told to run the command again.
     desk.__exit__(None, None, None)
+    watcher.stop()
     if office is not None:
         office.stop()
     if watcher.error is not None:

@@ -30,6 +30,9 @@ from closedloop.desk.client import ask
 def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) -> None:
     """Build CASE's closure packet: a cover with the summary, deadlines and timeline, every
     filed form rendered by LibreOffice, the originals attached."""
+    # A CASE that is not UTF-8 (its bytes kept as lone surrogates) is no case number: its
+    # bytes are replaced, so that the registry can be asked and every message written.
+    case_id = case_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     answer = ask(root, case_id, out, clock)
     if answer is not None and not answer.lost and answer.pdf is not None and out is not None:
         from forms.atomicfile import atomic_write_bytes  # light: os, json
@@ -52,10 +55,10 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
         if answer is not None:  # taken, and no word back: it may have been filed
             fail(
                 _(
-                    "the office took the packet of {case_id} to build and gave no answer "
-                    "({why}); see its log, and `closedloop status {root} {case_id}` for "
-                    "whether it was filed"
-                ).format(case_id=case_id, why=answer.text, root=root)
+                    "process {pid}, which builds the folder's packets, took the packet of "
+                    "{case_id} and gave no answer; see its log, and `closedloop status "
+                    "{root} {case_id}` for whether it was filed"
+                ).format(pid=answer.text, case_id=case_id, root=root)
             )
         with errors():
             pdf, where = make_packet(root, case_id, clock, into_folder=out is None)

@@ -38,9 +38,9 @@ CLOCK_VARIABLE = "CLOSEDLOOP_NOW"  # app/settings: the clock of tests and replay
 class Answer:
     """What the desk said: the line to print (in the folder's language), where (stdout,
     or stderr for an error), the exit code, and the packet's bytes when they were asked
-    for. `lost` when the desk took the job and no answer came back (`text` says why, in
-    English: the command says it in the folder's language): the packet may have been
-    filed, so the command must not build it again."""
+    for. `lost` when the desk took the job and no answer came back (`text` is then the
+    desk's process id, for the command to name): the packet may have been filed, so the
+    command must not build it again."""
 
     text: str
     exit_code: int
@@ -120,8 +120,8 @@ def _ask(
             return None  # not taken: this command builds it
         try:
             return _answer(conn, read_line(conn, ANSWER_BYTES, ANSWER_SECONDS), want_pdf)
-        except (OSError, WireError) as exc:
-            return Answer(f"process {pid}: {exc}", EXIT_REFUSED, lost=True)
+        except (OSError, WireError):
+            return Answer(str(pid), EXIT_REFUSED, lost=True)
 
 
 def _answer(conn: socket.socket, data: dict[str, object], want_pdf: bool) -> Answer:

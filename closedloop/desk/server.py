@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import socket
+import stat
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -37,7 +38,7 @@ log = logging.getLogger("closedloop.office")
 BACKLOG = 64  # commands connecting at once, before the desk takes each on its thread
 CALLERS = 64  # commands taken at once (waiting their turn); more build for themselves
 LOG_CHARS = 4000  # a log line: a message and its paths, never a megabyte
-STOP_SECONDS = 120.0  # a stop waits this long for the packet in hand
+STOP_SECONDS = 25.0  # a stop waits this long for the packet in hand (systemd: 30 s)
 _SENT_SECONDS = 60.0  # a command that does not take its answer is let go
 _FALLBACK: dict[str, Any] = {"fallback": True}  # "build it yourself"
 _ACCEPTED: dict[str, Any] = {"accepted": True}  # "it is mine now: wait for the answer"
@@ -108,9 +109,9 @@ class PacketDesk:
                     conn, _addr = sock.accept()
                 except TimeoutError:
                     continue
-                if not self._callers.acquire(blocking=False):
-                    conn.close()  # too many at once: the command builds for itself
-                    continue
+                if not self._slot():
+                    conn.close()
+                    break
                 threading.Thread(target=self._take, args=(conn,), daemon=True).start()
         except Exception:
             log.exception(_("the packet desk stopped"))
@@ -118,6 +119,15 @@ class PacketDesk:
             # Closed whatever ended the loop: a command then connects to no one and builds
             # the packet itself, where it would wait on a socket nobody accepts.
             sock.close()
+
+    def _slot(self) -> bool:
+        """A place for one more command; with many at once, the rest wait to be taken
+        (each waits 10 s for its "accepted", then builds the packet itself). False when
+        the desk stops meanwhile."""
+        while not self._callers.acquire(timeout=0.5):
+            if self._stop.is_set():
+                return False
+        return True
 
     def _take(self, conn: socket.socket) -> None:
         """One command, on its own thread; whatever it sends, the desk goes on."""
@@ -135,7 +145,7 @@ class PacketDesk:
 
     def _handle(self, conn: socket.socket) -> None:
         pid, uid = peer(conn)
-        if uid not in (os.geteuid(), 0):  # another user builds with their own rights
+        if not self._may_write(pid, uid):  # another user builds with their own rights
             send_line(conn, _FALLBACK)
             return
         request = read_line(conn, REQUEST_BYTES, self.request_seconds)
@@ -201,9 +211,25 @@ class PacketDesk:
             }, None
         if where is not None:  # the path as the command's ROOT names it
             with contextlib.suppress(ValueError):  # an Archive not under ROOT: as it is
-                where = Path(root) / where.relative_to(self.root)
+                where = Path(root) / where.absolute().relative_to(self.root)
             return {"text": _("Wrote {where}").format(where=where), "exit": 0}, None
         return {"text": _("Wrote {where}").format(where=out), "exit": 0, "pdf": len(pdf)}, pdf
+
+    def _may_write(self, pid: int, uid: int) -> bool:
+        """Whether the command's process may write the folder's .closedloop (its registry
+        and records): its owner, root, a member of its group when the group may write
+        it. Such a user could file a packet anyway; anyone else builds with their own
+        rights. The service runs as an account of its own, and the people who work the
+        folder are in its group."""
+        try:
+            info = self.state.lstat()
+        except OSError:
+            return False
+        if uid in (os.geteuid(), 0, info.st_uid):
+            return True
+        if info.st_mode & stat.S_IWOTH:
+            return True
+        return bool(info.st_mode & stat.S_IWGRP) and info.st_gid in _groups(pid)
 
     def _ours(self, folder: object) -> bool:
         """Whether the command means this folder (its .closedloop is this one's): a record
@@ -224,3 +250,16 @@ def _warm() -> None:
         render_page(f"<style>p {{ font-family: {fonts()} }}</style><p>.</p>")
     except PacketError as exc:  # no WeasyPrint: each packet says so
         log.warning("%s", exc)
+
+
+def _groups(pid: int) -> set[int]:
+    """The groups of process `pid` (its primary and supplementary ones), as /proc says."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return set()
+    found: set[int] = set()
+    for line in text.splitlines():
+        if line.startswith(("Gid:", "Groups:")):  # Gid: real, effective, saved, file system
+            found.update(int(g) for g in line.split(":", 1)[1].split())
+    return found
