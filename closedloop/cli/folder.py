@@ -163,7 +163,7 @@ def watch_cmd(root: Path, poll: float | None, window: float | None) -> None:
         watcher.start()
         # `closedloop packet` cannot take the folder's lock while the service holds it:
         # the service builds and files its packets (watcher/desk_filing.py).
-        desk = PacketDesk(folder.root, job=watcher.desk.packet).__enter__()
+        desk = PacketDesk(folder.root, job=watcher.desk.packet, warm=False).__enter__()
         write_desk(folder.state, os.getpid(), desk.name)
         # Packets rendered in a resident LibreOffice: its own, if none runs for the folder.
         office = OfficeKeeper.for_watch(folder.root, folder.state, settings)

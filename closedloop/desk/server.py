@@ -61,13 +61,21 @@ class PacketDesk:
     been told "accepted" never builds the packet itself: the desk may have filed it."""
 
     def __init__(
-        self, root: Path, job: Job | None = None, request_seconds: float = REQUEST_SECONDS
+        self,
+        root: Path,
+        job: Job | None = None,
+        request_seconds: float = REQUEST_SECONDS,
+        *,
+        warm: bool = True,
     ) -> None:
         self.root = root.absolute()
         #: What builds a packet: as the command does (closedloop/desk/job.py), or, under
         #: `watch`, the service's way (watcher/desk_filing.py: its worker files it).
         self.job: Job = job or functools.partial(make_packet, self.root)
         self.request_seconds = request_seconds
+        #: WeasyPrint loaded at the start (some 20 MB): the office's process is there to
+        #: render; `watch` loads it with its first packet instead.
+        self.warm = warm
         self.state = self.root / ".closedloop"
         self.name = f"closedloop-desk-{secrets.token_hex(16)}"
         self._sock: socket.socket | None = None
@@ -102,8 +110,9 @@ class PacketDesk:
         sock = self._sock
         assert sock is not None
         try:
-            with folder_settings(self.root).speaking():
-                _warm()
+            if self.warm:
+                with folder_settings(self.root).speaking():
+                    _warm()
             while not self._stop.is_set():
                 try:
                     conn, _addr = sock.accept()
