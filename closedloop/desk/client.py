@@ -1,6 +1,6 @@
-"""`closedloop packet`'s side of the desk: find the folder's office, hand it the job, and
-bring back what to print (and the packet, for --out). None whenever the desk cannot do
-it: the command then builds the packet itself.
+"""`closedloop packet`'s side of the desk: find the folder's desks (watch's, then the
+office's), hand the job to one, and bring back what to print (and the packet, for --out).
+None whenever no desk takes it: the command then builds the packet itself.
 
 Light on purpose: this runs before anything else is loaded."""
 
