@@ -26,7 +26,7 @@ from archive.office_record import OfficeRecord, read_record, write_record
 from closedloop.cli import cli
 from closedloop.desk.client import Answer, ask
 from closedloop.desk.record import read_desk
-from closedloop.desk.server import PacketDesk
+from closedloop.desk.server import PacketDesk, may_write
 from closedloop.desk.wire import REQUEST_BYTES, address, read_line, send_line
 from tests.office import LibreOffice
 from tests.scenario import Folder, watch_process
@@ -345,11 +345,10 @@ def test_the_folders_group_is_served_and_strangers_are_not(tmp_path: Path) -> No
     its group, may write its .closedloop, and so are served. Others are sent back."""
     folder = Folder(tmp_path / "share")
     state = folder.root / ".closedloop"
-    desk = PacketDesk(folder.root)
     me = os.getpid()
-    assert desk._may_write(me, os.geteuid())
+    assert may_write(state.lstat(), me, os.geteuid())
     os.chmod(state, 0o775)
     os.chown(state, -1, os.getegid())
-    assert desk._may_write(me, 54321)  # in the folder's group (this process's own)
+    assert may_write(state.lstat(), me, 54321)  # in the folder's group (this process's own)
     os.chmod(state, 0o755)
-    assert not desk._may_write(me, 54321)  # the group may not write: not served
+    assert not may_write(state.lstat(), me, 54321)  # the group may not write: not served

@@ -154,11 +154,18 @@ class PacketDesk:
 
     def _handle(self, conn: socket.socket) -> None:
         pid, uid = peer(conn)
-        if not self._may_write(pid, uid):  # another user builds with their own rights
+        try:
+            state = self.state.lstat()
+        except OSError:  # the folder gone from under the desk: the command says what it finds
+            send_line(conn, _FALLBACK)
+            return
+        if not may_write(state, pid, uid):  # another user builds with their own rights
             send_line(conn, _FALLBACK)
             return
         request = read_line(conn, REQUEST_BYTES, self.request_seconds)
-        if not self._fits(request):
+        # The command means this folder (its .closedloop is this one's): a record copied
+        # with a folder names an office that serves another.
+        if not _fits(request) or request.get("folder") != [state.st_dev, state.st_ino]:
             send_line(conn, _FALLBACK)
             return
         send_line(conn, _ACCEPTED)
@@ -189,19 +196,6 @@ class PacketDesk:
         if pdf is not None:
             conn.sendall(pdf)
 
-    def _fits(self, request: dict[str, Any]) -> bool:
-        """Whether the request is one this desk serves: the protocol, and this folder."""
-        clock, out = request.get("clock"), request.get("out")
-        return (
-            request.get("version") == VERSION
-            and request.get("job") == "packet"
-            and isinstance(request.get("case"), str)
-            and isinstance(request.get("root"), str)
-            and (clock is None or isinstance(clock, str))
-            and (out is None or isinstance(out, str))
-            and self._ours(request.get("folder"))
-        )
-
     def _answer(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
         case_id, clock, out, root = (request[k] for k in ("case", "clock", "out", "root"))
         try:
@@ -224,30 +218,31 @@ class PacketDesk:
             return {"text": _("Wrote {where}").format(where=where), "exit": 0}, None
         return {"text": _("Wrote {where}").format(where=out), "exit": 0, "pdf": len(pdf)}, pdf
 
-    def _may_write(self, pid: int, uid: int) -> bool:
-        """Whether the command's process may write the folder's .closedloop (its registry
-        and records): its owner, root, a member of its group when the group may write
-        it. Such a user could file a packet anyway; anyone else builds with their own
-        rights. The service runs as an account of its own, and the people who work the
-        folder are in its group."""
-        try:
-            info = self.state.lstat()
-        except OSError:
-            return False
-        if uid in (os.geteuid(), 0, info.st_uid):
-            return True
-        if info.st_mode & stat.S_IWOTH:
-            return True
-        return bool(info.st_mode & stat.S_IWGRP) and info.st_gid in _groups(pid)
 
-    def _ours(self, folder: object) -> bool:
-        """Whether the command means this folder (its .closedloop is this one's): a record
-        copied with a folder names an office that serves another."""
-        try:
-            info = self.state.lstat()
-        except OSError:
-            return False
-        return folder == [info.st_dev, info.st_ino]
+def _fits(request: dict[str, Any]) -> bool:
+    """Whether the request is one a desk serves: the protocol's version and fields."""
+    clock, out = request.get("clock"), request.get("out")
+    return (
+        request.get("version") == VERSION
+        and request.get("job") == "packet"
+        and isinstance(request.get("case"), str)
+        and isinstance(request.get("root"), str)
+        and (clock is None or isinstance(clock, str))
+        and (out is None or isinstance(out, str))
+    )
+
+
+def may_write(state: os.stat_result, pid: int, uid: int) -> bool:
+    """Whether process `pid` of user `uid` may write the folder's .closedloop (`state`:
+    its registry and records): its owner, root, a member of its group when the group may
+    write it. Such a user could file a packet anyway; anyone else builds with their own
+    rights. The service runs as an account of its own, and the people who work the
+    folder are in its group."""
+    if uid in (os.geteuid(), 0, state.st_uid):
+        return True
+    if state.st_mode & stat.S_IWOTH:
+        return True
+    return bool(state.st_mode & stat.S_IWGRP) and state.st_gid in _groups(pid)
 
 
 def _warm() -> None:
