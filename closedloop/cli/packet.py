@@ -34,7 +34,7 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
     # bytes are replaced, so that the registry can be asked and every message written.
     case_id = case_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     answer = ask(root, case_id, out, clock)
-    if answer is not None and not answer.lost and answer.pdf is not None and out is not None:
+    if answer is not None and answer.lost_by is None and answer.pdf is not None and out is not None:
         from forms.atomicfile import atomic_write_bytes  # light: os, json
 
         try:
@@ -43,7 +43,7 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
             _said_here(root, exc)  # in the folder's language, as any command says it
         click.echo(answer.text)
         return
-    if answer is not None and not answer.lost:
+    if answer is not None and answer.lost_by is None:
         click.echo(answer.text, err=not answer.ok)
         sys.exit(answer.exit_code)
     from closedloop.cli.common import errors, fail, folder_settings
@@ -52,13 +52,13 @@ def packet_cmd(root: Path, case_id: str, out: Path | None, clock: str | None) ->
     from language import _
 
     with folder_settings(root).speaking():
-        if answer is not None:  # taken, and no word back: it may have been filed
+        if answer is not None and answer.lost_by is not None:  # taken, no word back: filed?
             fail(
                 _(
                     "process {pid}, which builds the folder's packets, took the packet of "
                     "{case_id} and gave no answer; see its log, and `closedloop status "
                     "{root} {case_id}` for whether it was filed"
-                ).format(pid=answer.text, case_id=case_id, root=root)
+                ).format(pid=answer.lost_by, case_id=case_id, root=root)
             )
         with errors():
             pdf, where = make_packet(root, case_id, clock, into_folder=out is None)

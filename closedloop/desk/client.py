@@ -38,14 +38,13 @@ CLOCK_VARIABLE = "CLOSEDLOOP_NOW"  # app/settings: the clock of tests and replay
 class Answer:
     """What the desk said: the line to print (in the folder's language), where (stdout,
     or stderr for an error), the exit code, and the packet's bytes when they were asked
-    for. `lost` when the desk took the job and no answer came back (`text` is then the
-    desk's process id, for the command to name): the packet may have been filed, so the
-    command must not build it again."""
+    for. `lost_by`: the desk's process when it took the job and no answer came back:
+    the packet may have been filed, so the command must not build it again."""
 
     text: str
     exit_code: int
     pdf: bytes | None = None
-    lost: bool = False
+    lost_by: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -121,7 +120,7 @@ def _ask(
         try:
             return _answer(conn, read_line(conn, ANSWER_BYTES, ANSWER_SECONDS), want_pdf)
         except (OSError, WireError):
-            return Answer(str(pid), EXIT_REFUSED, lost=True)
+            return Answer("", EXIT_REFUSED, lost_by=pid)
 
 
 def _answer(conn: socket.socket, data: dict[str, object], want_pdf: bool) -> Answer:
