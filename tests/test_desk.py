@@ -30,7 +30,7 @@ from closedloop.desk.server import PacketDesk, may_write
 from closedloop.desk.wire import REQUEST_BYTES, address, read_line, send_line
 from tests.office import LibreOffice
 from tests.scenario import Folder, watch_process
-from tests.test_scenarios import close_capa, register
+from tests.test_scenarios import closed_case
 from tests.test_watch import until
 
 
@@ -170,13 +170,7 @@ def test_with_watch_running_the_service_builds_and_files_the_packet(
     hands the job to the service's desk, whose worker files it (and the case's page after
     it); the service's record of its desk goes when it stops."""
     folder = Folder(tmp_path / "share")  # packets off: only the command builds one
-    case_id = register(folder, **{"Complaint established": "yes"})
-    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
-    folder.save(
-        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
-        {"Customer accepts the result": "Yes"},
-    )
-    folder.ingest("2026-11-26T10:00")
+    case_id, _filed = closed_case(folder)
     state = folder.root / ".closedloop"
     watch = watch_process(folder.root)
     try:

@@ -27,7 +27,7 @@ from archive.packet import Renderer
 from closedloop.cli import cli
 from tests.office import LibreOffice
 from tests.scenario import Folder, watch_process
-from tests.test_scenarios import close_capa, register
+from tests.test_scenarios import closed_case, register
 from tests.test_watch import until
 
 START = 180.0  # seconds a start may take on a busy machine (the first makes a profile)
@@ -191,13 +191,7 @@ def test_the_packet_command_is_handed_to_the_office(tmp_path: Path, uno: None) -
     log names the command's process), into the case folder or for --out (written by the
     command, at the path as it was given), and the folder verifies."""
     folder = Folder(tmp_path / "share")  # no packet at closing: the command builds it
-    case_id = register(folder, **{"Complaint established": "yes"})
-    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
-    folder.save(
-        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
-        {"Customer accepts the result": "Yes"},
-    )
-    folder.ingest("2026-11-26T10:00")
+    case_id, _filed = closed_case(folder)
     log = tmp_path / "office.log"
     server = office(folder.root, log)
     try:

@@ -20,7 +20,7 @@ from filing.registry import Registry
 from tests.office import LibreOffice, fill_docx
 from tests.scenario import REGISTRATION, Folder
 from tests.settings import quiet_settings
-from tests.test_scenarios import close_capa, register
+from tests.test_scenarios import closed_case, register
 from tests.test_watch import until
 from watcher.service import Watcher
 
@@ -34,14 +34,7 @@ def closed(
     tmp_path_factory: pytest.TempPathFactory, libreoffice: LibreOffice
 ) -> tuple[Folder, dict]:  # type: ignore[type-arg]
     folder = Folder(tmp_path_factory.mktemp("packet") / "share", packets=True)
-    case_id = register(folder, Customer=CUSTOMER, **{"Complaint established": "yes"})
-    # Filed the day its last action was done (a date later than the filing is refused).
-    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
-    folder.save(
-        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
-        {"Customer accepts the result": "Yes"},
-    )
-    [result] = folder.ingest("2026-11-26T10:00")
+    _case_id, result = closed_case(folder, Customer=CUSTOMER)
     return folder, result
 
 

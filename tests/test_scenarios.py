@@ -41,6 +41,21 @@ def close_capa(
     return folder.ingest(now)
 
 
+def closed_case(folder: Folder, **extra: str) -> tuple[str, dict]:  # type: ignore[type-arg]
+    """A complaint played to closure: registered (established), its CAPA done by Storage
+    & Transportation, the customer's survey accepting it; the case, and what the last
+    filing came to."""
+    case_id = register(folder, **{"Complaint established": "yes", **extra})
+    # Filed the day its last action was done (a date later than the filing is refused).
+    close_capa(folder, case_id, "Storage & Transportation", "2026-11-26T09:00")
+    folder.save(
+        folder.outbox("Customer Window", case_id, "satisfaction_survey"),
+        {"Customer accepts the result": "Yes"},
+    )
+    [result] = folder.ingest("2026-11-26T10:00")
+    return case_id, result
+
+
 def test_not_established_closes_the_case(folder: Folder) -> None:
     case_id = register(folder)
     assert folder.status(case_id, "2026-11-20T10:00")["state"] == "awaiting_triage"
