@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError
+from forms.atomicfile import remove_leftovers
 from language import _
 
 RECORD = "office.json"  # in .closedloop: where the folder's office runs
@@ -152,6 +153,7 @@ def write_record(state: Path, record: OfficeRecord) -> None:
     data = json.dumps(record.to_json(), indent=2).encode() + b"\n"
     with state_folder(state) as folder:
         refuse_link(folder, RECORD, state)
+        remove_leftovers(state, {RECORD})  # a write a kill cut short, by an earlier office
         tmp = f".{RECORD}.{secrets.token_hex(6)}.part"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644, dir_fd=folder)
         try:

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from archive.office_record import OfficeRecord, read_record, write_record
 from closedloop.cli import cli
 from closedloop.desk.client import Answer, ask
-from closedloop.desk.record import read_desk
+from closedloop.desk.record import read_desk, write_desk
 from closedloop.desk.server import PacketDesk, may_write
 from closedloop.desk.wire import REQUEST_BYTES, address, read_line, send_line
 from tests.office import LibreOffice
@@ -346,3 +346,21 @@ def test_the_folders_group_is_served_and_strangers_are_not(tmp_path: Path) -> No
     assert may_write(state.lstat(), me, 54321)  # in the folder's group (this process's own)
     os.chmod(state, 0o755)
     assert not may_write(state.lstat(), me, 54321)  # the group may not write: not served
+
+
+def test_a_record_write_a_kill_cut_short_leaves_nothing_at_the_next(tmp_path: Path) -> None:
+    # A `kill -9` between the temp file and its rename leaves `.desk.json.<hex>.part`; the
+    # next service (or office) clears it when it writes its own record.
+    state = tmp_path / ".closedloop"
+    state.mkdir()
+    cut = [state / ".desk.json.0123456789ab.part", state / ".office.json.ba9876543210.part"]
+    for part in cut:
+        part.write_bytes(b'{"pi')
+    kept = state / ".numbers.json.0123456789ab.part"  # another record's: its writer's to clear
+    kept.write_bytes(b"{")
+    write_desk(state, os.getpid(), "closedloop-desk-" + "a" * 32)
+    write_record(state, OfficeRecord(os.getpid(), 0, 2002, 2003, "2026-12-03T14:00:00"))
+    assert sorted(p.name for p in state.iterdir()) == sorted(
+        ["desk.json", "office.json", kept.name]
+    )
+    assert read_desk(state) == (os.getpid(), "closedloop-desk-" + "a" * 32)

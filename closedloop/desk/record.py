@@ -13,13 +13,14 @@ import json
 from pathlib import Path
 
 from archive.office_record import DESK_NAME
-from forms.atomicfile import atomic_write_bytes, read_json
+from forms.atomicfile import atomic_write_bytes, read_json, remove_leftovers
 
 DESK_RECORD = "desk.json"
 
 
 def write_desk(state: Path, pid: int, name: str) -> None:
     data = json.dumps({"pid": pid, "desk": name}).encode() + b"\n"
+    remove_leftovers(state, {DESK_RECORD})  # a write a kill cut short, by an earlier watch
     atomic_write_bytes(state / DESK_RECORD, data)
 
 
