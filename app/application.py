@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from app.faults import registry_failure
+from app.faults import inbox_waits, registry_failure
 from app.folder import SharedFolder
 from app.instance import InstanceLock
 from app.intake.desk import Desk, Limits
@@ -179,9 +179,9 @@ class App:
                 self.jammed.append(str(exc))
                 return results
             # Not the files' fault, nor a broken registry: wait for room, or the server.
+            said = str(inbox_waits(exc) if isinstance(exc, RegistryUnreachable) else exc)
             return [
-                FileResult(shown(p.name), Outcome.IGNORED, reason=str(exc), retry=True)
-                for p in paths
+                FileResult(shown(p.name), Outcome.IGNORED, reason=said, retry=True) for p in paths
             ]
         return results
 

@@ -9,13 +9,14 @@ would only hide it. The service stops instead, and says what to do.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.errors import AppError, command_path
 from filing.registry import RegistryError, RegistryUnreachable
 from filing.registry.database import starts_as_sqlite
-from language import _
+from language import _, folders
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) that mean the registry
 # file itself cannot be trusted any more. BUSY and LOCKED are another connection holding
@@ -119,3 +120,22 @@ class RegistryProbe:
             if failure is None:
                 return  # busy for a moment, or not the registry's fault: not a failure
             raise RegistryFailed(self.path, failure) from exc
+
+
+@contextmanager
+def files_wait_when_away() -> Iterator[None]:
+    """Around a run that files the Inbox: a server away is told with what waits for it."""
+    try:
+        yield
+    except RegistryUnreachable as exc:
+        raise inbox_waits(exc) from None
+
+
+def inbox_waits(exc: RegistryUnreachable) -> RegistryUnreachable:
+    """A shared registry's server away, told to the one who files: the files were not
+    touched, and the next run (or the service) tries them again."""
+    return RegistryUnreachable(
+        _("{error}; the files wait in the {inbox} and are tried again").format(
+            error=exc, **folders()
+        )
+    )

@@ -49,7 +49,7 @@ def test_init_in_chinese_names_the_folders_and_departments_in_chinese(tmp_path: 
     # Run again: nothing created, and a language other than the settings' is refused.
     assert "已建立" in run("init", str(root))  # already laid out
     said = run("init", str(root), "--language", "en", code=2)
-    assert 'says language = "zh-CN", not en' in said
+    assert f'{root / "closedloop.toml"} 中写的是 language = "zh-CN"，不是 en；' in said
 
 
 @pytest.mark.parametrize("spelling", ["zh_CN", "zh-cn", "zh-Hans", "zh"])
@@ -199,8 +199,11 @@ def test_doctor_does_not_look_for_default_folders_when_the_settings_cannot_be_re
     with (root / "closedloop.toml").open("a", encoding="utf-8") as settings:
         settings.write("broken = [\n")
     said = run("doctor", str(root), code=1)
-    assert "not valid TOML" in said
-    assert "Inbox" not in said and "not checked: their names are in the settings" in said
+    # Told in the folder's language, though the file cannot be read: its line named.
+    lines = (root / "closedloop.toml").read_text(encoding="utf-8").count("\n")
+    assert f"closedloop.toml：第 {lines} 行不是有效的 TOML（Invalid value）：broken = [；" in said
+    assert "Inbox" not in said and "收件箱" not in said
+    assert "未检查：文件夹名称写在设置中，而设置无法读取" in said
 
 
 def test_doctor_looks_for_the_folders_by_their_names_when_another_setting_is_wrong(

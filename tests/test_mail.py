@@ -209,7 +209,7 @@ def test_the_daily_digest_lists_overdue_and_due_soon_once_a_day(
         (
             'security = "none"',
             'security = "tls"',
-            "[mail] security is 'tls', not one of ('none', 'starttls', 'ssl'); "
+            "[mail] security is 'tls', not one of none, starttls, ssl; "
             'write it like security = "starttls"',
         ),
         (

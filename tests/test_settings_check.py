@@ -247,3 +247,75 @@ def test_no_settings_file_is_the_defaults_and_a_broken_one_names_its_file(
     (tmp_path / "closedloop.toml").write_text("[company\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=str(tmp_path / "closedloop.toml")):
         load_settings(tmp_path)
+
+
+# A folder laid out in Chinese: each mistake is told in Chinese, the file's own names kept
+# (the line as written, the key, the name it likely meant), even when the file is not TOML.
+MISTAKES_ZH = [
+    (
+        "acceptance_days = 30",
+        "acceptence_days = 30",
+        "错误：{file}：[thresholds] acceptence_days 不是 [thresholds] 的设置；"
+        "是不是想写 acceptance_days？请写成 acceptance_days, few_accessories",
+    ),
+    (
+        'currency = "CNY"',
+        'currency = "人民币"',
+        "错误：{file}：[company] currency 为 '人民币'，不是三个字母的货币代码（ISO 4217）；"
+        '请写成 currency = "CNY"',
+    ),
+    (
+        'settled = "已处理"',
+        'settled = "已处理?"',
+        "错误：{file}：[folders] settled 为 '已处理?'，不能用作文件夹名称：含有 '?'，"
+        '文件夹名称不能包含这些字符；请写成 settled = "已处理"',
+    ),
+    (
+        'reports = "报告"',
+        'reports = "收件箱"',
+        "错误：{file}：[folders] reports 为 '收件箱'，与另一个文件夹同名（inbox）；"
+        '请写成 reports = "报告"',
+    ),
+    (
+        'inbox = "收件箱"',
+        'inbox = "收件箱',
+        "错误：{file}：第 18 行不是有效的 TOML（Illegal character '\\n'）：inbox = \"收件箱；"
+        "每项设置请写成 键 = 值",
+    ),
+    (
+        'language = "zh-CN"',
+        'language = "zh-CN"\nlanguage = "en"',
+        '错误：{file}：第 14 行不是有效的 TOML（Cannot overwrite a value）：language = "en"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "said"), MISTAKES_ZH, ids=[m[1] for m in MISTAKES_ZH])
+def test_a_mistake_in_a_chinese_folder_is_told_in_chinese(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    root = tmp_path / "质量"
+    assert CliRunner().invoke(cli, ["init", str(root), "--language", "zh-CN"]).exit_code == 0
+    path = root / "closedloop.toml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    assert said.format(file=path) in refused(root, "ingest", str(root))
+
+
+def test_a_chinese_file_not_saved_as_utf8_names_its_line_in_chinese(tmp_path: Path) -> None:
+    root = tmp_path / "质量"
+    assert CliRunner().invoke(cli, ["init", str(root), "--language", "zh-CN"]).exit_code == 0
+    path = root / "closedloop.toml"
+    text = path.read_text(encoding="utf-8")
+    # Saved by an editor in the system's code page (GB18030): from its first line on.
+    path.write_bytes(text.replace("贵公司名称", "苏州工厂").encode("gb18030"))
+    said = refused(root, "ingest", str(root))
+    assert f"错误：{path}：第 1 行不是 UTF-8 文本；请将文件存为 UTF-8 编码" in said
+    result = CliRunner().invoke(cli, ["doctor", str(root)])
+    assert result.exit_code == 1
+    assert f"失败  设置：{path}：第 1 行不是 UTF-8 文本" in result.stdout
+    # One line typed in it later, in a file that was UTF-8: that line is named.
+    path.write_bytes(text.encode().replace("贵公司名称".encode(), "苏州工厂".encode("gb18030")))
+    said = refused(root, "ingest", str(root))
+    assert f"错误：{path}：第 6 行不是 UTF-8 文本" in said

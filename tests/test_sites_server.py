@@ -96,4 +96,9 @@ def test_a_server_that_refuses_says_why(postgres_url: str, tmp_path: Path) -> No
     assert result.exit_code != 0
     assert "cannot be reached" in result.output
     assert 'database "no_such_database" does not exist' in result.output
+    assert "the files wait in the Inbox and are tried again" in result.output
     assert "Traceback" not in result.output
+    # A command that only reads has nothing waiting: it says only that it cannot reach it.
+    listing = CliRunner().invoke(cli, ["cases", str(site.root)])
+    assert listing.exit_code != 0 and "cannot be reached" in listing.output
+    assert "Inbox" not in listing.output, listing.output

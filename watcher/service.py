@@ -37,7 +37,7 @@ from app.results import FileResult, Outcome, outcome_words
 from app.settings import Settings
 from filing.registry import RegistryUnreachable
 from forms.shown import shown
-from language import _
+from language import _, folders
 from watcher.desk_filing import DeskFilings
 from watcher.events import InboxEvents
 from watcher.lanes import Lane
@@ -122,7 +122,10 @@ class Watcher:
                 self._open(isolated=False).close()
             except RegistryUnreachable as exc:
                 with self.settings.speaking():
-                    _say(logging.WARNING, _("{error}; the service waits for it").format(error=exc))
+                    waits = _(
+                        "{error}; the service waits for it, and files saved meanwhile wait in the {inbox}"
+                    )
+                    _say(logging.WARNING, waits.format(error=exc, **folders()))
             # The file the service works on from now: another one at its path later is a
             # registry replaced under it.
             self._probe = RegistryProbe(self.folder.registry, self.settings.registry.shared)
@@ -202,8 +205,8 @@ class Watcher:
                 return
             except RegistryUnreachable as exc:
                 lost = min(60.0, lost * 2 or 1.0)
-                retry = _("{error}; trying again in {seconds} s")
-                _say(logging.WARNING, retry.format(error=exc, seconds=f"{lost:g}"))
+                retry = _("{error}; the files wait in the {inbox}, trying again in {seconds} s")
+                _say(logging.WARNING, retry.format(error=exc, seconds=f"{lost:g}", **folders()))
                 self._stop.wait(lost)
 
     def _work(self) -> None:
@@ -266,8 +269,8 @@ class Watcher:
                     # The shared registry's server is away: nothing was filed half-way (the
                     # files stay in the Inbox); wait, longer each time, and go on.
                     lost = min(60.0, lost * 2 or 1.0)
-                    retry = _("{error}; trying again in {seconds} s")
-                    _say(logging.WARNING, retry.format(error=exc, seconds=f"{lost:g}"))
+                    retry = _("{error}; the files wait in the {inbox}, trying again in {seconds} s")
+                    _say(logging.WARNING, retry.format(error=exc, seconds=f"{lost:g}", **folders()))
                     self._stop.wait(lost)
 
     def _look(self, app: App) -> None:

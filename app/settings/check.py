@@ -21,6 +21,7 @@ from pathvalidate import ValidationError, validate_filename
 from pathvalidate.error import ErrorReason
 
 from forms.definition import all_forms
+from language import _
 
 # A department id as the forms and the registry hold it: quality_management, rnd.
 DEPARTMENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -46,7 +47,7 @@ def nearest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 
 
 def did_you_mean(suggestion: str | None) -> str:
-    return f"did you mean {suggestion}? " if suggestion else ""
+    return _("did you mean {suggestion}? ").format(suggestion=suggestion) if suggestion else ""
 
 
 @cache
@@ -89,17 +90,20 @@ class UnknownSettings:
         if isinstance(value, dict):
             what = f"[{key_text(name)}]"
             near = nearest(name, self.read)
-            return what, (
-                f"{what} is not a section of the settings; "
-                f"{did_you_mean(f'[{near}]' if near else None)}"
-                f"write one of {sections}, or remove the section"
+            return what, _(
+                "{what} is not a section of the settings; {did_you_mean}write one of "
+                "{sections}, or remove the section"
+            ).format(
+                what=what,
+                did_you_mean=did_you_mean(f"[{near}]" if near else None),
+                sections=sections,
             )
         home = [s for s in sorted(self.read) if name in self.read[s]]
         near = f"[{home[0]}] {name}" if home else None
-        return key_text(name), (
-            f"{key_text(name)} (above the first [section]) is not a setting; "
-            f"{did_you_mean(near)}settings go under one of {sections}, or remove the line"
-        )
+        return key_text(name), _(
+            "{what} (above the first [section]) is not a setting; {did_you_mean}settings go "
+            "under one of {sections}, or remove the line"
+        ).format(what=key_text(name), did_you_mean=did_you_mean(near), sections=sections)
 
     def in_section(self, section: str, key: str, value: Any) -> tuple[str, str]:
         known = self.read[section]
@@ -112,15 +116,17 @@ class UnknownSettings:
         listed = ", ".join(sorted(self.shown(section, k) for k in known))
         if isinstance(value, dict):
             what = f"[{section}.{key_text(key)}]"
-            return what, (
-                f"{what} is not a section of [{section}]; {did_you_mean(suggestion)}"
-                f"write one of {listed}, or remove the section"
+            return what, _(
+                "{what} is not a section of [{section}]; {did_you_mean}write one of {listed}, "
+                "or remove the section"
+            ).format(
+                what=what, section=section, did_you_mean=did_you_mean(suggestion), listed=listed
             )
         what = f"[{section}] {key_text(key)}"
-        return what, (
-            f"{what} is not a setting of [{section}]; {did_you_mean(suggestion)}"
-            f"write one of {listed}, or remove the line"
-        )
+        return what, _(
+            "{what} is not a setting of [{section}]; {did_you_mean}write one of {listed}, or "
+            "remove the line"
+        ).format(what=what, section=section, did_you_mean=did_you_mean(suggestion), listed=listed)
 
 
 def department_id_problem(
@@ -136,10 +142,12 @@ def department_id_problem(
     if not DEPARTMENT_ID.match(key):
         as_id = re.sub(r"[^a-z0-9]+", "_", key.casefold()).strip("_")
         near = as_id if as_id in known else nearest(as_id, known)
-        return "is not a department id (lowercase letters, digits and _)", near
+        return _("is not a department id (lowercase letters, digits and _)"), near
     near = nearest(key, [k for k in known if k not in set(written)], cutoff=0.85)
     if near is not None:
-        return f"is not a department, and a new one needs an id far from {near}", near
+        return _("is not a department, and a new one needs an id far from {near}").format(
+            near=near
+        ), near
     return None
 
 
@@ -159,8 +167,10 @@ def calendar_problem(
         near = by_name.get(re.sub(r"[^a-z]", "", country.casefold()))
         return (
             "country",
-            f"is '{written}', not a country code the holidays library knows "
-            '(two letters like CN, DE or US; "" for weekends only)',
+            _(
+                "is '{written}', not a country code the holidays library knows (two letters "
+                'like CN, DE or US; "" for weekends only)'
+            ).format(written=written),
             f'country = "{near or "CN"}"',
             near,
         )
@@ -172,10 +182,12 @@ def calendar_problem(
     if subdivision in regions or subdivision in aliases:
         return None
     near = nearest(subdivision, [*regions, *aliases])
-    listed = ", ".join(regions) if regions else "none"
+    listed = ", ".join(regions) if regions else _("none")
     return (
         "subdivision",
-        f"is '{subdivision}', not a subdivision of {country} ({listed}; \"\" for all of it)",
+        _(
+            "is '{subdivision}', not a subdivision of {country} ({listed}; \"\" for all of it)"
+        ).format(subdivision=subdivision, country=country, listed=listed),
         f'subdivision = "{near or ""}"',
         near,
     )
@@ -185,18 +197,31 @@ def folder_name_problem(name: str) -> str | None:
     """Why `name` cannot name a folder on the share (Windows' rules, which a Samba share
     keeps too), as a clause about it; None when it can."""
     if not name.strip():
-        return "it is empty"
+        return _("it is empty")
     if name != name.strip():
-        return "it has spaces at its ends, which Windows drops"
+        return _("it has spaces at its ends, which Windows drops")
     if name.strip(".") == "" or name.endswith("."):
-        return "it ends with a dot, which Windows drops"
+        return _("it ends with a dot, which Windows drops")
     try:
         validate_filename(name, platform="windows")
     except ValidationError as exc:
         if exc.reason is ErrorReason.RESERVED_NAME:
-            return "Windows keeps it for a device"
+            return _("Windows keeps it for a device")
         bad = sorted({c for c in name if not c.isprintable() or c in '/\\:*?"<>|'})
         if bad:
-            return f"it holds {', '.join(repr(c) for c in bad)}, which a folder's name cannot"
-        return "Windows does not take it"
+            return _("it holds {signs}, which a folder's name cannot").format(
+                signs=", ".join(repr(c) for c in bad)
+            )
+        return _("Windows does not take it")
     return None
+
+
+def name_mended(written: object, default: str) -> str:
+    """The folder name `written` most likely meant, for the example a message gives: without
+    the signs a folder's name cannot hold and the spaces and dots Windows drops at its
+    ends; `default` when that leaves no name a folder can have."""
+    if not isinstance(written, str):
+        return default
+    kept = "".join(c for c in written if c.isprintable() and c not in '/\\:*?"<>|')
+    mended = kept.strip().rstrip(". ")
+    return mended if mended and folder_name_problem(mended) is None else default

@@ -4,14 +4,24 @@ and [folders], the names of the shared folder's folders (filing/folders.py)."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import re
+import tomllib
+from typing import TYPE_CHECKING, Any
 
-from app.settings.check import folder_name_problem
+from app.settings.check import folder_name_problem, name_mended
+from app.settings.template import template_names
 from filing.folders import TOP, FolderNames
-from language import DEFAULT, LanguageError, language_code
+from language import DEFAULT, N_, LanguageError, _, current, language_code
 
 if TYPE_CHECKING:
     from app.settings.reader import SettingsReader
+
+# `language = "zh-CN"` as a line of [company], for a file TOML cannot read.
+_SECTION = re.compile(r"^\s*\[\s*([^\]]*?)\s*\]")
+_LANGUAGE_LINE = re.compile(r"""^\s*language\s*=\s*["']([^"']*)["']""")
+
+# closedloop's own names at the top of the folder: no folder may take one.
+_OURS = {".closedloop": N_("closedloop's state"), "closedloop.toml": N_("the settings file")}
 
 
 def read_folders(reader: SettingsReader) -> FolderNames:
@@ -19,24 +29,28 @@ def read_folders(reader: SettingsReader) -> FolderNames:
     names: dict[str, str] = {}
     for key, default in FolderNames().names().items():
         value = reader.get("folders", key, default)
-        problem = folder_name_problem(value) if isinstance(value, str) else "it is not text"
+        problem = folder_name_problem(value) if isinstance(value, str) else _("it is not text")
         if problem is not None:
             raise reader.fail(
                 f"[folders] {key}",
-                f"is {value!r}, not a name a folder can have: {problem}",
-                f"{key} = {json.dumps(default, ensure_ascii=False)}",
+                _("is {value}, not a name a folder can have: {problem}").format(
+                    value=repr(value), problem=problem
+                ),
+                f"{key} = {json.dumps(name_mended(value, suggested(key, default)), ensure_ascii=False)}",
             )
         names[key] = value
     # closedloop's own: its state folder and the settings file sit beside them.
-    seen = {".closedloop": "closedloop's state", "closedloop.toml": "the settings file"}
+    seen = dict(_OURS)
     for key in TOP:  # side by side at the top; the others live inside one of them
         name = names[key]
         other = seen.setdefault(name.casefold(), key)
         if other != key:
             raise reader.fail(
                 f"[folders] {key}",
-                f"is {name!r}, the name of another folder ({other})",
-                f"{key} = {json.dumps(FolderNames().names()[key])}",
+                _("is {value}, the name of another folder ({other})").format(
+                    value=repr(name), other=_(other) if other in _OURS.values() else other
+                ),
+                f"{key} = {json.dumps(suggested(key, FolderNames().names()[key]), ensure_ascii=False)}",
             )
     return FolderNames(**names)
 
@@ -54,14 +68,43 @@ def read_languages(reader: SettingsReader) -> tuple[str, str | None]:
         except LanguageError as exc:
             raise reader.fail(
                 f"[company] {key}",
-                f"is {value!r}, not a language closedloop is written in ({exc.known})",
+                _("is {value}, not a language closedloop is written in ({known})").format(
+                    value=repr(value), known=exc.known
+                ),
                 f'{key} = "zh-CN"',
             ) from None
     language, second = found[0] or DEFAULT, found[1]
     if second == language:
         raise reader.fail(
             "[company] second_language",
-            f"is the same as language ({language})",
-            'second_language = "en" (or "" for none)',
+            _("is the same as language ({language})").format(language=language),
+            _('second_language = "en" (or "" for none)'),
         )
     return language, second
+
+
+def declared_language(text: str) -> str:
+    """The language a settings file's `[company] language` names, even when the file is not
+    valid TOML or another setting in it is wrong: its mistakes are told in that language.
+    English when it names none, or none closedloop is written in."""
+    try:
+        company: Any = tomllib.loads(text).get("company", {})
+        value = company.get("language", DEFAULT) if isinstance(company, dict) else DEFAULT
+    except tomllib.TOMLDecodeError:
+        value, section = DEFAULT, ""
+        for line in text.splitlines():
+            header = _SECTION.match(line)
+            if header:
+                section = header[1]
+            elif section == "company" and (found := _LANGUAGE_LINE.match(line)):
+                value = found[1]
+                break  # TOML refuses a second one: the first is the one meant
+    try:
+        return language_code(value) if isinstance(value, str) else DEFAULT
+    except LanguageError:
+        return DEFAULT
+
+
+def suggested(key: str, default: str) -> str:
+    """The name a new folder in the language in use gives folder or department `key`."""
+    return template_names(current()).get(key, default)

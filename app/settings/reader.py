@@ -4,8 +4,7 @@ file, the key and what to write instead; and nothing in the file left unread (ch
 from __future__ import annotations
 
 import json
-import os
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,11 @@ from app.settings.check import (
     did_you_mean,
     folder_name_problem,
     key_text,
+    name_mended,
     nearest,
 )
-from app.settings.language import read_folders, read_languages
+from app.settings.language import read_folders, read_languages, suggested
+from app.settings.mail import read_mail
 from app.settings.model import (
     ArchiveSettings,
     InboxSettings,
@@ -33,7 +34,8 @@ from app.settings.registry import read_registry
 from filing.folders import FolderNames
 from filing.policy import DEFAULT_OUTBOXES, DEFAULT_ROUTES, CalendarPolicy, DeadlinePolicy, Policy
 from forms.writer import DEFAULT_COMPANY
-from mail.settings import SECURITY, MailSettings
+from language import N_, _
+from mail.settings import MailSettings
 
 # The defaults, typed once in the dataclasses: what a settings file leaves out.
 _SETTINGS = Settings()
@@ -42,7 +44,6 @@ _DEADLINES = _POLICY.deadlines
 _WATCH = _SETTINGS.watch
 _ARCHIVE = _SETTINGS.archive
 _INBOX = _SETTINGS.inbox
-_MAIL = _SETTINGS.mail
 
 
 class SettingsReader:
@@ -58,14 +59,20 @@ class SettingsReader:
 
     def fail(self, key: str, problem: str, example: str, near: str | None = None) -> SettingsError:
         return SettingsError(
-            f"{self.path}: {key} {problem}; {did_you_mean(near)}write it like {example}"
+            _("{file}: {key} {problem}; {did_you_mean}write it like {example}").format(
+                file=self.path,
+                key=key,
+                problem=problem,
+                did_you_mean=did_you_mean(near),
+                example=example,
+            )
         )
 
     def table(self, name: str) -> dict[str, Any]:
         self.read.setdefault(name, set())
         value = self.raw.get(name, {})
         if not isinstance(value, dict):
-            raise self.fail(f"[{name}]", "must be a section", f"[{name}]")
+            raise self.fail(f"[{name}]", _("must be a section"), f"[{name}]")
         return value
 
     def get(self, section: str, key: str, default: Any) -> Any:
@@ -79,7 +86,7 @@ class SettingsReader:
         name = section.rpartition(".")[2]
         value = self.table(section) if within is None else within.get(name, {})
         if not isinstance(value, dict):
-            raise self.fail(f"[{section}]", "must be a section", f"[{section}]")
+            raise self.fail(f"[{section}]", _("must be a section"), f"[{section}]")
         self.free.add(section)
         return value
 
@@ -87,7 +94,9 @@ class SettingsReader:
         value = self.get(section, key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise self.fail(
-                f"[{section}] {key}", f"is {value!r}, not a whole number", f"{key} = {default}"
+                f"[{section}] {key}",
+                _("is {value}, not a whole number").format(value=repr(value)),
+                f"{key} = {default}",
             )
         return value
 
@@ -99,7 +108,7 @@ class SettingsReader:
             if problem is not None:
                 said, near = problem
                 shown = json.dumps(
-                    value if isinstance(value, str) else "Folder name", ensure_ascii=False
+                    value if isinstance(value, str) else _("Folder name"), ensure_ascii=False
                 )
                 raise self.fail(
                     f"[departments] {key_text(key)}",
@@ -109,14 +118,18 @@ class SettingsReader:
                 )
             if not isinstance(value, str):
                 raise self.fail(
-                    f"[departments] {key}", f"is {value!r}, not a name", f'{key} = "Name"'
+                    f"[departments] {key}",
+                    _("is {value}, not a name").format(value=repr(value)),
+                    f"{key} = {json.dumps(_('Name'), ensure_ascii=False)}",
                 )
             wrong = folder_name_problem(value)
             if wrong is not None:
                 raise self.fail(
                     f"[departments] {key}",
-                    f"is {value!r}, not a name a folder can have: {wrong}",
-                    'quality_management = "Quality Management"',
+                    _("is {value}, not a name a folder can have: {problem}").format(
+                        value=repr(value), problem=wrong
+                    ),
+                    f"{key} = {json.dumps(name_mended(value, suggested(key, _('Name'))), ensure_ascii=False)}",
                 )
             out[key] = value
         return out
@@ -128,18 +141,30 @@ class SettingsReader:
         for key, value in self.free_table("routing").items():
             if key not in categories:
                 raise SettingsError(
-                    f"{self.path}: [routing] {key_text(key)} is not a complaint category; "
-                    f"{did_you_mean(nearest(key, categories))}"
-                    f"write one of {', '.join(categories)}, or remove the line"
+                    _(
+                        "{file}: [routing] {key} is not a complaint category; {did_you_mean}"
+                        "write one of {categories}, or remove the line"
+                    ).format(
+                        file=self.path,
+                        key=key_text(key),
+                        did_you_mean=did_you_mean(nearest(key, categories)),
+                        categories=", ".join(categories),
+                    )
                 )
             if not isinstance(value, str) or not value.strip():
-                raise self.fail(f"[routing] {key}", f"is {value!r}, not a name", f'{key} = "Name"')
+                raise self.fail(
+                    f"[routing] {key}",
+                    _("is {value}, not a name").format(value=repr(value)),
+                    f'{key} = "quality_management"',
+                )
             dept = value.strip()
             if dept not in outboxes:
                 near = by_name.get(dept.casefold()) or nearest(dept, outboxes)
                 raise self.fail(
                     f"[routing] {key}",
-                    f"names a department '{dept}' that [departments] does not have",
+                    _("names a department '{department}' that [departments] does not have").format(
+                        department=dept
+                    ),
                     f'{key} = "{near or "quality_management"}"',
                     near,
                 )
@@ -157,11 +182,15 @@ class SettingsReader:
                     out.add(date.fromisoformat(v))
                 except ValueError:
                     raise self.fail(
-                        f"[calendar] {key}", f"holds {v!r}, not a date", f"{key} = [2026-12-24]"
+                        f"[calendar] {key}",
+                        _("holds {value}, not a date").format(value=repr(v)),
+                        f"{key} = [2026-12-24]",
                     ) from None
             else:
                 raise self.fail(
-                    f"[calendar] {key}", f"holds {v!r}, not a date", f"{key} = [2026-12-24]"
+                    f"[calendar] {key}",
+                    _("holds {value}, not a date").format(value=repr(v)),
+                    f"{key} = [2026-12-24]",
                 )
         return frozenset(out)
 
@@ -169,10 +198,16 @@ class SettingsReader:
         country = self.get("calendar", "country", _POLICY.calendar.country or "")
         subdivision = self.get("calendar", "subdivision", "")
         if not isinstance(country, str):
-            raise self.fail("[calendar] country", f"is {country!r}, not text", 'country = "CN"')
+            raise self.fail(
+                "[calendar] country",
+                _("is {value}, not text").format(value=repr(country)),
+                'country = "CN"',
+            )
         if not isinstance(subdivision, str):
             raise self.fail(
-                "[calendar] subdivision", f"is {subdivision!r}, not text", 'subdivision = ""'
+                "[calendar] subdivision",
+                _("is {value}, not text").format(value=repr(subdivision)),
+                'subdivision = ""',
             )
         code = country.strip().upper() or None
         region = subdivision.strip() or None
@@ -190,7 +225,7 @@ class SettingsReader:
     def settings(self) -> Settings:
         company = self.get("company", "name", DEFAULT_COMPANY)
         if not isinstance(company, str) or not company.strip():
-            raise self.fail("[company] name", "must be text", 'name = "Acme Ltd."')
+            raise self.fail("[company] name", _("must be text"), 'name = "Acme Ltd."')
         outboxes = self.departments()
         policy = Policy(
             acceptance_days=self.integer("thresholds", "acceptance_days", _POLICY.acceptance_days),
@@ -240,8 +275,9 @@ class SettingsReader:
         problems = UnknownSettings(self.raw, self.read, self.free).problems()
         if problems:
             (what, message), rest = problems[0], [what for what, _ in problems[1:]]
-            also = f" (not settings either: {', '.join(rest)})" if rest else ""
-            raise UnknownSetting(self.path, what, f"{self.path}: {message}{also}")
+            also = _(" (not settings either: {keys})").format(keys=", ".join(rest)) if rest else ""
+            said = _("{file}: {problem}").format(file=self.path, problem=message + also)
+            raise UnknownSetting(self.path, what, said)
 
     def folders(self) -> FolderNames:
         return read_folders(self)
@@ -255,7 +291,9 @@ class SettingsReader:
         if len(code) != 3 or not code.isascii() or not code.isalpha():
             raise self.fail(
                 "[company] currency",
-                f"is {value!r}, not a three-letter currency code (ISO 4217)",
+                _("is {value}, not a three-letter currency code (ISO 4217)").format(
+                    value=repr(value)
+                ),
                 f'currency = "{_SETTINGS.currency}"',
             )
         return code
@@ -266,69 +304,15 @@ class SettingsReader:
     def text(self, section: str, key: str, default: str) -> str:
         value = self.get(section, key, default)
         if not isinstance(value, str):
-            raise self.fail(f"[{section}] {key}", f"is {value!r}, not text", f'{key} = "{default}"')
+            raise self.fail(
+                f"[{section}] {key}",
+                _("is {value}, not text").format(value=repr(value)),
+                f'{key} = "{default}"',
+            )
         return value.strip()
 
-    def addresses(self, key: str, value: Any) -> tuple[str, ...]:
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not all(
-            isinstance(v, str) and "@" in v.strip(" @") for v in values
-        ):
-            raise self.fail(key, f"is {value!r}, not e-mail addresses", '["quality@example.com"]')
-        return tuple(v.strip() for v in values)
-
     def mail(self, outboxes: dict[str, str]) -> MailSettings:
-        security = self.text("mail", "security", _MAIL.security).lower()
-        if security not in SECURITY:
-            raise self.fail(
-                "[mail] security",
-                f"is {security!r}, not one of {SECURITY}",
-                'security = "starttls"',
-            )
-        password = self.text("mail", "password", "")
-        variable = self.text("mail", "password_env", "")
-        if variable:
-            password = os.environ.get(variable, "")
-        self.get("mail", "departments", {})
-        departments = self.free_table("mail.departments", self.table("mail"))
-        by_name = {name.casefold(): dept for dept, name in outboxes.items()}
-        addresses: dict[str, tuple[str, ...]] = {}
-        for key, value in departments.items():
-            dept = key if key in outboxes else by_name.get(key.casefold())
-            if dept is None:
-                near = nearest(key, [*outboxes.values(), *outboxes])
-                raise self.fail(
-                    f"[mail.departments] {key}",
-                    "is not a department of [departments]",
-                    '"Quality Management" = "quality@example.com"',
-                    near,
-                )
-            addresses[dept] = self.addresses(f"[mail.departments] {key}", value)
-        written_at = self.get("mail", "digest_at", _MAIL.digest_at.isoformat("minutes"))
-        digest_at = written_at
-        if isinstance(digest_at, str):
-            try:
-                digest_at = time.fromisoformat(digest_at.strip())
-            except ValueError:
-                digest_at = None
-        if not isinstance(digest_at, time):
-            raise self.fail(
-                "[mail] digest_at", f"is {written_at!r}, not a time", 'digest_at = "08:00"'
-            )
-        default_port = {"ssl": 465, "starttls": 587}.get(security, _MAIL.port)
-        return MailSettings(
-            host=self.text("mail", "host", _MAIL.host),
-            port=self.integer("mail", "port", default_port),
-            security=security,
-            username=self.text("mail", "username", ""),
-            password=password,
-            sender=self.text("mail", "sender", _MAIL.sender),
-            departments=addresses,
-            digest_to=self.addresses("[mail] digest_to", self.get("mail", "digest_to", [])),
-            digest_at=digest_at,
-            due_soon_days=self.integer("mail", "due_soon_days", _MAIL.due_soon_days),
-            digest_departments=self.flag("mail", "digest_departments", _MAIL.digest_departments),
-        )
+        return read_mail(self, outboxes)
 
     def archive(self) -> ArchiveSettings:
         return ArchiveSettings(
@@ -341,7 +325,7 @@ class SettingsReader:
         if not isinstance(value, bool):
             raise self.fail(
                 f"[{section}] {key}",
-                f"is {value!r}, not true or false",
+                _("is {value}, not true or false").format(value=repr(value)),
                 f"{key} = {str(not default).lower()}",
             )
         return value
@@ -351,18 +335,20 @@ class SettingsReader:
         # `not 0 <= value < 1e9` also refuses TOML's nan and inf.
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1e9:
             raise self.fail(
-                f"[watch] {key}", f"is {value!r}, not a number of seconds", f"{key} = {default:g}"
+                f"[watch] {key}",
+                _("is {value}, not a number of seconds").format(value=repr(value)),
+                f"{key} = {default:g}",
             )
         return float(value)
 
-    def positive(self, section: str, key: str, default: float, unit: str, whole: bool) -> float:
+    def positive(self, section: str, key: str, default: float, amount: str, whole: bool) -> float:
+        """`amount`: what the value must be, marked with N_ ("a number of minutes above 0")."""
         value = self.get(section, key, default)
         kinds = int if whole else int | float
         if not isinstance(value, kinds) or isinstance(value, bool) or not 0 < value < 1e9:
-            what = "a whole number" if whole else "a number"
             raise self.fail(
                 f"[{section}] {key}",
-                f"is {value!r}, not {what} of {unit} above 0",
+                _("is {value}, not {amount}").format(value=repr(value), amount=_(amount)),
                 f"{key} = {default:g}",
             )
         return value
@@ -378,7 +364,7 @@ class SettingsReader:
                     "watch",
                     "stale_owner_minutes",
                     _WATCH.stale_owner_minutes,
-                    "minutes",
+                    N_("a number of minutes above 0"),
                     whole=False,
                 )
             ),
@@ -386,6 +372,10 @@ class SettingsReader:
 
     def inbox(self) -> InboxSettings:
         megabytes = self.positive(
-            "inbox", "max_evidence_mb", _INBOX.max_evidence_mb, "megabytes", whole=True
+            "inbox",
+            "max_evidence_mb",
+            _INBOX.max_evidence_mb,
+            N_("a whole number of megabytes above 0"),
+            whole=True,
         )
         return InboxSettings(max_evidence_mb=int(megabytes))

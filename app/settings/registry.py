@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from app.settings.model import RegistrySettings
 from filing.registry.database import check_url, shown_url
+from language import _
 
 if TYPE_CHECKING:
     from app.settings.reader import SettingsReader
@@ -25,26 +26,30 @@ def read_registry(reader: SettingsReader) -> RegistrySettings:
         if problem:
             raise reader.fail(
                 "[registry] url",
-                f"is {shown_url(url)!r}: {problem}",
+                _("is {value}: {problem}").format(value=repr(shown_url(url)), problem=problem),
                 'url = "postgresql://closedloop@db/quality"',
             )
         if not site:
             raise reader.fail(
                 "[registry] site",
-                "is missing: on a shared registry each folder names its site (plant)",
+                _("is missing: on a shared registry each folder names its site (plant)"),
                 'site = "SZ"',
             )
     elif site:
         raise reader.fail(
             "[registry] site",
-            f"is {site!r}, but [registry] url is not set: a site is one of several "
-            "folders sharing a PostgreSQL registry",
+            _(
+                "is {value}, but [registry] url is not set: a site is one of several folders "
+                "sharing a PostgreSQL registry"
+            ).format(value=repr(site)),
             'url = "postgresql://closedloop@db/quality"',
         )
     if site and not _SITE.fullmatch(site):
         raise reader.fail(
             "[registry] site",
-            f"is {site!r}: a site code is 1 to 8 capital letters and digits, a letter first",
+            _(
+                "is {value}: a site code is 1 to 8 capital letters and digits, a letter first"
+            ).format(value=repr(site)),
             'site = "SZ"',
         )
     return RegistrySettings(url=url, site=site)

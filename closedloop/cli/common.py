@@ -18,7 +18,7 @@ import click
 
 from app.application import App
 from app.errors import AppError
-from app.settings import Settings, load_settings, now
+from app.settings import Settings, load_settings, now, settings_told_in
 from archive.errors import ArchiveError
 from closedloop.cli.options import json_option, now_option, root_argument
 from closedloop.columns import pad
@@ -67,14 +67,15 @@ def errors(as_json: bool = False) -> Iterator[None]:
 
 def folder_settings(root: Path | None) -> Settings:
     """The settings of the shared folder at `root`, for the language its command speaks
-    and the names of its folders. The defaults (English) for a command on no folder, and
-    where the settings cannot be read: the command itself then says why, in English."""
+    and the names of its folders. The defaults (English) for a command on no folder; where
+    the settings cannot be used, the language and folder names the file gives as far as it
+    can be read: the command itself then says why, in that language."""
     if root is None:
         return Settings()
     try:
         return load_settings(root)
     except (AppError, OSError, ValueError):
-        return Settings()
+        return settings_told_in(root)
 
 
 @contextmanager

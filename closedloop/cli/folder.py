@@ -19,15 +19,16 @@ import click
 
 from app.application import App
 from app.errors import command_path
+from app.faults import files_wait_when_away
 from app.folder import SETTINGS_FILE, SharedFolder, init
 from app.results import Outcome, outcome_words
 from app.settings import (
-    Settings,
     SettingsError,
     folder_names_in,
     load_settings,
     read_settings,
     settings_template,
+    settings_told_in,
 )
 from archive.timeline import note_text
 from closedloop.cli.common import (
@@ -80,8 +81,10 @@ def init_cmd(root: Path, language: str | None) -> None:
             settings = load_settings(root)
             if language is not None and language != settings.language:
                 raise SettingsError(
-                    f'{settings_file} says language = "{settings.language}", not {language}; '
-                    "a folder laid out keeps its settings: change the language there"
+                    _(
+                        '{file} says language = "{language}", not {asked}; a folder laid out '
+                        "keeps its settings: change the language there"
+                    ).format(file=settings_file, language=settings.language, asked=language)
                 )
         else:  # the folders are named as the settings file about to be written says
             settings = read_settings(settings_file, text)
@@ -105,7 +108,7 @@ def ingest_cmd(root: Path, as_json: bool, clock: str | None) -> None:
     """Process every file in ROOT/Inbox once: file it into its case and issue the next
     forms, or move it to Quarantine with a note saying what to fix. Exit 1 when anything
     was refused."""
-    with errors(as_json), App.open(root) as app:
+    with errors(as_json), files_wait_when_away(), App.open(root) as app:
         results = app.ingest(now(clock))
     if as_json:
         for r in results:
@@ -224,14 +227,9 @@ def doctor_cmd(root: Path, as_json: bool) -> None:
                 )
             ]
     except SettingsError as exc:
-        settings, found = Settings(), [Check("settings", "fail", str(exc))]
         # The folders are looked for by the names the file gives, if it can be read so far.
-        names = folder_names_in(root)
-        unread = names is None
-        if names is not None:
-            folders, outboxes = names
-            policy = dataclasses.replace(settings.policy, folders=folders, outboxes=outboxes)
-            settings = dataclasses.replace(settings, policy=policy)
+        settings, found = settings_told_in(root), [Check("settings", "fail", str(exc))]
+        unread = folder_names_in(root) is None
     more = checks(
         root,
         settings.watch.poll,

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from filing.registry.database import POSTGRESQL, Database, Params, Rows, shown_url
 from filing.registry.errors import RegistryUnreachable
-from language import _, folders
+from language import _
 
 if TYPE_CHECKING:
     import psycopg
@@ -162,13 +162,10 @@ class PostgresDatabase(Database):
 
     def _unreachable(self, exc: BaseException) -> RegistryUnreachable:
         return RegistryUnreachable(
-            _(
-                "{where}: the registry's database cannot be reached ({error}); nothing was "
-                "recorded. The files wait in the {inbox} and are tried again"
-            ).format(
-                where=self.where,
-                error=_reason(exc),
-                **folders(),
+            # What waits meanwhile is for the one who files to say (the Inbox's files);
+            # a command that only reads has nothing waiting.
+            _("{where}: the registry's database cannot be reached ({error})").format(
+                where=self.where, error=_reason(exc)
             )
         )
 
