@@ -32,7 +32,13 @@ from pathlib import Path
 
 from archive.casefolder import claiming, free_name
 from archive.errors import ArchiveError
-from archive.nofollow import rename_entry, rename_regular, stream_regular, unlink_regular
+from archive.nofollow import (
+    passes_a_link,
+    rename_entry,
+    rename_regular,
+    stream_regular,
+    unlink_regular,
+)
 from filing.registry import Registry
 from forms.atomicfile import atomic_writer
 from forms.flush import flush_together
@@ -169,37 +175,28 @@ class Plan:
             )
         return self.root / relative
 
-    def _escapes(self, path: Path, real: dict[Path, Path]) -> bool:
-        """Whether path's folder is, or passes through, a link leading outside the shared
-        folder. Folders are resolved once a plan (`real`): a filing names the same four or
-        five folders a dozen times."""
-        root = real.get(self.root) or real.setdefault(self.root, self.root.resolve())
-        folder = real.get(path.parent) or real.setdefault(path.parent, path.parent.resolve())
-        return not folder.is_relative_to(root)
-
-    def _fallback(self, real: dict[Path, Path]) -> Path:
-        """The fallback folder (Quarantine), made if missing; if it is itself a link out of
-        the shared folder, nothing goes there: the plan waits (OSError), reported."""
+    def _fallback(self, seen: dict[Path, bool]) -> Path:
+        """The fallback folder (Quarantine), made if missing; if it is itself a link,
+        nothing goes there: the plan waits (OSError), reported."""
         fallback = self.root / self.fallback
         fallback.mkdir(parents=True, exist_ok=True)
-        if self._escapes(fallback / "_", real):
-            raise OSError(
-                errno.ELOOP, "the fallback folder is a link out of the folder", str(fallback)
-            )
+        if passes_a_link(self.root, fallback / "_", seen):
+            raise OSError(errno.ELOOP, "the fallback folder is a link", str(fallback))
         return fallback
 
-    def _target(self, relative: str, real: dict[Path, Path]) -> Path:
-        """Where a file goes: its place, or, when someone made that place a link leading
-        out of the shared folder, the fallback folder (Quarantine) beside a note: a link
-        is never written through, and the file is not lost."""
+    def _target(self, relative: str, seen: dict[Path, bool]) -> Path:
+        """Where a file goes: its place, or, when someone made a folder on its way a link,
+        the fallback folder (Quarantine) beside a note: a link is never written through,
+        and the file is not lost."""
         target = self._checked(relative)
-        if not self._escapes(target, real):
+        if not passes_a_link(self.root, target, seen):
             return target
-        fallback = self._fallback(real)
+        fallback = self._fallback(seen)
         put = free_name(fallback / target.name, len(NOTE_SUFFIX))
         note = _(
             "closedloop could not put this file where it belongs:\n  {path}\n"
-            "because a folder on that path is a link to somewhere outside {root}.\n"
+            "because a folder on that path is a link (a shortcut) to somewhere else, made "
+            "by someone in {root}.\n"
             "closedloop never writes through links. Replace the link with a real folder "
             "and move this file there.\n"
         ).format(path=relative, root=self.root)
@@ -207,10 +204,10 @@ class Plan:
             fh.write(note.encode("utf-8"))
         return put
 
-    def _put_aside(self, target_name: str, exc: OSError, real: dict[Path, Path]) -> Path:
+    def _put_aside(self, target_name: str, exc: OSError, seen: dict[Path, bool]) -> Path:
         """A place in the fallback folder for a file that cannot go where it should (a
         name the file system refuses): a short name of closedloop's own, and a note."""
-        fallback = self._fallback(real)
+        fallback = self._fallback(seen)
         suffix = Path(target_name).suffix[:16]
         put = free_name(fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX))
         note = _(
@@ -223,18 +220,18 @@ class Plan:
         return put
 
     def _place(
-        self, target_name: str, real: dict[Path, Path], move: Callable[[Path], bool]
+        self, target_name: str, seen: dict[Path, bool], move: Callable[[Path], bool]
     ) -> Path | None:
         """Carry out one move with `move(target)`; a target the file system refuses by its
         name goes aside instead (never a jam: every later run would fail on it too)."""
-        target = self._target(target_name, real)
+        target = self._target(target_name, seen)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             return target if move(target) else None
         except OSError as exc:
             if exc.errno not in _CANNOT_GO_THERE:
                 raise  # a full disk, a permission: the plan stays, tried again later
-            aside = self._put_aside(target_name, exc, real)
+            aside = self._put_aside(target_name, exc, seen)
             return aside if move(aside) else None
 
     def carry_out(self, flush: bool = True) -> set[Path]:
@@ -244,18 +241,18 @@ class Plan:
         folders it changed are made durable, and the staging thrown away, unless `flush`
         is False (a batch does both once for all its plans); returns those folders."""
         folders: set[Path] = set()
-        real: dict[Path, Path] = {}
+        seen: dict[Path, bool] = {}
         for source_name, target_name, sha256 in self.moves:
             source = self._checked(source_name)
             if sha256 is None:  # a staged file: ours, under .closedloop/staging
                 if not source.is_file() or source.is_symlink():
                     continue  # moved by an earlier, interrupted run
-                put = self._place(target_name, real, functools.partial(_rename, source))
+                put = self._place(target_name, seen, functools.partial(_rename, source))
             else:
                 relative = Path(source_name)
                 put = self._place(
                     target_name,
-                    real,
+                    seen,
                     functools.partial(rename_regular, self.root, relative, sha256=sha256),
                 )
                 if put is not None:
@@ -267,7 +264,7 @@ class Plan:
             relative = Path(source_name)
             put = self._place(
                 target_name,
-                real,
+                seen,
                 functools.partial(rename_entry, self.root, relative, identity=(device, inode)),
             )
             if put is not None:

@@ -17,12 +17,12 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.nofollow import kind_of
+from archive.nofollow import REPARSE_POINT, kind_of
 from language import N_, _
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in is never waited on
-_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT: a Windows link or junction
+
 
 #: Why nothing but files is read: said wherever such an entry is reported (`_()` it there).
 NEVER_FOLLOWED = N_("closedloop never follows links, nor reads anything that is not a file")
@@ -48,7 +48,7 @@ class Listing:
 
 def _is_link(info: os.stat_result) -> bool:
     return stat.S_ISLNK(info.st_mode) or bool(
-        getattr(info, "st_file_attributes", 0) & _REPARSE_POINT
+        getattr(info, "st_file_attributes", 0) & REPARSE_POINT
     )
 
 

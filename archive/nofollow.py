@@ -71,7 +71,7 @@ def kind_of(mode: int) -> str:
 # junction is a reparse point) and the path itself is used. A race between the check and
 # the use remains there; links on Windows need privileges to make.
 _AT = all(f in os.supports_dir_fd for f in (os.open, os.stat, os.unlink, os.rename))
-_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT
+REPARSE_POINT = 0x400  # FILE_ATTRIBUTEREPARSE_POINT
 
 #: A folder reached without links: its handle (POSIX), or its checked path (Windows).
 Place = int | Path
@@ -105,12 +105,37 @@ def folder_fd(root: Path, relative: Path) -> Iterator[Place]:
         os.close(fd)
 
 
+def passes_a_link(root: Path, path: Path, seen: dict[Path, bool]) -> bool:
+    """Whether the folder of `path` (under `root`) is, or passes through, a link.
+    closedloop makes none in the shared folder, so one there was made by someone else and
+    leads anywhere: out of the folder, or into another case's folder, whose filed
+    originals a write through it would replace. Each folder is looked at once (`seen`,
+    kept by the caller: a filing names the same four or five folders a dozen times).
+    `root` itself is the administrator's, and may be a link."""
+    here = root
+    for part in path.parent.relative_to(root).parts:
+        here = here / part
+        linked = seen.get(here)
+        if linked is None:
+            try:
+                info = os.lstat(here)
+            except FileNotFoundError:
+                return False  # made by the move that asks, as a real folder
+            linked = stat.S_ISLNK(info.st_mode) or bool(
+                getattr(info, "st_file_attributes", 0) & REPARSE_POINT
+            )
+            seen[here] = linked
+        if linked:
+            return True
+    return False
+
+
 def _checked_path(root: Path, relative: Path) -> Path:
     path = root
     for part in relative.parts:
         path = path / part
         info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode) or getattr(info, "st_file_attributes", 0) & _REPARSE_POINT:
+        if stat.S_ISLNK(info.st_mode) or getattr(info, "st_file_attributes", 0) & REPARSE_POINT:
             raise NotARegularFile(root / relative, kind_of(stat.S_IFLNK))
         if not stat.S_ISDIR(info.st_mode):
             raise NotARegularFile(root / relative, kind_of(info.st_mode))

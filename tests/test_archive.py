@@ -3,6 +3,7 @@ chained history and a manifest; `closedloop verify` catches any change after fil
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -242,4 +243,33 @@ def test_a_plan_whose_folder_became_a_link_puts_its_file_in_quarantine(tmp_path:
     assert not any((tmp_path / "elsewhere").iterdir())
     assert (root / "Quarantine" / "x.docx").read_bytes() == b"form"
     note = (root / "Quarantine" / "x.docx - what to fix.txt").read_text(encoding="utf-8")
-    assert "a folder on that path is a link to somewhere outside" in note
+    assert "a folder on that path is a link (a shortcut) to somewhere else" in note
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_a_link_planted_at_the_next_case_folder_never_reaches_another_case(
+    tmp_path: Path,
+) -> None:
+    """Case numbers are foreseeable: a link named as the next case's folder, to a case
+    filed before, is not written through (the earlier case's originals, record and
+    history stay as filed); what the new case files goes to Quarantine beside a note."""
+    folder = Folder(tmp_path / "share")
+    first = register(folder)
+    [filed] = [p for p in (folder.root / "Archive").iterdir() if p.name.startswith(first)]
+    before = _digests(filed)
+    (folder.root / "Archive" / "CC-2026-0002 Evil").symlink_to(filed.name)
+    second = register(folder, "2026-11-20T11:00", Customer="Evil")
+    assert second == "CC-2026-0002"
+    assert _digests(filed) == before
+    quarantine = folder.root / "Quarantine"
+    notes = [p for p in quarantine.iterdir() if p.name.endswith(" - what to fix.txt")]
+    assert notes, sorted(p.name for p in quarantine.iterdir())
+    said = notes[0].read_text(encoding="utf-8")
+    assert "CC-2026-0002 Evil/" in said and "is a link (a shortcut)" in said
