@@ -99,20 +99,24 @@ def claiming() -> Iterator[None]:
         _CLAIMED.reset(token)
 
 
-def free_name(target: Path, room: int = 0) -> Path:
+def free_name(target: Path, room: int = 0, beside: str = "") -> Path:
     """`target`, or the first of `name (2).ext`, `name (3).ext`... that does not exist yet
     (nor is given to a file of the batch in progress): a file of the same name is never
-    written over. Every candidate, with `room` bytes more, fits one name (255 bytes)."""
+    written over. Every candidate, with `room` bytes more, fits one name (255 bytes).
+    `beside`: the suffix of a file that goes beside it (a refused file's note, its name
+    plus " - what to fix.txt"), whose name must be free too; else a refused file named
+    like an earlier one's note would take the note's place, or its note the file's."""
     claimed = _CLAIMED.get()
     n = 1
     while True:
         suffix = f" ({n})" if n > 1 else ""
         base = Path(fit_name(target.name, room + len(suffix)))
         candidate = target.with_name(f"{base.stem}{suffix}{base.suffix}")
+        names = [candidate, candidate.with_name(candidate.name + beside)] if beside else [candidate]
         # A dangling link is taken too: never through it.
-        if not os.path.lexists(candidate) and (claimed is None or candidate not in claimed):
+        if not any(os.path.lexists(p) or (claimed is not None and p in claimed) for p in names):
             if claimed is not None:
-                claimed.add(candidate)
+                claimed.update(names)
             return candidate
         n += 1
 

@@ -192,7 +192,7 @@ class Plan:
         if not passes_a_link(self.root, target, seen):
             return target
         fallback = self._fallback(seen)
-        put = free_name(fallback / target.name, len(NOTE_SUFFIX))
+        put = free_name(fallback / target.name, len(NOTE_SUFFIX), beside=NOTE_SUFFIX)
         note = _(
             "closedloop could not put this file where it belongs:\n  {path}\n"
             "because a folder on that path is a link (a shortcut) to somewhere else, made "
@@ -209,7 +209,9 @@ class Plan:
         name the file system refuses): a short name of closedloop's own, and a note."""
         fallback = self._fallback(seen)
         suffix = Path(target_name).suffix[:16]
-        put = free_name(fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX))
+        put = free_name(
+            fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX), beside=NOTE_SUFFIX
+        )
         note = _(
             "closedloop could not put this file where it belongs:\n  {path}\n"
             "because the file system refused it ({why}).\n"

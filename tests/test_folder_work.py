@@ -366,3 +366,49 @@ def test_a_to_do_page_someone_replaced_is_written_anew_without_reading_it(
             fh.truncate(8 * 2**30)
     register(folder, **{"Complaint established": "yes"})
     assert page.is_file() and "CC-2026-0001" in page.read_text(encoding="utf-8")
+
+
+def _quarantined(folder: Folder) -> dict[str, bytes]:
+    quarantine = folder.root / "Quarantine"
+    return {p.name: p.read_bytes() for p in quarantine.iterdir() if p.is_file()}
+
+
+def test_a_refused_file_named_like_an_earlier_note_takes_neither_place(
+    folder: Folder,
+) -> None:
+    inbox = folder.root / "Inbox"
+    (inbox / "report.docx - what to fix.txt").write_bytes(b"my own notes about report.docx")
+    assert folder.ingest("2026-11-21T09:00")[0]["outcome"] == "refused"
+    (inbox / "report.docx").write_bytes(b"PK\x03\x04garbage")
+    assert folder.ingest("2026-11-21T10:00")[0]["outcome"] == "refused"
+    kept = _quarantined(folder)
+    # Each refused file is kept, whole, beside its own note.
+    assert kept["report.docx - what to fix.txt"] == b"my own notes about report.docx"
+    assert kept["report (2).docx"] == b"PK\x03\x04garbage"
+    assert sorted(kept) == [
+        "report (2).docx",
+        "report (2).docx - what to fix.txt",
+        "report.docx - what to fix.txt",
+        "report.docx - what to fix.txt - what to fix.txt",
+    ]
+
+
+def test_a_refused_file_and_its_note_saved_back_together_keep_each_its_own(
+    folder: Folder,
+) -> None:
+    inbox = folder.root / "Inbox"
+    (inbox / "report.docx").write_bytes(b"PK\x03\x04garbage")
+    assert folder.ingest("2026-11-21T09:00")[0]["outcome"] == "refused"
+    quarantine = folder.root / "Quarantine"
+    first_note = (quarantine / "report.docx - what to fix.txt").read_bytes()
+    # A clerk drags both back into the Inbox, and they are refused again in one pass.
+    for name in ("report.docx", "report.docx - what to fix.txt"):
+        (quarantine / name).rename(inbox / name)
+    results = folder.ingest("2026-11-21T10:00")
+    assert [r["outcome"] for r in results] == ["refused", "refused"]
+    kept = _quarantined(folder)
+    assert len(kept) == 4, sorted(kept)
+    assert b"PK\x03\x04garbage" in kept.values() and first_note in kept.values()
+    notes = [n for n in kept if n.endswith(" - what to fix.txt") and kept[n] != first_note]
+    files = [n for n in kept if n not in notes]
+    assert sorted(f"{f} - what to fix.txt" for f in files) == sorted(notes)

@@ -56,7 +56,7 @@ def quarantine_place(folder: SharedFolder, name: str) -> Path:
     name = safe_name(utf8_name(name), 255)
     if name.casefold() == folder.names.settled.casefold():  # the folder of settled refusals
         name = f"{name} (refused)"
-    return free_name(folder.quarantine / name, len(NOTE_SUFFIX))
+    return free_name(folder.quarantine / name, len(NOTE_SUFFIX), beside=NOTE_SUFFIX)
 
 
 class Quarantine:

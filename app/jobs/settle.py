@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.jobs.base import Done, Job, Trigger, When
-from archive.casefolder import fit_name
+from archive.casefolder import free_name
 from archive.journal import NOTE_SUFFIX, journaled
 from filing.records import Quarantined
 
@@ -57,7 +57,7 @@ class SettleQuarantineJob(Job[Settling, str]):
             return app.folder.names.settled
         settled = settled_folder(app.folder.settled)
         kept, note = app.folder.root / item.kept, app.folder.root / item.note
-        target = _free_pair(settled / kept.name)
+        target = free_name(settled / kept.name, len(NOTE_SUFFIX), beside=NOTE_SUFFIX)
         with journaled(app.registry, app.folder.root, now) as plan:
             for source, place in (
                 (kept, target),
@@ -79,19 +79,6 @@ class SettleQuarantineJob(Job[Settling, str]):
         if isinstance(made, Exception):
             raise made
         return Done()
-
-
-def _free_pair(target: Path) -> Path:
-    """`target`, or `name (2).ext`... such that neither it nor its note's name is taken."""
-    n = 1
-    while True:
-        suffix = f" ({n})" if n > 1 else ""
-        base = Path(fit_name(target.name, len(NOTE_SUFFIX) + len(suffix)))
-        candidate = target.with_name(f"{base.stem}{suffix}{base.suffix}")
-        note = candidate.with_name(candidate.name + NOTE_SUFFIX)
-        if not os.path.lexists(candidate) and not os.path.lexists(note):
-            return candidate
-        n += 1
 
 
 def settled_folder(settled: Path) -> Path:
