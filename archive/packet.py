@@ -45,6 +45,7 @@ from archive.office import DocumentRefused, OfficeClient, running_office
 from archive.office_record import OfficeError
 from archive.packet_cover import cover_html, packet_title
 from archive.page_words import code, css_content, fonts
+from archive.unlinked import cut_links_out
 from filing.policy import Policy
 from filing.registry import Event, Filing, Registry
 from forms.container import MAX_FILE_BYTES
@@ -244,8 +245,8 @@ def build_packet(
     filings = registry.filings(case_id)
     with tempfile.TemporaryDirectory(prefix="closedloop-packet-") as tmp:
         work = Path(tmp)
-        # Each original read once, without following a link: what is attached is what is
-        # rendered, and both are the bytes that were filed.
+        # Each original read once, without following a link: what is attached is the bytes
+        # that were filed, and what is rendered is them with any link out cut (unlinked.py).
         originals = {f.file: original(archive, folder, f) for f in filings}
         sources: dict[str, Path] = {}
         for n, filing in enumerate(filings, start=1):
@@ -254,7 +255,7 @@ def build_packet(
                 continue
             source = work / "in" / f"{n:02d}{Path(filing.file).suffix}"
             source.parent.mkdir(exist_ok=True)
-            source.write_bytes(data)
+            source.write_bytes(cut_links_out(data))
             sources[filing.file] = source
         unavailable = [
             {"file": f.file, "sha256": f.sha256, "reason": reason}

@@ -70,6 +70,9 @@ OFFICE_DOCUMENT_RELS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
     "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
 )
+# External relationships that fetch nothing when the document is opened (by their Type's
+# last word, the same in the transitional and strict schemas).
+_LINKS_LET_BE = frozenset({"hyperlink", "attachedTemplate"})
 _EXTERNAL_SCHEMA = re.compile(rb"schemaLocation\s*=\s*[\"'][a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -136,6 +139,7 @@ def _check_office(pkg: OfficePackage, by_name: dict[str, zipfile.ZipInfo]) -> No
                 "unsafe",
                 _("part {part} refers to an outside address.").format(part=shown(name)),
             )
+    _refuse_links_out(pkg)
     mains = pkg.related("", OFFICE_DOCUMENT_RELS)
     if not mains:
         raise RefusedFile(path, "unsupported_type", _("it is a package with no document inside."))
@@ -151,6 +155,27 @@ def _check_office(pkg: OfficePackage, by_name: dict[str, zipfile.ZipInfo]) -> No
         raise RefusedFile(path, "unsupported_type", _("it is a PowerPoint presentation."))
     else:
         raise RefusedFile(path, "unsupported_type", _("it is not a Word or Excel document."))
+
+
+def _refuse_links_out(pkg: OfficePackage) -> None:
+    """Refuse a document that shows something kept outside it: a linked picture or object,
+    a frame, a cell of another workbook. Whoever renders it (LibreOffice, for the closure
+    packet; Word, for an auditor) would fetch it, from any path or address, and the archive
+    would not hold what the form showed. A hyperlink is only followed by a reader who
+    clicks it, and a template's path is not opened: both are let be."""
+    for name in pkg.content_types:
+        if not name.endswith(".rels") or not pkg.has(name):
+            continue
+        for rel in pkg.relationships(name):
+            kind = rel.get("Type", "").rsplit("/", 1)[-1]
+            if rel.get("TargetMode") == "External" and kind not in _LINKS_LET_BE:
+                raise RefusedFile(
+                    pkg.path,
+                    "linked_content",
+                    _("part {part} links to {target}, outside the document.").format(
+                        part=shown(name), target=shown(rel.get("Target", ""), 120)
+                    ),
+                )
 
 
 def _refuse_dtds(pkg: OfficePackage, infos: list[zipfile.ZipInfo]) -> None:

@@ -75,6 +75,12 @@ REFUSAL_KINDS: dict[str, str] = {
         "The file contains content that could be used to attack the system, so it was "
         "not opened. Fill a fresh form from the {blank_forms} folder."
     ),
+    "linked_content": N_(
+        "A picture, object or cell in it is linked to another file or an address instead of "
+        "being kept in the document; closedloop keeps documents whole and never fetches what "
+        "they link to. Insert it again without 'Link to file' (in Excel: Data > Edit Links > "
+        "Break Link), save, and put the file in the {inbox} folder again."
+    ),
     "lock_file": N_(
         "This is the lock file an office program keeps while a document is open; "
         "it is not a form and needs nothing from you."

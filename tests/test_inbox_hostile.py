@@ -401,3 +401,47 @@ def test_numbering_stays_above_long_case_numbers_in_the_archive(tmp_path: Path) 
     (folder.root / "Archive" / "CC-2026-999999 X").mkdir()
     (folder.root / "Archive" / "CC-2026-1000005 X").mkdir()
     assert register(folder, tmp_path, name="two.docx", Customer="B") == "CC-2026-1000006"
+
+
+def _with_relationship(path: Path, rel_type: str, target: str) -> None:
+    """Add to the document's relationships one to `target`, outside the document (what
+    Word writes for a picture inserted with 'Link to file', or for a hyperlink)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    rels = "word/_rels/document.xml.rels"
+    added = (
+        f'<Relationship Id="rIdOut" Type="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/relationships/{rel_type}" Target="{target}" TargetMode="External"/>'
+    )
+    parts[rels] = parts[rels].replace(b"</Relationships>", added.encode() + b"</Relationships>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def test_a_form_showing_a_picture_linked_from_outside_is_refused_unfetched(
+    tmp_path: Path, outside: Path
+) -> None:
+    """LibreOffice would fetch a linked picture (any path, any address) when it renders the
+    closure packet, and the archive would not hold what the form showed."""
+    folder = Folder(tmp_path / "share")
+    staged = tmp_path / "linked.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, REGISTRATION)
+    _with_relationship(staged, "image", (outside / "secret.txt").as_uri())
+    shutil.move(staged, folder.root / "Inbox" / "linked.docx")
+    code, results, _ = ingest(folder.root)
+    assert [(r["outcome"], r["refusal"]) for r in results] == [("refused", "linked_content")]
+    note = quarantined(folder.root)["linked.docx - what to fix.txt"]
+    assert f"links to {(outside / 'secret.txt').as_uri()}, outside the document" in note
+    assert "Insert it again without 'Link to file'" in note
+    # A hyperlink is followed only by a reader who clicks it: the form is filed.
+    staged = tmp_path / "hyperlink.docx"
+    shutil.copyfile(folder.blank("registration"), staged)
+    fill_docx(staged, {**REGISTRATION, "Customer": "Globex"})
+    _with_relationship(staged, "hyperlink", "https://example.com/complaint")
+    shutil.move(staged, folder.root / "Inbox" / "hyperlink.docx")
+    code, results, _ = ingest(folder.root)
+    assert [r["outcome"] for r in results] == ["filed"], results

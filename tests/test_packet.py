@@ -186,3 +186,85 @@ def test_a_sealed_case_packet_must_go_elsewhere(
         "CC-2026-0001 is sealed in 2026Q4 Customer Complaint Closed-Loop; its folder is "
         "read-only. Write the packet elsewhere with --out"
     ) in result.stderr
+
+
+def _linked_picture(blank: Path, out: Path, target: str) -> None:
+    """A filled registration showing a picture Word would insert with 'Link to file': the
+    picture's relationship points outside the document, and the drawing uses r:link."""
+    import re
+    import zipfile
+
+    import docx
+    from docx.shared import Inches
+
+    shutil.copyfile(blank, out)
+    fill_docx(out, REGISTRATION)
+    document = docx.Document(str(out))
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff"
+        b"\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    picture = out.with_suffix(".png")
+    picture.write_bytes(png)
+    document.add_picture(str(picture), width=Inches(2))
+    document.save(str(out))
+    with zipfile.ZipFile(out) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    found = re.search(r'<Relationship Id="(rId\d+)" Type="([^"]+/image)" Target="([^"]+)"/>', rels)
+    assert found is not None
+    rid, kind, media = found.groups()
+    linked = f'<Relationship Id="{rid}" Type="{kind}" Target="{target}" TargetMode="External"/>'
+    parts["word/_rels/document.xml.rels"] = rels.replace(found[0], linked).encode()
+    body = parts["word/document.xml"].decode().replace(f'r:embed="{rid}"', f'r:link="{rid}"')
+    parts["word/document.xml"] = body.encode()
+    del parts[f"word/{media}"]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def test_rendering_a_document_fetches_nothing_it_links_to(tmp_path: Path) -> None:
+    """A document filed before the intake refused linked pictures (or put in a case folder
+    by hand): LibreOffice fetches a linked picture from any address; the copy it renders
+    for the packet has the link cut, and the request never comes."""
+    import http.server
+    import threading
+
+    from archive.unlinked import cut_links_out
+
+    asked: list[str] = []
+
+    class Beacon(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Beacon)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        folder = Folder(tmp_path / "share")
+        linked = tmp_path / "linked.docx"
+        url = f"http://127.0.0.1:{server.server_address[1]}/beacon.png"
+        _linked_picture(folder.blank("registration"), linked, url)
+        renderer = Renderer(tmp_path / "profile", use_office=False)
+        # The premise: the document as it is makes LibreOffice ask for the picture.
+        renderer.to_pdf([linked], tmp_path / "as-is")
+        assert asked, "LibreOffice did not fetch the linked picture: the test shows nothing"
+        asked.clear()
+        cut = tmp_path / "in" / "linked.docx"
+        cut.parent.mkdir()
+        cut.write_bytes(cut_links_out(linked.read_bytes()))
+        made = renderer.to_pdf([cut], tmp_path / "cut")
+        assert isinstance(made[cut], Path) and made[cut].is_file()  # rendered all the same
+        assert asked == []
+    finally:
+        server.shutdown()
+        server.server_close()
