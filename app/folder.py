@@ -21,7 +21,7 @@ from forms.identity import from_properties
 from forms.reader import read_capped, read_form
 from forms.writer import FORMATS, Format, render_form
 from language import DEFAULT as DEFAULT_LANGUAGE
-from language import LANGUAGES
+from language import DEFAULT_FOLDERS, LANGUAGES, use
 
 SETTINGS_FILE = "closedloop.toml"
 # What Blank Forms/ were last written for (.closedloop/blank-forms.json): a run's start
@@ -150,21 +150,27 @@ def init(
 @dataclass(frozen=True)
 class BlanksFor:
     """What the blank forms are made for: the company on their letterhead, the languages
-    they are printed in, and the version of each form."""
+    they are printed in, the version of each form, and the name of the folder they tell
+    people to save them into (the Inbox, as the settings name it)."""
 
     company: str
     versions: tuple[tuple[str, str], ...]  # (form id, version), in form order
     languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)  # the first; a second printed beside
+    inbox: str = DEFAULT_FOLDERS["inbox"]
 
     @classmethod
-    def now(cls, company: str, languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)) -> BlanksFor:
-        return cls(company, tuple((f.id, f.version) for f in all_forms().values()), languages)
+    def now(
+        cls, company: str, languages: tuple[str, ...] = (DEFAULT_LANGUAGE,), inbox: str = ""
+    ) -> BlanksFor:
+        versions = tuple((f.id, f.version) for f in all_forms().values())
+        return cls(company, versions, languages, inbox or DEFAULT_FOLDERS["inbox"])
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": _BLANKS_RECORD_VERSION,
             "company": self.company,
             "languages": list(self.languages),
+            "inbox": self.inbox,
             "forms": dict(self.versions),
         }
 
@@ -181,7 +187,10 @@ class BlanksFor:
         if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
             return None
         versions = tuple((str(k), str(v)) for k, v in forms.items())
-        return cls(company, versions, tuple(languages))
+        # A record from before the Inbox's name was kept: its blanks may name another
+        # ("" matches no name, so they are written once more).
+        inbox = data.get("inbox")
+        return cls(company, versions, tuple(languages), inbox if isinstance(inbox, str) else "")
 
 
 def blanks_made_for(folder: SharedFolder) -> BlanksFor | None:
@@ -198,7 +207,7 @@ def blanks_stale(
 ) -> bool:
     """Whether Blank Forms/ may carry another company name, other languages or an older
     form than the settings and this closedloop make (cheap: one small file)."""
-    return blanks_made_for(folder) != BlanksFor.now(company, languages)
+    return blanks_made_for(folder) != BlanksFor.now(company, languages, folder.names.inbox)
 
 
 @dataclass
@@ -225,14 +234,20 @@ def write_blank_forms(
     out = BlanksWritten()
     first, second = languages[0], (languages[1] if len(languages) > 1 else None)
     made_for = blanks_made_for(folder)
-    # The language is not in the blank itself: the record says what they were made in.
-    relanguaged = made_for is not None and made_for.languages != languages
+    # The language and the Inbox's name are not in the blank itself: the record says what
+    # they were made with.
+    relanguaged = made_for is not None and (
+        made_for.languages != languages or made_for.inbox != folder.names.inbox
+    )
     titles = {f.title_in(lang) for f in all_forms().values() for lang in LANGUAGES}
     remove_leftovers(folder.blank_forms, {f"{t}.{fmt}" for t in titles for fmt in FORMATS})
     remove_leftovers(folder.state, {folder.blanks_record.name})
 
     def blank(form: FormDefinition, fmt: Format) -> bytes:
-        return render_form(form, fmt, company=company, language=first, second_language=second)
+        # Its instructions name the folders as this folder's settings do, whoever asks
+        # (`init` asks before the settings it writes are read).
+        with use(first, folder.names.top()):
+            return render_form(form, fmt, company=company, language=first, second_language=second)
 
     for form in all_forms().values():
         for fmt in FORMATS:
@@ -257,7 +272,7 @@ def write_blank_forms(
             except OSError as exc:
                 out.failed.append((path, exc))
     if not out.failed:
-        record = BlanksFor.now(company, languages).to_json()
+        record = BlanksFor.now(company, languages, folder.names.inbox).to_json()
         text = json.dumps(record, ensure_ascii=False, indent=2)
         atomic_write_bytes(folder.blanks_record, text.encode("utf-8") + b"\n")
     return out

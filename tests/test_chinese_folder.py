@@ -217,3 +217,37 @@ def test_doctor_looks_for_the_folders_by_their_names_when_another_setting_is_wro
     said = run("doctor", str(root), code=1)
     assert "[routing] quality" in said
     assert "missing" not in said  # 收件箱, 档案, 发件箱/质量管理部 … are all there
+
+
+def _blank_texts(root: Path) -> dict[str, str]:
+    """Every text of each blank form in 空白表单, by file name."""
+    import openpyxl
+
+    out = {}
+    for path in (root / "空白表单").iterdir():
+        if path.suffix == ".docx":
+            document = Document(str(path))
+            cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+            out[path.name] = "\n".join([p.text for p in document.paragraphs] + cells)
+        elif path.suffix == ".xlsx":
+            book = openpyxl.load_workbook(path)
+            values = [str(c.value) for s in book for r in s.iter_rows() for c in r if c.value]
+            out[path.name] = "\n".join(values)
+    return out
+
+
+def test_the_blank_forms_name_the_inbox_as_the_folder_does(tmp_path: Path) -> None:
+    root = tmp_path / "投诉"
+    run("init", str(root), "--language", "zh-CN")
+    texts = _blank_texts(root)
+    assert len(texts) == 12
+    for name, text in texts.items():
+        assert "“收件箱”" in text and "Inbox" not in text, name
+    # The Inbox renamed (in the settings, and on disk): the blanks say so at the next run.
+    settings = root / "closedloop.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace('inbox = "收件箱"', 'inbox = "投诉收件箱"'), "utf-8")
+    (root / "收件箱").rename(root / "投诉收件箱")
+    run("ingest", str(root))
+    for name, text in _blank_texts(root).items():
+        assert "“投诉收件箱”" in text, name
