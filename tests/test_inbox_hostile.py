@@ -432,7 +432,7 @@ def test_a_form_showing_a_picture_linked_from_outside_is_refused_unfetched(
     fill_docx(staged, REGISTRATION)
     _with_relationship(staged, "image", (outside / "secret.txt").as_uri())
     shutil.move(staged, folder.root / "Inbox" / "linked.docx")
-    code, results, _ = ingest(folder.root)
+    _, results, _ = ingest(folder.root)
     assert [(r["outcome"], r["refusal"]) for r in results] == [("refused", "linked_content")]
     note = quarantined(folder.root)["linked.docx - what to fix.txt"]
     assert f"links to {(outside / 'secret.txt').as_uri()}, outside the document" in note
@@ -443,5 +443,5 @@ def test_a_form_showing_a_picture_linked_from_outside_is_refused_unfetched(
     fill_docx(staged, {**REGISTRATION, "Customer": "Globex"})
     _with_relationship(staged, "hyperlink", "https://example.com/complaint")
     shutil.move(staged, folder.root / "Inbox" / "hyperlink.docx")
-    code, results, _ = ingest(folder.root)
+    _, results, _ = ingest(folder.root)
     assert [r["outcome"] for r in results] == ["filed"], results

@@ -237,12 +237,12 @@ def test_rendering_a_document_fetches_nothing_it_links_to(tmp_path: Path) -> Non
     asked: list[str] = []
 
     class Beacon(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             asked.append(self.path)
             self.send_response(404)
             self.end_headers()
 
-        do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+        do_HEAD = do_OPTIONS = do_GET
 
         def log_message(self, *args: object) -> None:
             pass

@@ -5,6 +5,7 @@ to what their keys and values can be. Driven through the CLI on a real shared fo
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -262,7 +263,7 @@ MISTAKES_ZH = [
         'currency = "CNY"',
         'currency = "人民币"',
         "错误：{file}：[company] currency 为 '人民币'，不是三个字母的货币代码（ISO 4217）；"
-        '请写成 currency = "CNY"',
+        '是不是想写 CNY？请写成 currency = "CNY"',
     ),
     (
         'settled = "已处理"',
@@ -286,6 +287,24 @@ MISTAKES_ZH = [
         'language = "zh-CN"',
         'language = "zh-CN"\nlanguage = "en"',
         '错误：{file}：第 14 行不是有效的 TOML（Cannot overwrite a value）：language = "en"',
+    ),
+    (  # typed in a Chinese input mode: the full-width signs named, and the plain ones
+        "few_hosts = 5",
+        "few_hosts ＝ ５",
+        "错误：{file}：第 58 行不是有效的 TOML（Expected '=' after a key in a key/value pair）："
+        "few_hosts ＝ ５；其中的 ＝ ５ 是在中文输入法下输入的全角符号：请改为半角的 = 5",
+    ),
+    (  # the name's own full-width brackets are the site's: only the quotes are named
+        'name = "贵公司名称"',
+        "name = “苏州工厂（一厂）”",
+        "错误：{file}：第 6 行不是有效的 TOML（Invalid value）：name = “苏州工厂（一厂）”；"
+        '其中的 “ ” 是在中文输入法下输入的全角符号：请改为半角的 " "',
+    ),
+    (  # not an ISO 4217 code, though people write it: the code it means is named
+        'currency = "CNY"',
+        'currency = "RMB"',
+        "错误：{file}：[company] currency 为 'RMB'，不是三个字母的货币代码（ISO 4217）；"
+        '是不是想写 CNY？请写成 currency = "CNY"',
     ),
 ]
 
@@ -311,7 +330,7 @@ def test_a_chinese_file_not_saved_as_utf8_names_its_line_in_chinese(tmp_path: Pa
     # Saved by an editor in the system's code page (GB18030): from its first line on.
     path.write_bytes(text.replace("贵公司名称", "苏州工厂").encode("gb18030"))
     said = refused(root, "ingest", str(root))
-    assert f"错误：{path}：第 1 行不是 UTF-8 文本；请将文件存为 UTF-8 编码" in said
+    assert f"错误：{path}：第 1 行不是 UTF-8 文本（是否按系统默认编码保存" in said
     result = CliRunner().invoke(cli, ["doctor", str(root)])
     assert result.exit_code == 1
     assert f"失败  设置：{path}：第 1 行不是 UTF-8 文本" in result.stdout
@@ -319,3 +338,10 @@ def test_a_chinese_file_not_saved_as_utf8_names_its_line_in_chinese(tmp_path: Pa
     path.write_bytes(text.encode().replace("贵公司名称".encode(), "苏州工厂".encode("gb18030")))
     said = refused(root, "ingest", str(root))
     assert f"错误：{path}：第 6 行不是 UTF-8 文本" in said
+    # Saved as "Unicode" (UTF-16), as Notepad once offered: told so.
+    path.write_bytes(text.encode("utf-16"))
+    said = refused(root, "ingest", str(root))
+    assert f"错误：{path}：文件存成了 UTF-16（Unicode）编码；请存为 UTF-8 编码" in said
+    # Saved as UTF-8 with the mark Notepad puts first: taken as it is.
+    path.write_bytes(codecs.BOM_UTF8 + text.encode())
+    assert CliRunner().invoke(cli, ["ingest", str(root)]).exit_code == 0

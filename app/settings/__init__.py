@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -26,8 +25,8 @@ from app.settings.model import (
 )
 from app.settings.reader import SettingsReader
 from app.settings.template import settings_template
+from app.settings.text import not_toml, readable_text, settings_text
 from filing.folders import FolderNames
-from forms.shown import shown
 from language import _, use
 
 __all__ = [
@@ -56,17 +55,8 @@ def load_settings(root: Path | None) -> Settings:
         return Settings()
     path = root / SETTINGS_FILE
     data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        with use(declared_language(data.decode("utf-8", "replace"))):
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise SettingsError(
-                _(
-                    "{file}: line {line} is not UTF-8 text; save the file as UTF-8 "
-                    "(in Notepad: Save as, Encoding UTF-8)"
-                ).format(file=path, line=line)
-            ) from None
+    with use(declared_language(readable_text(data))):  # a refusal in the file's language
+        text = settings_text(path, data)
     return read_settings(path, text)
 
 
@@ -76,7 +66,7 @@ def settings_told_in(root: Path) -> Settings:
     be used, so that it says why in the folder's language."""
     path = root / SETTINGS_FILE
     try:
-        text = path.read_bytes().decode("utf-8", "replace")
+        text = readable_text(path.read_bytes())
     except OSError:
         return Settings()
     settings = dataclasses.replace(Settings(), language=declared_language(text))
@@ -93,9 +83,10 @@ def folder_names_in(root: Path) -> tuple[FolderNames, dict[str, str]] | None:
     those cannot be read."""
     path = root / SETTINGS_FILE
     try:
-        reader = SettingsReader(path, tomllib.loads(path.read_text(encoding="utf-8")))
+        text = settings_text(path, path.read_bytes())
+        reader = SettingsReader(path, tomllib.loads(text))
         return reader.folders(), reader.departments()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, SettingsError):
+    except (OSError, tomllib.TOMLDecodeError, SettingsError):
         return None
 
 
@@ -108,30 +99,6 @@ def read_settings(path: Path, text: str) -> Settings:
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(not_toml(path, text, exc)) from None
         return SettingsReader(path, raw).settings()
-
-
-# tomllib's messages end with where: "Expected '=' after a key (at line 3, column 5)", or
-# "(at end of document)" for what was left open (a list, a quote) until the file's end.
-_AT = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)$")
-
-
-def not_toml(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
-    """What is wrong with a file TOML cannot read: the line by its number and its text
-    (tomllib's own reason is in English only)."""
-    why = str(exc)
-    at = _AT.search(why)
-    if at is None:
-        return _("{file}: not valid TOML ({why}); fix the line it names").format(file=path, why=why)
-    lines = text.splitlines()
-    # Left open until the end: the last line that holds something is where it was opened,
-    # or near it.
-    last = max((i + 1 for i, line in enumerate(lines) if line.strip()), default=1)
-    number = int(at[1]) if at[1] else last
-    written = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-    return _(
-        "{file}: line {line} is not valid TOML ({why}): {text}; write each setting as "
-        'key = value, text in quotes: name = "Acme Ltd."'
-    ).format(file=path, line=number, why=why[: at.start()], text=shown(written, 80))
 
 
 def now(override: str | None = None) -> datetime:

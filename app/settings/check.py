@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 import holidays
+from babel.numbers import get_currency_name, get_currency_symbol, list_currencies
 from holidays.registry import COUNTRIES
 from pathvalidate import ValidationError, validate_filename
 from pathvalidate.error import ErrorReason
@@ -225,3 +226,24 @@ def name_mended(written: object, default: str) -> str:
     kept = "".join(c for c in written if c.isprintable() and c not in '/\\:*?"<>|')
     mended = kept.strip().rstrip(". ")
     return mended if mended and folder_name_problem(mended) is None else default
+
+
+# What people write for a currency that is not its ISO 4217 code.
+_CURRENCY_WORDS = {"RMB": "CNY", "¥": "CNY", "￥": "CNY", "元": "CNY", "$": "USD", "US$": "USD"}
+
+
+def currency_meant(written: object) -> str | None:
+    """The ISO 4217 code `written` most likely means: RMB, ¥ or 人民币 is CNY, € is EUR, a
+    currency's name in English or Chinese its code; None when nothing is close."""
+    if not isinstance(written, str) or not written.strip():
+        return None
+    word = written.strip()
+    if word.upper() in _CURRENCY_WORDS:
+        return _CURRENCY_WORDS[word.upper()]
+    for locale in ("en", "zh_Hans_CN"):
+        for code in list_currencies():
+            if word in (get_currency_symbol(code, locale), code.lower()) or (
+                word.casefold() == get_currency_name(code, locale=locale).casefold()
+            ):
+                return code
+    return None

@@ -8,10 +8,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import is_currency
+
 from app.settings.check import (
     UnknownSettings,
     calendar_problem,
     complaint_categories,
+    currency_meant,
     department_id_problem,
     did_you_mean,
     folder_name_problem,
@@ -288,13 +291,15 @@ class SettingsReader:
     def currency(self) -> str:
         value = self.get("company", "currency", _SETTINGS.currency)
         code = value.strip().upper() if isinstance(value, str) else ""
-        if len(code) != 3 or not code.isascii() or not code.isalpha():
+        if not is_currency(code):
+            near = currency_meant(value)
             raise self.fail(
                 "[company] currency",
                 _("is {value}, not a three-letter currency code (ISO 4217)").format(
                     value=repr(value)
                 ),
-                f'currency = "{_SETTINGS.currency}"',
+                f'currency = "{near or _SETTINGS.currency}"',
+                near,
             )
         return code
 
