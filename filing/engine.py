@@ -69,7 +69,7 @@ class Outcome:
     case_id: str
     form: str
     version: int
-    stored_as: str  # the original's name in the case folder: "02 capa v1.docx"
+    stored_as: str  # the original's name in the case folder: "02 Corrective and Preventive Action Report v1.docx"
     customer: str | None
     note: str
     issued: list[IssuedForm] = field(default_factory=list)
@@ -152,7 +152,10 @@ class Engine:
             outcome_repeats = []
         version = self._next_version(case.case_id, form_id)
         sequence = len(self.registry.filings(case.case_id)) + 1
-        stored_as = f"{sequence:02d} {form_id} v{version}.{fmt}"
+        # Named by the form's title in the folder's language, as people know the form
+        # ("04 纠正与预防措施报告（8D报告） v1.docx"), never its id. The registry and the
+        # history record the name: `verify` and `rebuild` find it whatever the language later.
+        stored_as = f"{sequence:02d} {read.form.title_in(current())} v{version}.{fmt}"
         person = rule.person(values)
         self.registry.add_filing(
             Filing(

@@ -45,8 +45,8 @@ def test_the_case_folder_holds_the_record_the_history_and_a_manifest(played: Pat
     case = played / "Archive" / CASE
     names = sorted(p.relative_to(case).as_posix() for p in case.rglob("*") if p.is_file())
     assert names == [
-        "01 registration v1.docx",
-        "02 capa v1.docx",
+        "01 Complaint Registration Form v1.docx",
+        "02 Corrective and Preventive Action Report v1.docx",
         "case.json",
         "evidence/photo.jpg",
         "history.jsonl",
@@ -56,7 +56,10 @@ def test_the_case_folder_holds_the_record_the_history_and_a_manifest(played: Pat
     ]
     record = json.loads((case / "case.json").read_text(encoding="utf-8"))
     assert record["schema"] == 1 and record["case"]["case_id"] == "CC-2026-0001"
-    assert [f["file"] for f in record["filings"]] == ["01 registration v1.docx", "02 capa v1.docx"]
+    assert [f["file"] for f in record["filings"]] == [
+        "01 Complaint Registration Form v1.docx",
+        "02 Corrective and Preventive Action Report v1.docx",
+    ]
     assert record["filings"][1]["fields"]["root_cause"] == "Buffer foam too thin for 4 h vibration"
     # What was sent is kept as it was sent. The CAPA came back filed: its outbox copy left
     # the top of the outbox for Done/; the survey is still owed.
@@ -90,7 +93,7 @@ def test_verify_finds_nothing_in_an_untouched_archive(played: Path) -> None:
 
 
 def _change_a_byte(case: Path) -> None:
-    original = case / "01 registration v1.docx"
+    original = case / "01 Complaint Registration Form v1.docx"
     data = bytearray(original.read_bytes())
     data[len(data) // 2] ^= 0x01
     original.write_bytes(bytes(data))
@@ -101,7 +104,9 @@ def _delete(case: Path) -> None:
 
 
 def _add(case: Path) -> None:
-    (case / "02 capa v1 (copy).docx").write_bytes(b"slipped in later")
+    (case / "02 Corrective and Preventive Action Report v1 (copy).docx").write_bytes(
+        b"slipped in later"
+    )
 
 
 def _edit_history(case: Path) -> None:
@@ -116,9 +121,9 @@ def _edit_history(case: Path) -> None:
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
-        (_change_a_byte, {("01 registration v1.docx", "altered")}),
+        (_change_a_byte, {("01 Complaint Registration Form v1.docx", "altered")}),
         (_delete, {("evidence/photo.jpg", "missing")}),
-        (_add, {("02 capa v1 (copy).docx", "unexpected")}),
+        (_add, {("02 Corrective and Preventive Action Report v1 (copy).docx", "unexpected")}),
         (_edit_history, {("history.jsonl", "altered"), ("history.jsonl", "history")}),
     ],
 )

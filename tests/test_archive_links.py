@@ -115,20 +115,20 @@ def test_verify_names_each_link_and_fifo_in_a_case_folder_and_reads_none(
     root: Path, outside: Path
 ) -> None:
     case = root / "Archive" / BETA
-    swap(case / "01 registration v1.docx", link=outside / "id_rsa")
+    swap(case / "01 Complaint Registration Form v1.docx", link=outside / "id_rsa")
     swap(case / "evidence" / "photo.jpg", fifo=True)
     swap(case / "zero", link=Path("/dev/zero"))
     swap(case / "pipe", fifo=True)
     code, report = verify(root)
     assert code == 1
     assert found(report) == {
-        (BETA, "01 registration v1.docx", "not-a-file"),
+        (BETA, "01 Complaint Registration Form v1.docx", "not-a-file"),
         (BETA, "evidence/photo.jpg", "not-a-file"),
         (BETA, "pipe", "not-a-file"),
         (BETA, "zero", "not-a-file"),
     }
     said = details(report)
-    assert said[(BETA, "01 registration v1.docx")] == (
+    assert said[(BETA, "01 Complaint Registration Form v1.docx")] == (
         f"a link (shortcut) to somewhere else where the manifest lists a file: {NEVER}, so it "
         "was not read; remove it and restore the file from a backup"
     )
@@ -147,7 +147,7 @@ def test_verify_names_each_link_and_fifo_in_a_case_folder_and_reads_none(
     result = CliRunner().invoke(cli, ["rebuild", str(root)])
     assert result.exit_code == 2, result.output
     assert (
-        f"{case}: 01 registration v1.docx is not-a-file (a link (shortcut) to somewhere else "
+        f"{case}: 01 Complaint Registration Form v1.docx is not-a-file (a link (shortcut) to somewhere else "
         "where the manifest lists a file" in result.stderr
     )
     assert "Traceback" not in result.output
@@ -246,8 +246,8 @@ def test_the_quarter_close_refuses_links_and_fifos_and_changes_nothing(
     root: Path, outside: Path
 ) -> None:
     case = root / "Archive" / ACME
-    filed = (case / "01 registration v1.docx").read_bytes()
-    swap(case / "01 registration v1.docx", link=outside / "id_rsa")
+    filed = (case / "01 Complaint Registration Form v1.docx").read_bytes()
+    swap(case / "01 Complaint Registration Form v1.docx", link=outside / "id_rsa")
     swap(case / "notes", link=outside / "private")
     swap(case / "pipe", fifo=True)
     result = close(root)
@@ -255,7 +255,7 @@ def test_the_quarter_close_refuses_links_and_fifos_and_changes_nothing(
     assert result.stderr == (
         f"Error: 2026Q4 was not sealed: {NEVER}, and seals only files and folders. In the "
         "folders to seal:\n"
-        f"  Archive/{ACME}/01 registration v1.docx is a link (shortcut) to somewhere else\n"
+        f"  Archive/{ACME}/01 Complaint Registration Form v1.docx is a link (shortcut) to somewhere else\n"
         f"  Archive/{ACME}/notes is a link (shortcut) to somewhere else\n"
         f"  Archive/{ACME}/pipe is a named pipe (FIFO), not a file\n"
         "Remove each of them (where one took the place of a filed file, restore that file from "
@@ -267,9 +267,9 @@ def test_the_quarter_close_refuses_links_and_fifos_and_changes_nothing(
     assert stat.S_IMODE((case / "case.json").stat().st_mode) == 0o644  # nothing sealed
 
     # Put right as the message says, the close goes through.
-    for name in ("01 registration v1.docx", "notes", "pipe"):
+    for name in ("01 Complaint Registration Form v1.docx", "notes", "pipe"):
         swap(case / name)
-    (case / "01 registration v1.docx").write_bytes(filed)
+    (case / "01 Complaint Registration Form v1.docx").write_bytes(filed)
     assert close(root).exit_code == 0
     sealed = root / "Archive" / QUARTER / ACME
     assert verify(root)[1]["findings"] == []
@@ -448,7 +448,7 @@ def test_a_packet_names_an_original_replaced_by_a_link_and_embeds_nothing_of_it(
     root: Path, outside: Path, libreoffice: LibreOffice, tmp_path: Path
 ) -> None:
     case = root / "Archive" / ACME
-    swap(case / "01 registration v1.docx", link=outside / "id_rsa")
+    swap(case / "01 Complaint Registration Form v1.docx", link=outside / "id_rsa")
     with Registry(root / ".closedloop" / "registry.sqlite") as registry:
         pdf = build_packet(
             root / "Archive",
@@ -468,7 +468,7 @@ def test_a_packet_names_an_original_replaced_by_a_link_and_embeds_nothing_of_it(
     notice = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert (
         'Except 1 named under "Documents not in this packet" at the end of the cover' in notice
-        and "01 registration v1.docx (filed with SHA-256 " in notice
+        and "01 Complaint Registration Form v1.docx (filed with SHA-256 " in notice
         and "unavailable: a link (shortcut) to somewhere else is where the case folder should "
         "hold it; closedloop never follows links, nor reads anything that is not a file."
         in notice

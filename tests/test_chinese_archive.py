@@ -297,13 +297,13 @@ def test_verify_says_what_it_finds_in_chinese(closed: Path, tmp_path: Path) -> N
     """verify's findings keep their kinds (ids) and say the rest in the language in use."""
     copy = tmp_path / "copy"
     shutil.copytree(_case_folder(closed), copy)
-    original = copy / "01 registration v1.docx"
+    original = copy / "01 客户投诉登记表 v1.docx"
     original.chmod(0o644)
     original.write_bytes(original.read_bytes() + b"x")
     (copy / "note.txt").write_text("added by hand", encoding="utf-8")
     with use("zh-CN"):
         findings = {f.file: (f.kind, f.detail) for f in verify_case(copy).findings}
-    kind, detail = findings["01 registration v1.docx"]
+    kind, detail = findings["01 客户投诉登记表 v1.docx"]
     assert kind == "altered" and detail.startswith("SHA-256 为 ") and "文件清单中记录为" in detail
     assert findings["note.txt"] == ("unexpected", "案件文件夹中有，文件清单中却没有")
     english = {f.file: f.detail for f in verify_case(copy).findings}

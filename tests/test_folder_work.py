@@ -339,7 +339,7 @@ def test_a_second_copy_waits_for_a_person_whatever_is_filed_after_it(folder: Fol
         (folder.root / "Archive")
         .joinpath(
             next(p.name for p in (folder.root / "Archive").iterdir() if p.name.startswith("CC-")),
-            "01 registration v1.docx",
+            "01 Complaint Registration Form v1.docx",
         )
         .read_bytes()
     )

@@ -58,7 +58,7 @@ def capa(reg: Registry, case: Case, filed: datetime, deduction: str, hours: str)
                 "capa",
                 1,
                 filed,
-                "03 capa v1.docx",
+                "03 Corrective and Preventive Action Report v1.docx",
                 hashlib.sha256(case.case_id.encode()).hexdigest(),
                 "Li",
                 fields,

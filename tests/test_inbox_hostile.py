@@ -286,7 +286,9 @@ def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
     monkeypatch.setattr(archive.journal, "_rename", real_rename)
     code, _, _ = ingest(folder.root)
     assert code == 0
-    assert list((folder.root / "Archive").glob("CC-2026-0001*/01 registration v1.docx"))
+    assert list(
+        (folder.root / "Archive").glob("CC-2026-0001*/01 Complaint Registration Form v1.docx")
+    )
     doctor = CliRunner().invoke(cli, ["doctor", str(folder.root)])
     assert "every filing's files are in place" in doctor.output
 

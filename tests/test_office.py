@@ -141,7 +141,7 @@ def test_the_office_renders_falls_back_when_killed_and_stops_on_sigterm(
         assert result.exit_code == 0, result.output
         assert [o.title for o in PdfReader(packet).outline] == [
             "Case summary, deadlines and timeline",
-            "01 registration v1.docx",
+            "01 Complaint Registration Form v1.docx",
         ]
         # One office per folder.
         second = subprocess.run(

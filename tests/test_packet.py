@@ -45,7 +45,11 @@ def test_closing_a_case_builds_its_packet(closed: tuple[Folder, dict]) -> None: 
         f"closure packet: Archive/{CASE}/CC-2026-0001 Closure Packet.pdf"
     )
     reader = PdfReader(packet)
-    filed = ["01 registration v1.docx", "02 capa v1.docx", "03 satisfaction_survey v1.docx"]
+    filed = [
+        "01 Complaint Registration Form v1.docx",
+        "02 Corrective and Preventive Action Report v1.docx",
+        "03 Customer Satisfaction Survey Form v1.docx",
+    ]
     assert [o.title for o in reader.outline] == ["Case summary, deadlines and timeline", *filed]
     attachments = reader.attachments
     for name in filed:
@@ -98,12 +102,15 @@ def test_a_form_that_cannot_be_rendered_is_named_in_the_packet(
     reader = PdfReader(__import__("io").BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
     assert "Not rendered" in text
-    assert "02 capa v1.docx: LibreOffice made no PDF of it. The original is attached." in text
+    assert (
+        "02 Corrective and Preventive Action Report v1.docx: LibreOffice made no PDF of it. The original is attached."
+        in text
+    )
     assert [o.title for o in reader.outline] == ["Case summary, deadlines and timeline"]
     assert set(reader.attachments) == {
-        "01 registration v1.docx",
-        "02 capa v1.docx",
-        "03 satisfaction_survey v1.docx",
+        "01 Complaint Registration Form v1.docx",
+        "02 Corrective and Preventive Action Report v1.docx",
+        "03 Customer Satisfaction Survey Form v1.docx",
     }
 
 
@@ -117,7 +124,7 @@ def test_a_packet_on_demand_for_an_open_case(closed: tuple[Folder, dict], tmp_pa
     assert result.exit_code == 0, result.output
     assert [o.title for o in PdfReader(out).outline][:2] == [
         "Case summary, deadlines and timeline",
-        "01 registration v1.docx",
+        "01 Complaint Registration Form v1.docx",
     ]
 
 

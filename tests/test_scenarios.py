@@ -270,7 +270,10 @@ def test_a_later_version_supersedes_and_the_same_bytes_are_a_duplicate(folder: F
     (folder.root / "Inbox" / "capa again.docx").write_bytes(kept)
     [dup] = folder.ingest("2026-11-21T10:00")
     assert dup["outcome"] == "refused" and "the same file was already filed" in dup["reason"]
-    assert "Archive/CC-2026-0001 ACME Windows/02 capa v1.docx" in dup["reason"]
+    assert (
+        "Archive/CC-2026-0001 ACME Windows/02 Corrective and Preventive Action Report v1.docx"
+        in dup["reason"]
+    )
     close_capa(folder, case_id, "Storage & Transportation", "2026-11-22T09:00")
     status = folder.status(case_id, "2026-11-22T09:00")
     assert [(f["form"], f["version"]) for f in status["filed"]] == [
@@ -283,7 +286,11 @@ def test_a_later_version_supersedes_and_the_same_bytes_are_a_duplicate(folder: F
     archived = sorted(
         p.name for p in (folder.root / "Archive" / "CC-2026-0001 ACME Windows").glob("0*")
     )
-    assert archived == ["01 registration v1.docx", "02 capa v1.docx", "03 capa v2.docx"]
+    assert archived == [
+        "01 Complaint Registration Form v1.docx",
+        "02 Corrective and Preventive Action Report v1.docx",
+        "03 Corrective and Preventive Action Report v2.docx",
+    ]
 
 
 def test_excel_users_get_excel_and_late_complaints_need_an_override(folder: Folder) -> None:
@@ -450,7 +457,7 @@ def test_a_copy_left_by_an_interrupted_run_is_finished_not_quarantined(folder: F
     [again] = folder.ingest("2026-11-20T10:05")
     assert (again["outcome"], again["case_id"]) == ("filed", first["case_id"])
     assert (
-        "already filed as Archive/CC-2026-0001 ACME Windows/01 registration v1.docx"
+        "already filed as Archive/CC-2026-0001 ACME Windows/01 Complaint Registration Form v1.docx"
         in again["reason"]
     )
     assert not any((folder.root / "Inbox").iterdir()) and not any(

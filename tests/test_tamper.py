@@ -192,7 +192,7 @@ def test_a_replaced_original_with_its_manifest_and_case_json_updated(
     root = copy(filed, tmp_path)
     case = root / "Archive" / ACME
     forged = (root / "Blank Forms" / "Complaint Registration Form.docx").read_bytes()
-    (case / "01 registration v1.docx").write_bytes(forged)
+    (case / "01 Complaint Registration Form v1.docx").write_bytes(forged)
     record = json.loads((case / "case.json").read_bytes())
     recorded = record["filings"][0]["sha256"]
     record["filings"][0]["sha256"] = hashlib.sha256(forged).hexdigest()
@@ -202,7 +202,7 @@ def test_a_replaced_original_with_its_manifest_and_case_json_updated(
     code, report = verify(root)
     assert code == 1
     assert found(report) == {
-        (ACME, "01 registration v1.docx", "registry"),
+        (ACME, "01 Complaint Registration Form v1.docx", "registry"),
         (ACME, "case.json", "registry"),
         (ACME, "history.jsonl", "history"),
     }
@@ -387,7 +387,7 @@ def test_a_consistent_forgery_of_share_and_registry_is_found_only_by_an_anchor(
     case = root / "Archive" / ACME
     forged = (root / "Blank Forms" / "Corrective and Preventive Action Report.docx").read_bytes()
     digest = hashlib.sha256(forged).hexdigest()
-    (case / "02 capa v1.docx").write_bytes(forged)
+    (case / "02 Corrective and Preventive Action Report v1.docx").write_bytes(forged)
     record = json.loads((case / "case.json").read_bytes())
     record["filings"][1]["sha256"] = digest
     write_record(case, record)
