@@ -12,8 +12,10 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
+from click.testing import CliRunner
 from pypdf import PdfReader
 
+from closedloop.cli import cli
 from tests.office import LibreOffice
 from tests.scenario import CAPA_DONE, Folder
 from tests.test_auditor import chromium, open_page  # noqa: F401 (chromium: a fixture)
@@ -218,3 +220,27 @@ def test_the_status_text_shows_words_and_the_json_keeps_ids(closed: Folder) -> N
         "storage_transportation",
         "accepted",
     )
+
+
+@pytest.mark.parametrize("typed", ["closed", "Closed", "已结案", "clo", "已结"])
+def test_cases_takes_a_state_as_people_write_it(closed: Folder, typed: str) -> None:
+    listed = closed.run("cases", str(closed.root), "--state", typed)
+    assert listed.startswith("CC-2026-0001  Closed"), listed
+
+
+def test_cases_names_the_states_when_one_is_unknown_and_says_when_none_match(
+    closed: Folder,
+) -> None:
+    result = CliRunner().invoke(cli, ["cases", str(closed.root), "--state", "处理完毕"])
+    assert result.exit_code == 2
+    assert "--state 处理完毕: no such state; write one of Awaiting triage (awaiting_triage), " in (
+        result.output
+    )
+    # 处理中 (Open, in Chinese) names one state: no case is in it.
+    assert closed.run("cases", str(closed.root), "--state", "处理中") == "No cases match.\n"
+
+
+@pytest.mark.parametrize("typed", ["cc-2026-1", "CC 2026 0001", "ＣＣ－２０２６－１"])
+def test_status_takes_a_case_number_as_people_type_it(closed: Folder, typed: str) -> None:
+    text = closed.run("status", str(closed.root), typed, "--now", "2026-12-01T00:00")
+    assert text.startswith("CC-2026-0001  Closed"), text

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,7 +30,7 @@ from closedloop.cli.common import (
 )
 from closedloop.cli.group import cli
 from filing.records import Case
-from filing.states import CaseState
+from filing.states import STATE_WORDS, CaseState
 from filing.status import case_status, case_summary, is_overdue
 from filing.words import (
     category_label,
@@ -41,7 +43,7 @@ from filing.words import (
     where_it_stands,
 )
 from forms.shown import shown
-from language import N_, _, formats
+from language import LANGUAGES, N_, _, formats, in_language
 
 
 @cli.command("status")
@@ -52,6 +54,7 @@ from language import N_, _, formats
 def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> None:
     """Where case CASE stands: state, what it waits for, forms filed and issued, deadlines."""
     with errors(as_json), opened(root) as app:
+        case_id = case_number(case_id)
         case = app.registry.case(case_id)
         if case is None:
             fail(
@@ -74,6 +77,18 @@ def status_cmd(root: Path, case_id: str, as_json: bool, clock: str | None) -> No
         return
     for line in _status_lines(data, case, app.settings.policy.outboxes, app.folder):
         click.echo(line)
+
+
+# A case number as people type it: cc-2026-1, CC 2026 0001, full-width ＣＣ－２０２６－１.
+_TYPED_CASE = re.compile(r"^CC[-\s]?(\d{4})[-\s]?(\d{1,8})$")
+
+
+def case_number(typed: str) -> str:
+    """The case number `typed` means (`cc-2026-1` is CC-2026-0001); as typed when it is no
+    case number, for the refusal to name."""
+    text = unicodedata.normalize("NFKC", typed).strip().upper()
+    found = _TYPED_CASE.match(text)
+    return f"CC-{found[1]}-{int(found[2]):04d}" if found else typed
 
 
 def _status_lines(
@@ -132,9 +147,37 @@ def _where_now(folder: SharedFolder, issued: str) -> str:
     return issued
 
 
+def _state_meant(written: str) -> str:
+    """The state `--state` names: its id, or its words as `cases` shows them in any language
+    closedloop is written in (the whole, the part before a colon, or the start of just one)."""
+    listed = [s for s in CaseState if s != CaseState.NEW]
+    word = written.strip().casefold()
+    found: dict[str, set[str]] = {"whole": set(), "start": set()}
+    for state in listed:
+        said = [in_language(lang, STATE_WORDS[state]).casefold() for lang in LANGUAGES]
+        if word == state.value or any(word in (w, re.split("[:：]", w)[0]) for w in said):
+            found["whole"].add(state.value)
+        elif len(word) >= 2 and any(w.startswith(word) for w in said):
+            found["start"].add(state.value)
+    for meant in (found["whole"], found["start"]):
+        if len(meant) == 1:
+            return meant.pop()
+    choices = ", ".join(f"{state_words(s)} ({s.value})" for s in listed)
+    raise click.UsageError(
+        _("--state {state}: no such state; write one of {choices}").format(
+            state=written, choices=choices
+        )
+    )
+
+
 @cli.command("cases")
 @root_argument
-@click.option("--state", type=click.Choice([s.value for s in CaseState if s != CaseState.NEW]))
+@click.option(
+    "--state",
+    metavar="STATE",
+    help="Only the cases in this state: awaiting_triage, open, awaiting_customer or closed, "
+    "or the state as `cases` shows it, in any language (Awaiting triage, 待判定, 处理中).",
+)
 @click.option("--overdue", is_flag=True, help="Only cases with a deadline past due and not met.")
 @click.option(
     "--site",
@@ -155,6 +198,7 @@ def cases_cmd(
     register, each case with its site."""
     with errors(as_json), opened(root) as app:
         moment = now(clock)
+        state = None if state is None else _state_meant(state)
         shared = app.settings.registry.shared
         if site is not None and not shared:
             raise click.UsageError(
@@ -182,6 +226,9 @@ def cases_cmd(
                 del row["site"]  # as before sites: one folder, one register
             click.echo(json.dumps(row, ensure_ascii=False))
         return
+    if not rows:
+        filtered = state is not None or overdue or site is not None
+        click.echo(_("No cases match.") if filtered else _("No cases yet."))
     for row in rows:
         flag = "  " + _("OVERDUE") if row["overdue"] else ""
         where = f"{pad(row['site'], 8)} " if shared else ""
