@@ -469,3 +469,48 @@ def test_a_folder_with_cases_of_its_own_is_not_joined_to_a_shared_registry(
     assert "this site has no cases on the shared registry" in result.output
     assert f"closedloop rebuild {folder.root}" in result.output
     assert "empty [registry] url" in result.output
+
+
+def test_a_site_code_given_by_mistake_is_retired_and_one_with_cases_stays(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    work = tmp_path / "work"
+    work.mkdir()
+    registration(sz, work, "a.docx").replace(sz.root / "Inbox" / "a.docx")
+    assert sz.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    # Wuxi's folder first opened the registry under a mistyped code, then under its own.
+    wx = site_folder(tmp_path / "wuxi", postgres_url, "WXX")
+    assert wx.ingest("2026-11-20T09:30") == []
+    wx.setting('site = "WXX"', 'site = "WX"')
+    assert wx.ingest("2026-11-20T09:40") == []
+    listed = json.loads(wx.run("sites", str(wx.root), "--json"))["sites"]
+    assert [(s["site"], s["cases"], s["this"]) for s in listed] == [
+        ("SZ", 1, False),
+        ("WX", 0, True),
+        ("WXX", 0, False),
+    ]
+    assert "SZ       1 case" in wx.run("sites", str(wx.root))
+
+    def refused(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["sites", str(wx.root), *args])
+        assert result.exit_code == 2, result.output
+        return result.output
+
+    assert "--retire SZ: the site still has 1 case, 1 issued form" in refused("--retire", "SZ")
+    assert "--retire WX: that is this folder's site" in refused("--retire", "wx")
+    assert "--retire ZZ: no such site on the shared registry; its sites: SZ, WX, WXX" in (
+        refused("--retire", "ZZ")
+    )
+    said = wx.run("sites", str(wx.root), "--retire", "wxx")
+    assert said.startswith(f"site WXX retired (it was {wx.root.resolve()} on ")
+    assert [s["site"] for s in json.loads(wx.run("sites", str(wx.root), "--json"))["sites"]] == [
+        "SZ",
+        "WX",
+    ]
+    unknown = CliRunner().invoke(cli, ["cases", str(sz.root), "--site", "WXX"])
+    assert "its sites: SZ, WX" in unknown.output
+    # A folder on a registry of its own has no sites.
+    alone = Folder(tmp_path / "alone")
+    result = CliRunner().invoke(cli, ["sites", str(alone.root)])
+    assert result.exit_code == 2 and "it has no sites" in result.output

@@ -33,6 +33,7 @@ MODULES = {
     "read": "forms",
     "office": "office",
     "report": "reports",
+    "sites": "sites",
 }
 
 

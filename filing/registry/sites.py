@@ -9,6 +9,17 @@ from datetime import datetime
 
 from filing.registry.store import Store
 
+#: What a site has on the registry besides its entry in `sites`: its cases, the forms
+#: issued to it, its journal plans, its quarantine, its mail and its history chain.
+_HOLDINGS = """
+    SELECT 'cases' AS held, COUNT(*) AS n FROM cases WHERE site = ?
+    UNION ALL SELECT 'issued', COUNT(*) FROM issued WHERE site = ?
+    UNION ALL SELECT 'pending', COUNT(*) FROM pending WHERE site = ?
+    UNION ALL SELECT 'quarantined', COUNT(*) FROM quarantined WHERE site = ?
+    UNION ALL SELECT 'mail', COUNT(*) FROM mail WHERE site = ?
+    UNION ALL SELECT 'chain', COUNT(*) FROM chain WHERE site = ?
+"""
+
 
 @dataclass(frozen=True)
 class Site:
@@ -47,3 +58,25 @@ class SiteRecords(Store):
         record = self.site_record(self.site)
         assert record is not None
         return record
+
+    def site_holdings(self, site: str) -> dict[str, int]:
+        """The rows each table holds of site `site`, by table (those with none left out)."""
+        rows = self._select(_HOLDINGS, (site,) * _HOLDINGS.count("?"))
+        return {str(r["held"]): int(r["n"]) for r in rows if r["n"]}
+
+    def retire(self, site: str) -> dict[str, int]:
+        """Take site `site` off the register when nothing on the registry is its (a code
+        given by mistake, a folder that never filed): {} once done. Otherwise nothing is
+        changed and the answer is what it still holds (site_holdings): a site's cases are
+        the group's record and stay with it. Taken under that site's own lock, so none of
+        its writers files meanwhile."""
+        self.db.begin(site)
+        try:
+            held = self.site_holdings(site)
+            if not held:
+                self.db.execute("DELETE FROM sites WHERE site = ?", (site,))
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        return held
