@@ -95,7 +95,12 @@ class Verification:
             shown = folder.relative_to(self.archive).as_posix()
             if any(f.file == HISTORY for f in check.findings):
                 self._broken.add(shown)
-            if read.case_id is not None:
+            elsewhere = self._other_sites(read.case_id, shown)
+            if elsewhere is not None:
+                # Another site's case, copied in: held against its own site's folder and
+                # chain there, not against this site's.
+                check.findings.append(elsewhere)
+            elif read.case_id is not None:
                 holders.setdefault(read.case_id, []).append(shown)
                 for _line, entry in read.history:
                     link = link_of(entry, read.case_id, shown)
@@ -107,6 +112,26 @@ class Verification:
         for folder in self.quarters:
             yield verify_quarter(folder, self.archive)
         yield self._whole(holders, chain)
+
+    def _other_sites(self, case_id: str | None, shown: str) -> Finding | None:
+        """On a registry several sites share: the finding for a folder of a case another
+        site filed (its folder is in that site's shared folder), else None."""
+        registry = self.registry
+        if registry is None or not registry.site or case_id is None:
+            return None
+        case = registry.case(case_id)
+        if case is None or case.site == registry.site:
+            return None
+        return Finding(
+            shown,
+            "",
+            "identity",
+            _(
+                "case {case_id} is a case of site {site}, not of this site ({here}): the "
+                "folder was copied here from site {site}'s shared folder, where its case "
+                "folder is kept; move this copy out of the Archive"
+            ).format(case_id=case_id, site=case.site, here=registry.site),
+        )
 
     def _whole(self, holders: dict[str, list[str]], chain: ChainCheck) -> CaseCheck:
         found: list[Finding] = []

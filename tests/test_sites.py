@@ -514,3 +514,26 @@ def test_a_site_code_given_by_mistake_is_retired_and_one_with_cases_stays(
     alone = Folder(tmp_path / "alone")
     result = CliRunner().invoke(cli, ["sites", str(alone.root)])
     assert result.exit_code == 2 and "it has no sites" in result.output
+
+
+def test_verify_names_another_sites_case_folder_copied_in(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    wx = site_folder(tmp_path / "wuxi", postgres_url, "WX")
+    work = tmp_path / "work"
+    work.mkdir()
+    registration(wx, work, "a.docx").replace(wx.root / "Inbox" / "a.docx")
+    assert wx.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    registration(sz, work, "b.docx", Customer="Globex").replace(sz.root / "Inbox" / "b.docx")
+    assert sz.ingest("2026-11-20T09:10")[0]["outcome"] == "filed"
+    [folder] = (wx.root / "Archive").glob("CC-2026-0001*")
+    shutil.copytree(folder, sz.root / "Archive" / folder.name)
+    result = CliRunner().invoke(cli, ["verify", str(sz.root), "--json"])
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    # Said once, as what it is; Suzhou's own chain and case are not taken for broken.
+    assert [(f["folder"], f["kind"]) for f in findings] == [(folder.name, "identity")]
+    assert findings[0]["detail"].startswith(
+        "case CC-2026-0001 is a case of site WX, not of this site (SZ): the folder was copied"
+    )
