@@ -1,10 +1,11 @@
 """A filed document as LibreOffice is given it to render: every relationship to something
 kept outside the document (a linked picture or object, a frame, another workbook's cells,
-a template) cut, so that rendering fetches nothing from any path or address.
+a template, a hyperlink) cut, so that rendering fetches nothing from any path or address.
 
 The intake refuses such documents (forms/container.py); this keeps one filed before that,
-or put in a case folder by hand, from reaching out when its packet is made. Hyperlinks
-stay: rendering does not follow them. What the packet attaches is the document as filed."""
+or put in a case folder by hand, from reaching out when its packet is made. Hyperlinks go
+too: a picture can take one as its source, and the packet is for reading on paper. What
+the packet attaches is the document as filed."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ _RELS_BYTES = 1 << 20
 
 
 def cut_links_out(data: bytes) -> bytes:
-    """`data` (a .docx or .xlsx) with its relationships to outside the document, but
-    hyperlinks, taken out; `data` itself when it has none, or is not a zip to look into
-    (LibreOffice then says what it makes of it)."""
+    """`data` (a .docx or .xlsx) with its relationships to outside the document taken out;
+    `data` itself when it has none, or is not a zip to look into (LibreOffice then says
+    what it makes of it)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -46,12 +47,7 @@ def cut_links_out(data: bytes) -> bytes:
 def _cut(rels: bytes) -> bytes | None:
     """The .rels part without its links out, or None when it has none."""
     root = parse_xml(rels)
-    out = [
-        rel
-        for rel in root
-        if rel.get("TargetMode") == "External"
-        and rel.get("Type", "").rsplit("/", 1)[-1] != "hyperlink"
-    ]
+    out = [rel for rel in root if (rel.get("TargetMode") or "").lower() == "external"]
     if not out:
         return None
     for rel in out:

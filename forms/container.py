@@ -73,6 +73,9 @@ OFFICE_DOCUMENT_RELS = (
 # External relationships that fetch nothing when the document is opened (by their Type's
 # last word, the same in the transitional and strict schemas).
 _LINKS_LET_BE = frozenset({"hyperlink", "attachedTemplate"})
+# A picture's source given by a relationship (a:blip r:link, v:imagedata r:href): fetched
+# when the document is rendered. Matched on the bytes, whatever the prefix.
+_LINKED_SOURCE = re.compile(rb"\s[A-Za-z_][\w.-]*:(?:link|href)\s*=\s*[\"']([^\"']+)[\"']")
 _EXTERNAL_SCHEMA = re.compile(rb"schemaLocation\s*=\s*[\"'][a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -162,20 +165,41 @@ def _refuse_links_out(pkg: OfficePackage) -> None:
     a frame, a cell of another workbook. Whoever renders it (LibreOffice, for the closure
     packet; Word, for an auditor) would fetch it, from any path or address, and the archive
     would not hold what the form showed. A hyperlink is only followed by a reader who
-    clicks it, and a template's path is not opened: both are let be."""
+    clicks it, and a template's path is not opened: both are let be, unless a picture uses
+    one as its source (LibreOffice then fetches it, whatever the relationship's type)."""
     for name in pkg.content_types:
         if not name.endswith(".rels") or not pkg.has(name):
             continue
+        let_be: dict[str, str] = {}  # id -> target, of the links out let be so far
         for rel in pkg.relationships(name):
+            if (rel.get("TargetMode") or "").lower() != "external":  # LibreOffice: any case
+                continue
             kind = rel.get("Type", "").rsplit("/", 1)[-1]
-            if rel.get("TargetMode") == "External" and kind not in _LINKS_LET_BE:
-                raise RefusedFile(
-                    pkg.path,
-                    "linked_content",
-                    _("part {part} links to {target}, outside the document.").format(
-                        part=shown(name), target=shown(rel.get("Target", ""), 120)
-                    ),
-                )
+            if kind not in _LINKS_LET_BE:
+                raise _linked(pkg, name, rel.get("Target", ""))
+            let_be[rel.get("Id", "")] = rel.get("Target", "")
+        source = _source_of(name)
+        if let_be and pkg.has(source):
+            for used in _LINKED_SOURCE.findall(pkg.read(source)):
+                if used.decode("utf-8", "replace") in let_be:
+                    raise _linked(pkg, name, let_be[used.decode("utf-8", "replace")])
+
+
+def _linked(pkg: OfficePackage, rels: str, target: str) -> RefusedFile:
+    return RefusedFile(
+        pkg.path,
+        "linked_content",
+        _("part {part} links to {target}, outside the document.").format(
+            part=shown(rels), target=shown(target, 120)
+        ),
+    )
+
+
+def _source_of(rels: str) -> str:
+    """The part a .rels part holds the relationships of: word/_rels/document.xml.rels is
+    word/document.xml's."""
+    folder, _sep, name = rels.rpartition("_rels/")
+    return folder + name.removesuffix(".rels")
 
 
 def _refuse_dtds(pkg: OfficePackage, infos: list[zipfile.ZipInfo]) -> None:

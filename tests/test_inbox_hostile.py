@@ -405,9 +405,12 @@ def test_numbering_stays_above_long_case_numbers_in_the_archive(tmp_path: Path) 
     assert register(folder, tmp_path, name="two.docx", Customer="B") == "CC-2026-1000006"
 
 
-def _with_relationship(path: Path, rel_type: str, target: str) -> None:
+def _with_relationship(
+    path: Path, rel_type: str, target: str, mode: str = "External", picture: bool = False
+) -> None:
     """Add to the document's relationships one to `target`, outside the document (what
-    Word writes for a picture inserted with 'Link to file', or for a hyperlink)."""
+    Word writes for a picture inserted with 'Link to file', or for a hyperlink); with
+    `picture`, a picture in the body takes it as its source (r:link)."""
     import zipfile
 
     with zipfile.ZipFile(path) as zf:
@@ -415,9 +418,17 @@ def _with_relationship(path: Path, rel_type: str, target: str) -> None:
     rels = "word/_rels/document.xml.rels"
     added = (
         f'<Relationship Id="rIdOut" Type="http://schemas.openxmlformats.org/officeDocument/'
-        f'2006/relationships/{rel_type}" Target="{target}" TargetMode="External"/>'
+        f'2006/relationships/{rel_type}" Target="{target}" TargetMode="{mode}"/>'
     )
     parts[rels] = parts[rels].replace(b"</Relationships>", added.encode() + b"</Relationships>")
+    if picture:
+        blip = (
+            b'<w:p><w:r><a:blip xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+            b' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+            b' r:link="rIdOut"/></w:r></w:p>'
+        )
+        body = parts["word/document.xml"]
+        parts["word/document.xml"] = body.replace(b"<w:sectPr", blip + b"<w:sectPr", 1)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
             zf.writestr(name, data)
@@ -439,6 +450,19 @@ def test_a_form_showing_a_picture_linked_from_outside_is_refused_unfetched(
     note = quarantined(folder.root)["linked.docx - what to fix.txt"]
     assert f"links to {(outside / 'secret.txt').as_uri()}, outside the document" in note
     assert "Insert it again without 'Link to file'" in note
+    # The same in other guises: a mode in lower case (LibreOffice takes it so), a picture
+    # whose source is a relationship typed as a hyperlink.
+    for name, guise in (
+        ("lower.docx", {"rel_type": "image", "mode": "external"}),
+        ("hyperlinked.docx", {"rel_type": "hyperlink", "picture": True}),
+    ):
+        staged = tmp_path / name
+        shutil.copyfile(folder.blank("registration"), staged)
+        fill_docx(staged, REGISTRATION)
+        _with_relationship(staged, target="http://127.0.0.1:9/x.png", **guise)  # type: ignore[arg-type]
+        shutil.move(staged, folder.root / "Inbox" / name)
+        _, results, _ = ingest(folder.root)
+        assert [(r["outcome"], r["refusal"]) for r in results] == [("refused", "linked_content")]
     # A hyperlink is followed only by a reader who clicks it: the form is filed.
     staged = tmp_path / "hyperlink.docx"
     shutil.copyfile(folder.blank("registration"), staged)

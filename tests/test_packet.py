@@ -195,9 +195,12 @@ def test_a_sealed_case_packet_must_go_elsewhere(
     ) in result.stderr
 
 
-def _linked_picture(blank: Path, out: Path, target: str) -> None:
+def _linked_picture(
+    blank: Path, out: Path, target: str, typed: str = "image", mode: str = "External"
+) -> None:
     """A filled registration showing a picture Word would insert with 'Link to file': the
-    picture's relationship points outside the document, and the drawing uses r:link."""
+    picture's relationship points outside the document, and the drawing uses r:link (the
+    relationship `typed` as an image, or as a hyperlink; its mode in any case)."""
     import re
     import zipfile
 
@@ -222,7 +225,8 @@ def _linked_picture(blank: Path, out: Path, target: str) -> None:
     found = re.search(r'<Relationship Id="(rId\d+)" Type="([^"]+/image)" Target="([^"]+)"/>', rels)
     assert found is not None
     rid, kind, media = found.groups()
-    linked = f'<Relationship Id="{rid}" Type="{kind}" Target="{target}" TargetMode="External"/>'
+    kind = kind.rsplit("/", 1)[0] + "/" + typed
+    linked = f'<Relationship Id="{rid}" Type="{kind}" Target="{target}" TargetMode="{mode}"/>'
     parts["word/_rels/document.xml.rels"] = rels.replace(found[0], linked).encode()
     body = parts["word/document.xml"].decode().replace(f'r:embed="{rid}"', f'r:link="{rid}"')
     parts["word/document.xml"] = body.encode()
@@ -232,7 +236,12 @@ def _linked_picture(blank: Path, out: Path, target: str) -> None:
             zf.writestr(name, data)
 
 
-def test_rendering_a_document_fetches_nothing_it_links_to(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("typed", "mode"), [("image", "External"), ("hyperlink", "External"), ("image", "external")]
+)
+def test_rendering_a_document_fetches_nothing_it_links_to(
+    tmp_path: Path, typed: str, mode: str
+) -> None:
     """A document filed before the intake refused linked pictures (or put in a case folder
     by hand): LibreOffice fetches a linked picture from any address; the copy it renders
     for the packet has the link cut, and the request never comes."""
@@ -260,7 +269,7 @@ def test_rendering_a_document_fetches_nothing_it_links_to(tmp_path: Path) -> Non
         folder = Folder(tmp_path / "share")
         linked = tmp_path / "linked.docx"
         url = f"http://127.0.0.1:{server.server_address[1]}/beacon.png"
-        _linked_picture(folder.blank("registration"), linked, url)
+        _linked_picture(folder.blank("registration"), linked, url, typed, mode)
         renderer = Renderer(tmp_path / "profile", use_office=False)
         # The premise: the document as it is makes LibreOffice ask for the picture.
         renderer.to_pdf([linked], tmp_path / "as-is")
