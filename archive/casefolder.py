@@ -9,7 +9,7 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pathvalidate import sanitize_filename
@@ -90,9 +90,10 @@ _CLAIMED: contextvars.ContextVar[set[Path] | None] = contextvars.ContextVar("cla
 
 
 @contextlib.contextmanager
-def claiming() -> Iterator[None]:
-    """Inside the block, a name free_name gives is taken until the block ends."""
-    token = _CLAIMED.set(set())
+def claiming(taken: Iterable[Path] = ()) -> Iterator[None]:
+    """Inside the block, a name free_name gives is taken until the block ends, and so are
+    the names `taken` (the places the plans being carried out will move files to)."""
+    token = _CLAIMED.set(set(taken))
     try:
         yield
     finally:

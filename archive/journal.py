@@ -22,6 +22,7 @@ import contextvars
 import errno
 import functools
 import hashlib
+import io
 import json
 import secrets
 import shutil
@@ -33,18 +34,23 @@ from pathlib import Path
 from archive.casefolder import claiming, free_name
 from archive.errors import ArchiveError
 from archive.nofollow import (
-    passes_a_link,
+    NotARegularFile,
+    Place,
+    folder_fd,
+    move_ours,
     rename_entry,
     rename_regular,
     stream_regular,
     unlink_regular,
+    write_at,
 )
 from filing.registry import Registry
-from forms.atomicfile import atomic_writer
 from forms.flush import flush_together
 from language import _
 
 STAGING = Path(".closedloop") / "staging"
+#: One move: into the folder (a handle reached without links), under the name.
+Move = Callable[[Place, str], bool]
 NOTE_SUFFIX = " - what to fix.txt"
 # What a file system says of a place it will not take (a name too long, bytes it cannot
 # hold, a character Windows refuses on an SMB share, a file where a folder should be): the
@@ -175,66 +181,53 @@ class Plan:
             )
         return self.root / relative
 
-    def _fallback(self, seen: dict[Path, bool]) -> Path:
-        """The fallback folder (Quarantine), made if missing; if it is itself a link,
-        nothing goes there: the plan waits (OSError), reported."""
-        fallback = self.root / self.fallback
-        fallback.mkdir(parents=True, exist_ok=True)
-        if passes_a_link(self.root, fallback / "_", seen):
-            raise OSError(errno.ELOOP, "the fallback folder is a link", str(fallback))
-        return fallback
-
-    def _target(self, relative: str, seen: dict[Path, bool]) -> Path:
-        """Where a file goes: its place, or, when someone made a folder on its way a link,
-        the fallback folder (Quarantine) beside a note: a link is never written through,
-        and the file is not lost."""
-        target = self._checked(relative)
-        if not passes_a_link(self.root, target, seen):
-            return target
-        fallback = self._fallback(seen)
-        put = free_name(fallback / target.name, len(NOTE_SUFFIX), beside=NOTE_SUFFIX)
-        note = _(
-            "closedloop could not put this file where it belongs:\n  {path}\n"
-            "because a folder on that path is a link (a shortcut) to somewhere else, made "
-            "by someone in {root}.\n"
-            "closedloop never writes through links. Replace the link with a real folder "
-            "and move this file there.\n"
-        ).format(path=relative, root=self.root)
-        with atomic_writer(put.with_name(put.name + NOTE_SUFFIX)) as fh:
-            fh.write(note.encode("utf-8"))
-        return put
-
-    def _put_aside(self, target_name: str, exc: OSError, seen: dict[Path, bool]) -> Path:
-        """A place in the fallback folder for a file that cannot go where it should (a
-        name the file system refuses): a short name of closedloop's own, and a note."""
-        fallback = self._fallback(seen)
-        suffix = Path(target_name).suffix[:16]
-        put = free_name(
-            fallback / f"closedloop {self.id}{suffix}", len(NOTE_SUFFIX), beside=NOTE_SUFFIX
-        )
-        note = _(
-            "closedloop could not put this file where it belongs:\n  {path}\n"
-            "because the file system refused it ({why}).\n"
-            "Move it there by hand under a shorter name, or ask the administrator.\n"
-        ).format(path=target_name, why=exc.strerror or exc)
-        with atomic_writer(put.with_name(put.name + NOTE_SUFFIX)) as fh:
-            fh.write(note.encode("utf-8"))
-        return put
-
-    def _place(
-        self, target_name: str, seen: dict[Path, bool], move: Callable[[Path], bool]
-    ) -> Path | None:
-        """Carry out one move with `move(target)`; a target the file system refuses by its
-        name goes aside instead (never a jam: every later run would fail on it too)."""
-        target = self._target(target_name, seen)
+    def _aside(self, name: str, note: str, move: Move) -> Path | None:
+        """Put the file in the fallback folder (Quarantine) under a free form of `name`,
+        beside a note saying why. When the fallback folder is itself a link, nothing goes
+        there: the plan waits (OSError), reported."""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            return target if move(target) else None
+            with folder_fd(self.root, Path(self.fallback), make=True) as place:
+                put = free_name(self.root / self.fallback / name, len(NOTE_SUFFIX), NOTE_SUFFIX)
+                write_at(place, put.name + NOTE_SUFFIX, io.BytesIO(note.encode("utf-8")))
+                return put if move(place, put.name) else None
+        except NotARegularFile:
+            fallback = self.root / self.fallback
+            raise OSError(errno.ELOOP, "the fallback folder is a link", str(fallback)) from None
+
+    def _place(self, target_name: str, move: Move) -> Path | None:
+        """Carry out one move with `move(folder, name)`, into the target's folder reached
+        (and made where missing) without following a link: one put on the way, before or
+        while the move is made, is never gone through, and the file goes to the fallback
+        folder beside a note instead. A target the file system refuses by its name goes
+        aside too (never a jam: every later run would fail on it too)."""
+        target = self._checked(target_name)
+        relative = target.relative_to(self.root)
+        try:
+            with folder_fd(self.root, relative.parent, make=True) as place:
+                return target if move(place, relative.name) else None
+        except NotARegularFile:
+            note = _(
+                "closedloop could not put this file where it belongs:\n  {path}\n"
+                "because a folder on that path is a link (a shortcut) to somewhere else, "
+                "made by someone in {root}.\n"
+                "closedloop never writes through links. Replace the link with a real folder "
+                "and move this file there.\n"
+            ).format(path=target_name, root=self.root)
+            return self._aside(target.name, note, move)
         except OSError as exc:
             if exc.errno not in _CANNOT_GO_THERE:
                 raise  # a full disk, a permission: the plan stays, tried again later
-            aside = self._put_aside(target_name, exc, seen)
-            return aside if move(aside) else None
+            note = _(
+                "closedloop could not put this file where it belongs:\n  {path}\n"
+                "because the file system refused it ({why}).\n"
+                "Move it there by hand under a shorter name, or ask the administrator.\n"
+            ).format(path=target_name, why=exc.strerror or exc)
+            return self._aside(f"closedloop {self.id}{Path(target_name).suffix[:16]}", note, move)
+
+    def targets(self) -> list[Path]:
+        """Where the plan moves files to."""
+        named = [t for _s, t, _h in self.moves] + [t for _s, t, _d, _i in self.entries]
+        return [self.root / t for t in named]
 
     def carry_out(self, flush: bool = True) -> set[Path]:
         """Make the moves and removals. Safe to repeat, and to resume after a crash.
@@ -243,18 +236,16 @@ class Plan:
         folders it changed are made durable, and the staging thrown away, unless `flush`
         is False (a batch does both once for all its plans); returns those folders."""
         folders: set[Path] = set()
-        seen: dict[Path, bool] = {}
         for source_name, target_name, sha256 in self.moves:
             source = self._checked(source_name)
             if sha256 is None:  # a staged file: ours, under .closedloop/staging
                 if not source.is_file() or source.is_symlink():
                     continue  # moved by an earlier, interrupted run
-                put = self._place(target_name, seen, functools.partial(_rename, source))
+                put = self._place(target_name, functools.partial(move_ours, source))
             else:
                 relative = Path(source_name)
                 put = self._place(
                     target_name,
-                    seen,
                     functools.partial(rename_regular, self.root, relative, sha256=sha256),
                 )
                 if put is not None:
@@ -266,7 +257,6 @@ class Plan:
             relative = Path(source_name)
             put = self._place(
                 target_name,
-                seen,
                 functools.partial(rename_entry, self.root, relative, identity=(device, inode)),
             )
             if put is not None:
@@ -300,8 +290,10 @@ class Batch:
 
     def finish(self, registry: Registry) -> None:
         folders: set[Path] = set()
-        for plan, _id in self.plans:
-            folders |= plan.carry_out(flush=False)
+        # A file sent aside (a link on its way) takes no name a later plan moves a file to.
+        with claiming(t for plan, _id in self.plans for t in plan.targets()):
+            for plan, _id in self.plans:
+                folders |= plan.carry_out(flush=False)
         flush_together(folders)
         for plan, pending_id in self.plans:
             plan.discard()
@@ -366,16 +358,17 @@ def recover(root: Path, registry: Registry, jammed: list[str] | None = None) -> 
     A plan that cannot be finished now (a full disk, a permission) stays for the next
     run, its reason added to `jammed`: it never stops the others, nor the next filing."""
     pending = registry.pending()
+    plans = [(pending_id, Plan.from_json(root, text)) for pending_id, text in pending]
     done = 0
-    for pending_id, text in pending:
-        plan = Plan.from_json(root, text)
-        try:
-            finish(registry, pending_id, plan)
-            done += 1
-        except OSError as exc:
-            if jammed is None:
-                raise
-            jammed.append(f"plan {plan.id}: {exc}")
+    with claiming(t for _id, plan in plans for t in plan.targets()):
+        for pending_id, plan in plans:
+            try:
+                finish(registry, pending_id, plan)
+                done += 1
+            except OSError as exc:
+                if jammed is None:
+                    raise
+                jammed.append(f"plan {plan.id}: {exc}")
     if len(pending) > done:
         return done  # its staging is still needed
     staging = root / STAGING
@@ -386,16 +379,3 @@ def recover(root: Path, registry: Registry, jammed: list[str] | None = None) -> 
             else:
                 leftover.unlink()
     return done
-
-
-def _rename(source: Path, target: Path) -> bool:
-    try:
-        source.replace(target)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        # The Archive or an Outbox on another file system: copy atomically, then remove.
-        with source.open("rb") as src, atomic_writer(target) as dst:
-            shutil.copyfileobj(src, dst)
-        source.unlink()
-    return True

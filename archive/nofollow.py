@@ -14,6 +14,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import secrets
 import shutil
 import stat
 from collections.abc import Iterator
@@ -78,26 +79,26 @@ Place = int | Path
 
 
 @contextlib.contextmanager
-def folder_fd(root: Path, relative: Path) -> Iterator[Place]:
+def folder_fd(root: Path, relative: Path, make: bool = False) -> Iterator[Place]:
     """A handle on root/relative, opened one name at a time without following a link.
     Raises NotARegularFile (what="a link ...") when any step is not a real folder, and
-    OSError (ENOENT ...) when one is missing. `root` itself is the administrator's."""
+    OSError (ENOENT ...) when one is missing; with `make`, a missing one is made, as a real
+    folder, and opened the same way. `root` itself is the administrator's.
+
+    Whatever is done through the handle happens in the folder it was opened on: a folder
+    on the way swapped for a link after it was opened is not gone through."""
     for part in relative.parts:
         if part in ("", ".", "..") or "/" in part or "\\" in part:
             raise NotARegularFile(root / relative, _("a path that leaves its folder"))
     if not _AT:
+        if make:
+            _make_path(root, relative)
         yield _checked_path(root, relative)
         return
     fd = os.open(root, os.O_RDONLY | _DIRECTORY)
     try:
         for part in relative.parts:
-            try:
-                child = os.open(part, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    info = os.stat(part, dir_fd=fd, follow_symlinks=False)
-                    raise NotARegularFile(root / relative, kind_of(info.st_mode)) from None
-                raise
+            child = _open_folder(root / relative, fd, part, make)
             os.close(fd)
             fd = child
         yield fd
@@ -105,29 +106,54 @@ def folder_fd(root: Path, relative: Path) -> Iterator[Place]:
         os.close(fd)
 
 
-def passes_a_link(root: Path, path: Path, seen: dict[Path, bool]) -> bool:
-    """Whether the folder of `path` (under `root`) is, or passes through, a link.
-    closedloop makes none in the shared folder, so one there was made by someone else and
-    leads anywhere: out of the folder, or into another case's folder, whose filed
-    originals a write through it would replace. Each folder is looked at once (`seen`,
-    kept by the caller: a filing names the same four or five folders a dozen times).
-    `root` itself is the administrator's, and may be a link."""
-    here = root
-    for part in path.parent.relative_to(root).parts:
-        here = here / part
-        linked = seen.get(here)
-        if linked is None:
-            try:
-                info = os.lstat(here)
-            except FileNotFoundError:
-                return False  # made by the move that asks, as a real folder
-            linked = stat.S_ISLNK(info.st_mode) or bool(
-                getattr(info, "st_file_attributes", 0) & REPARSE_POINT
-            )
-            seen[here] = linked
-        if linked:
-            return True
-    return False
+def _open_folder(whole: Path, fd: int, part: str, make: bool) -> int:
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW
+    try:
+        try:
+            return os.open(part, flags, dir_fd=fd)
+        except FileNotFoundError:
+            if not make:
+                raise
+            with contextlib.suppress(FileExistsError):  # made meanwhile: opened as found
+                os.mkdir(part, dir_fd=fd)
+            return os.open(part, flags, dir_fd=fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            info = os.stat(part, dir_fd=fd, follow_symlinks=False)
+            raise NotARegularFile(whole, kind_of(info.st_mode)) from None
+        raise
+
+
+def _make_path(root: Path, relative: Path) -> None:
+    """Windows: each missing folder on the way made, none made through a link."""
+    path = root
+    for part in relative.parts:
+        path = path / part
+        if not os.path.lexists(path):
+            with contextlib.suppress(FileExistsError):
+                path.mkdir()
+        _checked_path(root, path.relative_to(root))
+
+
+def write_at(place: Place, name: str, source: IO[bytes]) -> None:
+    """`name` in the folder `place`, written whole from `source` and then renamed into
+    place (a reader sees all of it or none), never through a link."""
+    if isinstance(place, Path):
+        with atomic_writer(place / name) as dst:
+            shutil.copyfileobj(source, dst)
+        return
+    tmp = f".{name}.{secrets.token_hex(6)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666, dir_fd=place)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(source, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.rename(tmp, name, src_dir_fd=place, dst_dir_fd=place)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=place)
+        raise
 
 
 def _checked_path(root: Path, relative: Path) -> Path:
@@ -165,19 +191,41 @@ def _unlink(place: Place, name: str) -> None:
         os.unlink(name, dir_fd=place)
 
 
-def _rename(place: Place, name: str, target: Path) -> None:
+def _rename(place: Place, name: str, into: Place, as_name: str) -> None:
     try:
-        if isinstance(place, Path):
-            (place / name).rename(target)
+        if isinstance(place, Path) or isinstance(into, Path):
+            _path(place, name).rename(_path(into, as_name))
         else:
-            os.rename(name, target, src_dir_fd=place)
+            os.rename(name, as_name, src_dir_fd=place, dst_dir_fd=into)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
         # Quarantine on another file system than the Inbox: copy atomically, then remove.
-        with os.fdopen(_open(place, name), "rb") as src, atomic_writer(target) as dst:
-            shutil.copyfileobj(src, dst)
+        with os.fdopen(_open(place, name), "rb") as src:
+            write_at(into, as_name, src)
         _unlink(place, name)
+
+
+def _path(place: Place, name: str) -> Path:
+    assert isinstance(place, Path), "a handle and a path are never mixed"
+    return place / name
+
+
+def move_ours(source: Path, into: Place, as_name: str) -> bool:
+    """Move a file closedloop staged (under .closedloop/staging) into the folder `into`."""
+    try:
+        if isinstance(into, Path):
+            source.replace(into / as_name)
+        else:
+            os.rename(source, as_name, dst_dir_fd=into)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # The Archive or an Outbox on another file system: copy atomically, then remove.
+        with source.open("rb") as src:
+            write_at(into, as_name, src)
+        source.unlink()
+    return True
 
 
 def lstat_at(root: Path, relative: Path) -> os.stat_result:
@@ -257,29 +305,33 @@ def unlink_regular(root: Path, relative: Path, sha256: str) -> bool:
         return False
 
 
-def rename_regular(root: Path, source: Path, target: Path, sha256: str) -> bool:
-    """Move root/source to target (an absolute path the caller checked) if it is still a
-    regular file holding bytes hashing to sha256; the link-free folder handle is used for
-    the source side, so a folder swapped for a link is never gone through."""
+def rename_regular(root: Path, source: Path, into: Place, as_name: str, sha256: str) -> bool:
+    """Move root/source into the folder `into` (a handle reached without links) as
+    `as_name`, if it is still a regular file holding bytes hashing to sha256; the source
+    is reached by a link-free folder handle too, so no folder swapped for a link is ever
+    gone through on either side."""
     try:
         with folder_fd(root, source.parent) as place:
             if _sha256_at(place, source.name) != sha256:
                 return False
-            _rename(place, source.name, target)
+            _rename(place, source.name, into, as_name)
             return True
     except (NotARegularFile, FileNotFoundError, NotADirectoryError):
         return False
 
 
-def rename_entry(root: Path, source: Path, target: Path, identity: tuple[int, int]) -> bool:
-    """Move the entry root/source (a link, FIFO, device: anything) itself to target, if it
-    is still the entry (device, inode) seen. rename() moves a link, not what it names."""
+def rename_entry(
+    root: Path, source: Path, into: Place, as_name: str, identity: tuple[int, int]
+) -> bool:
+    """Move the entry root/source (a link, FIFO, device: anything) itself into the folder
+    `into` as `as_name`, if it is still the entry (device, inode) seen. rename() moves a
+    link, not what it names."""
     try:
         with folder_fd(root, source.parent) as place:
             info = _stat(place, source.name)
             if (info.st_dev, info.st_ino) != identity:
                 return False
-            _rename(place, source.name, target)
+            _rename(place, source.name, into, as_name)
             return True
     except (NotARegularFile, FileNotFoundError, NotADirectoryError):
         return False

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from archive.casefile import GENESIS
 from archive.journal import JournalError, Plan
 from closedloop.cli import cli
-from tests.scenario import Folder
+from tests.scenario import REGISTRATION, Folder
 from tests.test_scenarios import close_capa, register
 
 CASE = "CC-2026-0001 ACME Windows"
@@ -278,3 +278,36 @@ def test_a_link_planted_at_the_next_case_folder_never_reaches_another_case(
     assert notes, sorted(p.name for p in quarantine.iterdir())
     said = notes[0].read_text(encoding="utf-8")
     assert "CC-2026-0002 Evil/" in said and "is a link (a shortcut)" in said
+
+
+def test_what_a_link_sends_aside_takes_no_name_a_later_refusal_of_the_pass_goes_to(
+    tmp_path: Path,
+) -> None:
+    """The new case's records sent to Quarantine (its folder a planted link) and files
+    named like them refused in the same pass: each is kept, none written over another."""
+    import os
+
+    folder = Folder(tmp_path / "share")
+    archive = folder.root / "Archive"
+    archive.mkdir(exist_ok=True)
+    (tmp_path / "elsewhere").mkdir()
+    (archive / "CC-2026-0001 Evil").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    form = folder.save(folder.blank("registration"), {**REGISTRATION, "Customer": "Evil"})
+    os.utime(form, (1_700_000_000, 1_700_000_000))  # first in the pass
+    junk = {n: f"junk {n}".encode() for n in ("case.json", "history.jsonl", "manifest.sha256")}
+    for name, data in junk.items():
+        (folder.root / "Inbox" / name).write_bytes(data)
+    results = folder.ingest("2026-11-20T10:00")
+    assert sorted(r["outcome"] for r in results) == ["filed", "refused", "refused", "refused"]
+    assert not any((tmp_path / "elsewhere").iterdir())
+    kept = {
+        p.name: p.read_bytes()
+        for p in (folder.root / "Quarantine").iterdir()
+        if p.is_file() and not p.name.endswith(" - what to fix.txt")
+    }
+    for name, data in junk.items():
+        assert kept.pop(name) == data
+    # The case's own records, aside under names of their own, each beside its note.
+    assert {Path(n).stem.split(" (")[0] for n in kept} >= {"case", "history", "manifest"}
+    for name in kept:
+        assert (folder.root / "Quarantine" / f"{name} - what to fix.txt").is_file()

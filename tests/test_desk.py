@@ -158,7 +158,7 @@ def test_the_packet_command_loads_none_of_the_library_before_asking() -> None:
     # And every command is still there, each from its module.
     assert set(cli.every_command()) == {
         "init", "ingest", "watch", "doctor", "demo", "status", "cases", "mail", "packet",
-        "verify", "rebuild", "close-quarter", "index", "forms", "read", "office", "report",
+        "verify", "rebuild", "close-quarter", "index", "forms", "read", "office", "report", "sites",
     }  # fmt: skip
 
 

@@ -263,12 +263,12 @@ def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
     import archive.journal
 
     folder = Folder(tmp_path / "share")
-    real_rename = archive.journal._rename
+    real_move = archive.journal.move_ours
 
-    def disk_full(source: Path, target: Path) -> bool:
-        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+    def disk_full(source: Path, into: object, as_name: str) -> bool:
+        raise OSError(errno.ENOSPC, "No space left on device", as_name)
 
-    monkeypatch.setattr(archive.journal, "_rename", disk_full)
+    monkeypatch.setattr(archive.journal, "move_ours", disk_full)
     staged = tmp_path / "staged.docx"
     shutil.copyfile(folder.blank("registration"), staged)
     fill_docx(staged, REGISTRATION)
@@ -283,7 +283,7 @@ def test_a_jammed_filing_is_reported_by_doctor_and_never_stops_the_folder(
     code, results, _ = ingest(folder.root)
     assert code == 0
     assert any("could not be put in place" in (r["reason"] or "") for r in results)
-    monkeypatch.setattr(archive.journal, "_rename", real_rename)
+    monkeypatch.setattr(archive.journal, "move_ours", real_move)
     code, _, _ = ingest(folder.root)
     assert code == 0
     assert list(

@@ -50,7 +50,11 @@ def test_nothing_is_removed_or_moved_through_a_link(root: Path, tmp_path: Path) 
     assert not nofollow.unlink_regular(root, Path("Inbox/folder/secret.txt"), secret)
     assert not nofollow.unlink_regular(root, Path("Inbox/file.docx"), secret)
     target = root / "moved"
-    assert not nofollow.rename_regular(root, Path("Inbox/folder/secret.txt"), target, secret)
+    with nofollow.folder_fd(root, Path()) as into:
+        moved = nofollow.rename_regular(
+            root, Path("Inbox/folder/secret.txt"), into, "moved", secret
+        )
+    assert not moved
     assert (tmp_path / "outside" / "secret.txt").read_bytes() == b"secret"
     assert not target.exists()
     assert nofollow.unlink_regular(root, Path("Inbox/form.docx"), sha(b"form"))
@@ -61,7 +65,9 @@ def test_a_link_is_moved_as_the_link(root: Path, tmp_path: Path) -> None:
     link = root / "Inbox" / "file.docx"
     info = os.lstat(link)
     target = root / "aside.docx"
-    assert nofollow.rename_entry(root, Path("Inbox/file.docx"), target, (info.st_dev, info.st_ino))
+    with nofollow.folder_fd(root, Path()) as into:
+        identity = (info.st_dev, info.st_ino)
+        assert nofollow.rename_entry(root, Path("Inbox/file.docx"), into, "aside.docx", identity)
     assert target.is_symlink() and not os.path.lexists(link)
     assert (tmp_path / "outside" / "secret.txt").read_bytes() == b"secret"
 
@@ -69,3 +75,27 @@ def test_a_link_is_moved_as_the_link(root: Path, tmp_path: Path) -> None:
 def test_a_path_that_climbs_out_is_refused(root: Path) -> None:
     with pytest.raises(nofollow.NotARegularFile, match="leaves its folder"):
         nofollow.read_regular(root, Path("Inbox/../../outside/secret.txt"), 100)
+
+
+def test_a_target_folder_is_made_never_through_a_link_and_kept_once_opened(
+    root: Path, tmp_path: Path
+) -> None:
+    """The folder a file goes into is reached (and made where missing) one name at a time
+    without following a link; once opened, a swap of it for a link does not move the file
+    through the link: it lands in the folder that was opened (POSIX handles)."""
+    with (
+        pytest.raises(nofollow.NotARegularFile, match="link"),
+        nofollow.folder_fd(root, Path("Inbox/folder/new"), make=True),
+    ):
+        pass
+    assert sorted(os.listdir(tmp_path / "outside")) == ["secret.txt"]
+    with nofollow.folder_fd(root, Path("Archive/CC-2026-0002 X"), make=True) as into:
+        if not isinstance(into, int):
+            return  # checked paths (Windows) have no handle to keep
+        made = root / "Archive" / "CC-2026-0002 X"
+        made.rename(root / "Archive" / "renamed")
+        made.symlink_to(tmp_path / "outside", target_is_directory=True)
+        with (root / "Inbox" / "form.docx").open("rb") as source:
+            nofollow.write_at(into, "case.json", source)
+    assert (root / "Archive" / "renamed" / "case.json").read_bytes() == b"form"
+    assert sorted(os.listdir(tmp_path / "outside")) == ["secret.txt"]
