@@ -135,11 +135,12 @@ def _make_path(root: Path, relative: Path) -> None:
         _checked_path(root, path.relative_to(root))
 
 
-def write_at(place: Place, name: str, source: IO[bytes]) -> None:
+def write_at(place: Place, name: str, source: IO[bytes], durable: bool = True) -> None:
     """`name` in the folder `place`, written whole from `source` and then renamed into
-    place (a reader sees all of it or none), never through a link."""
+    place (a reader sees all of it or none), never through a link. `durable=False` skips
+    the flush: for a file made again from others when lost (a page)."""
     if isinstance(place, Path):
-        with atomic_writer(place / name) as dst:
+        with atomic_writer(place / name, durable) as dst:
             shutil.copyfileobj(source, dst)
         return
     tmp = f".{name}.{secrets.token_hex(6)}.part"
@@ -148,7 +149,8 @@ def write_at(place: Place, name: str, source: IO[bytes]) -> None:
         with os.fdopen(fd, "wb") as dst:
             shutil.copyfileobj(source, dst)
             dst.flush()
-            os.fsync(dst.fileno())
+            if durable:
+                os.fsync(dst.fileno())
         os.rename(tmp, name, src_dir_fd=place, dst_dir_fd=place)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -204,6 +206,19 @@ def _rename(place: Place, name: str, into: Place, as_name: str) -> None:
         with os.fdopen(_open(place, name), "rb") as src:
             write_at(into, as_name, src)
         _unlink(place, name)
+
+
+def move_regular(place: Place, name: str, into: Place, as_name: str) -> bool:
+    """Move the regular file `name` of the folder `place` into the folder `into` as
+    `as_name` (both handles reached without links); False for anything but a regular
+    file (a link put in its place stays where it is)."""
+    try:
+        if not stat.S_ISREG(_stat(place, name).st_mode):
+            return False
+    except FileNotFoundError:
+        return False
+    _rename(place, name, into, as_name)
+    return True
 
 
 def _path(place: Place, name: str) -> Path:

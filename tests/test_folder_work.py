@@ -412,3 +412,22 @@ def test_a_refused_file_and_its_note_saved_back_together_keep_each_its_own(
     notes = [n for n in kept if n.endswith(" - what to fix.txt") and kept[n] != first_note]
     files = [n for n in kept if n not in notes]
     assert sorted(f"{f} - what to fix.txt" for f in files) == sorted(notes)
+
+
+def test_a_done_folder_made_a_link_is_never_moved_into(tmp_path: Path) -> None:
+    """A form no longer owed goes into Done/ beside it. The look refuses to start when a
+    Done/ is a link; one swapped for a link while the look goes on is never moved
+    through either: the form stays where it was, and nothing reaches the link."""
+    from app.jobs.outbox import _to_done
+
+    root, outside = tmp_path / "share", tmp_path / "outside"
+    outbox = root / "Outbox" / "Sales"
+    outbox.mkdir(parents=True)
+    outside.mkdir()
+    (outbox / "CC-2026-0001 Contract Review Form.docx").write_bytes(b"form")
+    (outbox / "Done").symlink_to(outside, target_is_directory=True)
+    assert not _to_done(root, "Outbox/Sales/CC-2026-0001 Contract Review Form.docx", "Done")
+    assert list(outside.iterdir()) == []
+    (outbox / "Done").unlink()
+    assert _to_done(root, "Outbox/Sales/CC-2026-0001 Contract Review Form.docx", "Done")
+    assert (outbox / "Done" / "CC-2026-0001 Contract Review Form.docx").read_bytes() == b"form"

@@ -8,9 +8,9 @@ each `ingest`, and in `watch` once a burst of filings is over and at each rescan
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from app.jobs.base import Done, Job, Trigger, When
 from archive.casefolder import free_name
-from archive.nofollow import read_regular
+from archive.nofollow import folder_fd, move_regular, read_regular, write_at
 from filing.owed import Owed, owed_now, owed_of
 from filing.words import category_label, form_title
 from forms.atomicfile import atomic_write_bytes, leftover_of, read_json, remove_leftovers
@@ -177,17 +177,18 @@ def _to_done(root: Path, file: str, done_name: str) -> bool:
     whether it moved. Only a regular file is moved; a copy held open (Windows) stays for
     the next look."""
     source = root / file
+    relative = Path(file)
     try:
-        if not stat.S_ISREG(os.lstat(source).st_mode):
-            return False
-        done = source.parent / done_name
-        done.mkdir(exist_ok=True)
-        if not stat.S_ISDIR(os.lstat(done).st_mode):
-            return False  # a link or a file where Done/ should be: never written through
-        source.rename(free_name(done / source.name))
-    except OSError:
+        # Both folders reached through handles that follow no link (Done/ made where
+        # missing): one swapped for a link meanwhile is never gone through.
+        with (
+            folder_fd(root, relative.parent) as outbox,
+            folder_fd(root, relative.parent / done_name, make=True) as done,
+        ):
+            moved = free_name(source.parent / done_name / source.name)
+            return move_regular(outbox, source.name, done, moved.name)
+    except OSError:  # a link or a file where Done/ should be, a copy held open: next look
         return False
-    return True
 
 
 def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
@@ -236,6 +237,9 @@ def _write_pages(app: App, owed: list[Owed], now: datetime) -> None:
         try:
             if _holds(app.folder.root, target, page):
                 continue
-            atomic_write_bytes(target, page, durable=False)  # derived: made again when lost
+            # Into the outbox through a handle that follows no link: an outbox swapped for
+            # a link while the page is made is never written through. Derived: no flush.
+            with folder_fd(app.folder.root, place.relative_to(app.folder.root)) as outbox:
+                write_at(outbox, app.folder.todo_page, io.BytesIO(page), durable=False)
         except OSError:
-            continue  # written at the next look
+            continue  # written at the next look (a link is never written through)
