@@ -13,7 +13,7 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 
-from app.settings.language import declared_language
+from app.settings.language import declared_language, language_in
 from app.settings.model import (
     SETTINGS_FILE,
     ArchiveSettings,
@@ -55,8 +55,12 @@ def load_settings(root: Path | None) -> Settings:
         return Settings()
     path = root / SETTINGS_FILE
     data = path.read_bytes()
-    with use(declared_language(readable_text(data))):  # a refusal in the file's language
+    try:
         text = settings_text(path, data)
+    except SettingsError:
+        with use(declared_language(readable_text(data))):  # told in the file's language
+            settings_text(path, data)
+        raise
     return read_settings(path, text)
 
 
@@ -93,11 +97,12 @@ def folder_names_in(root: Path) -> tuple[FolderNames, dict[str, str]] | None:
 def read_settings(path: Path, text: str) -> Settings:
     """The settings `text` holds, as the file `path` (named in every message, each in the
     language the file names)."""
-    with use(declared_language(text)):
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        with use(declared_language(text)):
             raise SettingsError(not_toml(path, text, exc)) from None
+    with use(language_in(raw)):
         return SettingsReader(path, raw).settings()
 
 

@@ -88,8 +88,7 @@ def declared_language(text: str) -> str:
     valid TOML or another setting in it is wrong: its mistakes are told in that language.
     English when it names none, or none closedloop is written in."""
     try:
-        company: Any = tomllib.loads(text).get("company", {})
-        value = company.get("language", DEFAULT) if isinstance(company, dict) else DEFAULT
+        return language_in(tomllib.loads(text))
     except tomllib.TOMLDecodeError:
         value, section = DEFAULT, ""
         for line in text.splitlines():
@@ -99,6 +98,17 @@ def declared_language(text: str) -> str:
             elif section == "company" and (found := _LANGUAGE_LINE.match(line)):
                 value = found[1]
                 break  # TOML refuses a second one: the first is the one meant
+    try:
+        return language_code(value) if isinstance(value, str) else DEFAULT
+    except LanguageError:
+        return DEFAULT
+
+
+def language_in(raw: dict[str, Any]) -> str:
+    """The language the parsed settings' `[company] language` names; English when none,
+    or none closedloop is written in (the reader then says so, in English)."""
+    company = raw.get("company", {})
+    value = company.get("language", DEFAULT) if isinstance(company, dict) else DEFAULT
     try:
         return language_code(value) if isinstance(value, str) else DEFAULT
     except LanguageError:
