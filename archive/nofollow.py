@@ -72,7 +72,7 @@ def kind_of(mode: int) -> str:
 # junction is a reparse point) and the path itself is used. A race between the check and
 # the use remains there; links on Windows need privileges to make.
 _AT = all(f in os.supports_dir_fd for f in (os.open, os.stat, os.unlink, os.rename))
-REPARSE_POINT = 0x400  # FILE_ATTRIBUTEREPARSE_POINT
+REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT
 
 #: A folder reached without links: its handle (POSIX), or its checked path (Windows).
 Place = int | Path
@@ -135,16 +135,19 @@ def _make_path(root: Path, relative: Path) -> None:
         _checked_path(root, path.relative_to(root))
 
 
-def write_at(place: Place, name: str, source: IO[bytes], durable: bool = True) -> None:
+def write_at(
+    place: Place, name: str, source: IO[bytes], durable: bool = True, mode: int = 0o666
+) -> None:
     """`name` in the folder `place`, written whole from `source` and then renamed into
     place (a reader sees all of it or none), never through a link. `durable=False` skips
-    the flush: for a file made again from others when lost (a page)."""
+    the flush: for a file made again from others when lost (a page). `mode`: as created
+    (less the umask)."""
     if isinstance(place, Path):
         with atomic_writer(place / name, durable) as dst:
             shutil.copyfileobj(source, dst)
         return
     tmp = f".{name}.{secrets.token_hex(6)}.part"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666, dir_fd=place)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=place)
     try:
         with os.fdopen(fd, "wb") as dst:
             shutil.copyfileobj(source, dst)

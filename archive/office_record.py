@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError
+from archive.nofollow import write_at
 from forms.atomicfile import remove_leftovers
 from language import _
 
@@ -154,20 +155,9 @@ def write_record(state: Path, record: OfficeRecord) -> None:
     with state_folder(state) as folder:
         refuse_link(folder, RECORD, state)
         remove_leftovers(state, {RECORD})  # a write a kill cut short, by an earlier office
-        tmp = f".{RECORD}.{secrets.token_hex(6)}.part"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644, dir_fd=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            # rename replaces whatever is at the name (a link put there meanwhile too);
-            # it never writes through it.
-            os.replace(tmp, RECORD, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=folder)
-            raise
+        # The rename replaces whatever is at the name (a link put there meanwhile too); it
+        # never writes through it.
+        write_at(folder, RECORD, io.BytesIO(data), mode=0o644)
 
 
 def remove_record(state: Path, pid: int) -> None:

@@ -14,6 +14,7 @@ import zipfile
 
 from lxml import etree
 
+from forms.container import links_out
 from forms.xmlparse import UnsafeXML, parse_xml
 
 # A .rels part larger than this is no form's (theirs are a few kB): left as it is.
@@ -47,7 +48,7 @@ def cut_links_out(data: bytes) -> bytes:
 def _cut(rels: bytes) -> bytes | None:
     """The .rels part without its links out, or None when it has none."""
     root = parse_xml(rels)
-    out = [rel for rel in root if (rel.get("TargetMode") or "").lower() == "external"]
+    out = [rel for rel in root if links_out(rel)]
     if not out:
         return None
     for rel in out:

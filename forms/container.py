@@ -17,6 +17,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from lxml import etree
+
 from forms.errors import RefusedFile, shown, too_large
 from forms.filekind import OLE_MAGIC, classify_other, is_lock_file
 from forms.package import (
@@ -172,7 +174,7 @@ def _refuse_links_out(pkg: OfficePackage) -> None:
             continue
         let_be: dict[str, str] = {}  # id -> target, of the links out let be so far
         for rel in pkg.relationships(name):
-            if (rel.get("TargetMode") or "").lower() != "external":  # LibreOffice: any case
+            if not links_out(rel):
                 continue
             kind = rel.get("Type", "").rsplit("/", 1)[-1]
             if kind not in _LINKS_LET_BE:
@@ -183,6 +185,12 @@ def _refuse_links_out(pkg: OfficePackage) -> None:
             for used in _LINKED_SOURCE.findall(pkg.read(source)):
                 if used.decode("utf-8", "replace") in let_be:
                     raise _linked(pkg, name, let_be[used.decode("utf-8", "replace")])
+
+
+def links_out(rel: etree._Element) -> bool:
+    """Whether a relationship leads outside the document: TargetMode External, in any case
+    (as LibreOffice takes it)."""
+    return (rel.get("TargetMode") or "").lower() == "external"
 
 
 def _linked(pkg: OfficePackage, rels: str, target: str) -> RefusedFile:

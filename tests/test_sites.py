@@ -249,6 +249,19 @@ def test_one_register_listed_from_either_site(postgres_url: str, tmp_path: Path)
     assert_consistent(sz.root, [])
 
 
+def two_sites_each_with_a_case(postgres_url: str, tmp_path: Path) -> tuple[Folder, Folder]:
+    """Suzhou (SZ) with ACME's case CC-2026-0001, Wuxi (WX) with Globex's CC-2026-0002."""
+    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
+    wx = site_folder(tmp_path / "wuxi", postgres_url, "WX")
+    work = tmp_path / "work"
+    work.mkdir()
+    registration(sz, work, "a.docx", Customer="ACME").replace(sz.root / "Inbox" / "a.docx")
+    assert sz.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
+    registration(wx, work, "b.docx", Customer="Globex").replace(wx.root / "Inbox" / "b.docx")
+    assert wx.ingest("2026-11-20T10:00")[0]["outcome"] == "filed"
+    return sz, wx
+
+
 def group_rows(root: Path) -> dict[str, dict[str, object]]:
     """The group index's rows, as its data files hold them (archive/index_rows.py), by
     column name."""
@@ -265,14 +278,7 @@ def group_rows(root: Path) -> dict[str, dict[str, object]]:
 def test_each_site_links_the_group_index_that_follows_the_registry(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
-    wx = site_folder(tmp_path / "wuxi", postgres_url, "WX")
-    work = tmp_path / "work"
-    work.mkdir()
-    registration(sz, work, "a.docx", Customer="ACME").replace(sz.root / "Inbox" / "a.docx")
-    assert sz.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
-    registration(wx, work, "b.docx", Customer="Globex").replace(wx.root / "Inbox" / "b.docx")
-    assert wx.ingest("2026-11-20T10:00")[0]["outcome"] == "filed"
+    sz, wx = two_sites_each_with_a_case(postgres_url, tmp_path)
     index = (sz.root / "Archive" / "index.html").read_text(encoding="utf-8")
     assert 'href="group.html"' in index
     # Suzhou looked before Wuxi filed: its next look (an empty pass) brings Wuxi's case.
@@ -295,7 +301,9 @@ def test_each_site_links_the_group_index_that_follows_the_registry(
     before = seen.stat().st_mtime_ns
     assert sz.ingest("2026-11-20T12:00") == []
     assert seen.stat().st_mtime_ns == before
-    registration(wx, work, "c.docx", Customer="Initech").replace(wx.root / "Inbox" / "c.docx")
+    registration(wx, tmp_path / "work", "c.docx", Customer="Initech").replace(
+        wx.root / "Inbox" / "c.docx"
+    )
     assert wx.ingest("2026-11-20T13:00")[0]["outcome"] == "filed"
     assert sz.ingest("2026-11-20T14:00") == []
     assert group_rows(sz.root)["CC-2026-0003"]["site"] == "WX"
@@ -519,21 +527,14 @@ def test_a_site_code_given_by_mistake_is_retired_and_one_with_cases_stays(
 def test_verify_names_another_sites_case_folder_copied_in(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    sz = site_folder(tmp_path / "suzhou", postgres_url, "SZ")
-    wx = site_folder(tmp_path / "wuxi", postgres_url, "WX")
-    work = tmp_path / "work"
-    work.mkdir()
-    registration(wx, work, "a.docx").replace(wx.root / "Inbox" / "a.docx")
-    assert wx.ingest("2026-11-20T09:00")[0]["outcome"] == "filed"
-    registration(sz, work, "b.docx", Customer="Globex").replace(sz.root / "Inbox" / "b.docx")
-    assert sz.ingest("2026-11-20T09:10")[0]["outcome"] == "filed"
-    [folder] = (wx.root / "Archive").glob("CC-2026-0001*")
-    shutil.copytree(folder, sz.root / "Archive" / folder.name)
-    result = CliRunner().invoke(cli, ["verify", str(sz.root), "--json"])
+    sz, wx = two_sites_each_with_a_case(postgres_url, tmp_path)
+    [folder] = (sz.root / "Archive").glob("CC-2026-0001*")
+    shutil.copytree(folder, wx.root / "Archive" / folder.name)
+    result = CliRunner().invoke(cli, ["verify", str(wx.root), "--json"])
     assert result.exit_code == 1
     findings = json.loads(result.stdout)["findings"]
-    # Said once, as what it is; Suzhou's own chain and case are not taken for broken.
+    # Said once, as what it is; Wuxi's own chain and case are not taken for broken.
     assert [(f["folder"], f["kind"]) for f in findings] == [(folder.name, "identity")]
     assert findings[0]["detail"].startswith(
-        "case CC-2026-0001 is a case of site WX, not of this site (SZ): the folder was copied"
+        "case CC-2026-0001 is a case of site SZ, not of this site (WX): the folder was copied"
     )

@@ -26,6 +26,8 @@ from language import _
 
 # A department id as the forms and the registry hold it: quality_management, rnd.
 DEPARTMENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# The signs Windows refuses in a file or folder name.
+_NOT_IN_NAMES = '/\\:*?"<>|'
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -208,7 +210,7 @@ def folder_name_problem(name: str) -> str | None:
     except ValidationError as exc:
         if exc.reason is ErrorReason.RESERVED_NAME:
             return _("Windows keeps it for a device")
-        bad = sorted({c for c in name if not c.isprintable() or c in '/\\:*?"<>|'})
+        bad = sorted({c for c in name if not c.isprintable() or c in _NOT_IN_NAMES})
         if bad:
             return _("it holds {signs}, which a folder's name cannot").format(
                 signs=", ".join(repr(c) for c in bad)
@@ -223,7 +225,7 @@ def name_mended(written: object, default: str) -> str:
     ends; `default` when that leaves no name a folder can have."""
     if not isinstance(written, str):
         return default
-    kept = "".join(c for c in written if c.isprintable() and c not in '/\\:*?"<>|')
+    kept = "".join(c for c in written if c.isprintable() and c not in _NOT_IN_NAMES)
     mended = kept.strip().rstrip(". ")
     return mended if mended and folder_name_problem(mended) is None else default
 

@@ -98,10 +98,7 @@ def declared_language(text: str) -> str:
             elif section == "company" and (found := _LANGUAGE_LINE.match(line)):
                 value = found[1]
                 break  # TOML refuses a second one: the first is the one meant
-    try:
-        return language_code(value) if isinstance(value, str) else DEFAULT
-    except LanguageError:
-        return DEFAULT
+        return language_in({"company": {"language": value}})
 
 
 def language_in(raw: dict[str, Any]) -> str:
