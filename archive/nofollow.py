@@ -14,7 +14,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import secrets
 import shutil
 import stat
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from forms.atomicfile import atomic_writer
+from forms.atomicfile import atomic_writer, temp_name
 from language import _
 
 # O_NOFOLLOW and O_DIRECTORY are POSIX; on Windows (a scheduled one-shot ingest) links are
@@ -146,7 +145,7 @@ def write_at(
         with atomic_writer(place / name, durable) as dst:
             shutil.copyfileobj(source, dst)
         return
-    tmp = f".{name}.{secrets.token_hex(6)}.part"
+    tmp = temp_name(name)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=place)
     try:
         with os.fdopen(fd, "wb") as dst:

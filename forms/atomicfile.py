@@ -22,6 +22,16 @@ def leftover_of(name: str) -> str | None:
     return match["name"] if match else None
 
 
+def temp_name(name: str) -> str:
+    """The temp file a write of `name` goes through: `.<name>.<12 hex digits>.part`, the
+    name cut (by bytes, no character split) so that the whole fits one name (255 bytes)
+    when `name` itself nearly does."""
+    room = 255 - len(".") - len(".000000000000.part")
+    raw = name.encode("utf-8", "surrogateescape")
+    cut = name if len(raw) <= room else raw[:room].decode("utf-8", "ignore")
+    return f".{cut}.{secrets.token_hex(6)}.part"
+
+
 def remove_leftovers(place: Path, names: set[str] | None = None) -> None:
     """Remove the temp files in `place` of writes a stop cut short (those of `names` only,
     when given); a link is never followed, and a folder that cannot be listed is left."""
@@ -46,7 +56,7 @@ def atomic_writer(
     `staging`: a folder on the same file system for the temp file, so that what a killed
     write leaves is looked for in a small folder, not in one of 100,000 pages."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = (staging or path.parent) / f".{path.name}.{secrets.token_hex(6)}.part"
+    tmp = (staging or path.parent) / temp_name(path.name)
     if staging is not None:
         staging.mkdir(parents=True, exist_ok=True)
     # Created like any other file (0666 less the umask): mkstemp's 0600 would hide the

@@ -99,3 +99,16 @@ def test_a_target_folder_is_made_never_through_a_link_and_kept_once_opened(
             nofollow.write_at(into, "case.json", source)
     assert (root / "Archive" / "renamed" / "case.json").read_bytes() == b"form"
     assert sorted(os.listdir(tmp_path / "outside")) == ["secret.txt"]
+
+
+def test_a_name_of_255_bytes_is_written_whole(root: Path) -> None:
+    """A note beside a refused file of a long name fills one name (255 bytes): the temp
+    file it is written through fits too."""
+    import io
+
+    name = "审" * 77 + ".docx - what to fix.txt"
+    assert len(name.encode()) == 254
+    with nofollow.folder_fd(root, Path("Quarantine"), make=True) as into:
+        nofollow.write_at(into, name, io.BytesIO(b"note"))
+    assert (root / "Quarantine" / name).read_bytes() == b"note"
+    assert os.listdir(root / "Quarantine") == [name]
